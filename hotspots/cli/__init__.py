@@ -1,0 +1,56 @@
+"""The ``hotspots`` command line: thin wrappers over the library.
+
+Each command lives in its own module under :mod:`hotspots.cli` and is registered here.
+Errors a user can fix (:class:`hotspots.errors.InputError`, ``ParameterError``) print one line
+and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from hotspots.errors import InputError, ParameterError
+
+# command name -> module under hotspots.cli defining a click command called `command`
+COMMANDS: dict[str, str] = {
+    "validate": "validate",
+}
+
+
+class _LazyGroup(click.Group):
+    """Import a command's module only when it runs, so ``hotspots --help`` stays fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        return importlib.import_module(f"hotspots.cli.{COMMANDS[name]}").command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hotspots")
+def cli() -> None:
+    """Hotspot mapping for public safety: validate calls, map hotspots, rank venues."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI, turning user errors into one line and status 2."""
+    try:
+        cli.main(args=argv, prog_name="hotspots", standalone_mode=False)
+    except (InputError, ParameterError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)

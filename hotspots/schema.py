@@ -1,0 +1,66 @@
+"""The data contract: the canonical incident and venue tables every module works on.
+
+Incidents (calls for service, crimes) are a GeoDataFrame in EPSG:4326 with the columns of
+:data:`INCIDENT_COLUMNS`; venues (cafés, restaurants, public spaces) with those of
+:data:`VENUE_COLUMNS`. Readers in :mod:`hotspots.io` produce them; every analysis function
+accepts them (and only needs the columns it documents).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Geographic CRS of every canonical table.
+CRS: Final = "EPSG:4326"
+
+#: Mean Earth radius in metres (IUGG), used for haversine distances.
+EARTH_RADIUS_M: Final = 6_371_008.8
+
+# Incident columns -------------------------------------------------------------------------
+INCIDENT_ID: Final = "incident_id"  # str, unique
+OCCURRED_AT: Final = "occurred_at"  # datetime64[ns], naive local time (first of month if month-only)
+TIME_PRECISION: Final = "time_precision"  # "minute" | "hour" | "day" | "month": what is known
+YEAR: Final = "year"  # Int64
+MONTH: Final = "month"  # Int64 (1-12)
+WEEKDAY: Final = "weekday"  # Int64 (0 = Monday .. 6 = Sunday), <NA> when the day is unknown
+HOUR: Final = "hour"  # Int64 (0-23), <NA> when the hour is unknown
+OFFENSE: Final = "offense"  # str, normalised label (see hotspots.offenses)
+OFFENSE_RAW: Final = "offense_raw"  # str, as in the source
+PREMISE: Final = "premise"  # str or <NA>: venue / location type when the source has one
+LAT: Final = "lat"  # float64, WGS84
+LON: Final = "lon"  # float64, WGS84
+SOURCE_ROW: Final = "source_row"  # int64, 1-based data-row number in the input (header excluded)
+GEOMETRY: Final = "geometry"
+
+INCIDENT_COLUMNS: Final = (
+    INCIDENT_ID,
+    OCCURRED_AT,
+    TIME_PRECISION,
+    YEAR,
+    MONTH,
+    WEEKDAY,
+    HOUR,
+    OFFENSE,
+    OFFENSE_RAW,
+    PREMISE,
+    LAT,
+    LON,
+    SOURCE_ROW,
+    GEOMETRY,
+)
+
+# Venue columns ----------------------------------------------------------------------------
+VENUE_ID: Final = "venue_id"  # str, unique
+NAME: Final = "name"  # str
+KIND: Final = "kind"  # str: cafe, restaurant, tea_house, bar, square, park, market, ...
+
+VENUE_COLUMNS: Final = (VENUE_ID, NAME, KIND, LAT, LON, GEOMETRY)
+
+#: Venue kinds that serve food or drink ("catering venues").
+CATERING_KINDS: Final = frozenset({"cafe", "restaurant", "tea_house", "bar", "pub", "nightclub"})
+#: Venue kinds that are public spaces.
+PUBLIC_SPACE_KINDS: Final = frozenset(
+    {"square", "park", "market", "bus_station", "landmark", "station", "public_space"}
+)
+
+WEEKDAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
