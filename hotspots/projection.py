@@ -34,7 +34,9 @@ def centre_of(lat: np.ndarray, lon: np.ndarray) -> tuple[float, float]:
     lon = np.asarray(lon, dtype=float)
     if lat.size == 0:
         raise ValueError("no points: cannot choose a local projection for an empty table")
-    return float((np.nanmin(lat) + np.nanmax(lat)) / 2), float((np.nanmin(lon) + np.nanmax(lon)) / 2)
+    return float((np.nanmin(lat) + np.nanmax(lat)) / 2), float(
+        (np.nanmin(lon) + np.nanmax(lon)) / 2
+    )
 
 
 def to_metric(

@@ -18,7 +18,7 @@ EARTH_RADIUS_M: Final = 6_371_008.8
 
 # Incident columns -------------------------------------------------------------------------
 INCIDENT_ID: Final = "incident_id"  # str, unique
-OCCURRED_AT: Final = "occurred_at"  # datetime64[ns], naive local time (first of month if month-only)
+OCCURRED_AT: Final = "occurred_at"  # datetime64, naive local time (1st of month if month-only)
 TIME_PRECISION: Final = "time_precision"  # "minute" | "hour" | "day" | "month": what is known
 YEAR: Final = "year"  # Int64
 MONTH: Final = "month"  # Int64 (1-12)

@@ -19,8 +19,21 @@ from hotspots.filters import Filters, apply_filters, parse_hours, parse_weekdays
 
 # names of the keyword arguments the decorators add (consumed by load_incidents)
 INPUT_KEYS = (
-    "input_path", "sample", "lat", "lon", "x", "y", "time", "type_", "id_", "premise",
-    "crs", "sep", "encoding", "boundary", "bbox",
+    "input_path",
+    "sample",
+    "lat",
+    "lon",
+    "x",
+    "y",
+    "time",
+    "type_",
+    "id_",
+    "premise",
+    "crs",
+    "sep",
+    "encoding",
+    "boundary",
+    "bbox",
 )
 FILTER_KEYS = ("years", "offenses", "hours", "weekdays")
 
@@ -45,7 +58,8 @@ def column_options(f: Callable) -> Callable:
         click.option("--sep", help="CSV separator (detected when omitted)."),
         click.option("--encoding", help="Text encoding (utf-8 and cp1251 are detected)."),
         click.option(
-            "--boundary", type=click.Path(exists=True, dir_okay=False),
+            "--boundary",
+            type=click.Path(exists=True, dir_okay=False),
             help="Study-area polygon file; incidents outside are rejected.",
         ),
         click.option("--bbox", help="Study-area box 'min_lon,min_lat,max_lon,max_lat'."),
@@ -61,9 +75,9 @@ def input_options(f: Callable) -> Callable:
     f = click.option(
         "--sample", is_flag=True, help="Use the bundled (synthetic) Turkestan sample city."
     )(f)
-    f = click.argument(
-        "input_path", required=False, type=click.Path(exists=True, dir_okay=False)
-    )(f)
+    f = click.argument("input_path", required=False, type=click.Path(exists=True, dir_okay=False))(
+        f
+    )
     return f
 
 
@@ -72,7 +86,8 @@ def filter_options(f: Callable) -> Callable:
     opts = [
         click.option("--years", multiple=True, help="Years to keep, e.g. 2019,2020."),
         click.option(
-            "--offenses", multiple=True,
+            "--offenses",
+            multiple=True,
             help="Offense types (normalised label or raw value, any case), e.g. theft,robbery.",
         ),
         click.option("--hours", multiple=True, help="Hours, e.g. 18-23 or 22-3 or 8,9."),
@@ -90,8 +105,12 @@ def filters_from(kwargs: dict[str, Any]) -> Filters:
     except ValueError as exc:
         raise InputError(f"--years takes whole years such as 2019,2020 ({exc})") from None
     try:
-        hours = parse_hours(",".join(_split(kwargs.get("hours") or ()))) if kwargs.get("hours") else ()
-        days = parse_weekdays(_split(kwargs.get("weekdays") or ())) if kwargs.get("weekdays") else ()
+        hours = (
+            parse_hours(",".join(_split(kwargs.get("hours") or ()))) if kwargs.get("hours") else ()
+        )
+        days = (
+            parse_weekdays(_split(kwargs.get("weekdays") or ())) if kwargs.get("weekdays") else ()
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
     return Filters(
@@ -126,7 +145,9 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
             kwargs = {**kwargs, "boundary": str(paths.boundary)}
         source = "sample"
     elif not path:
-        raise InputError("no input: give a calls file (CSV, XLSX, GeoJSON, GPKG, Parquet) or --sample")
+        raise InputError(
+            "no input: give a calls file (CSV, XLSX, GeoJSON, GPKG, Parquet) or --sample"
+        )
     else:
         source = str(path)
 
@@ -139,13 +160,23 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
         except (ValueError, AssertionError):
             raise InputError("--bbox takes four numbers: min_lon,min_lat,max_lon,max_lat") from None
     columns = io.ColumnMap(
-        lat=kwargs.get("lat"), lon=kwargs.get("lon"), x=kwargs.get("x"), y=kwargs.get("y"),
-        time=kwargs.get("time"), offense=kwargs.get("type_"), incident_id=kwargs.get("id_"),
+        lat=kwargs.get("lat"),
+        lon=kwargs.get("lon"),
+        x=kwargs.get("x"),
+        y=kwargs.get("y"),
+        time=kwargs.get("time"),
+        offense=kwargs.get("type_"),
+        incident_id=kwargs.get("id_"),
         premise=kwargs.get("premise"),
     )
     result = io.read_incidents(
-        path, columns=columns, crs=kwargs.get("crs"), boundary=boundary, bbox=bbox,
-        sep=kwargs.get("sep"), encoding=kwargs.get("encoding"),
+        path,
+        columns=columns,
+        crs=kwargs.get("crs"),
+        boundary=boundary,
+        bbox=bbox,
+        sep=kwargs.get("sep"),
+        encoding=kwargs.get("encoding"),
     )
     filters = filters_from(kwargs)
     incidents = apply_filters(result.accepted, filters) if apply else result.accepted
