@@ -111,7 +111,7 @@ def make_incidents(
             S.WEEKDAY: pd.array(occurred.weekday, dtype="Int64"),
             S.HOUR: pd.array(occurred.hour, dtype="Int64"),
             S.OFFENSE: offense,
-            S.OFFENSE_RAW: np.char.upper(offense.astype(str)).astype(object),
+            S.OFFENSE_RAW: np.asarray([o.upper() for o in OFFENSES], dtype=object)[off_idx],
             S.PREMISE: premise,
             S.LAT: lat,
             S.LON: lon,
