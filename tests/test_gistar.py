@@ -1,0 +1,218 @@
+"""Getis-Ord Gi*: hand-computed cases, the esda oracle, FDR, bins, permutations, H3 cells."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from hotspots.errors import ParameterError
+from hotspots.gistar import bh_adjust, confidence_bins, gistar, gistar_z
+
+esda = pytest.importorskip("esda")
+libpysal = pytest.importorskip("libpysal")
+
+
+def chain_weights(n: int) -> sp.csr_matrix:
+    """Cells on a line, each neighbouring itself and the next/previous cell."""
+    return sp.diags([np.ones(n - 1), np.ones(n), np.ones(n - 1)], [-1, 0, 1], format="csr")
+
+
+def lattice_weights(rows: int, cols: int, *, queen: bool = True) -> sp.csr_matrix:
+    """Binary lattice contiguity plus the diagonal (a k = 1 ring on a square grid)."""
+    w = libpysal.weights.lat2W(rows, cols, rook=not queen)
+    return (w.sparse + sp.identity(rows * cols)).tocsr()
+
+
+def esda_oracle(y: np.ndarray, w: sp.csr_matrix):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wobj = libpysal.weights.WSP(w).to_W(silence_warnings=True)
+        return esda.G_Local(y, wobj, star=True, transform="B", permutations=0)
+
+
+# hand-computed ------------------------------------------------------------------------------
+def test_four_cells_on_a_line_by_hand():
+    # x = 5, 4, 0, 0; xbar = 2.25; S^2 = (25 + 16)/4 - 2.25^2 = 5.1875
+    # cell 0: lag 9, W = 2, sum w^2 = 2 -> (9 - 4.5) / (S sqrt((4*2 - 4)/3))
+    # cell 1: lag 9, W = 3 -> (9 - 6.75) / (S sqrt((12 - 9)/3)) = 2.25 / S
+    s = np.sqrt(5.1875)
+    expected = [
+        4.5 / (s * np.sqrt(4 / 3)),
+        2.25 / s,
+        (4 - 6.75) / s,
+        (0 - 4.5) / (s * np.sqrt(4 / 3)),
+    ]
+    res = gistar([5, 4, 0, 0], chain_weights(4))
+    np.testing.assert_allclose(res["z"], expected, rtol=1e-12)
+    np.testing.assert_allclose(res["p"], 2 * stats.norm.sf(np.abs(expected)), rtol=1e-12)
+    assert list(res.columns) == ["z", "p", "p_fdr", "bin"]
+
+
+def test_weighted_formula_by_hand():
+    # non-binary weights: cell 0 weights itself 1 and cell 1 by 0.5
+    w = sp.csr_matrix(np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]))
+    x = np.array([4.0, 2.0, 0.0])  # xbar 2, S^2 = 20/3 - 4 = 8/3
+    s = np.sqrt(8 / 3)
+    # cell 0: lag 5, W 1.5, sum w^2 1.25 -> (5 - 3) / (S sqrt((3*1.25 - 2.25)/2))
+    z0 = 2 / (s * np.sqrt((3.75 - 2.25) / 2))
+    assert gistar_z(x, w)[0] == pytest.approx(z0, rel=1e-12)
+
+
+def test_constant_counts_give_no_hot_spot():
+    res = gistar([3, 3, 3, 3], chain_weights(4))
+    assert (res["z"] == 0).all() and (res["p"] == 1).all() and (res["bin"] == 0).all()
+
+
+# esda oracle --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("rows", "cols", "queen", "seed"),
+    [(10, 10, True, 0), (15, 8, False, 1), (20, 20, True, 2), (7, 31, True, 3)],
+)
+def test_matches_esda_on_random_grids(rows, cols, queen, seed):
+    rng = np.random.default_rng(seed)
+    w = lattice_weights(rows, cols, queen=queen)
+    # sparse, clustered counts: many zeros plus a few hot spots
+    y = rng.poisson(0.4, rows * cols).astype(float)
+    y[rng.integers(0, rows * cols, 5)] += rng.integers(5, 30, 5)
+    ref = esda_oracle(y, w)
+    res = gistar(y, w)
+    np.testing.assert_allclose(res["z"], ref.Zs, atol=1e-9, rtol=0)
+    # esda's p_norm is one-sided (norm.sf(|z|)); ours is two-sided
+    np.testing.assert_allclose(res["p"], 2 * ref.p_norm, atol=1e-9, rtol=0)
+
+
+def test_matches_esda_on_irregular_weights():
+    rng = np.random.default_rng(7)
+    n = 300
+    a = sp.random(n, n, density=0.02, random_state=7, format="csr")
+    a = ((a + a.T) > 0).astype(float).tolil()
+    a.setdiag(1.0)
+    w = a.tocsr()
+    y = rng.negative_binomial(1, 0.3, n).astype(float)
+    ref = esda_oracle(y, w)
+    np.testing.assert_allclose(gistar(y, w)["z"], ref.Zs, atol=1e-9, rtol=0)
+
+
+# FDR and bins -------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=60))
+def test_bh_adjust_matches_scipy(p):
+    p = np.array(p)
+    np.testing.assert_allclose(
+        bh_adjust(p), stats.false_discovery_control(p, method="bh"), rtol=1e-12, atol=1e-15
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=40),
+    st.sampled_from([0.01, 0.05, 0.1]),
+)
+def test_bh_adjust_rejects_what_the_step_up_procedure_rejects(p, alpha):
+    p = np.array(p)
+    m = p.size
+    srt = np.sort(p)
+    passing = np.flatnonzero(srt <= alpha * np.arange(1, m + 1) / m)
+    cutoff = srt[passing.max()] if passing.size else -1.0
+    np.testing.assert_array_equal(bh_adjust(p) <= alpha, p <= cutoff)
+
+
+def test_bh_adjust_by_hand_and_nan():
+    # sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.06, 0.0533, 0.5 -> running min from the end
+    out = bh_adjust(np.array([0.01, 0.04, 0.03, np.nan, 0.5]))
+    np.testing.assert_allclose(out[[0, 1, 2, 4]], [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
+    assert np.isnan(out[3])
+
+
+@pytest.mark.parametrize(
+    ("z", "p", "expected"),
+    [
+        (2.7, 0.007, 3),
+        (-2.7, 0.007, -3),
+        (2.0, 0.0455, 2),
+        (-2.0, 0.0455, -2),
+        (1.7, 0.089, 1),
+        (-1.7, 0.089, -1),
+        (1.6, 0.11, 0),
+        (0.0, 1.0, 0),
+        (1.0, np.nan, 0),
+        (3.0, 0.01, 3),  # boundaries are inclusive
+        (2.0, 0.05, 2),
+        (1.0, 0.10, 1),
+    ],
+)
+def test_confidence_bins(z, p, expected):
+    assert confidence_bins(np.array([z]), np.array([p]))[0] == expected
+
+
+def test_bins_use_fdr_only_when_asked():
+    rng = np.random.default_rng(5)
+    w = lattice_weights(12, 12)
+    y = rng.poisson(0.5, 144).astype(float)
+    y[[30, 31, 42, 43]] += 12  # one hot spot
+    plain = gistar(y, w)
+    adj = gistar(y, w, fdr=True)
+    np.testing.assert_array_equal(plain["bin"], confidence_bins(plain["z"], plain["p"]))
+    np.testing.assert_array_equal(adj["bin"], confidence_bins(adj["z"], adj["p_fdr"]))
+    # the correction only ever removes significance
+    assert (np.abs(adj["bin"]) <= np.abs(plain["bin"])).all()
+    assert (np.abs(adj["bin"]) < np.abs(plain["bin"])).any()
+    assert adj.loc[[30, 31, 42, 43], "bin"].min() == 3
+
+
+# permutations -------------------------------------------------------------------------------
+def test_permutations_are_reproducible_and_agree_with_esda():
+    rng = np.random.default_rng(11)
+    w = lattice_weights(15, 15)
+    y = rng.poisson(1.0, 225).astype(float)
+    y[[100, 101, 115, 116]] += 10
+    a = gistar(y, w, permutations=499, seed=3)
+    b = gistar(y, w, permutations=499, seed=3)
+    c = gistar(y, w, permutations=499, seed=4)
+    np.testing.assert_array_equal(a["p_sim"], b["p_sim"])
+    assert not np.array_equal(a["p_sim"], c["p_sim"])
+    assert list(a.columns) == ["z", "p", "p_sim", "p_fdr", "bin"]
+    np.testing.assert_array_equal(a["p_fdr"], bh_adjust(a["p_sim"].to_numpy()))
+    # the hot cells are as extreme as p_sim can be: no permutation beats them
+    assert a.loc[[100, 101, 115, 116], "p_sim"].max() == pytest.approx(2 / 500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wobj = libpysal.weights.WSP(w).to_W(silence_warnings=True)
+        ref = esda.G_Local(y, wobj, star=True, transform="B", permutations=499, seed=3)
+    # different random draws, same distribution: two-sided esda p_sim close on average
+    diff = np.abs(a["p_sim"] - np.minimum(1, 2 * ref.p_sim))
+    assert diff.mean() < 0.05
+    assert np.corrcoef(a["p_sim"], np.minimum(1, 2 * ref.p_sim))[0, 1] > 0.95
+
+
+def test_permutation_p_is_uniform_without_structure():
+    rng = np.random.default_rng(2)
+    w = lattice_weights(30, 30)
+    y = rng.poisson(2.0, 900).astype(float)
+    res = gistar(y, w, permutations=199, seed=9)
+    assert res["p_sim"].min() >= 2 / 200
+    share = (res["p_sim"] <= 0.1).mean()
+    assert 0.05 < share < 0.15
+
+
+# validation ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("counts", "weights", "kwargs", "word"),
+    [
+        ([1.0], sp.identity(1, format="csr"), {}, "counts"),
+        ([1.0, 2.0, np.nan], chain_weights(3), {}, "counts"),
+        ([1.0, 2.0, 3.0], chain_weights(4), {}, "weights"),
+        ([1.0, 2.0, 3.0], np.eye(3), {}, "weights"),
+        ([1.0, 2.0, 3.0], -chain_weights(3), {}, "weights"),
+        ([1.0, 2.0, 3.0], chain_weights(3), {"permutations": -1}, "permutations"),
+    ],
+)
+def test_bad_parameters_are_named(counts, weights, kwargs, word):
+    with pytest.raises(ParameterError, match=word):
+        gistar(counts, weights, **kwargs)
