@@ -236,8 +236,8 @@ class Cube:
 
     Attributes
     ----------
-    cells : ndarray
-        H3 cell ids (sorted), length m.
+    cells : ndarray of uint64
+        H3 cell ids (sorted integers, ``hotspots.grid.to_str`` for strings), length m.
     periods : list of str
         Period labels in time order ("2019", "2019Q1", "2019-01"), length T.
     counts : ndarray, shape (T, m)
@@ -284,9 +284,8 @@ def space_time_cube(
     """
     from hotspots import grid
 
-    if not 0 <= int(resolution) <= 15:
-        raise ParameterError(f"resolution: H3 resolution must be 0-15, got {resolution}")
-    cells, inside = study_area_cells(incidents, int(resolution), area)
+    resolution = grid.check_resolution(resolution)
+    cells, inside = study_area_cells(incidents, resolution, area)
     per = period_index(inside, period)
     keep = ~np.isnan(per)
     inside, per = inside.loc[keep], per[keep].astype(np.int64)
@@ -372,7 +371,7 @@ def emerging_hotspots(
     incidents : geopandas.GeoDataFrame
         Canonical incidents (``lat``, ``lon``, ``year``, ``month``, ``geometry``).
     resolution : int
-        H3 resolution 0-15 (9: ~0.1 km² cells).
+        H3 resolution 7-11 (9: ~0.1 km² cells).
     k : int
         Spatial neighbourhood: k-ring in cells (>= 1).
     period : {"year", "quarter", "month"}
@@ -397,8 +396,8 @@ def emerging_hotspots(
     """
     from hotspots import grid
 
-    if int(k) < 1:
-        raise ParameterError(f"k: neighbourhood ring size must be >= 1 (cells), got {k}")
+    if int(k) != k or int(k) < 1:
+        raise ParameterError(f"k: neighbourhood ring size must be a whole number >= 1, got {k}")
     if trend_on not in ("z", "count"):
         raise ParameterError(f"trend_on: use 'z' or 'count', got {trend_on!r}")
     cube = space_time_cube(incidents, resolution, period=period, area=area)
@@ -413,7 +412,7 @@ def emerging_hotspots(
     sig = p <= alpha
     frame = pd.DataFrame(
         {
-            "cell": cube.cells,
+            "cell": grid.to_str(cube.cells),
             "count": cube.counts.sum(axis=0),
             "n_periods": len(cube.periods),
             "n_hot": (sig & (z > 0)).sum(axis=0),

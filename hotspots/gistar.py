@@ -315,7 +315,7 @@ def gistar_cells(
     incidents : geopandas.GeoDataFrame
         Canonical incidents (needs ``lat``, ``lon``, ``geometry``).
     resolution : int
-        H3 resolution, 0-15 (9: cells of about 0.1 km², edge ~200 m).
+        H3 resolution, 7-11 (9: cells of about 0.1 km², edge ~200 m).
     k : int
         Neighbourhood: the k-ring around a cell (k = 1: the cell and its 6 neighbours).
     area : polygon or GeoDataFrame, optional
@@ -327,16 +327,15 @@ def gistar_cells(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``cell``, ``count``, ``z``, ``p``, (``p_sim``), ``p_fdr``, ``bin``, ``geometry``
-        (cell hexagons, EPSG:4326), sorted by cell id.
+        ``cell`` (H3 string id), ``count``, ``z``, ``p``, (``p_sim``), ``p_fdr``, ``bin``,
+        ``geometry`` (cell hexagons, EPSG:4326), in the order of the integer cell ids.
     """
     from hotspots import grid
 
-    if not 0 <= int(resolution) <= 15:
-        raise ParameterError(f"resolution: H3 resolution must be 0-15, got {resolution}")
-    if int(k) < 1:
-        raise ParameterError(f"k: neighbourhood ring size must be >= 1 (cells), got {k}")
-    cells, inside = study_area_cells(incidents, int(resolution), area)
+    resolution = grid.check_resolution(resolution)
+    if int(k) != k or int(k) < 1:
+        raise ParameterError(f"k: neighbourhood ring size must be a whole number >= 1, got {k}")
+    cells, inside = study_area_cells(incidents, resolution, area)
     if cells.size < 2:
         raise ParameterError(
             "resolution: the study area holds fewer than 2 H3 cells; use a finer resolution"
@@ -346,6 +345,6 @@ def gistar_cells(
     counts = np.bincount(pos, minlength=cells.size).astype(float)
     w = grid.ring_weights(cells, int(k), include_self=True)
     res = gistar(counts, w, permutations=permutations, seed=seed, fdr=fdr)
-    frame = pd.DataFrame({"cell": cells, "count": counts.astype(np.int64)})
+    frame = pd.DataFrame({"cell": grid.to_str(cells), "count": counts.astype(np.int64)})
     frame = pd.concat([frame, res], axis=1)
     return grid.cells_to_gdf(frame)
