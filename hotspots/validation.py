@@ -1,0 +1,795 @@
+"""Row checks: every input row is accepted or rejected with exactly one reason.
+
+Reasons, in the order they are checked (a row gets the first that applies):
+
+1. ``malformed_row`` - a CSV row with more fields than the header (its values cannot be
+   matched to columns safely).
+2. ``missing_coordinates`` - a coordinate cell is empty (or ``NA``, ``null``, ``-`` ...).
+3. ``unparseable_coordinates`` - a coordinate cell is not a number (decimal commas and
+   spaces as thousands separators are understood), or a spatial file's geometry is not a
+   point.
+4. ``zero_placeholder`` - latitude = longitude = 0 (the "null island" agencies use for
+   withheld locations); for projected X/Y, X = 0 or Y = 0 (no real easting or northing of a
+   city is 0; Vancouver withholds locations as X = Y = 0). A lone longitude of 0 is *not* a
+   placeholder in degrees: the Greenwich meridian crosses London.
+5. ``swapped_lat_lon`` (degrees only) - the pair read as (lon, lat) instead of (lat, lon) is
+   plausible and the pair as given is not. Plausible means inside the study area when a
+   boundary or bounding box is given, otherwise inside the *bulk* of the rows: within
+   ``max(5 * 1.4826 * MAD, 0.1)`` degrees of the median latitude and, separately, of the
+   median longitude of the rows with in-range coordinates (5 robust standard deviations; the
+   median and MAD ignore up to half the rows being swapped or wrong). Rows are never swapped
+   silently: they are rejected so the source can be fixed.
+6. ``out_of_range`` - latitude outside [-90, 90] or longitude outside [-180, 180], or a
+   projected point that does not convert.
+7. ``outside_study_area`` - outside the boundary (points on its edge count as inside) or the
+   bounding box, when given.
+8. ``unparseable_date`` (incidents with a time column only) - missing, not in a known format
+   (see :func:`parse_datetimes`), an impossible date, or a year outside 1900-2100.
+9. ``duplicate_id`` - an id already used by an *accepted* row above it (the first accepted
+   occurrence is kept; empty ids are replaced by ``row-<source_row>`` and never clash).
+
+``accepted + rejected == rows`` always: the two frames partition the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from hotspots import schema as S
+from hotspots.columns import ColumnMap
+from hotspots.errors import InputError, ParameterError
+from hotspots.offenses import UNKNOWN, normalise_kind, normalise_offense
+from hotspots.readers import RawTable
+
+#: Rejection reasons, in the order they are checked.
+REASONS: Final = (
+    "malformed_row",
+    "missing_coordinates",
+    "unparseable_coordinates",
+    "zero_placeholder",
+    "swapped_lat_lon",
+    "out_of_range",
+    "outside_study_area",
+    "unparseable_date",
+    "duplicate_id",
+)
+#: Reasons that apply to venue files (no dates).
+VENUE_REASONS: Final = tuple(r for r in REASONS if r != "unparseable_date")
+_CODE: Final = {r: i + 1 for i, r in enumerate(REASONS)}  # 0 = accepted
+
+#: Cell values read as "no value" (compared case-insensitively after stripping).
+NULL_TOKENS: Final = frozenset(
+    {"", "na", "n/a", "nan", "null", "none", "nil", "-", "--", "—", "#n/a", "<na>", "nat"}
+)
+#: Years accepted as plausible incident dates.
+YEAR_RANGE: Final = (1900, 2100)
+#: Half-width floor (degrees) of the bulk box used by the swap check.
+BULK_MIN_HALF_WIDTH: Final = 0.1
+#: Robust standard deviations (1.4826 * MAD) of the bulk box half-width.
+BULK_SIGMAS: Final = 5.0
+
+Area = shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries
+
+
+# Results ---------------------------------------------------------------------------------
+@dataclass
+class IngestResult:
+    """What a reader returns: the accepted canonical table, the rejects and the counts.
+
+    Attributes
+    ----------
+    accepted : geopandas.GeoDataFrame
+        Canonical incidents (:data:`hotspots.schema.INCIDENT_COLUMNS`) or venues
+        (:data:`hotspots.schema.VENUE_COLUMNS`), EPSG:4326, in input order.
+    rejected : pandas.DataFrame
+        ``source_row``, ``reason`` and the raw text of every input column.
+    rows : int
+        Data rows in the input (``len(accepted) + len(rejected)``).
+    reasons : dict
+        Every reason that applies to this kind of table -> number of rows rejected for it
+        (zeros included), in check order.
+    columns : ColumnMap
+        The columns used (given or detected).
+    time_precision : str or None
+        "minute", "hour", "day" or "month" when all accepted incidents share it, "mixed"
+        when they don't, "none" without a time column; ``None`` for venues.
+    """
+
+    accepted: gpd.GeoDataFrame
+    rejected: pd.DataFrame
+    rows: int
+    reasons: dict[str, int]
+    columns: ColumnMap
+    time_precision: str | None = None
+    kind: str = "incidents"
+    source: str = ""
+    crs: str | None = None
+    encoding: str | None = None
+    sep: str | None = None
+    precision_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_accepted(self) -> int:
+        return len(self.accepted)
+
+    @property
+    def n_rejected(self) -> int:
+        return len(self.rejected)
+
+    def report(self) -> dict[str, Any]:
+        """Plain dict (JSON-serialisable) summarising the ingest."""
+        out: dict[str, Any] = {
+            "source": self.source,
+            "kind": self.kind,
+            "rows": int(self.rows),
+            "accepted": int(self.n_accepted),
+            "rejected": int(self.n_rejected),
+            "reasons": {k: int(v) for k, v in self.reasons.items()},
+            "columns": self.columns.as_dict(),
+            "crs": self.crs,
+        }
+        if self.kind == "incidents":
+            out["time_precision"] = self.time_precision
+            out["time_precision_counts"] = {k: int(v) for k, v in self.precision_counts.items()}
+        if self.encoding:
+            out["encoding"] = self.encoding
+        if self.sep:
+            out["sep"] = {"\t": "tab"}.get(self.sep, self.sep)
+        return out
+
+    def write_rejects(self, path: str | Path) -> Path:
+        """Write the rejected rows to a CSV file (UTF-8 with BOM, so Excel shows Cyrillic)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.rejected.to_csv(path, index=False, encoding="utf-8-sig")
+        return path
+
+
+# Parsing helpers -------------------------------------------------------------------------
+def clean_text(s: pd.Series) -> pd.Series:
+    """Stripped text with no-value tokens (:data:`NULL_TOKENS`) as ``""``."""
+    t = s.astype("str").fillna("").str.strip()
+    return t.mask(t.str.lower().isin(NULL_TOKENS), "")
+
+
+def _normalise_numbers(t: pd.Series) -> pd.Series:
+    """Spreadsheet-style numbers to plain ones: no spaces, ``.`` as decimal mark."""
+    t = t.str.replace(r"[\s\u00a0\u202f\u2009']", "", regex=True).str.replace("\u2212", "-")
+    # a comma is the decimal mark unless the number also has a dot (then a thousands mark)
+    has_dot = t.str.contains(".", regex=False)
+    t = t.where(has_dot, t.str.replace(",", ".", regex=False))
+    return t.where(~has_dot, t.str.replace(",", "", regex=False))
+
+
+def parse_number(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse a text column of numbers written by people and spreadsheets.
+
+    Understands decimal commas (``"43,2951"``), spaces and no-break spaces inside numbers
+    (``"491 059,48"``), the Unicode minus and a leading ``+``. ``inf``, hexadecimal and
+    other exotic forms are not numbers here.
+
+    Returns
+    -------
+    values : ndarray of float
+        NaN where missing or unparseable.
+    missing : ndarray of bool
+        Empty or a no-value token.
+    bad : ndarray of bool
+        Not missing but not a finite number.
+    """
+    t = clean_text(s).reset_index(drop=True)
+    missing = (t == "").to_numpy()
+    plain = t.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").to_numpy(dtype=bool)
+    values = np.full(len(t), np.nan)
+    if plain.any():
+        values[plain] = pd.to_numeric(t[plain], errors="coerce").to_numpy(dtype=float)
+    rest = ~plain & ~missing
+    if rest.any():  # slow path only for the unusual rows
+        u = _normalise_numbers(t[rest])
+        ok = u.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").to_numpy(dtype=bool)
+        vals = np.full(len(u), np.nan)
+        if ok.any():
+            vals[ok] = pd.to_numeric(u[ok], errors="coerce").to_numpy(dtype=float)
+        values[rest] = vals
+    with np.errstate(invalid="ignore"):
+        values[~np.isfinite(values)] = np.nan
+    bad = ~missing & np.isnan(values)
+    return values, missing, bad
+
+
+# Date formats, tried in order within a family; each gives a precision.
+_ISO_FORMATS: Final = (
+    ("%Y-%m-%d %H:%M:%S", "minute"),
+    ("%Y-%m-%d %H:%M", "minute"),
+    ("%Y-%m-%d %H:%M:%S.%f", "minute"),
+    ("%Y-%m-%d", "day"),
+    ("%Y-%m", "month"),
+    ("%Y-%m-%d %H", "hour"),
+    ("%Y/%m/%d %H:%M:%S", "minute"),
+    ("%Y/%m/%d %H:%M", "minute"),
+    ("%Y/%m/%d", "day"),
+    ("%Y/%m", "month"),
+)
+_DOT_FORMATS: Final = (
+    ("%d.%m.%Y %H:%M:%S", "minute"),
+    ("%d.%m.%Y %H:%M", "minute"),
+    ("%d.%m.%Y", "day"),
+    ("%m.%Y", "month"),
+    ("%d-%m-%Y %H:%M:%S", "minute"),
+    ("%d-%m-%Y %H:%M", "minute"),
+    ("%d-%m-%Y", "day"),
+)
+_SLASH_FORMATS: Final = (  # month first (US); the day-first variant swaps %m and %d
+    ("%m/%d/%Y %H:%M", "minute"),
+    ("%m/%d/%Y %H:%M:%S", "minute"),
+    ("%m/%d/%Y %I:%M:%S %p", "minute"),
+    ("%m/%d/%Y %I:%M %p", "minute"),
+    ("%m/%d/%Y", "day"),
+)
+_FAMILIES: Final = (
+    (r"\d{4}[-/]\d{1,2}.*", _ISO_FORMATS),
+    (r"\d{1,2}[.-]\d{1,2}[.-]\d{4}.*|\d{1,2}\.\d{4}", _DOT_FORMATS),
+    (r"\d{1,2}/\d{1,2}/\d{4}.*", None),  # slash: order decided per column
+)
+
+
+def _try_formats(
+    t: pd.Series, formats: Sequence[tuple[str, str]], out: np.ndarray, prec: np.ndarray
+) -> int:
+    """Parse the rows of ``t`` with the first format that fits each; fill ``out``/``prec``.
+
+    ``t`` is a slice of the column (its index gives positions). Formats are tried in the
+    order of how many of the first 200 rows they parse (a format that fits nothing in the
+    sample still gets its turn), so a typical column is parsed by one ``to_datetime`` call.
+    Returns the number of rows parsed.
+    """
+    sample = t.iloc[:200]
+    hits = [
+        int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f, _ in formats
+    ]
+    order = sorted(range(len(formats)), key=lambda i: -hits[i])
+    pos = t.index.to_numpy()
+    left = np.ones(len(t), dtype=bool)
+    done = 0
+    for i in order:
+        fmt, p = formats[i]
+        if not left.any():
+            break
+        parsed = pd.to_datetime(t[left], format=fmt, errors="coerce")
+        ok = parsed.notna().to_numpy()
+        if ok.any():
+            idx = pos[left][ok]
+            out[idx] = parsed.to_numpy(dtype="datetime64[us]")[ok]
+            prec[idx] = p
+            done += int(ok.sum())
+            left[np.flatnonzero(left)[ok]] = False
+    return done
+
+
+def _fix_subset(t: pd.Series, need: np.ndarray, pat: str, repl: str) -> pd.Series:
+    """``t.str.replace(pat, repl)`` on the rows in ``need`` only (back-references are slow)."""
+    if need.any():
+        t = t.copy()
+        t[need] = t[need].str.replace(pat, repl, regex=True)
+    return t
+
+
+def parse_datetimes(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse a text column of dates/date-times; vectorised (explicit formats per family).
+
+    Families, recognised by their shape: ISO (``2017-07-19 13:45[:00]``, ``2017-07-19``,
+    ``2016-02`` month-only, ``T`` separator and ``Z``/``+06:00`` suffixes allowed: the wall
+    time is kept and the offset dropped, times are naive local time), day-first dotted or
+    dashed (``19.07.2017 13:45``, Russian exports) and slashed (``7/19/2017 13:45``,
+    ``07/19/2017 01:45:00 PM``). Slashed dates are month-first (US, as Chicago) unless more
+    of the column's rows parse day-first (a value like ``19/07/2017`` decides it).
+
+    Returns
+    -------
+    occurred : pandas.Series of datetime64
+        NaT where missing or unparseable.
+    precision : ndarray of object
+        "minute", "hour", "day", "month", or None where unparsed.
+    """
+    t = clean_text(text).reset_index(drop=True)
+    t = _fix_subset(t, t.str.contains(r"  |[\t\r\n\u00a0]").to_numpy(dtype=bool), r"\s+", " ")
+    t = _fix_subset(t, t.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}T").to_numpy(dtype=bool), "T", " ")
+    tz = t.str.contains(r"\d:\d\d(?::\d\d(?:\.\d+)?)? ?(?:Z|UTC|[+-]\d\d:?\d\d)$")
+    t = _fix_subset(t, tz.to_numpy(dtype=bool), r" ?(?:Z|UTC|[+-]\d\d:?\d\d)$", "")
+    n = len(t)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    prec = np.full(n, None, dtype=object)
+    for pattern, formats in _FAMILIES:
+        fam = t[t.str.fullmatch(pattern).to_numpy(dtype=bool)]
+        if fam.empty:
+            continue
+        if formats is not None:
+            _try_formats(fam, formats, out, prec)
+            continue
+        # slashed: count rows each order parses, on scratch arrays
+        counts = []
+        for order in ("mdy", "dmy"):
+            fmts = _slash_formats(order)
+            counts.append(_try_formats(fam, fmts, out.copy(), prec.copy()))
+        order = "dmy" if counts[1] > counts[0] else "mdy"
+        _try_formats(fam, _slash_formats(order), out, prec)
+    years = out.astype("datetime64[Y]").astype("int64") + 1970
+    bad = ~np.isnat(out) & ((years < YEAR_RANGE[0]) | (years > YEAR_RANGE[1]))
+    out[bad] = np.datetime64("NaT")
+    prec[bad] = None
+    return pd.Series(out, index=text.index), prec
+
+
+def _slash_formats(order: str) -> tuple[tuple[str, str], ...]:
+    if order == "mdy":
+        return _SLASH_FORMATS
+    return tuple((f.replace("%m/%d", "%d/%m"), p) for f, p in _SLASH_FORMATS)
+
+
+def assemble_parts(parts: dict[str, pd.Series]) -> tuple[pd.Series, np.ndarray]:
+    """Date-times from part columns ``year``, ``month`` and optional ``day``/``hour``/``minute``.
+
+    Year, month and (when the column exists) day must be whole numbers forming a real date;
+    an empty hour lowers that row's precision to "day", an empty minute to "hour"; a
+    non-numeric or out-of-range value makes the row unparseable.
+
+    Returns
+    -------
+    occurred : pandas.Series of datetime64
+    precision : ndarray of object (None where unparseable)
+    """
+    index = next(iter(parts.values())).index
+    n = len(index)
+    vals, miss, bad = {}, {}, {}
+    for k, s in parts.items():
+        v, m, b = parse_number(s)
+        whole = np.isnan(v) | (v == np.round(v))
+        vals[k], miss[k], bad[k] = v, m, b | ~whole
+    limits = {"month": (1, 12), "day": (1, 31), "hour": (0, 23), "minute": (0, 59)}
+    invalid = np.zeros(n, dtype=bool)
+    for k in parts:
+        invalid |= bad[k]
+        if k in ("year", "month", "day"):
+            invalid |= miss[k]
+        if k in limits:
+            lo, hi = limits[k]
+            with np.errstate(invalid="ignore"):
+                invalid |= ~miss[k] & ((vals[k] < lo) | (vals[k] > hi))
+    y = vals["year"]
+    with np.errstate(invalid="ignore"):
+        invalid |= (y < YEAR_RANGE[0]) | (y > YEAR_RANGE[1])
+    day = vals.get("day", np.ones(n))
+    has_hour = ("hour" in parts) & ~miss.get("hour", np.ones(n, dtype=bool))
+    has_min = has_hour & ("minute" in parts) & ~miss.get("minute", np.ones(n, dtype=bool))
+    frame = pd.DataFrame(
+        {
+            "year": np.where(invalid, 2000, y),
+            "month": np.where(invalid, 1, vals["month"]),
+            "day": np.where(invalid, 1, day),
+        }
+    )
+    dates = pd.to_datetime(frame, errors="coerce")  # 31 February -> NaT
+    hours = np.where(has_hour & ~invalid, vals.get("hour", np.zeros(n)), 0)
+    minutes = np.where(has_min & ~invalid, vals.get("minute", np.zeros(n)), 0)
+    occurred = dates.to_numpy(dtype="datetime64[us]") + (
+        np.nan_to_num(hours) * 60 + np.nan_to_num(minutes)
+    ).astype("int64").astype("timedelta64[m]")
+    invalid |= np.isnat(occurred)
+    occurred[invalid] = np.datetime64("NaT")
+    prec = np.where(has_min, "minute", np.where(has_hour, "hour", "day")).astype(object)
+    if "day" not in parts:
+        prec[:] = "month"
+    prec[invalid] = None
+    return pd.Series(occurred, index=index), prec
+
+
+# Coordinates -----------------------------------------------------------------------------
+def check_crs(crs: Any) -> CRS | None:
+    """A pyproj CRS from user input, or an :class:`InputError` naming ``--crs``."""
+    if crs is None or (isinstance(crs, str) and not crs.strip()):
+        return None
+    try:
+        return CRS.from_user_input(crs)
+    except CRSError:
+        raise InputError(
+            f"--crs {crs!r} is not a coordinate reference system pyproj knows "
+            "(use e.g. EPSG:32610 or EPSG:3435)"
+        ) from None
+
+
+def check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
+    """Validate ``(min_lon, min_lat, max_lon, max_lat)`` in degrees."""
+    if bbox is None:
+        return None
+    try:
+        b = tuple(float(v) for v in bbox)
+    except (TypeError, ValueError):
+        b = ()
+    if (
+        len(b) != 4
+        or not all(np.isfinite(b))
+        or not (-180 <= b[0] < b[2] <= 180 and -90 <= b[1] < b[3] <= 90)
+    ):
+        raise ParameterError(
+            f"bbox must be min_lon,min_lat,max_lon,max_lat in degrees with min < max, got {bbox}"
+        )
+    return b  # type: ignore[return-value]
+
+
+def area_geometry(boundary: Area | None) -> shapely.Geometry | None:
+    """One prepared (multi)polygon in EPSG:4326 from a boundary frame, series or geometry."""
+    if boundary is None:
+        return None
+    if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
+        if boundary.crs is not None and not boundary.crs.equals(S.CRS):
+            boundary = boundary.to_crs(S.CRS)
+        geom = shapely.union_all(np.asarray(boundary.geometry.values))
+    else:
+        geom = boundary
+    if geom is None or geom.is_empty:
+        raise InputError("the study-area boundary is empty")
+    shapely.prepare(geom)
+    return geom
+
+
+def _inside(lat: np.ndarray, lon: np.ndarray, area, bbox) -> np.ndarray:
+    """Inside the study area and bounding box (NaN coordinates are outside)."""
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if bbox is not None:
+        with np.errstate(invalid="ignore"):
+            ok &= (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
+    if area is not None and ok.any():
+        idx = np.flatnonzero(ok)
+        ok[idx] = shapely.intersects_xy(area, lon[idx], lat[idx])
+    return ok
+
+
+def _in_range(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+
+
+def bulk_box(lat: np.ndarray, lon: np.ndarray) -> tuple[float, float, float, float] | None:
+    """``(lat0, lat_half, lon0, lon_half)``: median +- max(5 * 1.4826 * MAD, 0.1) degrees."""
+    if lat.size == 0:
+        return None
+    out = []
+    for v in (lat, lon):
+        med = float(np.median(v))
+        mad = float(np.median(np.abs(v - med)))
+        out += [med, max(BULK_SIGMAS * 1.4826 * mad, BULK_MIN_HALF_WIDTH)]
+    return tuple(out)  # type: ignore[return-value]
+
+
+def _in_bulk(lat: np.ndarray, lon: np.ndarray, box) -> np.ndarray:
+    lat0, lat_h, lon0, lon_h = box
+    with np.errstate(invalid="ignore"):
+        return (np.abs(lat - lat0) <= lat_h) & (np.abs(lon - lon0) <= lon_h)
+
+
+def looks_like_degrees(x: np.ndarray, y: np.ndarray, share: float = 0.95) -> bool:
+    """True when at least ``share`` of the finite non-(0, 0) pairs fit |x| <= 180, |y| <= 90."""
+    ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    if not ok.any():
+        return True
+    fits = (np.abs(x[ok]) <= 180) & (np.abs(y[ok]) <= 90)
+    return bool(fits.mean() >= share)
+
+
+@dataclass
+class _Coords:
+    lat: np.ndarray
+    lon: np.ndarray
+    code: np.ndarray  # reason codes so far
+    projected: bool
+    crs: str | None
+
+
+def resolve_coordinates(
+    table: RawTable,
+    cmap: ColumnMap,
+    *,
+    crs: Any = None,
+    area: shapely.Geometry | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> _Coords:
+    """WGS84 lat/lon per row and the coordinate reason codes (0 where fine)."""
+    frame = table.frame
+    n = len(frame)
+    code = np.zeros(n, dtype=np.int8)
+    code[table.malformed] = _CODE["malformed_row"]
+    the_crs = check_crs(crs)
+    if cmap.lat and cmap.lon:
+        xcol, ycol, xy = cmap.lon, cmap.lat, False
+    else:
+        xcol, ycol, xy = cmap.x, cmap.y, True
+    x, xmiss, xbad = parse_number(frame[xcol])
+    y, ymiss, ybad = parse_number(frame[ycol])
+
+    projected = False
+    if the_crs is not None and not the_crs.equals(S.CRS):
+        projected = the_crs.is_projected
+    elif xy and the_crs is None and not looks_like_degrees(x, y):
+        ok = np.isfinite(x) & np.isfinite(y) & (x != 0) & (y != 0)
+        ex = f" (e.g. {x[ok][0]:.2f}, {y[ok][0]:.2f})" if ok.any() else ""
+        raise InputError(
+            f"columns {xcol}/{ycol} in {table.source} hold projected coordinates{ex}, "
+            "not degrees; give their CRS with --crs (for example --crs EPSG:32610)"
+        )
+
+    def mark(mask: np.ndarray, reason: str) -> None:
+        code[(code == 0) & mask] = _CODE[reason]
+
+    mark(xmiss | ymiss, "missing_coordinates")
+    mark(xbad | ybad, "unparseable_coordinates")
+    if projected:
+        mark((x == 0) | (y == 0), "zero_placeholder")
+    else:
+        mark((x == 0) & (y == 0), "zero_placeholder")
+
+    if the_crs is not None and not the_crs.equals(S.CRS):
+        live = code == 0
+        lon = np.full(n, np.nan)
+        lat = np.full(n, np.nan)
+        if live.any():
+            tr = Transformer.from_crs(the_crs, S.CRS, always_xy=True)
+            with np.errstate(invalid="ignore"):
+                lon[live], lat[live] = tr.transform(x[live], y[live], errcheck=False)
+    else:
+        lon, lat = x.copy(), y.copy()
+    lon = np.where(np.isfinite(lon), lon, np.nan)
+    lat = np.where(np.isfinite(lat), lat, np.nan)
+
+    if not projected:
+        live = code == 0
+        given_ok = _in_range(lat, lon)
+        swap_ok = _in_range(lon, lat)
+        if area is not None or bbox is not None:
+            given_ok &= _inside(lat, lon, area, bbox)
+            swap_ok &= _inside(lon, lat, area, bbox)
+        else:
+            ref = live & given_ok
+            box = bulk_box(lat[ref], lon[ref])
+            if box is None:
+                swap_ok[:] = False
+            else:
+                given_ok &= _in_bulk(lat, lon, box)
+                swap_ok &= _in_bulk(lon, lat, box)
+        mark(live & swap_ok & ~given_ok, "swapped_lat_lon")
+    mark(~_in_range(lat, lon), "out_of_range")
+    if area is not None or bbox is not None:
+        mark(~_inside(lat, lon, area, bbox), "outside_study_area")
+    crs_name = the_crs.to_string() if the_crs is not None else (table.geometry_crs or S.CRS)
+    return _Coords(lat, lon, code, projected, crs_name)
+
+
+# Whole tables ----------------------------------------------------------------------------
+def _text_or_na(s: pd.Series) -> pd.Series:
+    t = s.astype("str").fillna("").str.strip()
+    return t.where(t != "").astype("str")
+
+
+def _ids(frame: pd.DataFrame, col: str | None, source_row: np.ndarray) -> pd.Series:
+    generated = pd.Series(source_row, dtype="int64").astype("str")
+    generated = "row-" + generated
+    if not col:
+        return generated
+    given = frame[col].astype("str").fillna("").str.strip().reset_index(drop=True)
+    return given.where(given != "", generated)
+
+
+def _mark_duplicates(code: np.ndarray, ids: pd.Series) -> None:
+    live = code == 0
+    dup = np.zeros(len(code), dtype=bool)
+    dup[live] = ids[live].duplicated(keep="first").to_numpy()
+    code[dup] = _CODE["duplicate_id"]
+
+
+def _rejected_frame(table: RawTable, code: np.ndarray, source_row: np.ndarray) -> pd.DataFrame:
+    rej = code != 0
+    raw = table.frame.loc[rej].reset_index(drop=True)
+    clash = {c: f"raw_{c}" for c in raw.columns if c in ("source_row", "reason")}
+    raw = raw.rename(columns=clash)
+    names = np.asarray(("",) + REASONS, dtype=object)
+    head = pd.DataFrame(
+        {
+            S.SOURCE_ROW: source_row[rej].astype("int64"),
+            "reason": pd.Series(names[code[rej]], dtype="str"),
+        }
+    )
+    return pd.concat([head, raw], axis=1)
+
+
+def _counts(code: np.ndarray, reasons: Sequence[str]) -> dict[str, int]:
+    bins = np.bincount(code, minlength=len(REASONS) + 1)
+    return {r: int(bins[_CODE[r]]) for r in reasons}
+
+
+def validate_incidents(
+    table: RawTable,
+    cmap: ColumnMap,
+    *,
+    crs: Any = None,
+    boundary: Area | None = None,
+    bbox: Sequence[float] | None = None,
+) -> IngestResult:
+    """Check every row of ``table`` and build the canonical incidents (see module docs).
+
+    Parameters
+    ----------
+    table : RawTable
+        Text table from :func:`hotspots.readers.read_table`.
+    cmap : ColumnMap
+        Complete column map (from :func:`hotspots.columns.detect_columns`) with a
+        coordinate pair.
+    crs : str or pyproj.CRS, optional
+        CRS of the coordinate columns (WGS84 degrees when omitted).
+    boundary : GeoDataFrame, GeoSeries or shapely geometry, optional
+        Study area; rows outside are rejected.
+    bbox : (min_lon, min_lat, max_lon, max_lat), optional
+        Study-area box in degrees.
+    """
+    frame = table.frame
+    n = len(frame)
+    source_row = np.arange(1, n + 1, dtype=np.int64)
+    coords = resolve_coordinates(
+        table, cmap, crs=crs, area=area_geometry(boundary), bbox=check_bbox(bbox)
+    )
+    code = coords.code
+
+    # dates
+    if cmap.time_columns:
+        cols = cmap.time_columns
+        text = frame[cols[0]].astype("str").fillna("").str.strip()
+        for c in cols[1:]:
+            text = text + " " + frame[c].astype("str").fillna("").str.strip()
+        occurred, prec = parse_datetimes(text.reset_index(drop=True))
+    elif cmap.time_parts:
+        parts = {k: frame[v].reset_index(drop=True) for k, v in cmap.time_parts.items()}
+        occurred, prec = assemble_parts(parts)
+    else:
+        occurred = pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"))
+        prec = None
+    if prec is not None:
+        code[(code == 0) & pd.isna(prec)] = _CODE["unparseable_date"]
+
+    ids = _ids(frame, cmap.incident_id, source_row)
+    _mark_duplicates(code, ids)
+
+    ok = code == 0
+    occ = pd.Series(occurred.to_numpy()[ok]).astype("datetime64[ns]")
+    if prec is None:
+        precision = pd.Series(["none"] * int(ok.sum()), dtype="str")
+    else:
+        precision = pd.Series(prec[ok], dtype="str")
+    known_day = precision.isin(["minute", "hour", "day"]).to_numpy()
+    known_hour = precision.isin(["minute", "hour"]).to_numpy()
+    offense_raw = (
+        _text_or_na(frame[cmap.offense].reset_index(drop=True)[ok].reset_index(drop=True))
+        if cmap.offense
+        else pd.Series([pd.NA] * int(ok.sum()), dtype="str")
+    )
+    premise = (
+        _text_or_na(frame[cmap.premise].reset_index(drop=True)[ok].reset_index(drop=True))
+        if cmap.premise
+        else pd.Series([pd.NA] * int(ok.sum()), dtype="str")
+    )
+    lat, lon = coords.lat[ok], coords.lon[ok]
+    accepted = gpd.GeoDataFrame(
+        {
+            S.INCIDENT_ID: ids[ok].reset_index(drop=True).astype("str"),
+            S.OCCURRED_AT: occ,
+            S.TIME_PRECISION: precision,
+            S.YEAR: occ.dt.year.astype("Int64"),
+            S.MONTH: occ.dt.month.astype("Int64"),
+            S.WEEKDAY: occ.dt.weekday.astype("Int64").where(known_day),
+            S.HOUR: occ.dt.hour.astype("Int64").where(known_hour),
+            S.OFFENSE: normalise_offense(offense_raw) if cmap.offense else _unknown(ok.sum()),
+            S.OFFENSE_RAW: offense_raw,
+            S.PREMISE: premise,
+            S.LAT: lat.astype("float64"),
+            S.LON: lon.astype("float64"),
+            S.SOURCE_ROW: source_row[ok],
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=S.CRS,
+    )
+    counts = precision.value_counts()
+    precision_counts = {
+        p: int(counts[p]) for p in ("minute", "hour", "day", "month") if p in counts
+    }
+    if prec is None:
+        summary = "none"
+    elif len(precision_counts) == 1:
+        summary = next(iter(precision_counts))
+    elif precision_counts:
+        summary = "mixed"
+    else:
+        summary = "none"
+    return IngestResult(
+        accepted=accepted,
+        rejected=_rejected_frame(table, code, source_row),
+        rows=n,
+        reasons=_counts(code, REASONS),
+        columns=cmap,
+        time_precision=summary,
+        kind="incidents",
+        source=table.source,
+        crs=coords.crs,
+        encoding=table.encoding,
+        sep=table.sep,
+        precision_counts=precision_counts,
+    )
+
+
+def _unknown(n: int) -> pd.Series:
+    return pd.Series([UNKNOWN] * int(n), dtype="str")
+
+
+def validate_venues(
+    table: RawTable,
+    cmap: ColumnMap,
+    *,
+    crs: Any = None,
+    boundary: Area | None = None,
+    bbox: Sequence[float] | None = None,
+) -> IngestResult:
+    """Check every row of a venue table and build the canonical venues.
+
+    Same coordinate and id checks as :func:`validate_incidents` (no dates). ``kind`` is
+    lowercase snake case (``"unknown"`` when absent), ``name`` the stripped text (NA when
+    empty), ``venue_id`` the id column or ``row-<source_row>``.
+    """
+    frame = table.frame
+    n = len(frame)
+    source_row = np.arange(1, n + 1, dtype=np.int64)
+    coords = resolve_coordinates(
+        table, cmap, crs=crs, area=area_geometry(boundary), bbox=check_bbox(bbox)
+    )
+    code = coords.code
+    ids = _ids(frame, cmap.venue_id, source_row)
+    _mark_duplicates(code, ids)
+    ok = code == 0
+    m = int(ok.sum())
+
+    def col(name: str | None) -> pd.Series:
+        if not name:
+            return pd.Series([pd.NA] * m, dtype="str")
+        return _text_or_na(frame[name].reset_index(drop=True)[ok].reset_index(drop=True))
+
+    lat, lon = coords.lat[ok], coords.lon[ok]
+    accepted = gpd.GeoDataFrame(
+        {
+            S.VENUE_ID: ids[ok].reset_index(drop=True).astype("str"),
+            S.NAME: col(cmap.name),
+            S.KIND: normalise_kind(col(cmap.kind)),
+            S.LAT: lat.astype("float64"),
+            S.LON: lon.astype("float64"),
+            S.SOURCE_ROW: source_row[ok],
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=S.CRS,
+    )
+    return IngestResult(
+        accepted=accepted,
+        rejected=_rejected_frame(table, code, source_row),
+        rows=n,
+        reasons=_counts(code, VENUE_REASONS),
+        columns=cmap,
+        time_precision=None,
+        kind="venues",
+        source=table.source,
+        crs=coords.crs,
+        encoding=table.encoding,
+        sep=table.sep,
+    )
