@@ -1,0 +1,294 @@
+"""Venue attribution and "risky facilities": which venues concentrate the calls.
+
+Each call is linked to its nearest venue within a radius (:func:`attribute_to_venues`); venues
+are ranked by calls with their yearly counts, offenses, trend and peers
+(:func:`rank_venues`); the concentration curve and the Gini coefficient show how unequally
+calls fall on venues (Eck, Clarke and Guerette, 2007: a few venues of a kind usually account
+for most calls).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+from scipy.spatial import cKDTree
+
+from hotspots.errors import InputError, ParameterError
+from hotspots.projection import centre_of
+from hotspots.schema import KIND, LAT, LON, NAME, OFFENSE, VENUE_ID, YEAR
+from hotspots.sphere import project, spherical_metric_crs
+
+#: Trend labels need a fitted change over the period of at least this many calls ...
+TREND_MIN_CALLS = 2.0
+#: ... and of at least this share of the venue's mean yearly calls.
+TREND_MIN_SHARE = 0.25
+
+
+def _latlon(frame: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
+    if LAT not in frame or LON not in frame:
+        raise InputError(f"{what} need 'lat' and 'lon' columns (WGS84 degrees)")
+    lat = frame[LAT].to_numpy(dtype=float, na_value=np.nan)
+    lon = frame[LON].to_numpy(dtype=float, na_value=np.nan)
+    if not (np.isfinite(lat).all() and np.isfinite(lon).all()):
+        raise InputError(f"{what} without coordinates: drop them (validate the input) first")
+    return lat, lon
+
+
+def attribute_to_venues(
+    incidents: pd.DataFrame,
+    venues: pd.DataFrame,
+    *,
+    radius: float,
+    crs: CRS | None = None,
+) -> pd.DataFrame:
+    """Link every incident to its nearest venue within ``radius`` metres.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Canonical incidents (``lat``, ``lon``).
+    venues : DataFrame
+        Canonical venues (``venue_id``, ``lat``, ``lon``).
+    radius : float
+        Largest incident-venue distance, metres (> 0). Incidents farther from every venue get
+        no venue.
+    crs : pyproj.CRS, optional
+        Metric CRS for distances. Default: azimuthal equidistant on the mean Earth sphere at the
+        centre of incidents and venues (distances equal haversine to a few ppm over a city).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``incidents``: ``venue_id`` (string, <NA> when no venue is within
+        ``radius``) and ``venue_distance_m`` (float, NaN when no venue). Equidistant venues:
+        one of them is chosen.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> calls = pd.DataFrame({"lat": [41.88, 41.89], "lon": [-87.63, -87.63]})
+    >>> bars = pd.DataFrame({"venue_id": ["b1"], "lat": [41.8801], "lon": [-87.63]})
+    >>> attribute_to_venues(calls, bars, radius=50)["venue_id"].tolist()
+    ['b1', <NA>]
+    """
+    try:
+        radius = float(radius)
+    except (TypeError, ValueError):
+        radius = float("nan")
+    if not math.isfinite(radius) or radius <= 0:
+        raise ParameterError(f"radius must be a number of metres > 0, got {radius!r}")
+    n = len(incidents)
+    out = pd.DataFrame(
+        {
+            VENUE_ID: pd.array([pd.NA] * n, dtype="string"),
+            "venue_distance_m": np.full(n, np.nan),
+        },
+        index=incidents.index,
+    )
+    if n == 0 or len(venues) == 0:
+        return out
+    lat, lon = _latlon(incidents, "incidents")
+    vlat, vlon = _latlon(venues, "venues")
+    if VENUE_ID not in venues:
+        raise InputError("venues need a 'venue_id' column")
+    if crs is None:
+        crs = spherical_metric_crs(*centre_of(np.r_[lat, vlat], np.r_[lon, vlon]))
+    x, y, _ = project(lat, lon, crs)
+    vx, vy, _ = project(vlat, vlon, crs)
+    # query's bound is strict: nudge it so a venue at exactly `radius` counts
+    dist, idx = cKDTree(np.column_stack([vx, vy])).query(
+        np.column_stack([x, y]), k=1, distance_upper_bound=np.nextafter(radius, np.inf)
+    )
+    hit = dist <= radius
+    ids = venues[VENUE_ID].astype("string").to_numpy(dtype=object)
+    vid = np.full(n, None, dtype=object)
+    vid[hit] = ids[idx[hit]]
+    out[VENUE_ID] = pd.array(vid, dtype="string")
+    out["venue_distance_m"] = np.where(hit, dist, np.nan)
+    return out
+
+
+def _trend(counts: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares slope (calls/year) of yearly counts per row, and its label."""
+    k = counts.shape[0]
+    if len(years) < 2:
+        return np.full(k, np.nan), np.full(k, "n/a", dtype=object)
+    t = years.astype(float) - years.mean()
+    slope = counts @ t / (t @ t)
+    change = slope * (years.max() - years.min())  # fitted change over the period
+    mean = counts.mean(axis=1)
+    big = np.abs(change) >= np.maximum(TREND_MIN_CALLS, TREND_MIN_SHARE * mean)
+    label = np.where(big & (slope > 0), "rising", np.where(big & (slope < 0), "falling", "stable"))
+    return slope, label.astype(object)
+
+
+def rank_venues(
+    incidents: pd.DataFrame,
+    venues: pd.DataFrame,
+    attribution: pd.DataFrame,
+    *,
+    by_year: bool = True,
+    by_offense: bool = True,
+) -> pd.DataFrame:
+    """Rank venues by the calls attributed to them (every venue, including those with none).
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Canonical incidents (``year`` and ``offense`` are used when present).
+    venues : DataFrame
+        Canonical venues (``venue_id``, ``name``, ``kind``).
+    attribution : DataFrame
+        From :func:`attribute_to_venues` on the same incidents (aligned row by row).
+    by_year, by_offense : bool
+        Add the calls per year (``calls_2019`` ...) and per offense (``offense_theft`` ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per venue, sorted by ``calls`` (descending) then ``venue_id``: ``rank`` (1 =
+        most calls), ``venue_id``, ``name``, ``kind``, ``calls``, ``share_of_all_calls`` (calls
+        / all incidents given), ``peer_ratio`` (calls / median calls of the venues of the same
+        kind, zero-call venues included; NaN when that median is 0), ``trend_per_year`` and
+        ``trend``, then the per-year and per-offense columns.
+
+    Notes
+    -----
+    The trend is the least-squares slope of the venue's yearly counts over every year from the
+    first to the last year of ``incidents`` (years without calls count as 0), in calls per
+    year. It is labelled "rising" ("falling") when the fitted change over the period
+    (slope x (last year - first year)) is positive (negative) and at least
+    ``max(TREND_MIN_CALLS, TREND_MIN_SHARE x mean yearly calls)`` = max(2 calls, 25 % of the
+    mean) in size; otherwise "stable". With a single year the slope is NaN and the trend "n/a".
+    """
+    if len(attribution) != len(incidents):
+        raise ParameterError(
+            f"attribution: need one row per incident ({len(incidents)}), got {len(attribution)}"
+        )
+    if VENUE_ID not in venues:
+        raise InputError("venues need a 'venue_id' column")
+    vid = venues[VENUE_ID].astype("string").reset_index(drop=True)
+    if vid.duplicated().any():
+        raise InputError("venue_id values must be unique: give each venue its own id")
+    pos = pd.Series(np.arange(len(vid)), index=vid.to_numpy())
+    att = attribution[VENUE_ID].astype("string").to_numpy(dtype=object, na_value=None)
+    linked = np.array([v is not None for v in att], dtype=bool)
+    vpos = pos.reindex(att[linked]).to_numpy()
+    if np.isnan(vpos.astype(float)).any():
+        raise InputError("attribution names venue ids that are not in the venue table")
+    vpos = vpos.astype(np.int64)
+    m = len(vid)
+    calls = np.bincount(vpos, minlength=m)
+
+    out = pd.DataFrame(
+        {
+            VENUE_ID: vid,
+            NAME: venues[NAME].astype("string").reset_index(drop=True)
+            if NAME in venues
+            else pd.array([pd.NA] * m, dtype="string"),
+            KIND: venues[KIND].astype("string").reset_index(drop=True)
+            if KIND in venues
+            else pd.array([pd.NA] * m, dtype="string"),
+            "calls": calls.astype(np.int64),
+        }
+    )
+    out["share_of_all_calls"] = calls / len(incidents) if len(incidents) else np.nan
+    median = out.groupby(KIND, dropna=False)["calls"].transform("median").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["peer_ratio"] = np.where(median > 0, calls / np.where(median > 0, median, 1), np.nan)
+
+    extra: dict[str, np.ndarray] = {}
+    if YEAR in incidents and incidents[YEAR].notna().any():
+        yr = pd.array(incidents[YEAR], dtype="Int64")
+        first, last = (
+            int(np.nanmin(yr.to_numpy(float, na_value=np.nan))),
+            int(np.nanmax(yr.to_numpy(float, na_value=np.nan))),
+        )
+        years = np.arange(first, last + 1)
+        y_linked = yr[linked]
+        ok = ~pd.isna(y_linked)
+        yi = np.asarray(y_linked[ok], dtype=np.int64) - first
+        per_year = np.zeros((m, len(years)), dtype=np.int64)
+        np.add.at(per_year, (vpos[ok], yi), 1)
+        out["trend_per_year"], out["trend"] = _trend(per_year.astype(float), years)
+        if by_year:
+            for c, y in enumerate(years):
+                extra[f"calls_{y}"] = per_year[:, c]
+    else:
+        out["trend_per_year"], out["trend"] = np.nan, "n/a"
+    if by_offense and OFFENSE in incidents:
+        off = incidents[OFFENSE].astype("string").fillna("unknown").to_numpy(dtype=object)[linked]
+        table = pd.crosstab(vpos, off).reindex(range(m), fill_value=0)
+        for label in sorted(table.columns):
+            extra[f"offense_{label}"] = table[label].to_numpy(dtype=np.int64)
+    if extra:
+        out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
+
+    out = out.sort_values(["calls", VENUE_ID], ascending=[False, True], kind="stable")
+    out.insert(0, "rank", np.arange(1, m + 1))
+    return out.reset_index(drop=True)
+
+
+def _calls_array(calls_per_venue: pd.Series | np.ndarray) -> np.ndarray:
+    c = np.asarray(calls_per_venue, dtype=float).reshape(-1)
+    if np.isnan(c).any() or (c < 0).any():
+        raise ParameterError("calls_per_venue must be counts >= 0 (no missing values)")
+    return c
+
+
+def concentration_curve(calls_per_venue: pd.Series | np.ndarray) -> pd.DataFrame:
+    """Cumulative share of calls against the share of venues, busiest venues first.
+
+    Parameters
+    ----------
+    calls_per_venue : Series or array
+        Calls of every venue, zero-call venues included (they flatten the end of the curve).
+        A Series' index is kept as ``venue_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per venue in decreasing order of calls (ties keep the input order): ``rank``
+        (1..n), ``venue_id`` (for a Series), ``calls``, ``share_of_venues`` (rank / n) and
+        ``share_of_calls`` (cumulative calls / all calls; NaN when there are no calls). The
+        curve starts at (0, 0), which is not a row.
+
+    Examples
+    --------
+    >>> concentration_curve([0, 10, 0, 30])[["share_of_venues", "share_of_calls"]].values.tolist()
+    [[0.25, 0.75], [0.5, 1.0], [0.75, 1.0], [1.0, 1.0]]
+    """
+    c = _calls_array(calls_per_venue)
+    order = np.argsort(-c, kind="stable")
+    n, total = len(c), c.sum()
+    out = pd.DataFrame({"rank": np.arange(1, n + 1)})
+    if isinstance(calls_per_venue, pd.Series):
+        out[VENUE_ID] = calls_per_venue.index.to_numpy()[order]
+    s = c[order]
+    out["calls"] = s.astype(np.int64) if np.all(s == np.round(s)) else s
+    out["share_of_venues"] = np.arange(1, n + 1) / n if n else np.array([])
+    out["share_of_calls"] = np.cumsum(s) / total if total > 0 else np.nan
+    return out
+
+
+def gini(calls_per_venue: pd.Series | np.ndarray) -> float:
+    """Gini coefficient of calls over venues (0 = equal, towards 1 = all calls at one venue).
+
+    Uses the population definition G = sum_i sum_j |x_i - x_j| / (2 n² mean), i.e. without the
+    n / (n - 1) small-sample correction, so a single busy venue among n gives 1 - 1/n.
+    Zero-call venues must be included. NaN when there are no venues or no calls.
+
+    Examples
+    --------
+    >>> gini([0, 0, 0, 10])
+    0.75
+    """
+    c = np.sort(_calls_array(calls_per_venue))
+    n, total = len(c), c.sum()
+    if n == 0 or total <= 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    return float(2.0 * np.sum(i * c) / (n * total) - (n + 1.0) / n)
