@@ -17,6 +17,10 @@ from hotspots.errors import InputError, ParameterError
 # command name -> module under hotspots.cli defining a click command called `command`
 COMMANDS: dict[str, str] = {
     "validate": "validate",
+    "gistar": "gistar",
+    "emerging": "emerging",
+    "evaluate": "evaluate",
+    "trends": "trends",
 }
 
 

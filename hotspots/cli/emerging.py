@@ -1,0 +1,86 @@
+"""``hotspots emerging``: emerging hot spots (space-time Gi* and Mann-Kendall trends)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from hotspots.cli.common import filter_options, input_options, load_incidents
+
+
+@click.command("emerging")
+@input_options
+@filter_options
+@click.option(
+    "--resolution",
+    default=9,
+    show_default=True,
+    type=int,
+    help="H3 resolution 7-11 (9: cells of ~0.1 km²).",
+)
+@click.option(
+    "--k", "k", default=1, show_default=True, type=int, help="Spatial neighbourhood in rings."
+)
+@click.option(
+    "--period",
+    type=click.Choice(["year", "quarter", "month"]),
+    default="quarter",
+    show_default=True,
+    help="Length of a time step (ArcGIS advises at least 10 steps).",
+)
+@click.option(
+    "--time-window",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Previous periods in each bin's neighbourhood (ArcGIS's neighborhood time step).",
+)
+@click.option(
+    "--alpha",
+    default=0.05,
+    show_default=True,
+    type=float,
+    help="Significance level of hot/cold bins (FDR-corrected) and of trends.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the category of every cell (.geojson, .csv, .parquet, .gpkg).",
+)
+def command(**kwargs: Any) -> None:
+    """Emerging hot spots: new, consecutive, intensifying, persistent, diminishing, sporadic,
+    oscillating and historical hot (and cold) spots per H3 cell, as ArcGIS defines them."""
+    from hotspots.emerging import CATEGORIES, emerging_hotspots
+    from hotspots.output import write_table
+
+    loaded = load_incidents(kwargs)
+    res = emerging_hotspots(
+        loaded.incidents,
+        kwargs["resolution"],
+        kwargs["k"],
+        period=kwargs["period"],
+        time_window=kwargs["time_window"],
+        area=loaded.boundary,
+        alpha=kwargs["alpha"],
+    )
+    periods = res.attrs.get("periods", [])
+    span = f"{periods[0]}..{periods[-1]}" if periods else "-"
+    click.echo(
+        f"Emerging hot spots on {loaded.source}: {len(loaded.incidents)} incidents, "
+        f"{len(res)} H3 cells (resolution {kwargs['resolution']}), {len(periods)} "
+        f"{kwargs['period']} steps {span}"
+    )
+    counts = res["category"].value_counts()
+    for cat in CATEGORIES:
+        if counts.get(cat, 0):
+            click.echo(f"  {cat:<24} {int(counts[cat]):>6} cells")
+    if len(periods) < 10:
+        click.echo(
+            f"  note: only {len(periods)} time steps; trends need about 10 "
+            "(try --period quarter or month)"
+        )
+    if kwargs.get("output"):
+        path = write_table(res, kwargs["output"])
+        click.echo(f"wrote {len(res)} cells to {path}")

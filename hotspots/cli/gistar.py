@@ -1,0 +1,98 @@
+"""``hotspots gistar``: Getis-Ord Gi* hot and cold spots on H3 cells."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from hotspots.cli.common import filter_options, input_options, load_incidents
+
+
+@click.command("gistar")
+@input_options
+@filter_options
+@click.option(
+    "--resolution",
+    default=9,
+    show_default=True,
+    type=int,
+    help="H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m).",
+)
+@click.option(
+    "--k",
+    "k",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Neighbourhood: rings of cells around each cell (1: the 6 touching cells).",
+)
+@click.option(
+    "--permutations",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Conditional permutations for pseudo p-values (0: normal p-values only; e.g. 999).",
+)
+@click.option("--seed", type=int, help="Seed of the permutations (reproducible p_sim).")
+@click.option(
+    "--fdr",
+    is_flag=True,
+    help="Bins from Benjamini-Hochberg corrected p-values (ArcGIS 'Apply FDR correction').",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write cell, count, z, p, p_fdr, bin per cell (.geojson, .csv, .parquet, .gpkg).",
+)
+def command(**kwargs: Any) -> None:
+    """Gi* hot spots: z-score, p-value and 90/95/99 % confidence bin of every H3 cell.
+
+    Zero-count cells of the study area (the --boundary, the sample's boundary, or else the
+    incidents' convex hull) are included.
+    """
+    from hotspots.gistar import gistar_cells
+    from hotspots.output import write_table
+
+    loaded = load_incidents(kwargs)
+    res = gistar_cells(
+        loaded.incidents,
+        kwargs["resolution"],
+        kwargs["k"],
+        area=loaded.boundary,
+        permutations=kwargs["permutations"],
+        seed=kwargs["seed"],
+        fdr=kwargs["fdr"],
+    )
+    click.echo(summary(res, loaded.source, len(loaded.incidents), kwargs))
+    if kwargs.get("output"):
+        path = write_table(res, kwargs["output"])
+        click.echo(f"wrote {len(res)} cells to {path}")
+
+
+def summary(res: Any, source: str, n_incidents: int, kwargs: dict[str, Any]) -> str:
+    """A few lines: cells per confidence bin and the hottest cells."""
+    counts = res["bin"].value_counts()
+    basis = "FDR-corrected p" if kwargs["fdr"] else "p"
+    if kwargs["permutations"]:
+        basis += f" from {kwargs['permutations']} permutations"
+    lines = [
+        f"Gi* on {source}: {n_incidents} incidents in {len(res)} H3 cells "
+        f"(resolution {kwargs['resolution']}, k = {kwargs['k']}; bins from {basis})",
+    ]
+    for b, label in (
+        (3, "hot 99 %"),
+        (2, "hot 95 %"),
+        (1, "hot 90 %"),
+        (-1, "cold 90 %"),
+        (-2, "cold 95 %"),
+        (-3, "cold 99 %"),
+    ):
+        lines.append(f"  {label:>10}: {int(counts.get(b, 0))} cells")
+    top = res.sort_values(["z", "count"], ascending=False).head(5)
+    if len(top):
+        lines.append("  hottest cells (cell, count, z, p):")
+        for row in top.itertuples():
+            lines.append(f"    {row.cell}  {row.count:>5}  {row.z:7.2f}  {row.p:.2g}")
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""``hotspots trends``: when incidents happen and how each offense changes year on year."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import click
+import pandas as pd
+
+from hotspots.cli.common import filter_options, input_options, load_incidents
+
+
+@click.command("trends")
+@input_options
+@filter_options
+@click.option("--from-year", type=int, help="First year of the comparison (default: first).")
+@click.option("--to-year", type=int, help="Second year of the comparison (default: last).")
+@click.option("--json", "as_json", is_flag=True, help="Print the tables as one JSON object.")
+def command(**kwargs: Any) -> None:
+    """Counts per offense and year with year-over-year change (count and %), the change per
+    offense between two years, calls by weekday x hour, and calls per month."""
+    from hotspots.temporal import (
+        hour_weekday_table,
+        monthly_series,
+        offense_change,
+        yearly_by_offense,
+    )
+
+    loaded = load_incidents(kwargs)
+    inc = loaded.incidents
+    yearly = yearly_by_offense(inc)
+    change = offense_change(inc, from_year=kwargs["from_year"], to_year=kwargs["to_year"])
+    hw = hour_weekday_table(inc)
+    monthly = monthly_series(inc)
+    if kwargs["as_json"]:
+        out = {
+            "source": loaded.source,
+            "n_incidents": len(inc),
+            "yearly": _records(yearly),
+            "change": {
+                "from_year": change.attrs["from_year"],
+                "to_year": change.attrs["to_year"],
+                "offenses": _records(change),
+            },
+            "hour_weekday": {
+                "unknown": hw.attrs["unknown"],
+                "counts": {day: [int(v) for v in hw.loc[day]] for day in hw.index},
+            },
+            "monthly": [
+                {"month": m.strftime("%Y-%m"), "count": int(c)}
+                for m, c in zip(monthly["month"], monthly["count"], strict=True)
+            ],
+        }
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Trends on {loaded.source}: {len(inc)} incidents")
+    click.echo("")
+    click.echo(_yearly_text(yearly))
+    click.echo("")
+    y0, y1 = change.attrs["from_year"], change.attrs["to_year"]
+    click.echo(f"Change {y0} -> {y1}:")
+    for r in change.itertuples():
+        pct = "" if r.change_pct is None or _isna(r.change_pct) else f" ({r.change_pct:+.1f} %)"
+        click.echo(
+            f"  {r.offense:<22} {r.from_count:>6} -> {r.to_count:<6} {r.change:+d}{pct} "
+            f"{r.direction}"
+        )
+    click.echo("")
+    click.echo(_hour_weekday_text(hw))
+
+
+def _isna(v: Any) -> bool:
+    """None, pandas.NA or NaN (strings are never missing)."""
+    if isinstance(v, str):
+        return False
+    try:
+        return v is None or v is pd.NA or math.isnan(float(v))
+    except (TypeError, ValueError):
+        return True
+
+
+def _clean(v: Any) -> Any:
+    if _isna(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _yearly_text(yearly: Any) -> str:
+    """Offense x year counts, with the last year's change in percent."""
+    wide = yearly.pivot(index="offense", columns="year", values="count")
+    years = list(wide.columns)
+    last = yearly[yearly["year"] == years[-1]].set_index("offense")["change_pct"]
+    months = yearly.drop_duplicates("year").set_index("year")["months"]
+    order = ["all"] + sorted(o for o in wide.index if o != "all")
+    head = f"{'offense':<22}" + "".join(f"{y:>8}" for y in years)
+    if len(years) > 1:
+        head += f"   change {years[-2]}->{years[-1]}"
+    lines = ["Incidents per year:", head]
+    for off in order:
+        if off not in wide.index:
+            continue
+        row = f"{off:<22}" + "".join(f"{int(wide.loc[off, y]):>8}" for y in years)
+        if len(years) > 1:
+            pct = last.get(off)
+            row += "   " + ("n/a" if _isna(pct) else f"{pct:+.1f} %")
+        lines.append(row)
+    partial = [str(y) for y in years if months.get(y, 12) < 12]
+    if partial:
+        lines.append(f"note: partial year(s) {', '.join(partial)} (fewer than 12 months of data)")
+    return "\n".join(lines)
+
+
+def _hour_weekday_text(hw: Any) -> str:
+    """Weekday x hour counts in a compact grid, with the busiest slots."""
+    lines = ["Incidents by weekday (rows) and hour (columns):"]
+    lines.append("     " + "".join(f"{h:>5}" for h in hw.columns))
+    for day in hw.index:
+        lines.append(f"{day:<5}" + "".join(f"{int(v):>5}" for v in hw.loc[day]))
+    stacked = hw.stack().sort_values(ascending=False).head(3)
+    busiest = ", ".join(f"{d} {h:02d}:00 ({int(c)})" for (d, h), c in stacked.items())
+    lines.append(f"busiest: {busiest}")
+    if hw.attrs.get("unknown"):
+        lines.append(f"({hw.attrs['unknown']} incidents without a known weekday/hour left out)")
+    return "\n".join(lines)
