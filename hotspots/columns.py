@@ -220,6 +220,7 @@ PREMISE_NAMES = (
     "loccat",
     "locationtype",
     "location",
+    "place",
     "место",
     "местосовершения",
     "местопроисшествия",

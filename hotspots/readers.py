@@ -154,9 +154,12 @@ def decode(raw: bytes, name: str, encoding: str | None = None) -> tuple[str, str
     candidates.append("cp1251")
     for enc in candidates:
         try:
-            return raw.decode(enc).lstrip("\ufeff"), enc
+            text = raw.decode(enc).lstrip("\ufeff")
         except UnicodeDecodeError:
             continue
+        if enc == "utf-8-sig":  # say whether the BOM was there
+            enc = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
+        return text, enc
     raise InputError(f"cannot decode {name} as UTF-8 or cp1251; give the encoding with --encoding")
 
 

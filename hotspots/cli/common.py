@@ -156,9 +156,10 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
     if kwargs.get("bbox"):
         try:
             bbox = tuple(float(v) for v in str(kwargs["bbox"]).split(","))
-            assert len(bbox) == 4
-        except (ValueError, AssertionError):
-            raise InputError("--bbox takes four numbers: min_lon,min_lat,max_lon,max_lat") from None
+        except ValueError:
+            bbox = ()
+        if len(bbox) != 4:
+            raise InputError("--bbox takes four numbers: min_lon,min_lat,max_lon,max_lat")
     columns = io.ColumnMap(
         lat=kwargs.get("lat"),
         lon=kwargs.get("lon"),

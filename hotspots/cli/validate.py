@@ -1,0 +1,128 @@
+"""``hotspots validate``: read a calls (or venues) file and report what was accepted and why not.
+
+Examples
+--------
+::
+
+    hotspots validate calls.csv
+    hotspots validate crimedata.csv --crs EPSG:32610 --boundary neighbourhoods.geojson
+    hotspots validate --sample --rejects rejects.csv --json
+    hotspots validate premises.csv --venues
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from hotspots.cli.common import input_options, load_incidents
+from hotspots.errors import InputError
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report of :meth:`hotspots.io.IngestResult.report` as readable text."""
+    rows, acc, rej = report["rows"], report["accepted"], report["rejected"]
+    share = f" ({rej / rows:.1%})" if rows else ""
+    lines = [
+        f"{report['source']} ({report['kind']}): {rows:,} rows, {acc:,} accepted, "
+        f"{rej:,} rejected{share}",
+        "",
+        "Rejected by reason (checked in this order):",
+    ]
+    width = max(len(r) for r in report["reasons"])
+    for reason, count in report["reasons"].items():
+        lines.append(f"  {reason:<{width}}  {count:>9,}")
+    lines += ["", "Columns used:"]
+    for field, col in report["columns"].items():
+        lines.append(f"  {field:<{width}}  {col}")
+    lines.append("")
+    lines.append(f"Coordinates CRS: {report.get('crs') or 'EPSG:4326'}")
+    if report["kind"] == "incidents":
+        prec = report.get("time_precision")
+        counts = report.get("time_precision_counts") or {}
+        detail = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        lines.append(f"Time precision: {prec}" + (f" ({detail})" if len(counts) > 1 else ""))
+        if prec == "month":
+            lines.append("  (month-only dates: day, weekday and hour are unknown)")
+    if report.get("encoding"):
+        sep = report.get("sep")
+        lines.append(f"Encoding: {report['encoding']}" + (f", separator {sep!r}" if sep else ""))
+    if report.get("rejects_file"):
+        lines.append(f"Rejected rows written to {report['rejects_file']}")
+    return "\n".join(lines)
+
+
+def _venues(kwargs: dict[str, Any]):
+    """Read a venue file (or the sample venues) with the column flags."""
+    from hotspots import io
+
+    path = kwargs.get("input_path")
+    if kwargs.get("sample"):
+        if path:
+            raise InputError("give either an INPUT file or --sample, not both")
+        from hotspots.sample import sample_paths
+
+        path = str(sample_paths().venues)
+    elif not path:
+        raise InputError("no input: give a venues file (CSV, XLSX, GeoJSON, GPKG, Parquet)")
+    bbox = None
+    if kwargs.get("bbox"):
+        try:
+            bbox = tuple(float(v) for v in str(kwargs["bbox"]).split(","))
+        except ValueError:
+            bbox = ()
+        if len(bbox) != 4:
+            raise InputError("--bbox takes four numbers: min_lon,min_lat,max_lon,max_lat")
+    columns = io.ColumnMap(
+        lat=kwargs.get("lat"),
+        lon=kwargs.get("lon"),
+        x=kwargs.get("x"),
+        y=kwargs.get("y"),
+        venue_id=kwargs.get("id_"),
+        name=kwargs.get("name"),
+        kind=kwargs.get("kind"),
+    )
+    return io.read_venues(
+        path,
+        columns=columns,
+        crs=kwargs.get("crs"),
+        boundary=kwargs.get("boundary"),
+        bbox=bbox,
+        sep=kwargs.get("sep"),
+        encoding=kwargs.get("encoding"),
+    )
+
+
+@click.command("validate")
+@input_options
+@click.option("--venues", is_flag=True, help="The file lists venues (name, kind), not incidents.")
+@click.option("--name", help="Venue name column (with --venues).")
+@click.option("--kind", help="Venue kind column (with --venues).")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the rejected rows (source_row, reason, raw columns) to this CSV file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def command(**kwargs: Any) -> None:
+    """Check INPUT (or --sample): rows accepted, rejected per reason, columns detected.
+
+    Every row is either accepted or rejected with one reason; accepted + rejected = rows.
+    Columns are detected from common names (lat/latitude/широта, lon/longitude/долгота,
+    date/datetime/дата, type/offense/тип ...); name them with the flags when needed.
+    """
+    if kwargs.get("venues"):
+        result = _venues(kwargs)
+    else:
+        if kwargs.get("name") or kwargs.get("kind"):
+            raise InputError("--name and --kind are for venue files: add --venues")
+        result = load_incidents(kwargs, apply=False).result
+    report = result.report()
+    if kwargs.get("rejects"):
+        report["rejects_file"] = str(result.write_rejects(kwargs["rejects"]))
+    if kwargs.get("as_json"):
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
