@@ -1,0 +1,37 @@
+"""Shared fixtures.
+
+``real_data`` gives the folder of real police data (``../shared/data`` relative to the repo
+root) and skips the test, saying why, when it is absent. Use :func:`real_file` for one file
+inside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Where the real data lives (read-only, never copied into the repo).
+REAL_DATA_DIR = (REPO_ROOT / ".." / "shared" / "data").resolve()
+
+
+def real_file(*parts: str) -> Path:
+    """Path of a file under the real-data folder, or skip the calling test when it is absent.
+
+    Examples
+    --------
+    ``real_file("vancouver_vpd_2020", "crimedata_csv_AllNeighbourhoods_2020.csv")``
+    """
+    path = REAL_DATA_DIR.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent (see ../shared/data/*/SOURCE.md)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The real-data folder ``../shared/data``; skips with the reason when it is absent."""
+    if not REAL_DATA_DIR.is_dir():
+        pytest.skip(f"real data not available: {REAL_DATA_DIR} is absent")
+    return REAL_DATA_DIR
