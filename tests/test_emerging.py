@@ -222,3 +222,131 @@ def test_all_category_pairs_are_distinct_strings():
     assert len(set(CATEGORIES)) == len(CATEGORIES) == 17
     for a, b in itertools.combinations(CATEGORIES, 2):
         assert a != b
+
+
+# end to end on H3 cells -----------------------------------------------------------------------
+LAT0, LON0 = 41.88, -87.63
+M_PER_DEG = 111_195.0
+# a regular background: one call every 100 m on a 3 km square, every quarter
+GX, GY = (
+    a.ravel() for a in np.meshgrid(np.arange(-1500, 1501, 100.0), np.arange(-1500, 1501, 100.0))
+)
+
+
+def quarterly_city(sizes: list[int], empty: list[bool] | None = None):
+    """12 quarters (2019-2021) of background calls plus ``sizes[q]`` calls at the centre;
+    ``empty[q]`` removes the background within 450 m of the centre in quarter q."""
+    import geopandas as gpd
+    import pandas as pd
+
+    empty = empty or [False] * 12
+    lat, lon, year, month = [], [], [], []
+    for q in range(12):
+        keep = ~(empty[q] & (np.hypot(GX, GY) < 450))
+        x = np.r_[GX[keep], np.zeros(sizes[q])]
+        y = np.r_[GY[keep], np.zeros(sizes[q])]
+        lat.append(LAT0 + y / M_PER_DEG)
+        lon.append(LON0 + x / (M_PER_DEG * np.cos(np.radians(LAT0))))
+        year.append(np.full(x.size, 2019 + q // 4))
+        month.append(np.full(x.size, 3 * (q % 4) + 1))
+    lat, lon = np.concatenate(lat), np.concatenate(lon)
+    return gpd.GeoDataFrame(
+        {
+            "lat": lat,
+            "lon": lon,
+            "year": pd.array(np.concatenate(year), dtype="Int64"),
+            "month": pd.array(np.concatenate(month), dtype="Int64"),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+
+
+ZERO = [0] * 12
+
+
+@pytest.mark.parametrize(
+    ("sizes", "empty", "time_window", "expected"),
+    [
+        ([60] * 12, None, 1, "Persistent Hot Spot"),
+        ([0] * 11 + [60], None, 1, "New Hot Spot"),
+        ([0] * 8 + [60] * 4, None, 1, "Consecutive Hot Spot"),
+        ([80 + 10 * q for q in range(12)], None, 1, "Intensifying Hot Spot"),
+        ([200 - 10 * q for q in range(12)], None, 1, "Diminishing Hot Spot"),
+        ([60, 0, 0, 60, 0, 0, 0, 60, 0, 0, 0, 60], None, 0, "Sporadic Hot Spot"),
+        ([60] * 11 + [0], None, 0, "Historical Hot Spot"),
+        ([0] * 11 + [80], [True] * 6 + [False] * 6, 1, "Oscillating Hot Spot"),
+        (ZERO, [True] * 12, 1, "Persistent Cold Spot"),
+        (ZERO, [False] * 11 + [True], 0, "New Cold Spot"),
+    ],
+)
+def test_emerging_category_of_the_centre_cell(sizes, empty, time_window, expected):
+    from hotspots import grid
+    from hotspots.emerging import emerging_hotspots
+
+    res = emerging_hotspots(
+        quarterly_city(sizes, empty), 9, 1, period="quarter", time_window=time_window
+    )
+    centre = grid.to_str(grid.cell_ids([LAT0], [LON0], 9))[0]
+    row = res.set_index("cell").loc[centre]
+    assert row["category"] == expected
+    assert row["n_periods"] == 12
+    assert res.attrs["periods"][0] == "2019Q1" and res.attrs["periods"][-1] == "2021Q4"
+    # far from the centre nothing happens
+    assert (res["category"] == NO_PATTERN).mean() > 0.8
+
+
+def test_space_time_cube_counts_by_brute_force():
+    import h3
+
+    from hotspots import grid
+    from hotspots.emerging import space_time_cube
+
+    city = quarterly_city([5 * q for q in range(12)])
+    city = city.iloc[::7]  # thin it so periods and cells differ
+    cube = space_time_cube(city, 9, period="quarter")
+    assert cube.counts.shape == (12, cube.cells.size)
+    assert cube.counts.sum() == len(city)
+    cells = list(grid.to_str(cube.cells))
+    own = np.array([h3.latlng_to_cell(a, b, 9) for a, b in zip(city.lat, city.lon, strict=True)])
+    quarter = ((city["month"] - 1) // 3).to_numpy()
+    for i in np.random.default_rng(0).choice(len(city), 25, replace=False):
+        r = city.iloc[i]
+        t = (int(r["year"]) - 2019) * 4 + (int(r["month"]) - 1) // 3
+        c = h3.latlng_to_cell(r["lat"], r["lon"], 9)
+        mask = (city["year"] == r["year"]).to_numpy() & (quarter == quarter[i]) & (own == c)
+        assert cube.counts[t, cells.index(c)] == mask.sum()
+
+
+@pytest.mark.parametrize(
+    ("period", "n_steps", "first", "last"),
+    [
+        ("year", 3, "2019", "2021"),
+        ("quarter", 12, "2019Q1", "2021Q4"),
+        ("month", 34, "2019-01", "2021-10"),
+    ],
+)
+def test_space_time_cube_periods_include_empty_ones(period, n_steps, first, last):
+    from hotspots.emerging import space_time_cube
+
+    city = quarterly_city([10] * 12)
+    # keep only January of 2019 and October 2021: every period between is empty
+    keep = ((city["year"] == 2019) & (city["month"] == 1)) | (
+        (city["year"] == 2021) & (city["month"] == 10)
+    )
+    cube = space_time_cube(city.loc[keep.to_numpy()], 9, period=period)
+    assert len(cube.periods) == n_steps
+    assert cube.periods[0] == first and cube.periods[-1] == last
+    assert cube.counts[1:-1].sum() == 0
+
+
+def test_emerging_validates_parameters():
+    from hotspots.emerging import emerging_hotspots
+
+    city = quarterly_city([10] * 12)
+    with pytest.raises(ParameterError, match="period"):
+        emerging_hotspots(city, 9, period="week")
+    with pytest.raises(ParameterError, match="time_window"):
+        emerging_hotspots(city, 9, time_window=-1)
+    with pytest.raises(ParameterError, match="trend_on"):
+        emerging_hotspots(city, 9, trend_on="x")

@@ -216,3 +216,97 @@ def test_permutation_p_is_uniform_without_structure():
 def test_bad_parameters_are_named(counts, weights, kwargs, word):
     with pytest.raises(ParameterError, match=word):
         gistar(counts, weights, **kwargs)
+
+
+# H3 cells end to end ------------------------------------------------------------------------
+def canonical(lat: np.ndarray, lon: np.ndarray):
+    import geopandas as gpd
+    import pandas as pd
+
+    n = len(lat)
+    return gpd.GeoDataFrame(
+        {
+            "lat": np.asarray(lat, dtype=float),
+            "lon": np.asarray(lon, dtype=float),
+            "year": pd.array(np.full(n, 2020), dtype="Int64"),
+            "month": pd.array(np.full(n, 1), dtype="Int64"),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture(scope="module")
+def city():
+    """A 2 km square study area with uniform calls and one dense cluster."""
+    import shapely
+
+    rng = np.random.default_rng(21)
+    lat0, lon0 = 41.88, -87.63
+    dlat, dlon = 1000 / 111_195, 1000 / (111_195 * np.cos(np.radians(lat0)))
+    lat = np.r_[rng.uniform(lat0 - dlat, lat0 + dlat, 120), rng.normal(lat0, dlat / 20, 150)]
+    lon = np.r_[rng.uniform(lon0 - dlon, lon0 + dlon, 120), rng.normal(lon0, dlon / 20, 150)]
+    box = shapely.box(lon0 - dlon, lat0 - dlat, lon0 + dlon, lat0 + dlat)
+    return canonical(lat, lon), box
+
+
+def test_gistar_cells_counts_zero_cells_and_esda(city):
+    import h3
+
+    from hotspots.gistar import gistar_cells
+
+    incidents, box = city
+    res = gistar_cells(incidents, 9, 1, area=box)
+    assert list(res.columns) == ["cell", "count", "z", "p", "p_fdr", "bin", "geometry"]
+    assert res.crs.to_epsg() == 4326
+    # counts: h3 itself, point by point
+    own = [h3.latlng_to_cell(a, b, 9) for a, b in zip(incidents.lat, incidents.lon, strict=True)]
+    ref = {c: own.count(c) for c in set(own)}
+    got = dict(zip(res["cell"], res["count"], strict=True))
+    assert {c: n for c, n in got.items() if n} == ref
+    # zero-count cells of the area are there: every cell whose centre is in the box
+    in_box = set(h3.h3shape_to_cells(h3.geo_to_h3shape(box.__geo_interface__), 9))
+    assert in_box <= set(res["cell"]) and set(res["cell"]) == in_box | set(ref)
+    assert (res["count"] == 0).sum() > 0
+    # the whole pipeline against esda with weights built here from h3.grid_disk
+    cells = res["cell"].tolist()
+    neigh = {c: [d for d in h3.grid_disk(c, 1) if d in got and d != c] for c in cells}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = libpysal.weights.W(neigh, id_order=cells, silence_warnings=True)
+        ref_g = esda.G_Local(
+            res["count"].to_numpy(float), w, star=True, transform="B", permutations=0
+        )
+    np.testing.assert_allclose(res["z"], ref_g.Zs, atol=1e-9, rtol=0)
+    # the cluster's cell is a 99 % hot spot
+    centre = h3.latlng_to_cell(41.88, -87.63, 9)
+    assert res.set_index("cell").loc[centre, "bin"] == 3
+
+
+def test_gistar_cells_drops_incidents_outside_the_area(city):
+    import shapely
+
+    from hotspots.gistar import gistar_cells
+
+    incidents, box = city
+    west = shapely.box(*box.bounds[:2], (box.bounds[0] + box.bounds[2]) / 2, box.bounds[3])
+    res = gistar_cells(incidents, 9, 1, area=west)
+    inside = shapely.contains_xy(west, incidents.lon, incidents.lat)
+    assert res["count"].sum() == int(inside.sum())
+
+
+def test_gistar_cells_default_area_is_the_hull(city):
+    from hotspots.gistar import gistar_cells
+
+    incidents, _ = city
+    res = gistar_cells(incidents, 9, 2, permutations=99, seed=1)
+    assert res["count"].sum() == len(incidents)
+    assert {"p_sim", "p_fdr"} <= set(res.columns)
+
+
+@pytest.mark.parametrize(("kwargs", "word"), [({"resolution": 5}, "resolution"), ({"k": 0}, "k")])
+def test_gistar_cells_validates(city, kwargs, word):
+    from hotspots.gistar import gistar_cells
+
+    with pytest.raises(ParameterError, match=word):
+        gistar_cells(city[0], **{"resolution": 9, "k": 1, **kwargs})
