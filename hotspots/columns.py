@@ -368,6 +368,8 @@ def detect_columns(
             out["x"], out["y"] = x, y
         elif lat or lon:
             out["lat"], out["lon"] = lat, lon
+        else:  # at most one of x/y: kept so the error can say what was found
+            out["x"], out["y"] = x, y
         taken.update(v for v in (out.get("lat"), out.get("lon"), out.get("x"), out.get("y")) if v)
     elif explicit_ll:
         find("lat", LAT_NAMES)
