@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "emerging": "emerging",
     "evaluate": "evaluate",
     "trends": "trends",
+    "clusters": "clusters",
+    "venues": "venues",
 }
 
 
