@@ -13,8 +13,9 @@ Protocol (Chainey, Tompson and Uhlig, 2008)
        H3 cells (``resolution``) ranked by training count (cells without a training incident
        are never picked); area = the cells' hexagons.
    ``kde``
-       Quartic kernel density (``bandwidth`` m, raster ``cell`` m) on the study area's bounding
-       box; raster cells whose centre lies in the study area ranked by density.
+       Quartic kernel density (``bandwidth`` m, raster ``cell`` m) over the study area; raster
+       cells whose centre lies in the study area ranked by density (cells of zero density are
+       never picked); their share is measured on the surface's own metric CRS.
    ``dbscan``
        DBSCAN clusters (``eps`` m, ``min_samples``) outlined by their buffered convex hull
        (:func:`hotspots.clusters.summarize_clusters`), ranked by incidents per km² of outline;
@@ -122,13 +123,7 @@ class StudyArea:
 
     def to_metric(self, geom: Any) -> Any:
         """Shapely geometries (EPSG:4326) to this area's metric CRS."""
-        from hotspots.projection import to_metric
-
-        def tr(coords: np.ndarray) -> np.ndarray:
-            x, y, _ = to_metric(coords[:, 1], coords[:, 0], self.crs)
-            return np.column_stack([x, y])
-
-        return shapely.transform(geom, tr)
+        return _to_crs(geom, self.crs)
 
 
 def study_area(
@@ -250,46 +245,49 @@ def select_kde(
     """Top raster cells of the kernel density within ``coverage`` of the study area."""
     from hotspots.density import kde
 
-    surface = kde(train, bandwidth=bandwidth, cell=cell, bounds=sa.geometry.bounds)
+    surface = kde(train, bandwidth=bandwidth, cell=cell, bounds=sa.geometry)
     values = np.asarray(surface.values, dtype=float)
     n_rows, n_cols = values.shape
     step = float(surface.cell)
-    # raster cell centres on the surface's CRS (row 0 is the northern row)
-    xs = surface.x0 + (np.arange(n_cols) + 0.5) * step
-    ys = _row_centres(surface, n_rows)
-    gx, gy = np.meshgrid(xs, ys)
-    lon_c, lat_c = _to_lonlat(gx.ravel(), gy.ravel(), surface.crs)
-    geom = sa.geometry
-    shapely.prepare(geom)
-    inside = shapely.contains_xy(geom, lon_c, lat_c)
+    inside = (
+        surface.area_mask.ravel()
+        if surface.area_mask is not None
+        else np.ones(values.size, dtype=bool)
+    )
     flat = values.ravel()
     cand = np.flatnonzero(inside & (flat > 0))
     ranked = cand[np.lexsort((cand, -flat[cand]))]
-    # raster cells are squares of `step` metres on the surface's metric CRS
-    n = _prefix_within(np.full(ranked.size, step * step), coverage * sa.area_m2)
+    # the surface's cells are squares of `step` metres on its own metric CRS: measure the
+    # study area on that CRS too, so the area share does not mix two projections
+    area_here = float(shapely.area(_to_crs(sa.geometry, surface.crs)))
+    n = _prefix_within(np.full(ranked.size, step * step), coverage * area_here)
     chosen = np.zeros(flat.size, dtype=bool)
     chosen[ranked[:n]] = True
 
     def contains(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         if len(lat) == 0 or n == 0:
             return np.zeros(len(lat), dtype=bool)
-        r, c = _raster_index(surface, n_rows, lat, lon)
+        r, c = _raster_index(surface, lat, lon)
         ok = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
         out = np.zeros(len(lat), dtype=bool)
         out[ok] = chosen[r[ok] * n_cols + c[ok]]
         return out
 
-    return Selection(contains, n * step * step, n)
+    return Selection(contains, n * step * step / area_here * sa.area_m2, n)
 
 
-def _row_centres(surface: Any, n_rows: int) -> np.ndarray:
-    """Northings of the raster rows' centres, row 0 northernmost (``y0`` is the top edge)."""
-    return surface.y0 - (np.arange(n_rows) + 0.5) * float(surface.cell)
+def _to_crs(geom: shapely.Geometry, crs: Any) -> shapely.Geometry:
+    from hotspots.projection import to_metric
+
+    def tr(coords: np.ndarray) -> np.ndarray:
+        x, y, _ = to_metric(coords[:, 1], coords[:, 0], crs)
+        return np.column_stack([x, y])
+
+    return shapely.transform(geom, tr)
 
 
-def _raster_index(
-    surface: Any, n_rows: int, lat: np.ndarray, lon: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _raster_index(surface: Any, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of the surface cell holding each point (row 0 is the northern one)."""
     from hotspots.projection import to_metric
 
     x, y, _ = to_metric(lat, lon, surface.crs)
@@ -297,12 +295,6 @@ def _raster_index(
     col = np.floor((x - surface.x0) / step).astype(np.int64)
     row = np.floor((surface.y0 - y) / step).astype(np.int64)
     return row, col
-
-
-def _to_lonlat(x: np.ndarray, y: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
-    from hotspots.projection import to_lonlat
-
-    return to_lonlat(x, y, crs)
 
 
 def select_dbscan(

@@ -1,0 +1,278 @@
+"""Evaluation: PAI / RRI arithmetic, a hand-computed toy city, every method, the sweep."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from hotspots.errors import InputError, ParameterError
+from hotspots.evaluate import (
+    RESULT_COLUMNS,
+    evaluate,
+    pai,
+    param_grid,
+    rri,
+    split_years,
+    study_area,
+    sweep,
+)
+
+LAT0, LON0 = 43.2973, 68.2518  # Turkestan
+M_PER_DEG = 111_195.0
+
+
+def incidents(lat, lon, year) -> gpd.GeoDataFrame:
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    return gpd.GeoDataFrame(
+        {
+            "lat": lat,
+            "lon": lon,
+            "year": pd.array(np.broadcast_to(year, lat.shape), dtype="Int64"),
+            "month": pd.array(np.ones(lat.size, dtype=int), dtype="Int64"),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+
+
+def offsets(dx_m, dy_m):
+    """lat, lon of points dx/dy metres east/north of the toy city's centre."""
+    lat = LAT0 + np.asarray(dy_m, dtype=float) / M_PER_DEG
+    lon = LON0 + np.asarray(dx_m, dtype=float) / (M_PER_DEG * np.cos(np.radians(LAT0)))
+    return lat, lon
+
+
+# arithmetic ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("hit", "share", "expected"),
+    [(0.5, 0.05, 10.0), (0.3, 0.3, 1.0), (0.0, 0.1, 0.0), (0.4, 0.0, math.nan)],
+)
+def test_pai(hit, share, expected):
+    got = pai(hit, share)
+    assert (math.isnan(got) and math.isnan(expected)) or got == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("p_test", "p_train", "expected"),
+    [(7.0, 10.0, 0.7), (12.0, 6.0, 2.0), (3.0, 0.0, math.nan), (math.nan, 2.0, math.nan)],
+)
+def test_rri(p_test, p_train, expected):
+    got = rri(p_test, p_train)
+    assert (math.isnan(got) and math.isnan(expected)) or got == pytest.approx(expected)
+
+
+def test_param_grid_is_every_combination():
+    assert param_grid({"eps": [1, 2], "min_samples": [3, 4]}) == [
+        {"eps": 1, "min_samples": 3},
+        {"eps": 1, "min_samples": 4},
+        {"eps": 2, "min_samples": 3},
+        {"eps": 2, "min_samples": 4},
+    ]
+
+
+# the toy city: seven H3 cells ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def toy():
+    """Study area = the 7 resolution-9 cells around the centre cell; calls at cell centres.
+
+    Training (2019): 6 calls in c0, 3 in c1, 1 in c2. Test (2020): 4 in c0, 1 in c1, 5 in c3.
+    """
+    c0 = h3.latlng_to_cell(LAT0, LON0, 9)
+    ring = sorted(set(h3.grid_disk(c0, 1)) - {c0})
+    c1, c2, c3 = ring[0], ring[1], ring[2]
+    cells = [c0, *ring]
+    polys = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+    area = shapely.union_all(polys)
+
+    def at(cell, n):
+        lat, lng = h3.cell_to_latlng(cell)
+        return [lat] * n, [lng] * n
+
+    train = [at(c0, 6), at(c1, 3), at(c2, 1)]
+    test = [at(c0, 4), at(c1, 1), at(c3, 5)]
+    tr = incidents(sum((a for a, _ in train), []), sum((b for _, b in train), []), 2019)
+    te = incidents(sum((a for a, _ in test), []), sum((b for _, b in test), []), 2020)
+    calls = pd.concat([tr, te], ignore_index=True)
+    areas = {c: h3.cell_area(c, unit="m^2") for c in cells}
+    return {"calls": calls, "area": area, "cells": cells, "areas": areas}
+
+
+def test_toy_city_h3_by_hand(toy):
+    a = toy["areas"]
+    c0, c1 = toy["cells"][0], toy["cells"][1]
+    total = sum(a.values())
+    res = evaluate(
+        toy["calls"],
+        train_years=[2019],
+        test_years=[2020],
+        coverage=2.5 / 7,
+        methods=["h3"],
+        area=toy["area"],
+    )
+    row = res.iloc[0]
+    # two cells fit in 2.5/7 of the area: c0 (6 training calls) and c1 (3)
+    share = (a[c0] + a[c1]) / total
+    assert row["n_areas"] == 2
+    assert row["area_share"] == pytest.approx(share, rel=1e-4)
+    assert row["area_km2"] == pytest.approx((a[c0] + a[c1]) / 1e6, rel=1e-4)
+    assert (row["n_train"], row["n_test"]) == (10, 10)
+    assert (row["hits_train"], row["hits_test"]) == (9, 5)
+    assert row["hit_rate"] == 0.5
+    assert row["pai"] == pytest.approx(0.5 / share, rel=1e-4)  # about 1.75
+    assert row["pai"] == pytest.approx(1.75, rel=2e-3)
+    # RRI = (0.5 / share) / (0.9 / share)
+    assert row["rri"] == pytest.approx(5 / 9)
+
+
+def test_toy_city_smaller_coverage_takes_only_the_top_cell(toy):
+    res = evaluate(
+        toy["calls"],
+        train_years=[2019],
+        test_years=[2020],
+        coverage=1.5 / 7,
+        methods=["h3"],
+        area=toy["area"],
+    )
+    row = res.iloc[0]
+    assert row["n_areas"] == 1 and row["hits_test"] == 4 and row["hits_train"] == 6
+    assert row["pai"] == pytest.approx(0.4 * 7, rel=2e-3)
+    assert row["rri"] == pytest.approx(0.4 / 0.6)
+
+
+def test_toy_city_nothing_fits(toy):
+    res = evaluate(
+        toy["calls"],
+        train_years=[2019],
+        test_years=[2020],
+        coverage=0.5 / 7,
+        methods=["h3"],
+        area=toy["area"],
+    )
+    row = res.iloc[0]
+    assert row["n_areas"] == 0 and row["area_share"] == 0 and row["hit_rate"] == 0
+    assert math.isnan(row["pai"]) and math.isnan(row["rri"])
+
+
+def test_study_area_of_the_toy_city(toy):
+    sa = study_area(toy["calls"], toy["area"])
+    assert sa.area_m2 == pytest.approx(sum(toy["areas"].values()), rel=1e-4)
+    # without a boundary: the convex hull of the calls (here the centres of c0..c3)
+    hull = study_area(toy["calls"])
+    assert 0 < hull.area_m2 < sa.area_m2
+
+
+# every method on a two-cluster city ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def two_clusters():
+    """A 3 km square; training: a tight cluster A (west), a loose one B (east), background.
+    Test: all calls at A."""
+    rng = np.random.default_rng(3)
+    bx, by = rng.uniform(-1500, 1500, 200), rng.uniform(-1500, 1500, 200)
+    ax, ay = rng.normal(-700, 15, 120), rng.normal(0, 15, 120)
+    cx, cy = rng.normal(700, 150, 60), rng.normal(0, 150, 60)
+    tr = incidents(*offsets(np.r_[bx, ax, cx], np.r_[by, ay, cy]), 2019)
+    te = incidents(*offsets(rng.normal(-700, 10, 50), rng.normal(0, 10, 50)), 2020)
+    far = incidents(*offsets(rng.uniform(-1500, -1400, 50), rng.uniform(1400, 1500, 50)), 2021)
+    corner = shapely.box(*offsets(-1500, -1500)[::-1], *offsets(1500, 1500)[::-1])
+    return pd.concat([tr, te, far], ignore_index=True), corner
+
+
+PARAMS = {
+    "h3": {"resolution": 10},
+    "kde": {"bandwidth": 150.0, "cell": 25.0},
+    "dbscan": {"eps": 40.0, "min_samples": 10},
+    "gistar": {"resolution": 10, "k": 1},
+}
+
+
+@pytest.mark.parametrize("method", ["h3", "kde", "dbscan", "gistar"])
+def test_each_method_finds_the_cluster_that_recurs(two_clusters, method):
+    calls, box = two_clusters
+    kw = dict(coverage=0.01, methods=[method], params=PARAMS, area=box)
+    hit = evaluate(calls, train_years=[2019], test_years=[2020], **kw).iloc[0]
+    miss = evaluate(calls, train_years=[2019], test_years=[2021], **kw).iloc[0]
+    assert list(hit.index) == list(RESULT_COLUMNS)
+    assert 0 < hit["area_share"] <= 0.01 + 1e-12
+    assert hit["hit_rate"] == 1.0 and miss["hit_rate"] == 0.0
+    # identities: PAI = H / a, RRI = H_test / H_train, H = hits / n
+    assert hit["pai"] == pytest.approx(1.0 / hit["area_share"])
+    assert hit["rri"] == pytest.approx(1.0 / (hit["hits_train"] / hit["n_train"]))
+    assert miss["pai"] == 0 and miss["rri"] == 0
+    assert hit["params"] == PARAMS[method]
+
+
+def test_dbscan_skips_a_cluster_larger_than_the_budget(two_clusters):
+    calls, box = two_clusters
+    # eps 400 m joins everything into one large cluster: it cannot fit in 1 %
+    res = evaluate(
+        calls,
+        train_years=[2019],
+        test_years=[2020],
+        coverage=0.01,
+        methods=["dbscan"],
+        params={"dbscan": {"eps": 400.0, "min_samples": 5}},
+        area=box,
+    ).iloc[0]
+    assert res["n_areas"] == 0 and math.isnan(res["pai"])
+
+
+def test_sweep_marks_the_best_pai(two_clusters):
+    calls, box = two_clusters
+    grid = {"h3": {"resolution": [8, 9, 10]}, "kde": {"bandwidth": [100.0, 300.0]}}
+    res = sweep(calls, train_years=[2019], test_years=[2020], coverage=0.02, grid=grid, area=box)
+    assert len(res) == 5
+    assert [p["resolution"] for p in res.loc[res.method == "h3", "params"]] == [8, 9, 10]
+    for _, g in res.groupby("method"):
+        assert g["best"].sum() == 1
+        assert g.loc[g["best"], "pai"].iloc[0] == g["pai"].max()
+    assert res["best_overall"].sum() == 1
+    assert res.loc[res["best_overall"], "pai"].iloc[0] == res["pai"].max()
+
+
+# validation ---------------------------------------------------------------------------------
+def test_split_years(toy):
+    tr, te = split_years(toy["calls"], [2019], [2020])
+    assert len(tr) == 10 and len(te) == 10
+    with pytest.raises(ParameterError, match="test_years"):
+        split_years(toy["calls"], [2019, 2020], [2020])
+    with pytest.raises(InputError, match=r"\[2019, 2020\]"):
+        split_years(toy["calls"], [2019], [2025])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "word"),
+    [
+        ({"coverage": 0}, ParameterError, "coverage"),
+        ({"coverage": 1.5}, ParameterError, "coverage"),
+        ({"methods": ["svm"]}, ParameterError, "methods"),
+        ({"params": {"h3": {"bandwidth": 3}}}, ParameterError, "params"),
+        ({"params": {"kde": {"bandwidth": -5}}, "methods": ["kde"]}, ParameterError, "bandwidth"),
+    ],
+)
+def test_bad_parameters(toy, kwargs, error, word):
+    base = dict(train_years=[2019], test_years=[2020], coverage=0.2, methods=["h3"])
+    with pytest.raises(error, match=word):
+        evaluate(toy["calls"], **{**base, **kwargs})
+
+
+# the bundled sample -------------------------------------------------------------------------
+def test_sample_methods_beat_chance():
+    from hotspots.sample import load_sample
+
+    s = load_sample()
+    res = evaluate(
+        s.calls, train_years=[2019, 2020], test_years=[2021], coverage=0.05, area=s.boundary
+    )
+    assert list(res["method"]) == ["h3", "kde", "dbscan", "gistar"]
+    n_test = int((s.calls["year"] == 2021).sum())
+    assert (res["n_test"] == n_test).all()
+    assert (res["area_share"] <= 0.05 + 1e-12).all()
+    # the sample is clustered: flagged areas hold more calls than their share of the area
+    assert (res["pai"] > 1).all()
+    assert res["rri"].between(0.5, 1.5).all()
