@@ -292,8 +292,8 @@ def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
     Examples
     --------
     >>> x = np.array([0.0, 100.0, 0.0, 100.0]); y = np.array([0.0, 0.0, 100.0, 100.0])
-    >>> round(default_bandwidth(x, y), 2)  # SD = Dm = 70.71; sqrt(1/ln 2) Dm = 84.93
-    48.35
+    >>> round(default_bandwidth(x, y), 2)  # SD = Dm = 70.71: 0.9 * 70.71 * 4^-0.2
+    48.23
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -305,7 +305,7 @@ def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
     dx, dy = x - x.mean(), y - y.mean()
     d2 = dx * dx + dy * dy
     sd = math.sqrt(d2.mean())
-    dm = math.sqrt(float(np.median(d2)))
+    dm = float(np.median(np.sqrt(d2)))
     h = 0.9 * min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) * n**-0.2
     if not h > 0:
         raise ParameterError(
@@ -526,8 +526,8 @@ def kde(
 
     Examples
     --------
-    >>> s = kde((np.array([0.0]), np.array([0.0])), bandwidth=100.0, cell=10.0)
-    >>> round(float(s.values.max()), 1)  # 3 / (pi 100²) per m² = 95.5 per km²
+    >>> s = kde((np.array([0.0]), np.array([0.0])), bandwidth=100.0, cell=8.0)
+    >>> round(float(s.values.max()), 1)  # at the point: 3 / (pi 100²) per m² = 95.5 per km²
     95.5
     """
     if kernel not in KERNELS:
