@@ -163,12 +163,17 @@ def clean_text(s: pd.Series) -> pd.Series:
 
 
 def _normalise_numbers(t: pd.Series) -> pd.Series:
-    """Spreadsheet-style numbers to plain ones: no spaces, ``.`` as decimal mark."""
+    """Spreadsheet-style numbers to plain ones: no spaces, ``.`` as the decimal mark.
+
+    When a number has both marks the last one is the decimal mark (``1.234,5`` and
+    ``1,234.5`` are both 1234.5); a lone comma is a decimal comma (``43,2951``).
+    """
     t = t.str.replace(r"[\s\u00a0\u202f\u2009']", "", regex=True).str.replace("\u2212", "-")
-    # a comma is the decimal mark unless the number also has a dot (then a thousands mark)
-    has_dot = t.str.contains(".", regex=False)
-    t = t.where(has_dot, t.str.replace(",", ".", regex=False))
-    return t.where(~has_dot, t.str.replace(",", "", regex=False))
+    comma_decimal = t.str.rfind(",") > t.str.rfind(".")  # rfind is -1 when absent
+    has_comma = t.str.contains(",", regex=False)
+    as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    as_dot = t.str.replace(",", "", regex=False)
+    return t.where(~has_comma, as_dot.where(~comma_decimal, as_comma))
 
 
 def parse_number(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -692,7 +697,7 @@ def validate_incidents(
             S.TIME_PRECISION: precision,
             S.YEAR: occ.dt.year.astype("Int64"),
             S.MONTH: occ.dt.month.astype("Int64"),
-            S.WEEKDAY: occ.dt.weekday.astype("Int64").where(known_day),
+            S.WEEKDAY: occ.dt.day_of_week.astype("Int64").where(known_day),
             S.HOUR: occ.dt.hour.astype("Int64").where(known_hour),
             S.OFFENSE: normalise_offense(offense_raw) if cmap.offense else _unknown(ok.sum()),
             S.OFFENSE_RAW: offense_raw,
