@@ -1,0 +1,268 @@
+"""The statistics commands: gistar, emerging, evaluate, trends (sample and Chicago)."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import real_file
+
+from hotspots.cli import main
+
+CHICAGO = ("chicago_cpd_2017_2019", "chicago_crimes_2017_2019_sample25k.csv")
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``hotspots ARGS`` in-process; return (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from hotspots.sample import load_sample
+
+    return load_sample()
+
+
+# gistar -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", ["geojson", "csv", "parquet"])
+def test_gistar_writes_every_cell(capsys, tmp_path, sample, suffix):
+    out = tmp_path / f"gi.{suffix}"
+    code, text, _ = run(
+        capsys, "gistar", "--sample", "--resolution", "9", "--k", "1", "-o", str(out)
+    )
+    assert code == 0, text
+    if suffix == "csv":
+        res = pd.read_csv(out)
+    elif suffix == "parquet":
+        res = gpd.read_parquet(out)
+    else:
+        res = gpd.read_file(out)
+    assert {"cell", "count", "z", "p", "p_fdr", "bin"} <= set(res.columns)
+    # every sample call inside the boundary is counted once
+    assert res["count"].sum() == len(sample.calls)
+    assert set(res["bin"]) <= set(range(-3, 4))
+    assert (res["count"] == 0).any()  # zero-count cells of the study area are there
+    assert res["p"].between(0, 1).all() and (res["p_fdr"] >= res["p"] - 1e-12).all()
+    assert f"{len(res)} H3 cells" in text
+
+
+def test_gistar_permutations_are_reproducible(capsys, tmp_path):
+    paths = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    for p in paths:
+        code, _, err = run(
+            capsys,
+            "gistar",
+            "--sample",
+            "--permutations",
+            "99",
+            "--seed",
+            "7",
+            "--fdr",
+            "-o",
+            str(p),
+        )
+        assert code == 0, err
+    a, b = (pd.read_csv(p) for p in paths)
+    assert "p_sim" in a.columns
+    np.testing.assert_array_equal(a["p_sim"], b["p_sim"])
+    assert (a["p_sim"] >= 2 / 100 - 1e-12).all()
+
+
+def test_gistar_bad_resolution_is_one_line(capsys):
+    code, out, err = run(capsys, "gistar", "--sample", "--resolution", "3")
+    assert code == 2
+    assert err.startswith("error: resolution") and err.count("\n") == 1
+
+
+# emerging -----------------------------------------------------------------------------------
+def test_emerging_on_the_sample(capsys, tmp_path):
+    from hotspots.emerging import CATEGORIES
+
+    out = tmp_path / "em.csv"
+    code, text, err = run(capsys, "emerging", "--sample", "--period", "quarter", "-o", str(out))
+    assert code == 0, err
+    res = pd.read_csv(out)
+    assert set(res["category"]) <= set(CATEGORIES)
+    assert (res["n_periods"] == 12).all()
+    assert "12 quarter steps 2019Q1..2021Q4" in text
+    for cat, n in res["category"].value_counts().items():
+        assert f"{cat}" in text and f"{n} cells" in text
+
+
+def test_emerging_warns_about_few_steps(capsys):
+    code, text, _ = run(capsys, "emerging", "--sample", "--period", "year")
+    assert code == 0 and "only 3 time steps" in text
+
+
+# evaluate -----------------------------------------------------------------------------------
+def test_evaluate_json_on_the_sample(capsys, sample):
+    code, text, err = run(
+        capsys,
+        "evaluate",
+        "--sample",
+        "--train-years",
+        "2019,2020",
+        "--test-years",
+        "2021",
+        "--coverage",
+        "0.05",
+        "--json",
+    )
+    assert code == 0, err
+    rows = json.loads(text)
+    assert [r["method"] for r in rows] == ["h3", "kde", "dbscan", "gistar"]
+    n_test = int((sample.calls["year"] == 2021).sum())
+    for r in rows:
+        assert {"method", "params", "hit_rate", "pai", "rri", "area_share"} <= set(r)
+        assert r["n_test"] == n_test
+        assert r["hit_rate"] == pytest.approx(r["hits_test"] / n_test)
+        assert r["area_share"] <= 0.05 + 1e-12
+        assert r["pai"] == pytest.approx(r["hit_rate"] / r["area_share"])
+    assert rows[1]["params"] == {"bandwidth": 250, "cell": 50}
+
+
+def test_evaluate_sweep_table_marks_the_best(capsys):
+    code, text, err = run(
+        capsys,
+        "evaluate",
+        "--sample",
+        "--train-years",
+        "2019,2020",
+        "--test-years",
+        "2021",
+        "--methods",
+        "h3,kde",
+        "--resolution",
+        "8,9,10",
+        "--bandwidth",
+        "150,400",
+        "--sweep",
+        "--json",
+    )
+    assert code == 0, err
+    rows = json.loads(text)
+    assert len(rows) == 5
+    for method in ("h3", "kde"):
+        mine = [r for r in rows if r["method"] == method]
+        best = [r for r in mine if r["best"]]
+        assert len(best) == 1 and best[0]["pai"] == max(r["pai"] for r in mine)
+    code, text, _ = run(
+        capsys,
+        "evaluate",
+        "--sample",
+        "--train-years",
+        "2019,2020",
+        "--test-years",
+        "2021",
+        "--methods",
+        "h3",
+        "--resolution",
+        "8,9",
+        "--sweep",
+    )
+    assert code == 0
+    assert "resolution=8" in text and "resolution=9" in text
+    assert "**" in text and "best PAI" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--resolution", "8,9"], "--resolution: give one value"),
+        (["--methods", "svm"], "--methods"),
+        (["--coverage", "2"], "coverage"),
+    ],
+)
+def test_evaluate_user_errors(capsys, args, needle):
+    code, _, err = run(
+        capsys, "evaluate", "--sample", "--train-years", "2019", "--test-years", "2021", *args
+    )
+    assert code == 2 and needle in err and err.count("\n") == 1
+
+
+def test_evaluate_names_the_years_present(capsys):
+    code, _, err = run(
+        capsys, "evaluate", "--sample", "--train-years", "2019", "--test-years", "2030"
+    )
+    assert code == 2 and "2019, 2020, 2021" in err
+
+
+# trends -------------------------------------------------------------------------------------
+def test_trends_json_on_the_sample(capsys, sample):
+    code, text, err = run(capsys, "trends", "--sample", "--json")
+    assert code == 0, err
+    out = json.loads(text)
+    change = {r["offense"]: r for r in out["change"]["offenses"]}
+    assert (out["change"]["from_year"], out["change"]["to_year"]) == (2019, 2021)
+    ref = sample.calls.groupby(["offense", "year"]).size()
+    for off in ("theft", "hooliganism"):
+        assert change[off]["from_count"] == ref[(off, 2019)]
+        assert change[off]["to_count"] == ref[(off, 2021)]
+    assert change["theft"]["direction"] == "down" and change["theft"]["change_pct"] < 0
+    assert change["hooliganism"]["direction"] == "up" and change["hooliganism"]["change_pct"] > 0
+    assert sum(sum(v) for v in out["hour_weekday"]["counts"].values()) + out["hour_weekday"][
+        "unknown"
+    ] == len(sample.calls)
+    assert sum(m["count"] for m in out["monthly"]) == len(sample.calls)
+
+
+def test_trends_text_shows_the_change(capsys, sample):
+    code, text, _ = run(capsys, "trends", "--sample")
+    assert code == 0
+    ref = sample.calls.groupby(["offense", "year"]).size()
+    pct = 100 * (ref[("theft", 2021)] - ref[("theft", 2020)]) / ref[("theft", 2020)]
+    theft_line = next(line for line in text.splitlines() if line.startswith("theft "))
+    assert f"{pct:+.1f} %" in theft_line
+    assert "busiest:" in text
+
+
+# Chicago (real data) ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def chicago_years():
+    path = real_file(*CHICAGO)
+    years = pd.read_csv(path, usecols=["year"])["year"].value_counts()
+    return path, years
+
+
+def test_evaluate_on_chicago(capsys, chicago_years):
+    path, years = chicago_years
+    code, text, err = run(
+        capsys,
+        "evaluate",
+        str(path),
+        "--train-years",
+        "2017,2018",
+        "--test-years",
+        "2019",
+        "--coverage",
+        "0.05",
+        "--json",
+    )
+    assert code == 0, err
+    rows = json.loads(text)
+    assert [r["method"] for r in rows] == ["h3", "kde", "dbscan", "gistar"]
+    for r in rows:
+        # 9,122 + 9,163 training and 6,715 test crimes (SOURCE.md, recounted here)
+        assert r["n_train"] == years[2017] + years[2018] == 18285
+        assert r["n_test"] == years[2019] == 6715
+        assert 0 < r["area_share"] <= 0.05 + 1e-12
+        # crime concentrates: 5 % of the city holds far more than 5 % of next year's crimes
+        assert r["pai"] > 3
+        assert 0.5 < r["rri"] < 1.5
+
+
+def test_gistar_on_chicago(capsys, tmp_path, chicago_years):
+    path, years = chicago_years
+    out = tmp_path / "chicago.csv"
+    code, _, err = run(capsys, "gistar", str(path), "--resolution", "8", "--k", "1", "-o", str(out))
+    assert code == 0, err
+    res = pd.read_csv(out)
+    assert res["count"].sum() == years.sum() == 25000
+    assert (res["bin"] == 3).any()
