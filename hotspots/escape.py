@@ -124,8 +124,11 @@ def escape_frame_strings(frame: pd.DataFrame, cols: Iterable[str] | None = None)
         raise KeyError(f"escape_frame_strings: no column(s) {missing} in the table")
     for name in names:
         col = out[name]
-        is_seq = col.map(lambda v: isinstance(v, (list, tuple, np.ndarray)))
-        if bool(is_seq.any()):
+        # Only object columns can hold lists (string and category columns cannot).
+        has_lists = pd.api.types.is_object_dtype(col.dtype) and bool(
+            col.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any()
+        )
+        if has_lists:
             # A column of lists (top offenses, venue names): escape each item, keep the list.
             out[name] = col.map(
                 lambda v: (

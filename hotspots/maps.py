@@ -518,6 +518,7 @@ def base_map(
         width=width,
         height=height,
         max_zoom=max(tiles.max_zoom, 18) if tiles.enabled else 20,
+        zoom_snap=0.25,  # fractional zoom: fitted views fill a slide
     )
     if tiles.enabled:
         folium.TileLayer(
@@ -1372,6 +1373,16 @@ def h3_cells_frame(counts: pd.Series) -> gpd.GeoDataFrame:
     return grid.cells_to_gdf(frame)
 
 
+def _located(calls: pd.DataFrame) -> np.ndarray:
+    """Mask of the calls with finite ``lat`` and ``lon``."""
+    for col in ("lat", "lon"):
+        if col not in calls.columns:
+            raise InputError(f"calls needs a {col!r} column (see hotspots.schema)")
+    lat = pd.to_numeric(calls["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(calls["lon"], errors="coerce").to_numpy(dtype=float)
+    return np.isfinite(lat) & np.isfinite(lon)
+
+
 def add_calls(
     m: folium.Map,
     calls: pd.DataFrame,
@@ -1413,12 +1424,9 @@ def add_calls(
     _check_lang(lang)
     _check_int("max_points", max_points, 1, MAX_POINTS_LIMIT, "points")
     _check_int("min_count", min_count, 1, 1_000_000, "calls")
-    for col in ("lat", "lon"):
-        if col not in calls.columns:
-            raise InputError(f"calls needs a {col!r} column (see hotspots.schema)")
+    ok = _located(calls)
     lat = pd.to_numeric(calls["lat"], errors="coerce").to_numpy(dtype=float)
     lon = pd.to_numeric(calls["lon"], errors="coerce").to_numpy(dtype=float)
-    ok = np.isfinite(lat) & np.isfinite(lon)
     total = int(ok.sum())
     if total == 0:
         fg = HotspotLayer(name or t("layer.calls", lang), show=show)
@@ -1591,7 +1599,8 @@ def build_map(
     map : folium.Map
     counts : dict
         What is shown: ``calls_total``, ``calls_shown``, ``calls_mode`` ("points", "cells",
-        "none", or "hidden" when the calls layer is off), ``cells_shown``,
+        "none", or "hidden" when the calls layer is off), ``calls_cells`` (cells drawn for
+        aggregated calls), ``cells_shown``,
         ``cells_suppressed``, ``clusters_shown``, ``gistar_hot``, ``gistar_cold``,
         ``venues_shown``, ``density_max``, ``min_count`` (K in force), ``layers`` (drawn).
 
@@ -1626,6 +1635,7 @@ def build_map(
         "gistar_hot": 0,
         "gistar_cold": 0,
         "venues_shown": 0,
+        "calls_cells": 0,
         "density_max": None,
         "min_count": k,
         "layers": [],
@@ -1637,10 +1647,33 @@ def build_map(
     def shown(layer: str) -> bool:
         return layer not in spec.hidden
 
+    def draw_calls() -> None:
+        fg = add_calls(
+            m,
+            calls,
+            spec.max_points,
+            lang=lang,
+            presenter=spec.presenter,
+            min_count=k,
+            resolution=spec.resolution,
+            show=shown("calls"),
+        )
+        counts["calls_shown"] = fg.stats["calls_shown"]
+        counts["calls_mode"] = fg.stats["mode"]
+        counts["calls_cells"] = fg.stats.get("cells_shown", 0)
+        counts["layers"].append("calls")
+
+    # Aggregated calls are polygons like the analysis layers: draw them underneath those;
+    # individual calls go on top.
+    calls_as_cells = on("calls", calls) and (
+        spec.presenter or int(_located(calls).sum()) > spec.max_points
+    )
     if on("density", surface):
         fg = add_density(m, surface, contours=contours, lang=lang, show=shown("density"))
         counts["density_max"] = fg.stats["density_max"]
         counts["layers"].append("density")
+    if calls_as_cells:
+        draw_calls()
     if on("cells", cells):
         fg = add_cells(m, cells, min_count=k, lang=lang, show=shown("cells"))
         counts["cells_shown"] = fg.stats["cells_shown"]
@@ -1658,20 +1691,8 @@ def build_map(
     if on("boundary", boundary):
         add_boundary(m, boundary, lang=lang)
         counts["layers"].append("boundary")
-    if on("calls", calls):
-        fg = add_calls(
-            m,
-            calls,
-            spec.max_points,
-            lang=lang,
-            presenter=spec.presenter,
-            min_count=k,
-            resolution=spec.resolution,
-            show=shown("calls"),
-        )
-        counts["calls_shown"] = fg.stats["calls_shown"]
-        counts["calls_mode"] = fg.stats["mode"]
-        counts["layers"].append("calls")
+    if on("calls", calls) and not calls_as_cells:
+        draw_calls()
     if on("venues", venues):
         fg = add_venues(m, venues, lang=lang, show=shown("venues"))
         counts["venues_shown"] = fg.stats["venues_shown"]

@@ -1,0 +1,190 @@
+"""Translations (hotspots.i18n and hotspots/locales/*.json)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hotspots import i18n
+from hotspots.errors import ParameterError
+from hotspots.i18n import (
+    LANGS,
+    catalogue,
+    format_number,
+    month_label,
+    offense_label,
+    placeholders,
+    t,
+    venue_label,
+    weekday_label,
+)
+from hotspots.offenses import CANONICAL
+from hotspots.schema import CATERING_KINDS, PUBLIC_SPACE_KINDS, WEEKDAY_NAMES
+
+
+def test_languages_in_the_apps_order() -> None:
+    assert LANGS == ("kk", "ru", "en")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_key_is_in_every_catalogue(lang: str) -> None:
+    every = set().union(*(catalogue(x).keys() for x in LANGS))
+    assert set(catalogue(lang)) == every
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_empty_texts(lang: str) -> None:
+    empty = [k for k, v in catalogue(lang).items() if not v.strip()]
+    assert empty == []
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_placeholders_match_english(lang: str) -> None:
+    english = catalogue("en")
+    bad = {
+        key: (placeholders(english[key]), placeholders(text))
+        for key, text in catalogue(lang).items()
+        if placeholders(text) != placeholders(english[key])
+    }
+    assert bad == {}
+
+
+def test_catalogue_files_are_sorted_utf8_json_objects() -> None:
+    for lang in LANGS:
+        path = i18n.LOCALE_DIR / f"{lang}.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert list(data) == sorted(data), f"{path.name}: keep the keys sorted"
+
+
+def test_placeholders_parser() -> None:
+    assert placeholders("{shown} of {total}") == {"shown", "total"}
+    assert placeholders("no placeholder") == frozenset()
+
+
+# --- the labels the maps, app and reports need ------------------------------------------------
+
+REQUIRED = (
+    [f"offense.{k}" for k in CANONICAL]
+    + [f"venue.{k}" for k in sorted(CATERING_KINDS | PUBLIC_SPACE_KINDS)]
+    + [f"weekday.{d}" for d in WEEKDAY_NAMES]
+    + [f"weekday_short.{d}" for d in WEEKDAY_NAMES]
+    + [f"month.{m}" for m in range(1, 13)]
+    + [f"month_short.{m}" for m in range(1, 13)]
+    + [f"page.{p}" for p in ("map", "tune", "venues", "trends", "data")]
+    + [
+        f"layer.{x}"
+        for x in ("density", "cells", "gistar", "clusters", "boundary", "calls", "venues")
+    ]
+    + [f"gistar.{x}_{c}" for x in ("hot", "cold") for c in (90, 95, 99)]
+    + ["gistar.not_significant", "legend.calls_per_cell", "legend.density", "legend.gistar"]
+    + ["legend.suppressed", "msg.no_data", "msg.calls_shown", "caption.filters", "ui.language"]
+)
+
+
+@pytest.mark.parametrize("key", REQUIRED)
+def test_required_key_present(key: str) -> None:
+    for lang in LANGS:
+        assert key in catalogue(lang), f"{key} missing from {lang}.json"
+
+
+def test_the_three_languages_really_differ() -> None:
+    # a catalogue copied from another language would pass the presence tests
+    for key in ("weekday.mon", "offense.theft", "page.trends", "msg.no_data"):
+        texts = {lang: t(key, lang) for lang in LANGS}
+        assert len(set(texts.values())) == 3, texts
+
+
+@pytest.mark.parametrize(
+    ("key", "lang", "fmt", "expected"),
+    [
+        ("msg.calls_shown", "en", {"shown": 5, "total": 12}, "5 of 12 calls shown"),
+        ("msg.calls_shown", "ru", {"shown": 5, "total": 12}, "Показано 5 из 12 вызовов"),
+        ("offense.hooliganism", "kk", {}, "Бұзақылық"),
+        ("page.map", "ru", {}, "Карта"),
+        ("legend.suppressed", "en", {"k": 5}, "Cells with fewer than 5 calls are hidden"),
+    ],
+)
+def test_t_translates_and_formats(key: str, lang: str, fmt: dict, expected: str) -> None:
+    assert t(key, lang, **fmt) == expected
+
+
+def test_t_accepts_lang_as_keyword() -> None:
+    assert t("page.data", lang="kk") == "Деректер"
+
+
+def test_unknown_key_raises_naming_the_files() -> None:
+    with pytest.raises(KeyError, match="locales"):
+        t("no.such.key", "en")
+
+
+@pytest.mark.parametrize("lang", ["de", "", "KK"])
+def test_unknown_language_is_a_parameter_error(lang: str) -> None:
+    with pytest.raises(ParameterError, match="lang"):
+        t("page.map", lang)
+
+
+def test_key_missing_from_a_language_falls_back_to_english(tmp_path, monkeypatch) -> None:
+    for lang, data in {
+        "en": {"a.b": "English {n}", "c.d": "C"},
+        "ru": {"c.d": "Ц"},
+        "kk": {"c.d": "Ц"},
+    }.items():
+        (tmp_path / f"{lang}.json").write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.catalogue.cache_clear()
+    try:
+        assert t("a.b", "ru", n=3) == "English 3"
+        assert t("c.d", "ru") == "Ц"
+        assert i18n.missing_keys() == {"kk": ["a.b"], "ru": ["a.b"], "en": []}
+    finally:
+        i18n.catalogue.cache_clear()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("key", CANONICAL)
+def test_offense_label_translates_canonical_keys(key: str, lang: str) -> None:
+    assert offense_label(key, lang) == t(f"offense.{key}", lang)
+
+
+def test_offense_label_falls_back_to_raw_then_key() -> None:
+    assert offense_label("motor_vehicle_theft", "ru") == "motor vehicle theft"
+    assert offense_label("motor_vehicle_theft", "ru", raw="MOTOR VEHICLE THEFT") == (
+        "MOTOR VEHICLE THEFT"
+    )
+    assert offense_label("theft", "en", raw="LARCENY") == "Theft"
+
+
+def test_venue_labels() -> None:
+    assert venue_label("tea_house", "kk") == "Шайхана"
+    assert venue_label("sauna", "en") == "sauna"
+
+
+@pytest.mark.parametrize(
+    ("day", "lang", "short", "expected"),
+    [(0, "en", False, "Monday"), (6, "ru", True, "Вс"), (4, "kk", False, "Жұма")],
+)
+def test_weekday_label(day: int, lang: str, short: bool, expected: str) -> None:
+    assert weekday_label(day, lang, short=short) == expected
+
+
+def test_month_label_and_ranges() -> None:
+    assert month_label(9, "kk") == "Қыркүйек"
+    assert month_label(1, "ru", short=True) == "Янв"
+    with pytest.raises(ParameterError):
+        month_label(13, "en")
+    with pytest.raises(ParameterError):
+        weekday_label(7, "en")
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "decimals", "expected"),
+    [
+        (1234567.891, "en", 2, "1,234,567.89"),
+        (1234567.891, "ru", 2, "1\u00a0234\u00a0567,89"),
+        (1234.5, "kk", 0, "1\u00a0234"),
+        (0.5, "ru", 1, "0,5"),
+    ],
+)
+def test_format_number(value: float, lang: str, decimals: int, expected: str) -> None:
+    assert format_number(value, lang, decimals) == expected
