@@ -18,13 +18,15 @@ from scipy.spatial import cKDTree
 
 from hotspots.errors import InputError, ParameterError
 from hotspots.projection import centre_of
-from hotspots.schema import KIND, LAT, LON, NAME, OFFENSE, VENUE_ID, YEAR
+from hotspots.schema import KIND, LAT, LON, MONTH, NAME, OFFENSE, VENUE_ID, YEAR
 from hotspots.sphere import project, spherical_metric_crs
 
 #: Trend labels need a fitted change over the period of at least this many calls ...
 TREND_MIN_CALLS = 2.0
 #: ... and of at least this share of the venue's mean yearly calls.
 TREND_MIN_SHARE = 0.25
+#: Years the data covers for fewer months than this are left out of the trend.
+TREND_MIN_MONTHS = 6
 
 
 def _latlon(frame: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +127,21 @@ def _trend(counts: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return slope, label.astype(object)
 
 
+def _months_covered(incidents: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """Months of each year holding at least one incident (12 when months are unknown)."""
+    if MONTH not in incidents:
+        return np.full(len(years), 12)
+    ym = pd.DataFrame(
+        {"y": pd.array(incidents[YEAR], dtype="Int64"), "m": pd.array(incidents[MONTH], "Int64")}
+    )
+    ym = ym.dropna().drop_duplicates()
+    known = ym.groupby("y").size().reindex(years, fill_value=0).to_numpy()
+    # years whose incidents all lack a month count as fully covered
+    no_month = pd.array(incidents[YEAR], dtype="Int64")[pd.isna(pd.array(incidents[MONTH]))]
+    full = np.isin(years, np.asarray(no_month.dropna(), dtype=np.int64)) & (known == 0)
+    return np.where(full, 12, known)
+
+
 def rank_venues(
     incidents: pd.DataFrame,
     venues: pd.DataFrame,
@@ -157,12 +174,16 @@ def rank_venues(
 
     Notes
     -----
-    The trend is the least-squares slope of the venue's yearly counts over every year from the
-    first to the last year of ``incidents`` (years without calls count as 0), in calls per
-    year. It is labelled "rising" ("falling") when the fitted change over the period
-    (slope x (last year - first year)) is positive (negative) and at least
-    ``max(TREND_MIN_CALLS, TREND_MIN_SHARE x mean yearly calls)`` = max(2 calls, 25 % of the
-    mean) in size; otherwise "stable". With a single year the slope is NaN and the trend "n/a".
+    The trend is the least-squares slope of the venue's yearly calls, in calls per year, over
+    the years from the first to the last year of ``incidents`` (years without calls count as
+    0). So that a partial first or last year does not fake a trend, each year's count is
+    annualised (x 12 / months the data covers that year, a month being covered when any
+    incident of ``incidents`` falls in it) and years covered for fewer than
+    ``TREND_MIN_MONTHS`` = 6 months are left out. It is labelled "rising" ("falling") when the
+    fitted change over the period (slope x (last year - first year)) is positive (negative)
+    and at least ``max(TREND_MIN_CALLS, TREND_MIN_SHARE x mean yearly calls)`` = max(2 calls,
+    25 % of the mean) in size; otherwise "stable". With fewer than two such years the slope is
+    NaN and the trend "n/a". The ``calls_<year>`` columns are the raw counts.
     """
     if len(attribution) != len(incidents):
         raise ParameterError(
@@ -213,7 +234,10 @@ def rank_venues(
         yi = np.asarray(y_linked[ok], dtype=np.int64) - first
         per_year = np.zeros((m, len(years)), dtype=np.int64)
         np.add.at(per_year, (vpos[ok], yi), 1)
-        out["trend_per_year"], out["trend"] = _trend(per_year.astype(float), years)
+        cover = _months_covered(incidents, years)
+        use = cover >= TREND_MIN_MONTHS
+        rate = per_year[:, use] * (12.0 / cover[use])
+        out["trend_per_year"], out["trend"] = _trend(rate, years[use])
         if by_year:
             for c, y in enumerate(years):
                 extra[f"calls_{y}"] = per_year[:, c]

@@ -203,6 +203,30 @@ def test_trend_rule(counts, label):
     assert r.loc[0, "trend"] == label
 
 
+@pytest.mark.parametrize(
+    ("months_2021", "expected_slope", "label"),
+    [
+        (1, 0.0, "stable"),  # 2021 covered 1 month: left out, 2019-2020 flat
+        (6, 0.0, "stable"),  # 6 calls in 6 months of 2021: 12 a year, flat
+        (12, -0.5 * 6, "falling"),  # 6 calls in a full 2021: 12, 12, 6 -> slope -3
+    ],
+)
+def test_trend_annualises_partial_years(months_2021, expected_slope, label):
+    # one call a month at the venue in 2019 and 2020; in 2021 data covers `months_2021`
+    # months (a far call in each), and the venue has 6 calls in 2021's first covered months
+    year = [2019] * 12 + [2020] * 12 + [2021] * 6 + [2021] * months_2021
+    month = list(range(1, 13)) * 2 + [min(m, months_2021) for m in range(1, 7)]
+    month += list(range(1, months_2021 + 1))
+    north = [0.0] * 30 + [9000.0] * months_2021
+    inc = calls(north, np.zeros(len(year)), year)
+    inc["month"] = pd.array(month, dtype="Int64")
+    ven = venues(["A"], [0.0], [0.0])
+    r = rank_venues(inc, ven, attribute_to_venues(inc, ven, radius=10))
+    assert r.loc[0, "calls_2021"] == 6  # raw counts stay raw
+    assert r.loc[0, "trend_per_year"] == pytest.approx(expected_slope)
+    assert r.loc[0, "trend"] == label
+
+
 def test_rank_venues_rejects_misaligned_attribution_and_duplicate_ids():
     inc, ven = toy_city()
     att = attribute_to_venues(inc, ven, radius=50)

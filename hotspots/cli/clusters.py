@@ -1,0 +1,146 @@
+"""``hotspots clusters``: DBSCAN (radius in metres) or HDBSCAN clusters, outlined and summarised.
+
+Examples
+--------
+::
+
+    hotspots clusters --sample --eps 100 --min-samples 10 -o clusters.geojson --labels labels.csv
+    hotspots clusters crimes.csv --eps 150 --min-samples 20 --years 2019 -o clusters.geojson
+    hotspots clusters crimes.csv --method hdbscan --min-cluster-size 30 -o clusters.geojson
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import pandas as pd
+
+from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.venues import load_venues, venues_option
+from hotspots.errors import InputError
+
+
+@click.command("clusters")
+@input_options
+@filter_options
+@click.option(
+    "--method",
+    type=click.Choice(["dbscan", "hdbscan"]),
+    default="dbscan",
+    show_default=True,
+    help="DBSCAN (a radius in metres) or HDBSCAN (no radius; clusters of varying density).",
+)
+@click.option(
+    "--eps",
+    default=100.0,
+    show_default=True,
+    type=float,
+    help="DBSCAN radius, metres: incidents within it are neighbours.",
+)
+@click.option(
+    "--min-samples",
+    default=10,
+    show_default=True,
+    type=int,
+    help="Incidents within --eps (itself included) that make a core point "
+    "(HDBSCAN: neighbours for the core distance).",
+)
+@click.option(
+    "--min-cluster-size",
+    type=int,
+    help="HDBSCAN: smallest cluster, in incidents (default: --min-samples).",
+)
+@venues_option
+@click.option(
+    "--venue-radius",
+    default=50.0,
+    show_default=True,
+    type=float,
+    help="A call is at a venue when the venue is within this many metres.",
+)
+@click.option(
+    "--buffer",
+    "buffer_m",
+    default=25.0,
+    show_default=True,
+    type=float,
+    help="Outline = convex hull of the cluster's incidents buffered by this many metres.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write one outline per cluster (.geojson, .gpkg, .parquet; .csv without outlines).",
+)
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(dir_okay=False),
+    help="Write incident_id, lat, lon, cluster (-1 = noise) for every incident (.csv).",
+)
+@click.option("--top", default=10, show_default=True, type=int, help="Clusters listed on screen.")
+def command(**kwargs: Any) -> None:
+    """Find clusters of incidents and summarise each one.
+
+    Each cluster gets: number of incidents, outline (buffered convex hull), centroid, top
+    offenses, years, venues inside (or the nearest one) and the share of its calls at venues.
+    DBSCAN's clusters equal scikit-learn's haversine DBSCAN with the same radius.
+    """
+    from hotspots.clusters import dbscan_labels, hdbscan_labels, summarize_clusters
+    from hotspots.output import write_table
+
+    venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
+    loaded = load_incidents(kwargs)
+    incidents = loaded.incidents
+    if kwargs["method"] == "dbscan":
+        labels = dbscan_labels(incidents, eps=kwargs["eps"], min_samples=kwargs["min_samples"])
+        how = f"DBSCAN eps {kwargs['eps']:g} m, min_samples {kwargs['min_samples']}"
+    else:
+        mcs = kwargs.get("min_cluster_size") or kwargs["min_samples"]
+        labels = hdbscan_labels(incidents, min_cluster_size=mcs, min_samples=kwargs["min_samples"])
+        how = f"HDBSCAN min_cluster_size {mcs}, min_samples {kwargs['min_samples']}"
+    summary = summarize_clusters(
+        incidents,
+        labels,
+        venues,
+        buffer_m=kwargs["buffer_m"],
+        venue_radius_m=kwargs["venue_radius"],
+    )
+    click.echo(describe(summary, labels, loaded.source, how, kwargs.get("top") or 0))
+    if kwargs.get("output"):
+        path = write_table(summary, kwargs["output"])
+        click.echo(f"wrote {len(summary)} clusters to {path}")
+    if kwargs.get("labels_path"):
+        if not str(kwargs["labels_path"]).lower().endswith((".csv", ".parquet")):
+            raise InputError("--labels writes a table: use a name ending in .csv or .parquet")
+        table = pd.DataFrame(
+            {
+                "incident_id": incidents["incident_id"].to_numpy(),
+                "lat": incidents["lat"].to_numpy(),
+                "lon": incidents["lon"].to_numpy(),
+                "cluster": labels,
+            }
+        )
+        path = write_table(table, kwargs["labels_path"])
+        click.echo(f"wrote {len(table):,} incident labels to {path}")
+
+
+def describe(summary: Any, labels: Any, source: str, how: str, top: int) -> str:
+    """A few lines: clusters, noise, the largest clusters."""
+    n = len(labels)
+    noise = int((labels < 0).sum())
+    share = f"{noise / n:.1%}" if n else "n/a"
+    lines = [
+        f"{source}: {n:,} incidents, {len(summary):,} clusters ({how}); noise {noise:,} ({share})"
+    ]
+    if len(summary) and top > 0:
+        lines += ["", "cluster  incidents  area km²  per km²  years      top offenses / venues"]
+        for r in summary.head(top).itertuples():
+            lines.append(
+                f"{r.cluster:>7}  {r.n_incidents:>9,}  {r.area_m2 / 1e6:>8.3f}  "
+                f"{r.density_per_km2:>7.0f}  {r.years:<9}  {r.top_offenses}"
+            )
+            if r.venues:
+                lines.append(f"{'':>47}venues: {r.venues}")
+    return "\n".join(lines)
