@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "trends": "trends",
     "clusters": "clusters",
     "venues": "venues",
+    "grid": "grid",
+    "density": "density",
 }
 
 

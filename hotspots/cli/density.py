@@ -1,0 +1,105 @@
+"""``hotspots density``: kernel density surface (incidents per km²) as a GeoTIFF.
+
+Examples
+--------
+::
+
+    hotspots density --sample -o density.tif
+    hotspots density calls.csv --bandwidth 300 --cell 50 -o density.tif
+    hotspots density calls.csv --kernel gaussian --bandwidth 150 -o d.tif \\
+        --contours hotspots.geojson --top-area 0.05
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.errors import InputError
+
+
+@click.command("density")
+@input_options
+@filter_options
+@click.option(
+    "--bandwidth",
+    type=float,
+    help="Kernel radius in metres (Gaussian: sigma). Default: ArcGIS's Silverman-type rule.",
+)
+@click.option(
+    "--cell",
+    type=float,
+    help="Cell size in metres (at most the bandwidth). Default: bandwidth / 5, <= 1000 cells/side.",
+)
+@click.option(
+    "--kernel",
+    type=click.Choice(["quartic", "gaussian"]),
+    default="quartic",
+    show_default=True,
+    help="Kernel shape: quartic (biweight, the field's standard) or gaussian.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="GeoTIFF to write (.tif), float32 incidents per km² on a local metric CRS.",
+)
+@click.option(
+    "--contours",
+    type=click.Path(dir_okay=False),
+    help="Also write polygons of the densest --top-area share of the area (.geojson, .gpkg ...).",
+)
+@click.option(
+    "--top-area",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="Share of the (study) area the contours enclose, 0-1 (0.05: the densest 5 %).",
+)
+def command(**kwargs: Any) -> None:
+    """Kernel density of incidents by binning and FFT convolution.
+
+    The study area (--boundary, or the sample's boundary) sets the extent and the area that
+    --top-area is a share of; otherwise the incidents' extent is used.
+    """
+    from hotspots.density import kde
+    from hotspots.output import write_table
+
+    out = kwargs.get("output")
+    if out and not str(out).lower().endswith((".tif", ".tiff")):
+        raise InputError(f"-o {out}: the density surface is written as a GeoTIFF (.tif)")
+    loaded = load_incidents(kwargs)
+    if len(loaded.incidents) == 0:
+        raise InputError("no incidents left after the filters: nothing to map")
+    surface = kde(
+        loaded.incidents,
+        bandwidth=kwargs.get("bandwidth"),
+        cell=kwargs.get("cell"),
+        kernel=kwargs["kernel"],
+        bounds=loaded.boundary,
+    )
+    rule = " (ArcGIS rule)" if surface.bandwidth_rule != "given" else ""
+    rows, cols = surface.shape
+    click.echo(
+        f"density: {surface.n:,} incidents from {loaded.source}, {surface.kernel} kernel, "
+        f"bandwidth {surface.bandwidth:,.0f} m{rule}, cell {surface.cell:,.1f} m, "
+        f"grid {rows} x {cols}; peak {surface.values.max():,.1f} per km², "
+        f"total {surface.total():,.1f}"
+    )
+    contours = surface.contours(kwargs["top_area"])
+    if len(contours):
+        held = contours["incidents"].sum()
+        click.echo(
+            f"densest {kwargs['top_area']:.1%} of the area: {len(contours)} hotspot(s), "
+            f"{contours['area_km2'].sum():,.2f} km², ~{held:,.0f} incidents "
+            f"({held / max(surface.total(), 1e-12):.0%} of the surface)"
+        )
+    if out:
+        click.echo(f"wrote {surface.to_geotiff(out)}")
+    if kwargs.get("contours"):
+        click.echo(
+            f"wrote {len(contours)} hotspot polygon(s) to "
+            f"{write_table(contours, kwargs['contours'])}"
+        )
