@@ -1,0 +1,165 @@
+"""``hotspots validate``: the report, --json, --rejects and one-line errors with status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotspots.cli import main
+
+CSV = (
+    "id,date,type,lat,lon\n"
+    "1,2020-01-01 10:00,Кража,43.30,68.25\n"
+    "2,2020-01-02 11:00,Драка,,68.26\n"
+    "3,2020-01-03 12:00,ДТП,0,0\n"
+    "4,2020-13-01 12:00,ДТП,43.31,68.26\n"
+    "1,2020-01-04 12:00,ДТП,43.31,68.27\n"
+)
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    """Run the console entry point in-process; return (status, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+@pytest.fixture
+def calls(tmp_path: Path) -> Path:
+    p = tmp_path / "calls.csv"
+    p.write_text(CSV, encoding="utf-8")
+    return p
+
+
+def test_text_report(calls: Path, capsys) -> None:
+    code, out, err = run(["validate", str(calls)], capsys)
+    assert code == 0 and err == ""
+    assert "calls.csv (incidents): 5 rows, 1 accepted, 4 rejected" in out
+    lines = {ln.split()[0]: ln.split()[1] for ln in out.splitlines() if ln.startswith("  ")}
+    assert lines["missing_coordinates"] == "1"
+    assert lines["zero_placeholder"] == "1"
+    assert lines["unparseable_date"] == "1"
+    assert lines["duplicate_id"] == "1"
+    assert lines["out_of_range"] == "0"
+    assert lines["time"] == "date" and lines["offense"] == "type"
+    assert "Time precision: minute" in out
+
+
+def test_json_report_and_rejects(calls: Path, tmp_path: Path, capsys) -> None:
+    rejects = tmp_path / "rej.csv"
+    code, out, _ = run(["validate", str(calls), "--json", "--rejects", str(rejects)], capsys)
+    assert code == 0
+    rep = json.loads(out)  # one JSON object, nothing else
+    assert (rep["rows"], rep["accepted"], rep["rejected"]) == (5, 1, 4)
+    assert rep["reasons"]["duplicate_id"] == 1
+    assert sum(rep["reasons"].values()) == rep["rejected"]
+    assert rep["rejects_file"] == str(rejects)
+    back = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert back["source_row"].tolist() == ["2", "3", "4", "5"]
+    assert back["reason"].tolist() == [
+        "missing_coordinates",
+        "zero_placeholder",
+        "unparseable_date",
+        "duplicate_id",
+    ]
+
+
+def test_column_flags_and_bbox(tmp_path: Path, capsys) -> None:
+    p = tmp_path / "odd.csv"
+    p.write_text("n;e;when;what\n43,30;68,25;19.07.2017 13:45;Кража\n43,40;68,25;20.07.2017;x\n")
+    argv = ["validate", str(p), "--lat", "n", "--lon", "e", "--time", "when", "--type", "what"]
+    code, out, _ = run([*argv, "--bbox", "68.2,43.25,68.3,43.35", "--json"], capsys)
+    rep = json.loads(out)
+    assert code == 0 and rep["accepted"] == 1 and rep["reasons"]["outside_study_area"] == 1
+    assert rep["columns"]["offense"] == "what"
+    assert rep["time_precision"] == "minute"  # of the accepted row
+
+
+def test_projected_with_crs(tmp_path: Path, capsys) -> None:
+    p = tmp_path / "v.csv"
+    p.write_text(
+        "TYPE,YEAR,MONTH,DAY,HOUR,MINUTE,X,Y\nMischief,2020,6,19,3,40,491059.48,5459122.42\n"
+    )
+    code, _, err = run(["validate", str(p)], capsys)
+    assert code == 2 and "--crs" in err and len(err.strip().splitlines()) == 1
+    code, out, _ = run(["validate", str(p), "--crs", "EPSG:32610", "--json"], capsys)
+    assert code == 0 and json.loads(out)["accepted"] == 1
+
+
+def test_venues_flag(tmp_path: Path, capsys) -> None:
+    p = tmp_path / "premises.csv"
+    p.write_text("PREMISESNAME,latitude,longitude\nRain Bar,53.4746719,-2.245182\nX,,\n")
+    code, out, _ = run(["validate", str(p), "--venues", "--json"], capsys)
+    rep = json.loads(out)
+    assert code == 0 and rep["kind"] == "venues"
+    assert (rep["accepted"], rep["reasons"]["missing_coordinates"]) == (1, 1)
+    assert "unparseable_date" not in rep["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("a,b,c\n1,2,3\n", "no coordinate columns found in bad.csv (columns: a, b, c)"),
+        ("", "bad.csv is empty"),
+        ("lat,lon\n", "no data rows"),
+    ],
+)
+def test_unusable_file_exits_2_with_one_line(tmp_path: Path, capsys, content, needle) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text(content)
+    code, out, err = run(["validate", str(p)], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and needle in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--lat", "nope"], "column 'nope' given with --lat"),
+        (["--crs", "EPSG:99999999"], "--crs"),
+        (["--bbox", "1,2,3"], "--bbox"),
+        (["--encoding", "klingon"], "unknown encoding"),
+        (["--name", "x"], "--venues"),
+    ],
+)
+def test_bad_flags(calls: Path, capsys, args: list[str], needle: str) -> None:
+    code, _, err = run(["validate", str(calls), *args], capsys)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_input(capsys) -> None:
+    code, _, err = run(["validate"], capsys)
+    assert code == 2 and "--sample" in err
+
+
+def test_sample(capsys) -> None:
+    # the bundled sample with its boundary: the defects listed in geodata/README.md
+    code, out, _ = run(["validate", "--sample", "--json"], capsys)
+    rep = json.loads(out)
+    assert code == 0 and (rep["rows"], rep["accepted"], rep["rejected"]) == (8692, 8681, 11)
+    assert rep["reasons"]["outside_study_area"] == 2
+
+
+def test_console_script_has_no_traceback(tmp_path: Path) -> None:
+    # end to end in a fresh interpreter, as a user runs it
+    p = tmp_path / "calls.csv"
+    p.write_text("a;b\n1;2\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from hotspots.cli import main; main()", "validate", str(p)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        "error: no coordinate columns found in calls.csv (columns: a, b); "
+        "name them with --lat/--lon or --x/--y --crs EPSG:...."
+    )
