@@ -1,0 +1,74 @@
+"""The hotspot app: `streamlit run app.py` (or `make run`).
+
+This entry script is the frame around every page (``st.navigation``): it reads the shared view
+from the URL, draws the sidebar (language, filters, presenter mode) and runs the chosen page
+from ``app_pages/``. The pages only wire widgets to :mod:`hotspots.views` and the analysis
+modules; nothing here computes a figure.
+
+Environment: ``HOTSPOTS_CALLS``, ``HOTSPOTS_VENUES``, ``HOTSPOTS_BOUNDARY`` open the app on
+those files instead of the bundled sample; ``HOTSPOTS_TILES`` chooses the basemap (``osm``,
+``none`` or a tile URL template, see :mod:`hotspots.tiles`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # the pages import app_pages.* and hotspots.*
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app_pages import common, state  # noqa: E402
+from hotspots.i18n import t  # noqa: E402
+
+PAGES = ("map", "tune", "venues", "trends", "data")
+ICONS = {
+    "map": ":material/map:",
+    "tune": ":material/tune:",
+    "venues": ":material/storefront:",
+    "trends": ":material/show_chart:",
+    "data": ":material/upload_file:",
+}
+
+state.load_url_once()
+lang = common.current_lang()
+presenter_now = bool(state.get("presenter"))
+st.set_page_config(
+    page_title=t("app.title", lang),
+    page_icon=":material/map:",
+    layout="wide",
+    initial_sidebar_state="collapsed" if presenter_now else "expanded",
+)
+
+try:
+    common.language_selector(lang)
+    lang = common.current_lang()
+    ds = common.dataset()
+    filters = common.sidebar_filters(ds, lang)
+    presenter, k = common.presenter_controls(lang)
+    if presenter:
+        # clean screen for a projector: no Streamlit chrome, bigger headline figures
+        st.markdown(
+            "<style>header[data-testid='stHeader']{display:none}"
+            "[data-testid='stMetricValue']{font-size:3.4rem;line-height:1.1}"
+            "[data-testid='stMetricLabel'] p{font-size:1.25rem}"
+            ".block-container{padding-top:1rem;max-width:100%}</style>",
+            unsafe_allow_html=True,
+        )
+    pages = [
+        st.Page(
+            f"app_pages/{name}.py",
+            title=t(f"page.{name}", lang),
+            icon=ICONS[name],
+            url_path=name,
+            default=(name == "map"),
+        )
+        for name in PAGES
+    ]
+    page = st.navigation(pages, position="top")
+    page.run()
+finally:
+    state.sync_url()

@@ -1,0 +1,243 @@
+"""Data: upload calls and venues, map the columns when detection is unsure, read the validation
+report, download the rejected rows; the bundled sample stays one click away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from hotspots.columns import ColumnMap, detect_columns
+from hotspots.errors import InputError, ParameterError
+from hotspots.i18n import t
+from hotspots.readers import read_table
+
+#: Largest upload, MB (also ``server.maxUploadSize`` in .streamlit/config.toml).
+MAX_UPLOAD_MB = 50
+CALL_TYPES = ["csv", "txt", "tsv", "xlsx", "geojson", "json", "gpkg", "parquet"]
+BOUNDARY_TYPES = ["geojson", "json", "gpkg", "parquet"]
+#: ColumnMap fields offered in the mapping form, in order.
+MAP_FIELDS = ("lat", "lon", "x", "y", "time", "offense", "incident_id", "premise")
+
+ctx = common.context()
+lang = ctx.lang
+ss = st.session_state
+limit_mb = min(MAX_UPLOAD_MB, int(st.get_option("server.maxUploadSize") or MAX_UPLOAD_MB))
+st.header(t("page.data", lang))
+
+
+def reason_label(reason: str) -> str:
+    return t(f"reason.{reason}", lang)
+
+
+def report(result, kind: str, key: str) -> None:
+    """The validation report of an ingest result, with the rejected rows for download."""
+    r = result.report()
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("data.rows", lang), common.num(r["rows"]))
+    c2.metric(t("data.accepted", lang), common.num(r["accepted"]))
+    c3.metric(t("data.rejected", lang), common.num(r["rejected"]))
+    reasons = {k: v for k, v in r["reasons"].items() if v}
+    if reasons:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("data.reason", lang): [reason_label(k) for k in reasons],
+                    t("data.count", lang): list(reasons.values()),
+                }
+            ),
+            hide_index=True,
+            key=f"{key}_reasons",
+        )
+        st.download_button(
+            t("data.download_rejects", lang),
+            result.rejected.to_csv(index=False).encode("utf-8-sig"),
+            file_name=f"rejected_{kind}.csv",
+            mime="text/csv",
+            key=f"w:{key}_rejects",
+            on_click="ignore",
+        )
+    else:
+        st.caption(t("data.no_rejects", lang))
+    cols = ", ".join(f"{k} ← {v}" for k, v in r["columns"].items())
+    extra = [t("data.columns_used", lang, columns=common.md_text(cols))]
+    if r.get("time_precision"):
+        extra.append(t("data.time_precision", lang, precision=r["time_precision"]))
+    st.caption(" · ".join(extra))
+
+
+def too_big(upload) -> bool:
+    if upload is not None and upload.size > limit_mb * 1024 * 1024:
+        st.error(
+            t(
+                "data.too_big",
+                lang,
+                name=common.md_text(upload.name),
+                size=common.num(upload.size / 1024 / 1024, 1),
+                limit=limit_mb,
+            )
+        )
+        return True
+    return False
+
+
+# --- the data in use --------------------------------------------------------------------
+ds = ctx.ds
+st.subheader(t("data.current", lang))
+label = t("msg.sample_data", lang) if ds.is_sample else ds.label
+first, last = ds.calls["occurred_at"].min(), ds.calls["occurred_at"].max()
+st.markdown(
+    t(
+        "data.current_line",
+        lang,
+        source=common.md_text(label),
+        calls=common.num(len(ds.calls)),
+        venues=common.num(len(ds.venues)),
+        period=common.period_text(first, last),
+    )
+)
+if not common.current_source().is_sample or not ds.is_sample:
+    if st.button(t("data.use_sample", lang), type="primary", key="w:use_sample"):
+        common.set_source(common.Source())
+        st.rerun()
+with st.expander(t("data.report_calls", lang), expanded=False):
+    report(ds.calls_result, "calls", "cur_calls")
+
+# --- upload calls ---------------------------------------------------------------------------
+st.subheader(t("data.upload_calls", lang))
+st.caption(t("data.upload_help", lang, limit=limit_mb))
+up = st.file_uploader(
+    t("data.calls_file", lang),
+    type=CALL_TYPES,
+    key="w:upload_calls",
+    max_upload_size=limit_mb,
+)
+if up is not None and not too_big(up):
+    data = up.getvalue()
+    ref = common.file_ref_for_bytes(up.name, data)
+    headers: list[str] = []
+    detected = ColumnMap()
+    problem = None
+    try:
+        raw = read_table(common._open(ref, {ref.digest: data}))
+        headers = raw.headers
+        detected = detect_columns(headers, source=up.name)
+    except InputError as exc:
+        st.error(t("msg.error", lang, message=str(exc)))
+        st.stop()
+    missing = []
+    if not ((detected.lat and detected.lon) or (detected.x and detected.y)):
+        missing.append(t("data.field_coordinates", lang))
+    if not (detected.time or (detected.year and detected.month)):
+        missing.append(t("data.field_time", lang))
+    if not detected.offense:
+        missing.append(t("data.field_offense", lang))
+    chosen_key = f"data:columns:{ref.digest}"
+    auto = not missing and chosen_key not in ss
+    if auto:
+        candidate = common.Source(calls=ref)
+        try:
+            common.load_source(candidate)
+        except (InputError, ParameterError) as exc:
+            problem = str(exc)
+        else:
+            if common.current_source().key != candidate.key:
+                common.set_source(candidate)
+                st.rerun()
+    if missing:
+        st.warning(t("data.unsure", lang, fields=", ".join(missing)))
+    if problem:
+        st.error(t("msg.error", lang, message=problem))
+    with st.expander(t("data.mapping", lang), expanded=bool(missing or problem)):
+        st.dataframe(raw.frame.head(5), hide_index=True, key="data_preview")
+        with st.form("w:mapping"):
+            none = "—"
+            options = [none, *headers]
+            picks = {}
+            cols = st.columns(4)
+            for i, name in enumerate(MAP_FIELDS):
+                current = getattr(detected, name) or none
+                if name == "time" and current not in options:
+                    current = none  # "date+time" joins: choose the date column here
+                picks[name] = cols[i % 4].selectbox(
+                    t(f"data.field.{name}", lang),
+                    options,
+                    index=options.index(current) if current in options else 0,
+                    key=f"w:map:{name}:{lang}",
+                )
+            crs = st.text_input(
+                t("data.crs", lang),
+                value="",
+                help=t("data.crs_help", lang),
+                key=f"w:map:crs:{lang}",
+            )
+            submitted = st.form_submit_button(t("data.load", lang), type="primary")
+        if submitted:
+            columns = tuple((k, v) for k, v in picks.items() if v != none)
+            if detected.time and picks["time"] == none and "+" in (detected.time or ""):
+                columns += (("time", detected.time),)
+            candidate = common.Source(calls=ref, columns=columns, crs=crs.strip())
+            try:
+                common.load_source(candidate)
+            except (InputError, ParameterError) as exc:
+                st.error(t("msg.error", lang, message=str(exc)))
+            else:
+                ss[chosen_key] = columns
+                common.set_source(candidate)
+                st.rerun()
+    if common.current_source().calls == ref:
+        st.success(
+            t("data.loaded", lang, name=common.md_text(up.name), calls=common.num(len(ds.calls)))
+        )
+        report(ds.calls_result, "calls", "up_calls")
+
+# --- upload venues and a boundary ---------------------------------------------------------
+st.subheader(t("data.upload_venues", lang))
+st.caption(t("data.venues_help", lang))
+vup = st.file_uploader(
+    t("data.venues_file", lang), type=CALL_TYPES, key="w:upload_venues", max_upload_size=limit_mb
+)
+if vup is not None and not too_big(vup):
+    vref = common.file_ref_for_bytes(vup.name, vup.getvalue())
+    src = common.current_source()
+    candidate = common.Source(
+        calls=src.calls, venues=vref, boundary=src.boundary, columns=src.columns, crs=src.crs
+    )
+    try:
+        loaded = common.load_source(candidate)
+    except (InputError, ParameterError) as exc:
+        st.error(t("msg.error", lang, message=str(exc)))
+    else:
+        if src.key != candidate.key:
+            common.set_source(candidate)
+            st.rerun()
+        st.success(t("data.venues_loaded", lang, n=common.num(len(loaded.venues))))
+        if loaded.venues_result is not None:
+            report(loaded.venues_result, "venues", "up_venues")
+
+bup = st.file_uploader(
+    t("data.boundary_file", lang),
+    type=BOUNDARY_TYPES,
+    key="w:upload_boundary",
+    max_upload_size=limit_mb,
+)
+if bup is not None and not too_big(bup):
+    bref = common.file_ref_for_bytes(bup.name, bup.getvalue())
+    src = common.current_source()
+    if src.is_sample:
+        st.info(t("data.boundary_needs_calls", lang))
+    else:
+        candidate = common.Source(
+            calls=src.calls, venues=src.venues, boundary=bref, columns=src.columns, crs=src.crs
+        )
+        try:
+            common.load_source(candidate)
+        except (InputError, ParameterError) as exc:
+            st.error(t("msg.error", lang, message=str(exc)))
+        else:
+            if src.key != candidate.key:
+                common.set_source(candidate)
+                st.rerun()
+            st.success(t("data.boundary_loaded", lang, name=common.md_text(Path(bup.name).name)))

@@ -1,0 +1,129 @@
+"""Map: the filtered calls as H3 cells, density, clusters, Gi* hot spots, venues and calls."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from app_pages import common, mapview, state
+from hotspots import maps
+from hotspots.errors import InputError, ParameterError
+from hotspots.i18n import offense_label, t, weekday_label
+
+ctx = common.context()
+lang, p = ctx.lang, ctx.params
+if not ctx.presenter:
+    st.header(t("app.title", lang))
+    st.caption(t("app.subtitle", lang))
+
+if common.no_calls(ctx):
+    st.stop()
+
+# --- headline figures -------------------------------------------------------------------
+h = common.headline(ctx.ds.key, ctx.fkey, ctx.pkey, ctx.calls, len(ctx.ds.calls))
+cols = st.columns(5)
+cols[0].metric(
+    t("map.calls", lang),
+    common.num(h.n_calls),
+    help=t("map.calls_help", lang, total=common.num(h.n_total)),
+)
+cols[1].metric(
+    t("map.period", lang),
+    f"{h.first:%Y-%m}"
+    if h.first is not None and h.first.year == h.last.year and h.first.month == h.last.month
+    else (f"{h.first.year}–{h.last.year}" if h.first is not None else "–"),
+    help=common.period_text(h.first, h.last),
+)
+cols[2].metric(
+    t("map.top_offense", lang),
+    offense_label(h.top_offense, lang) if h.top_offense else "–",
+    f"{common.num(100 * h.top_offense_share)}%" if h.top_offense else None,
+    delta_color="off",
+    delta_arrow="off",
+)
+cols[3].metric(
+    t("map.peak", lang),
+    f"{weekday_label(h.peak_weekday, lang, short=True)} {h.peak_hour:02d}:00"
+    if h.peak_weekday is not None
+    else "–",
+    help=t("map.peak_help", lang),
+)
+cols[4].metric(
+    t("map.concentration", lang),
+    "–" if math.isnan(h.top_cells_share) else f"{common.num(100 * h.top_cells_share)}%",
+    help=t("map.concentration_help", lang, cells=common.num(h.n_top_cells), res=p.resolution),
+)
+
+# --- layers ------------------------------------------------------------------------------
+layers = state.bound(
+    st.pills,
+    "layers",
+    t("ui.layers", lang),
+    lang,
+    options=list(common.MAP_LAYERS),
+    selection_mode="multi",
+    format_func=lambda code: t(f"layer.{code}", lang),
+    to_widget=list,
+    from_widget=lambda v: tuple(c for c in common.MAP_LAYERS if c in (v or ())),
+)
+selected = set(layers)
+data: dict = {"boundary": ctx.ds.boundary}
+problems: list[str] = []
+with st.spinner(t("msg.loading", lang)):
+    if "cells" in selected:
+        data["cells"] = common.cells(ctx.ds.key, ctx.fkey, p.resolution, ctx.calls)
+    if "density" in selected:
+        try:
+            d = common.density(
+                ctx.ds.key,
+                ctx.fkey,
+                p.bandwidth_m,
+                p.kernel,
+                p.coverage,
+                ctx.calls,
+                ctx.ds.boundary,
+            )
+            data["surface"], data["contours"] = d.surface, d.contours
+        except (InputError, ParameterError) as exc:
+            problems.append(str(exc))
+    if "clusters" in selected:
+        try:
+            data["clusters"] = common.clusters(
+                ctx.ds.key, ctx.fkey, p.eps_m, p.min_samples, ctx.calls, ctx.ds.venues
+            )
+        except (InputError, ParameterError) as exc:
+            problems.append(str(exc))
+    if "gistar" in selected:
+        try:
+            data["gistar"] = common.gistar(
+                ctx.ds.key, ctx.fkey, p.resolution, ctx.calls, ctx.ds.boundary
+            )
+        except (InputError, ParameterError) as exc:
+            problems.append(str(exc))
+    if "venues" in selected and len(ctx.ds.venues):
+        data["venues"] = ctx.ds.venues
+    if "calls" in selected:
+        data["calls"] = ctx.calls
+
+spec = maps.MapSpec(
+    layers=frozenset(selected | {"boundary"}),
+    lang=lang,
+    presenter=ctx.presenter,
+    min_count=ctx.k,
+    resolution=p.resolution,
+    tiles=mapview.tiles(),
+)
+m, counts = maps.build_map(spec, **data)
+for message in problems:
+    st.warning(t("msg.error", lang, message=message))
+mapview.show(m, key="main_map", height=760 if ctx.presenter else 620)
+
+line = mapview.counts_line(counts, lang)
+if ctx.presenter and "calls" in selected:
+    line = (line + " · " if line else "") + t("msg.presenter_hidden", lang)
+if line:
+    st.markdown(f"**{common.md_text(line)}**")
+st.caption(common.source_caption(ctx))
+if not ctx.presenter and counts.get("calls_mode") == "cells" and "calls" in selected:
+    st.caption(t("map.calls_cells_note", lang))

@@ -1,0 +1,216 @@
+"""Venues: the ranked venue table with per-year counts and trends, the concentration curve,
+and one venue's detail (its calls by offense, hour and weekday, and its place on the map)."""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages import common, mapview, state
+from hotspots import maps
+from hotspots.i18n import offense_label, t, venue_label, weekday_label
+
+ctx = common.context()
+lang = ctx.lang
+st.header(t("page.venues", lang))
+st.caption(common.source_caption(ctx))
+
+venues = ctx.ds.venues
+if len(venues) == 0:
+    st.info(t("venues.none", lang))
+    st.stop()
+if common.no_calls(ctx):
+    st.stop()
+
+c_radius, c_kind = st.columns([1, 2])
+with c_radius:
+    state.bound(
+        st.slider,
+        "radius",
+        t("venues.radius", lang),
+        lang,
+        min_value=10,
+        max_value=300,
+        step=5,
+        help=t("venues.radius_help", lang),
+        to_widget=lambda v: int(round(min(max(v, 10), 300) / 5) * 5),
+        from_widget=float,
+    )
+radius = float(state.get("radius"))
+rk = common.venue_ranking(ctx.ds.key, ctx.fkey, radius, ctx.calls, venues)
+table = rk.table
+kinds = sorted(table["kind"].dropna().astype(str).unique())
+with c_kind:
+    chosen_kinds = st.multiselect(
+        t("venues.kinds", lang),
+        kinds,
+        format_func=lambda k: venue_label(k, lang),
+        placeholder=t("filter.all", lang),
+        key=f"w:venue_kinds:{lang}:{ctx.ds.key}",
+    )
+
+attributed = int(table["calls"].sum())
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(t("venues.n_venues", lang), common.num(len(table)))
+m2.metric(
+    t("venues.attributed", lang),
+    common.num(attributed),
+    help=t("venues.attributed_help", lang, radius=common.num(radius)),
+)
+m3.metric(t("venues.gini", lang), "–" if math.isnan(rk.gini) else common.num(rk.gini, 2))
+top10 = rk.top_share(0.1)
+m4.metric(t("venues.top10", lang), "–" if math.isnan(top10) else f"{common.num(100 * top10)}%")
+
+# --- ranked table ---------------------------------------------------------------------
+st.subheader(t("venues.ranking", lang))
+shown = table if not chosen_kinds else table[table["kind"].astype(str).isin(chosen_kinds)]
+year_cols = [c for c in table.columns if c.startswith("calls_")]
+trend_names = {
+    "rising": t("venues.trend_rising", lang),
+    "falling": t("venues.trend_falling", lang),
+    "stable": t("venues.trend_stable", lang),
+    "n/a": "–",
+}
+view = pd.DataFrame(
+    {
+        t("venues.rank", lang): shown["rank"],
+        t("tip.name", lang): shown["name"].astype("string"),
+        t("tip.kind", lang): shown["kind"].map(lambda k: venue_label(k, lang)),
+        t("tip.count", lang): shown["calls"],
+        **{c.removeprefix("calls_"): shown[c] for c in year_cols},
+        t("venues.trend", lang): shown["trend"].map(trend_names).fillna("–"),
+        t("venues.per_year", lang): shown["trend_per_year"].round(1),
+        t("venues.peer_ratio", lang): shown["peer_ratio"].round(2),
+    }
+)
+st.dataframe(view, hide_index=True, width="stretch", height=360, key="venues_table")
+st.download_button(
+    t("venues.download", lang),
+    table.to_csv(index=False).encode("utf-8-sig"),
+    file_name="venue_ranking.csv",
+    mime="text/csv",
+    key="w:venues_csv",
+    on_click="ignore",
+)
+
+# --- concentration curve --------------------------------------------------------------
+st.subheader(t("venues.curve", lang))
+curve = rk.curve
+if curve["share_of_calls"].notna().any():
+    pts = pd.concat(
+        [pd.DataFrame({"share_of_venues": [0.0], "share_of_calls": [0.0]}), curve],
+        ignore_index=True,
+    )
+    pts["venues_pct"] = 100 * pts["share_of_venues"]
+    pts["calls_pct"] = 100 * pts["share_of_calls"]
+    diag = pd.DataFrame({"venues_pct": [0, 100], "calls_pct": [0, 100]})
+    chart = alt.Chart(pts).mark_line(color="#c0392b").encode(
+        x=alt.X("venues_pct:Q", title=t("venues.share_venues", lang)),
+        y=alt.Y("calls_pct:Q", title=t("venues.share_calls", lang)),
+        tooltip=[
+            alt.Tooltip("venues_pct:Q", title=t("venues.share_venues", lang), format=".1f"),
+            alt.Tooltip("calls_pct:Q", title=t("venues.share_calls", lang), format=".1f"),
+        ],
+    ) + alt.Chart(diag).mark_line(strokeDash=[4, 4], color="#888").encode(
+        x="venues_pct:Q", y="calls_pct:Q"
+    )
+    st.altair_chart(chart.properties(height=300), width="stretch")
+    st.caption(
+        t(
+            "venues.curve_caption",
+            lang,
+            gini=common.num(rk.gini, 2),
+            share=common.num(100 * top10),
+        )
+    )
+else:
+    st.info(t("venues.no_attributed", lang, radius=common.num(radius)))
+
+# --- one venue ------------------------------------------------------------------------
+st.subheader(t("venues.detail", lang))
+ids = table["venue_id"].astype(str).tolist()
+labels = {
+    r.venue_id: f"#{r.rank} · {r.name} · {venue_label(r.kind, lang)} · {r.calls}"
+    for r in table[["venue_id", "rank", "name", "kind", "calls"]].itertuples(index=False)
+}
+state.bound(
+    st.selectbox,
+    "venue",
+    t("venues.pick", lang),
+    f"{lang}:{ctx.ds.key}",
+    options=ids,
+    format_func=lambda v: labels.get(v, v),
+    to_widget=lambda v: v if v in ids else ids[0],
+)
+vid = state.get("venue") or ids[0]
+detail = common.venue_detail(ctx.ds.key, ctx.fkey, radius, vid, ctx.calls, venues)
+row = table[table["venue_id"].astype(str) == vid].iloc[0]
+st.markdown(f"**{common.md_text(row['name'])}** · {common.md_text(venue_label(row['kind'], lang))}")
+d1, d2, d3, d4 = st.columns(4)
+d1.metric(t("tip.count", lang), common.num(int(row["calls"])))
+d2.metric(t("venues.rank", lang), f"{int(row['rank'])} / {len(table)}")
+d3.metric(
+    t("venues.peer_ratio", lang),
+    "–" if pd.isna(row["peer_ratio"]) else common.num(float(row["peer_ratio"]), 2),
+    help=t("venues.peer_help", lang),
+)
+d4.metric(t("venues.trend", lang), trend_names.get(str(row["trend"]), "–"))
+
+b1, b2, b3 = st.columns(3)
+off = detail.by_offense.rename_axis("offense").reset_index(name="count")
+off["label"] = off["offense"].map(lambda o: offense_label(o, lang))
+b1.altair_chart(
+    alt.Chart(off)
+    .mark_bar(color="#c0392b")
+    .encode(
+        x=alt.X("count:Q", title=t("trends.calls", lang)),
+        y=alt.Y("label:N", sort="-x", title=None),
+        tooltip=[alt.Tooltip("label:N", title=t("tip.offense", lang)), "count:Q"],
+    )
+    .properties(height=220, title=t("venues.by_offense", lang)),
+    width="stretch",
+)
+hours = detail.by_hour.rename_axis("hour").reset_index(name="count")
+b2.altair_chart(
+    alt.Chart(hours)
+    .mark_bar(color="#e67e22")
+    .encode(
+        x=alt.X("hour:O", title=t("trends.hour", lang)),
+        y=alt.Y("count:Q", title=t("trends.calls", lang)),
+        tooltip=["hour:O", "count:Q"],
+    )
+    .properties(height=220, title=t("venues.by_hour", lang)),
+    width="stretch",
+)
+days = detail.by_weekday.rename_axis("weekday").reset_index(name="count")
+days["day"] = days["weekday"].map(lambda d: weekday_label(int(d), lang, short=True))
+b3.altair_chart(
+    alt.Chart(days)
+    .mark_bar(color="#8e44ad")
+    .encode(
+        x=alt.X("day:N", sort=[weekday_label(d, lang, short=True) for d in range(7)], title=None),
+        y=alt.Y("count:Q", title=t("trends.calls", lang)),
+        tooltip=["day:N", "count:Q"],
+    )
+    .properties(height=220, title=t("venues.by_weekday", lang)),
+    width="stretch",
+)
+
+# its place on the map: the venue, its calls (or their cells in presenter mode), its peers
+one = venues[venues["venue_id"].astype(str) == vid]
+spec = maps.MapSpec(
+    layers=frozenset({"calls", "venues"}),
+    lang=lang,
+    presenter=ctx.presenter,
+    min_count=ctx.k,
+    resolution=ctx.params.resolution,
+    tiles=mapview.tiles(),
+    center=(float(one["lat"].iloc[0]), float(one["lon"].iloc[0])),
+    zoom=16,
+)
+m, counts = maps.build_map(spec, calls=detail.calls, venues=venues)
+mapview.show(m, key="venue_map", height=420)
+st.caption(mapview.counts_line(counts, lang) + " · " + common.source_caption(ctx))

@@ -1,0 +1,490 @@
+"""What each page of the app shows, computed from (incidents, filters, params) without Streamlit.
+
+Every number the app displays comes from a function here, so it can be had from Python (the
+take-away exports, notebooks and tests use the same functions) and the app only wires widgets
+to them. The functions are thin: the analysis itself lives in :mod:`hotspots.grid`,
+:mod:`hotspots.clusters`, :mod:`hotspots.gistar`, :mod:`hotspots.venues`,
+:mod:`hotspots.temporal` and :mod:`hotspots.evaluate`; this module chooses their inputs
+(filters, parameters, suppression of small counts) and packages their results.
+
+>>> from hotspots.sample import load_sample
+>>> s = load_sample()                                              # doctest: +SKIP
+>>> headline(s.calls, Filters(years=(2021,))).n_calls             # doctest: +SKIP
+3429
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from hotspots import density as _density
+from hotspots.errors import InputError, ParameterError
+from hotspots.filters import Filters, apply_filters
+from hotspots.schema import HOUR, OCCURRED_AT, OFFENSE, VENUE_ID, WEEKDAY, WEEKDAY_NAMES, YEAR
+
+#: Kernels offered for the density surface (the field's standard, quartic, first).
+KERNELS: tuple[str, ...] = tuple(_density.KERNELS)
+
+#: Share of the busiest cells used for the "calls in the top cells" headline figure.
+TOP_CELL_SHARE = 0.05
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------------
+#: (low, high, unit) of each numeric parameter of :class:`Params`.
+PARAM_RANGES: dict[str, tuple[float, float, str]] = {
+    "resolution": (7, 11, "H3 resolution"),
+    "eps_m": (10.0, 2000.0, "metres"),
+    "min_samples": (2, 500, "calls"),
+    "bandwidth_m": (25.0, 5000.0, "metres"),
+    "coverage": (0.001, 0.5, "share of the study area"),
+    "venue_radius_m": (5.0, 1000.0, "metres"),
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """The analyst's parameters, shown with every map and saved with a view.
+
+    Parameters
+    ----------
+    resolution : int
+        H3 resolution of the cells (7-11; 9: cells of about 0.1 km², edge ~200 m).
+    eps_m : float
+        DBSCAN neighbourhood radius, metres (10-2000).
+    min_samples : int
+        DBSCAN: calls within ``eps_m`` for a core point, the point itself included (2-500).
+    bandwidth_m : float
+        Kernel density bandwidth, metres (25-5000).
+    kernel : str
+        Kernel of the density surface, one of :data:`KERNELS`.
+    coverage : float
+        Share of the study area each method may flag in the method comparison, (0, 0.5]
+        (0.05 = 5 %).
+    venue_radius_m : float
+        A call is attributed to its nearest venue within this distance, metres (5-1000).
+    """
+
+    resolution: int = 9
+    eps_m: float = 100.0
+    min_samples: int = 30
+    bandwidth_m: float = 250.0
+    kernel: str = "quartic"
+    coverage: float = 0.05
+    venue_radius_m: float = 50.0
+
+    def __post_init__(self) -> None:
+        for name, (lo, hi, unit) in PARAM_RANGES.items():
+            value = getattr(self, name)
+            try:
+                ok = lo <= float(value) <= hi and math.isfinite(float(value))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ParameterError(f"{name}: {unit}, between {lo:g} and {hi:g}; got {value!r}")
+        for name in ("resolution", "min_samples"):
+            if int(getattr(self, name)) != float(getattr(self, name)):
+                raise ParameterError(f"{name}: a whole number; got {getattr(self, name)!r}")
+            object.__setattr__(self, name, int(getattr(self, name)))
+        for name in ("eps_m", "bandwidth_m", "coverage", "venue_radius_m"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if self.kernel not in KERNELS:
+            raise ParameterError(f"kernel: one of {', '.join(KERNELS)}; got {self.kernel!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Name -> value (lengths in metres), in field order: for JSON, URLs and footers."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Params:
+        """Build from :meth:`as_dict` output (unknown keys are an error, missing = default)."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ParameterError(
+                f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+            )
+        return cls(**dict(data))
+
+    def method_params(self) -> dict[str, dict[str, Any]]:
+        """The parameters of :func:`hotspots.evaluate.evaluate`'s methods."""
+        return {
+            "h3": {"resolution": self.resolution},
+            "kde": {"bandwidth": self.bandwidth_m},
+            "dbscan": {"eps": self.eps_m, "min_samples": self.min_samples},
+            "gistar": {"resolution": self.resolution},
+        }
+
+
+def _filtered(incidents: gpd.GeoDataFrame, filters: Filters | None) -> gpd.GeoDataFrame:
+    return incidents if filters is None else apply_filters(incidents, filters)
+
+
+# --------------------------------------------------------------------------------------------
+# Filter choices and headline figures
+# --------------------------------------------------------------------------------------------
+def filter_choices(incidents: pd.DataFrame) -> dict[str, list]:
+    """Values the filters can take on this data: ``years`` (ascending) and ``offenses``
+    (most frequent first)."""
+    years = incidents[YEAR].dropna().astype(int).unique() if YEAR in incidents else []
+    offenses = (
+        incidents[OFFENSE].astype("string").dropna().value_counts().index.tolist()
+        if OFFENSE in incidents
+        else []
+    )
+    return {"years": sorted(int(y) for y in years), "offenses": [str(o) for o in offenses]}
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The figures printed in large type above a map.
+
+    Attributes
+    ----------
+    n_calls : int
+        Calls passing the filters.
+    n_total : int
+        Calls in the data set.
+    first, last : pandas.Timestamp or None
+        First and last call time.
+    top_offense : str or None
+        Most frequent offense (normalised label) and its share of the calls.
+    top_offense_share : float
+    peak_weekday, peak_hour : int or None
+        Busiest weekday (0 = Monday) and hour (0-23) of the hour x weekday table.
+    top_cells_share : float
+        Share of the calls in the busiest :data:`TOP_CELL_SHARE` of the non-empty H3 cells
+        (at least one cell): how concentrated the calls are.
+    n_top_cells : int
+    """
+
+    n_calls: int
+    n_total: int
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+    top_offense: str | None
+    top_offense_share: float
+    peak_weekday: int | None
+    peak_hour: int | None
+    top_cells_share: float
+    n_top_cells: int
+
+
+def headline(
+    incidents: gpd.GeoDataFrame, filters: Filters | None = None, params: Params | None = None
+) -> Headline:
+    """Headline figures of the calls passing ``filters`` (see :class:`Headline`).
+
+    Examples
+    --------
+    >>> from benchmarks.synthetic import make_incidents
+    >>> h = headline(make_incidents(500, seed=2))
+    >>> h.n_calls, h.n_total
+    (500, 500)
+    """
+    from hotspots.grid import count_cells
+    from hotspots.temporal import hour_weekday_table
+
+    params = params or Params()
+    sub = _filtered(incidents, filters)
+    n = len(sub)
+    first = last = None
+    top = None
+    top_share = math.nan
+    peak_day = peak_hour = None
+    top_cells_share = math.nan
+    n_top = 0
+    if n:
+        when = sub[OCCURRED_AT]
+        first, last = when.min(), when.max()
+        counts = sub[OFFENSE].astype("string").value_counts()
+        if len(counts):
+            top, top_share = str(counts.index[0]), float(counts.iloc[0] / n)
+        table = hour_weekday_table(sub)
+        if table.to_numpy().sum() > 0:
+            flat = int(np.argmax(table.to_numpy()))
+            peak_day, peak_hour = divmod(flat, 24)
+        cells = count_cells(sub, params.resolution)["count"].to_numpy()
+        n_top = max(1, int(math.ceil(TOP_CELL_SHARE * len(cells))))
+        top_cells_share = float(np.sort(cells)[::-1][:n_top].sum() / n)
+    return Headline(
+        n_calls=n,
+        n_total=len(incidents),
+        first=first,
+        last=last,
+        top_offense=top,
+        top_offense_share=top_share,
+        peak_weekday=peak_day,
+        peak_hour=peak_hour,
+        top_cells_share=top_cells_share,
+        n_top_cells=n_top,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Map layers
+# --------------------------------------------------------------------------------------------
+def cell_layer(
+    incidents: gpd.GeoDataFrame, filters: Filters | None = None, params: Params | None = None
+) -> gpd.GeoDataFrame:
+    """Calls per H3 cell at ``params.resolution`` with the hexagons: ``cell``, ``count``,
+    ``geometry`` (EPSG:4326), busiest first. Every non-empty cell: the map drops those under
+    the presenter mode's minimum count when it draws them (:func:`hotspots.maps.add_cells`)."""
+    from hotspots.grid import cells_to_gdf, count_cells
+
+    params = params or Params()
+    return cells_to_gdf(count_cells(_filtered(incidents, filters), params.resolution))
+
+
+@dataclass
+class DensityLayer:
+    """Kernel density surface (calls per km²) and the outlines of its densest areas."""
+
+    surface: Any  # hotspots.density.DensitySurface
+    contours: gpd.GeoDataFrame
+
+
+def density_layer(
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    area: Any = None,
+) -> DensityLayer:
+    """:func:`hotspots.density.kde` (``params.bandwidth_m``, ``params.kernel``) over the study
+    area ``area`` (default: the calls' extent), with the contours of its densest
+    ``params.coverage`` share of the area (:meth:`DensitySurface.contours`)."""
+    params = params or Params()
+    sub = _filtered(incidents, filters)
+    if len(sub) == 0:
+        raise InputError("no calls to map: widen the filters")
+    surface = _density.kde(sub, bandwidth=params.bandwidth_m, kernel=params.kernel, bounds=area)
+    return DensityLayer(surface, surface.contours(top_area=params.coverage))
+
+
+def cluster_summary(
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    venues: pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """DBSCAN clusters (``params.eps_m``, ``params.min_samples``) with their summaries
+    (:func:`hotspots.clusters.summarize_clusters`), largest first."""
+    from hotspots.clusters import dbscan_labels, summarize_clusters
+
+    params = params or Params()
+    sub = _filtered(incidents, filters)
+    labels = dbscan_labels(sub, eps=params.eps_m, min_samples=params.min_samples)
+    return summarize_clusters(sub, labels, venues)
+
+
+def gistar_summary(
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    area: Any = None,
+    *,
+    significant_only: bool = True,
+) -> gpd.GeoDataFrame:
+    """Gi* hot and cold cells (:func:`hotspots.gistar.gistar_cells` at ``params.resolution``)
+    of the study area ``area``; only the significant ones (``bin != 0``) by default, which
+    keeps the map small (the others are drawn as nothing anyway)."""
+    from hotspots.gistar import gistar_cells
+
+    params = params or Params()
+    sub = _filtered(incidents, filters)
+    out = gistar_cells(sub, params.resolution, area=area)
+    if significant_only:
+        out = out.loc[out["bin"].to_numpy() != 0].reset_index(drop=True)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Venues
+# --------------------------------------------------------------------------------------------
+@dataclass
+class VenueRanking:
+    """The Venues page: ranked table, concentration curve and Gini coefficient.
+
+    Attributes
+    ----------
+    table : DataFrame
+        :func:`hotspots.venues.rank_venues` (per-year ``calls_<year>`` columns, ``trend``).
+    curve : DataFrame
+        :func:`hotspots.venues.concentration_curve` of the venues' calls.
+    gini : float
+        Gini coefficient of the calls over venues.
+    attribution : DataFrame
+        Venue of every filtered call (``venue_id``, ``venue_distance_m``), aligned with
+        ``incidents``.
+    incidents : GeoDataFrame
+        The filtered calls the ranking was made from.
+    """
+
+    table: pd.DataFrame
+    curve: pd.DataFrame
+    gini: float
+    attribution: pd.DataFrame
+    incidents: gpd.GeoDataFrame
+
+    def top_share(self, share_of_venues: float = 0.1) -> float:
+        """Share of the attributed calls at the busiest ``share_of_venues`` of the venues."""
+        c = self.curve
+        if c.empty or c["share_of_calls"].isna().all():
+            return math.nan
+        k = max(1, int(math.ceil(share_of_venues * len(c))))
+        return float(c["share_of_calls"].iloc[k - 1])
+
+
+def venue_ranking(
+    incidents: gpd.GeoDataFrame,
+    venues: pd.DataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+) -> VenueRanking:
+    """Rank ``venues`` by the filtered calls within ``params.venue_radius_m`` of them."""
+    from hotspots.venues import attribute_to_venues, concentration_curve, gini, rank_venues
+
+    params = params or Params()
+    if venues is None or len(venues) == 0:
+        raise InputError("no venues: upload a venue file on the Data page")
+    sub = _filtered(incidents, filters)
+    att = attribute_to_venues(sub, venues, radius=params.venue_radius_m)
+    table = rank_venues(sub, venues, att)
+    calls = table.set_index(VENUE_ID)["calls"]
+    return VenueRanking(
+        table=table,
+        curve=concentration_curve(calls),
+        gini=gini(calls),
+        attribution=att,
+        incidents=sub,
+    )
+
+
+@dataclass
+class VenueDetail:
+    """One venue's calls: the rows, and counts by offense, hour (0-23) and weekday (0-6)."""
+
+    venue: pd.Series
+    calls: gpd.GeoDataFrame
+    by_offense: pd.Series
+    by_hour: pd.Series
+    by_weekday: pd.Series
+    by_year: pd.Series
+
+
+def venue_detail(ranking: VenueRanking, venues: pd.DataFrame, venue_id: str) -> VenueDetail:
+    """The calls attributed to ``venue_id`` in ``ranking`` and their breakdowns."""
+    ids = venues[VENUE_ID].astype("string")
+    if not (ids == str(venue_id)).any():
+        raise InputError(f"no venue with id {venue_id!r}")
+    venue = venues.loc[(ids == str(venue_id)).to_numpy()].iloc[0]
+    mask = (ranking.attribution[VENUE_ID].astype("string") == str(venue_id)).fillna(False)
+    calls = ranking.incidents.loc[mask.to_numpy(dtype=bool)]
+    by_offense = calls[OFFENSE].astype("string").value_counts().sort_values(ascending=False)
+    hours = calls[HOUR].dropna().astype(int)
+    days = calls[WEEKDAY].dropna().astype(int)
+    by_hour = hours.value_counts().reindex(range(24), fill_value=0).sort_index()
+    by_weekday = days.value_counts().reindex(range(7), fill_value=0).sort_index()
+    by_weekday.index = pd.Index(range(7), name="weekday")
+    years = ranking.incidents[YEAR].dropna().astype(int)
+    year_range = range(int(years.min()), int(years.max()) + 1) if len(years) else range(0)
+    by_year = calls[YEAR].dropna().astype(int).value_counts().reindex(year_range, fill_value=0)
+    return VenueDetail(venue, calls, by_offense, by_hour, by_weekday, by_year.sort_index())
+
+
+# --------------------------------------------------------------------------------------------
+# Method comparison (Tune page)
+# --------------------------------------------------------------------------------------------
+def comparison_years(incidents: pd.DataFrame) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Training years (all but the last) and test year (the last) of the data.
+
+    Raises
+    ------
+    InputError
+        With fewer than two years: there is nothing to predict.
+    """
+    years = sorted(int(y) for y in incidents[YEAR].dropna().unique())
+    if len(years) < 2:
+        raise InputError(
+            "the method comparison needs calls from at least two years "
+            f"(found {years or 'none'}): widen the year filter"
+        )
+    return tuple(years[:-1]), (years[-1],)
+
+
+def compare_methods(
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    area: Any = None,
+    *,
+    methods: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Hit rate, PAI and RRI of every method with ``params``, trained on all years but the
+    last and tested on the last (:func:`hotspots.evaluate.evaluate`), at
+    ``params.coverage`` of the study area ``area``.
+
+    The year filter, when set, chooses the years compared; the other filters select the calls.
+    """
+    from hotspots.evaluate import METHODS, evaluate
+
+    params = params or Params()
+    sub = _filtered(incidents, filters)
+    train, test = comparison_years(sub)
+    return evaluate(
+        sub,
+        train_years=train,
+        test_years=test,
+        coverage=params.coverage,
+        methods=methods or METHODS,
+        params=params.method_params(),
+        area=area,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Trends
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Trends:
+    """The Trends page: calls by year and offense, hour x weekday, month by month."""
+
+    yearly: pd.DataFrame
+    hour_weekday: pd.DataFrame
+    monthly: pd.DataFrame
+    monthly_by_offense: pd.DataFrame
+
+
+def trends(incidents: gpd.GeoDataFrame, filters: Filters | None = None) -> Trends:
+    """:func:`hotspots.temporal.yearly_by_offense`, ``hour_weekday_table`` and
+    ``monthly_series`` of the filtered calls."""
+    from hotspots.temporal import hour_weekday_table, monthly_series, yearly_by_offense
+
+    sub = _filtered(incidents, filters)
+    return Trends(
+        yearly=yearly_by_offense(sub),
+        hour_weekday=hour_weekday_table(sub),
+        monthly=monthly_series(sub),
+        monthly_by_offense=monthly_series(sub, by=OFFENSE),
+    )
+
+
+def weekday_code(day: int) -> str:
+    """0 -> "mon" (the data contract's weekday names)."""
+    return WEEKDAY_NAMES[int(day)]
+
+
+def params_json(params: Params, filters: Filters | None = None) -> dict[str, Any]:
+    """The saved-parameters document (what the Tune page's download holds)."""
+    out: dict[str, Any] = {"parameters": params.as_dict()}
+    if filters is not None:
+        out["filters"] = {k: list(v) for k, v in asdict(filters).items()}
+    return out
