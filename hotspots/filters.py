@@ -138,7 +138,7 @@ def filter_mask(incidents: pd.DataFrame, filters: Filters | None) -> np.ndarray:
         m = off.to_numpy(dtype=bool, na_value=False)
         if OFFENSE_RAW in incidents:
             raw = incidents[OFFENSE_RAW].astype("string").str.strip().str.casefold().isin(wanted)
-            m |= raw.to_numpy(dtype=bool, na_value=False)
+            m = m | raw.to_numpy(dtype=bool, na_value=False)  # to_numpy may be read-only
         mask &= m
     if filters.hours:
         mask &= incidents[HOUR].isin(filters.hours).to_numpy(dtype=bool, na_value=False)
