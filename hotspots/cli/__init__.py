@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "venues": "venues",
     "grid": "grid",
     "density": "density",
+    "report": "report",
 }
 
 

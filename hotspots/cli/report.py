@@ -1,0 +1,142 @@
+"""``hotspots report``: every take-away in one folder (patrol plan, briefing map, report).
+
+Examples::
+
+    hotspots report --sample -o out/ --lang ru
+    hotspots report calls.csv --venues premises.csv -o out/ --method clusters --eps 100 \\
+        --min-samples 30 --years 2019 --presenter --min-count 5
+
+writes ``patrol.csv``, ``patrol.geojson``, ``patrol.html``, ``briefing.html``,
+``briefing.png``, ``report.html`` and ``report.pdf`` into the folder.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.venues import load_venues, venues_option
+from hotspots.errors import InputError
+
+
+def _tiles(choice: str | None):
+    from hotspots.tiles import TileConfig
+
+    if choice is None:
+        return TileConfig.from_env()
+    return TileConfig.from_env({"HOTSPOTS_TILES": choice})
+
+
+def _params(kwargs: dict[str, Any]):
+    """PatrolParams from the flags; the method follows from --eps/--min-samples if not given."""
+    from hotspots.patrol import PatrolParams
+
+    cluster_flags = [f for f in ("eps", "min_samples") if kwargs.get(f) is not None]
+    method = kwargs.get("method") or ("clusters" if cluster_flags else "cells")
+    if method == "cells" and cluster_flags:
+        raise InputError(
+            "--eps and --min-samples are for --method clusters (cells use --resolution)"
+        )
+    if method == "clusters" and kwargs.get("resolution") is not None:
+        raise InputError("--resolution is for --method cells (clusters use --eps, --min-samples)")
+    if kwargs.get("min_count") is not None and not kwargs.get("presenter"):
+        raise InputError("--min-count is the presenter mode's suppression: add --presenter")
+    given = {
+        "method": method,
+        "top": kwargs["top"],
+        "resolution": kwargs.get("resolution"),
+        "eps": kwargs.get("eps"),
+        "min_samples": kwargs.get("min_samples"),
+        "min_count": kwargs.get("min_count"),
+        "venue_radius_m": kwargs.get("venue_radius"),
+    }
+    return PatrolParams(**{k: v for k, v in given.items() if v is not None})
+
+
+@click.command("report")
+@input_options
+@filter_options
+@venues_option
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write the files into (created if needed).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["kk", "ru", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of every label.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["cells", "clusters"]),
+    help="Hotspots as H3 cells or DBSCAN clusters (default: cells, or clusters with --eps).",
+)
+@click.option("--top", type=int, default=10, show_default=True, help="Hotspots in the plan.")
+@click.option("--resolution", type=int, help="H3 resolution of the cells, 7-11 (default 9).")
+@click.option("--eps", type=float, help="DBSCAN radius, metres (default 100).")
+@click.option("--min-samples", type=int, help="DBSCAN core-point calls (default 30).")
+@click.option(
+    "--venue-radius", type=float, help="Calls within this many metres belong to a venue (50)."
+)
+@click.option(
+    "--presenter",
+    is_flag=True,
+    help="Presenter mode: no individual call anywhere; small counts suppressed.",
+)
+@click.option(
+    "--min-count",
+    type=int,
+    help="With --presenter: hotspots and cells with fewer calls are not shown (default 5).",
+)
+@click.option("--title", help="Title of the map and the report.")
+@click.option(
+    "--tiles",
+    help="Basemap: osm, none, or an XYZ URL template (default: $HOTSPOTS_TILES, else osm).",
+)
+def command(**kwargs: Any) -> None:
+    """Patrol plan (CSV, GeoJSON, printable HTML), briefing map (HTML, 1920x1080 PNG) and the
+    one-page report (HTML, PDF) of the filtered calls, written into the --output folder.
+
+    Every file carries its provenance: data source, filters, parameters, date and version.
+    """
+    from hotspots.report import build_report_bundle, write_bundle
+
+    started = time.perf_counter()
+    params = _params(kwargs)
+    loaded = load_incidents(kwargs)
+    if len(loaded.incidents) == 0:
+        raise InputError(
+            "no calls pass the filters: widen --years, --offenses, --hours or --weekdays"
+        )
+    venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
+    bundle = build_report_bundle(
+        loaded.incidents,
+        venues,
+        loaded.boundary,
+        source=loaded.source,
+        filters=loaded.filters,
+        params=params,
+        presenter=bool(kwargs["presenter"]),
+        lang=kwargs["lang"],
+        tiles=_tiles(kwargs.get("tiles")),
+        title=kwargs.get("title"),
+    )
+    paths = write_bundle(bundle, kwargs["output"])
+    plan = bundle.plan
+    click.echo(
+        f"{len(loaded.incidents)} calls from {loaded.source}; "
+        f"{len(plan)} hotspots ({params.method}) in the patrol plan"
+    )
+    for path in paths:
+        click.echo(f"  {Path(path)}  ({path.stat().st_size / 1024:.0f} KB)")
+    click.echo(f"done in {time.perf_counter() - started:.1f} s")

@@ -1,0 +1,714 @@
+"""Patrol plans: the top N hotspots, where they are, what happens there and when.
+
+A patrol plan is what a shift gets: for each of the N busiest hotspots (H3 cells or DBSCAN
+clusters, by the method and parameters the analyst chose), its centre, a readable location
+(the venues its calls are attributed to, or the nearest venue, or the dominant premise), the
+dominant offenses, and the hours and weekdays when its calls peak.
+
+:func:`patrol_plan` builds the table (a GeoDataFrame, one row per hotspot, outline geometry);
+:func:`patrol_csv`, :func:`patrol_geojson` and :func:`patrol_html` turn it into the files a
+planner prints or loads in a GIS, each carrying the export's provenance. The counts come from
+:func:`hotspots.grid.count_cells` (cells) and :func:`hotspots.clusters.dbscan_labels` /
+:func:`~hotspots.clusters.summarize_clusters` (clusters), so they equal the map's figures.
+
+Presenter mode (``presenter=True``) never exposes a single call: hotspots with fewer than
+``min_count`` calls are left out, centres are cell or outline centres (never a mean that could
+fall on one call's address), and the printable page draws no call points.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Final
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from hotspots import clusters, grid
+from hotspots.errors import ParameterError
+from hotspots.i18n import check_lang, offense_label, t, venue_label, weekday_label
+from hotspots.projection import local_metric_crs
+from hotspots.provenance import Provenance
+from hotspots.schema import CRS, HOUR, KIND, LAT, LON, NAME, OFFENSE, PREMISE, VENUE_ID, WEEKDAY
+from hotspots.venues import attribute_to_venues
+
+#: Hotspot methods a plan can be built from.
+METHODS: Final = ("cells", "clusters")
+
+#: Offenses listed per hotspot.
+N_OFFENSES: Final = 3
+#: Venues named per hotspot.
+N_VENUES: Final = 2
+#: Busiest weekdays listed per hotspot.
+N_WEEKDAYS: Final = 2
+#: A hotspot without venue-attributed calls is described by the nearest venue within this
+#: distance of its centre, metres; farther venues do not make a useful landmark.
+NEAREST_VENUE_MAX_M: Final = 1_000.0
+
+#: Columns of a patrol plan, in order (``geometry`` last).
+PATROL_COLUMNS: Final = (
+    "rank",
+    "hotspot",
+    "method",
+    "n_incidents",
+    "share_pct",
+    "area_km2",
+    "centroid_lat",
+    "centroid_lon",
+    "location",
+    "venues",
+    "nearest_venue_m",
+    "top_offenses",
+    *(f"offense_{i}" for i in range(1, N_OFFENSES + 1)),
+    *(f"offense_{i}_pct" for i in range(1, N_OFFENSES + 1)),
+    "peak_hours",
+    "peak_hour_start",
+    "peak_hours_pct",
+    "peak_weekdays",
+    "peak_weekday_ids",
+    "peak_weekdays_pct",
+    "geometry",
+)
+
+
+@dataclass(frozen=True)
+class PatrolParams:
+    """How hotspots are found and described.
+
+    Parameters
+    ----------
+    method : {"cells", "clusters"}
+        H3 cells ranked by calls, or DBSCAN clusters ranked by calls.
+    top : int
+        Number of hotspots in the plan (1-100).
+    resolution : int
+        H3 resolution for ``method="cells"`` (7-11; 9 is ~0.1 km², edge ~200 m).
+    eps : float
+        DBSCAN radius for ``method="clusters"``, metres (> 0).
+    min_samples : int
+        DBSCAN core-point threshold for ``method="clusters"``, calls (>= 1).
+    min_count : int
+        Presenter mode's minimum-count suppression: in presenter mode hotspots with fewer
+        calls are not listed, nor drawn (>= 1; 1 = none). Ignored outside presenter mode.
+    peak_window_h : int
+        Length of the peak-hours window, hours (1-24); the window may wrap past midnight.
+    venue_radius_m : float
+        A call is attributed to its nearest venue within this distance, metres (> 0).
+    """
+
+    method: str = "cells"
+    top: int = 10
+    resolution: int = 9
+    eps: float = 100.0
+    min_samples: int = 30
+    min_count: int = 5
+    peak_window_h: int = 3
+    venue_radius_m: float = 50.0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        _check_int("top", self.top, 1, 100, "hotspots")
+        grid.check_resolution(self.resolution)
+        _check_pos("eps", self.eps, "metres")
+        _check_int("min_samples", self.min_samples, 1, 10**9, "calls")
+        _check_int("min_count", self.min_count, 1, 10**9, "calls")
+        _check_int("peak_window_h", self.peak_window_h, 1, 24, "hours")
+        _check_pos("venue_radius_m", self.venue_radius_m, "metres")
+
+    @classmethod
+    def from_view(cls, params: Any, **overrides: Any) -> PatrolParams:
+        """From the app's :class:`hotspots.views.Params` (resolution, ``eps_m``,
+        ``min_samples``, ``venue_radius_m``), with ``method``, ``top``, ``min_count`` ... given
+        as keyword arguments.
+
+        Examples
+        --------
+        >>> from hotspots.views import Params
+        >>> PatrolParams.from_view(Params(eps_m=80), method="clusters", top=5).eps
+        80.0
+        """
+        base = {
+            "resolution": int(params.resolution),
+            "eps": float(params.eps_m),
+            "min_samples": int(params.min_samples),
+            "venue_radius_m": float(params.venue_radius_m),
+        }
+        return cls(**{**base, **overrides})
+
+    def describe(self, presenter: bool = False) -> dict[str, Any]:
+        """The parameters that shaped the plan, for the provenance footer (method's own only)."""
+        d: dict[str, Any] = {"method": self.method, "top": self.top}
+        if self.method == "cells":
+            d["resolution"] = self.resolution
+        else:
+            d["eps_m"] = self.eps
+            d["min_samples"] = self.min_samples
+        if presenter:
+            d["presenter"] = True
+            d["min_count"] = self.min_count
+        return d
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field (name -> value)."""
+        return asdict(self)
+
+
+def _check_int(name: str, value: Any, low: int, high: int, unit: str) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or not low <= value <= high
+    ):
+        raise ParameterError(
+            f"{name} must be a whole number of {unit} from {low} to {high}, got {value!r}"
+        )
+    return int(value)
+
+
+def _check_pos(name: str, value: Any, unit: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not math.isfinite(v) or v <= 0:
+        raise ParameterError(f"{name} must be a number of {unit} > 0, got {value!r}")
+    return v
+
+
+# --------------------------------------------------------------------------------------------
+# Building the plan
+# --------------------------------------------------------------------------------------------
+
+
+def _cells_hotspots(
+    incidents: pd.DataFrame, p: PatrolParams
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Top cells (``hotspot``, ``n_incidents``, centre, outline) and each call's row in them."""
+    counts = grid.count_cells(incidents, p.resolution)
+    counts = counts[counts["count"] >= p.min_count].head(p.top)
+    top = grid.cells_to_gdf(
+        counts.rename(columns={"cell": "hotspot", "count": "n_incidents"}), cell_col="hotspot"
+    )
+    centres = np.array([h3.cell_to_latlng(c) for c in top["hotspot"]], dtype=float).reshape(-1, 2)
+    top["centroid_lat"], top["centroid_lon"] = centres[:, 0], centres[:, 1]
+    top["area_km2"] = grid.cell_areas_m2(top["hotspot"].to_numpy()) / 1e6
+    # each call's cell, to find the calls of the listed cells
+    ids = (
+        grid.to_str(
+            grid.cell_ids(incidents[LAT].to_numpy(), incidents[LON].to_numpy(), p.resolution)
+        )
+        if len(incidents)
+        else np.empty(0, dtype=object)
+    )
+    pos = pd.Series(np.arange(len(top)), index=top["hotspot"].to_numpy())
+    member = pos.reindex(ids).fillna(-1).to_numpy(dtype=np.int64)
+    return top, member
+
+
+def _cluster_hotspots(
+    incidents: pd.DataFrame, p: PatrolParams, presenter: bool
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Top DBSCAN clusters and each call's row in them (-1: not in a listed cluster)."""
+    labels = clusters.dbscan_labels(incidents, eps=p.eps, min_samples=p.min_samples)
+    summary = clusters.summarize_clusters(incidents, labels)
+    summary = summary.sort_values(["n_incidents", "cluster"], ascending=[False, True])
+    summary = summary[summary["n_incidents"] >= p.min_count].head(p.top).reset_index(drop=True)
+    top = gpd.GeoDataFrame(
+        {
+            "hotspot": summary["cluster"].astype(str).to_numpy(dtype=object),
+            "n_incidents": summary["n_incidents"].to_numpy(dtype=np.int64),
+            "centroid_lat": summary["centroid_lat"].to_numpy(dtype=float),
+            "centroid_lon": summary["centroid_lon"].to_numpy(dtype=float),
+            "area_km2": summary["area_m2"].to_numpy(dtype=float) / 1e6,
+        },
+        geometry=summary.geometry.values,
+        crs=CRS,
+    )
+    if presenter and len(top):
+        # the mean of the calls can sit on one address (snapped duplicates): use the outline's
+        # centre, which is a property of the area, not of any call
+        c = shapely.centroid(top.geometry.values)
+        top["centroid_lat"], top["centroid_lon"] = shapely.get_y(c), shapely.get_x(c)
+    pos = pd.Series(np.arange(len(top)), index=summary["cluster"].to_numpy())
+    member = pos.reindex(labels).fillna(-1).to_numpy(dtype=np.int64)
+    return top, member
+
+
+def _top_values(keys: np.ndarray, values: pd.Series, k: int, n: int) -> pd.DataFrame:
+    """The ``n`` most common values per key (0..k-1), with counts and shares (ties: by value)."""
+    df = pd.DataFrame({"k": keys, "v": values.astype("string").fillna("unknown").to_numpy()})
+    c = df.groupby(["k", "v"]).size().rename("n").reset_index()
+    c["share"] = c["n"] / c.groupby("k")["n"].transform("sum")
+    c = c.sort_values(["k", "n", "v"], ascending=[True, False, True], kind="stable")
+    c = c.groupby("k").head(n)
+    c["pos"] = c.groupby("k").cumcount()
+    return c
+
+
+def _histogram(keys: np.ndarray, values: pd.Series, k: int, m: int) -> np.ndarray:
+    """(k, m) counts of the integer ``values`` (0..m-1) per key; missing values are skipped."""
+    v = values.to_numpy(dtype="float64", na_value=np.nan)
+    ok = ~np.isnan(v)
+    return np.bincount(keys[ok] * m + v[ok].astype(np.int64), minlength=k * m).reshape(k, m)
+
+
+def peak_window(hours: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start hour and calls of the busiest ``width``-hour window of each row (wraps midnight).
+
+    Parameters
+    ----------
+    hours : array of shape (k, 24)
+        Calls per hour of the day.
+    width : int
+        Window length, hours (1-24).
+
+    Returns
+    -------
+    start : ndarray of int
+        First hour of the busiest window (the earliest start on ties).
+    calls : ndarray of int
+        Calls in it.
+
+    Examples
+    --------
+    >>> h = np.zeros((1, 24), int); h[0, [23, 0, 1]] = 5; h[0, 12] = 9
+    >>> peak_window(h, 3)
+    (array([23]), array([15]))
+    """
+    hours = np.asarray(hours)
+    win = sum(np.roll(hours, -j, axis=1) for j in range(int(width)))
+    start = np.argmax(win, axis=1)
+    return start, win[np.arange(len(hours)), start]
+
+
+def format_window(start: int, width: int) -> str:
+    """``(20, 3)`` -> ``"20:00–23:00"``; ``(23, 2)`` -> ``"23:00–01:00"``."""
+    return f"{start:02d}:00–{(start + width) % 24:02d}:00"
+
+
+def patrol_plan(
+    incidents: pd.DataFrame,
+    venues: pd.DataFrame | None = None,
+    params: PatrolParams | None = None,
+    *,
+    presenter: bool = False,
+    lang: str = "en",
+) -> gpd.GeoDataFrame:
+    """The top hotspots with their location, dominant offenses and peak hours and weekdays.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Canonical incidents, already filtered (``lat``, ``lon``, ``offense``, ``hour``,
+        ``weekday``; ``premise`` is used when there are no venues).
+    venues : DataFrame, optional
+        Canonical venues, to name the hotspots' locations.
+    params : PatrolParams, optional
+        Method and parameters (default: top 10 H3 cells at resolution 9).
+    presenter : bool
+        Presenter mode: hotspots with fewer than ``params.min_count`` calls are left out and
+        centres never come from call positions (see the module notes).
+    lang : {"kk", "ru", "en"}
+        Language of the text columns (``location``, ``top_offenses``, ``peak_weekdays``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326, one row per hotspot, busiest first, columns :data:`PATROL_COLUMNS`:
+        ``rank`` (1 = busiest), ``hotspot`` (H3 id or cluster number), ``method``,
+        ``n_incidents``, ``share_pct`` (of all the incidents given), ``area_km2``,
+        ``centroid_lat``/``centroid_lon`` (cell centre or cluster centre), ``location``
+        (venues its calls are attributed to within ``venue_radius_m``, else the nearest venue
+        within 1 km with its distance, else the dominant premise), ``venues`` (venue ids named),
+        ``nearest_venue_m`` (centre to the nearest venue), ``top_offenses`` (text) with
+        ``offense_1..3`` (keys) and ``offense_1..3_pct``, ``peak_hours`` ("20:00–23:00"),
+        ``peak_hour_start`` (Int64), ``peak_hours_pct`` (share of the hotspot's calls with a
+        known hour), ``peak_weekdays`` (text), ``peak_weekday_ids`` ("4,5"; 0 = Monday),
+        ``peak_weekdays_pct`` and the outline ``geometry``.
+
+    Examples
+    --------
+    >>> from benchmarks.synthetic import make_incidents
+    >>> plan = patrol_plan(make_incidents(2000, seed=1), params=PatrolParams(top=3))
+    >>> len(plan), plan["rank"].tolist()
+    (3, [1, 2, 3])
+    """
+    p = params or PatrolParams()
+    check_lang(lang)
+    if not presenter and p.min_count != 1:  # suppression is a presenter-mode rule only
+        p = replace(p, min_count=1)
+    if p.method == "cells":
+        top, member = _cells_hotspots(incidents, p)
+    else:
+        top, member = _cluster_hotspots(incidents, p, presenter)
+    k = len(top)
+    top = top.reset_index(drop=True)
+    top.insert(0, "rank", np.arange(1, k + 1, dtype=np.int64))
+    top["method"] = p.method
+    total = len(incidents)
+    top["share_pct"] = 100.0 * top["n_incidents"] / total if total else np.nan
+
+    inside = member >= 0
+    calls = incidents.loc[inside]
+    key = member[inside]
+
+    # dominant offenses
+    offs = _top_values(
+        key,
+        calls[OFFENSE] if OFFENSE in calls else pd.Series(["unknown"] * len(key)),
+        k,
+        N_OFFENSES,
+    )
+    text = [[] for _ in range(k)]
+    for i in range(1, N_OFFENSES + 1):
+        top[f"offense_{i}"] = pd.array([pd.NA] * k, dtype="string")
+        top[f"offense_{i}_pct"] = np.full(k, np.nan)
+    for row in offs.itertuples(index=False):  # at most k x 3 rows
+        top.loc[row.k, f"offense_{row.pos + 1}"] = row.v
+        top.loc[row.k, f"offense_{row.pos + 1}_pct"] = round(100.0 * row.share, 1)
+        text[row.k].append(f"{offense_label(row.v, lang)} {100.0 * row.share:.0f}%")
+    top["top_offenses"] = [", ".join(x) for x in text]
+
+    # peak hours (a window that may wrap midnight) and the busiest weekdays
+    hours = _histogram(key, calls[HOUR], k, 24) if HOUR in calls else np.zeros((k, 24), int)
+    start, peak = peak_window(hours, p.peak_window_h)
+    known_h = hours.sum(axis=1)
+    has_h = known_h > 0
+    top["peak_hours"] = [
+        format_window(int(s), p.peak_window_h) if ok else ""
+        for s, ok in zip(start, has_h, strict=True)
+    ]
+    top["peak_hour_start"] = pd.array(np.where(has_h, start, 0), dtype="Int64")
+    top.loc[~has_h, "peak_hour_start"] = pd.NA
+    top["peak_hours_pct"] = np.where(has_h, 100.0 * peak / np.maximum(known_h, 1), np.nan)
+
+    days = _histogram(key, calls[WEEKDAY], k, 7) if WEEKDAY in calls else np.zeros((k, 7), int)
+    order = np.argsort(-days, axis=1, kind="stable")[
+        :, :N_WEEKDAYS
+    ]  # busiest, Monday first on ties
+    known_d = days.sum(axis=1)
+    picked = np.take_along_axis(days, order, axis=1)
+    ids_txt, day_txt = [], []
+    for r in range(k):
+        chosen = [int(d) for d, n in zip(order[r], picked[r], strict=True) if n > 0]
+        ids_txt.append(",".join(map(str, chosen)))
+        day_txt.append(", ".join(weekday_label(d, lang, short=True) for d in chosen))
+    top["peak_weekdays"] = day_txt
+    top["peak_weekday_ids"] = ids_txt
+    top["peak_weekdays_pct"] = np.where(
+        known_d > 0, 100.0 * picked.sum(axis=1) / np.maximum(known_d, 1), np.nan
+    )
+
+    location, venue_ids, nearest = _locations(top, calls, key, venues, p, lang)
+    top["location"], top["venues"], top["nearest_venue_m"] = location, venue_ids, nearest
+    out = top[list(PATROL_COLUMNS)]
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=CRS)
+
+
+def _locations(
+    top: gpd.GeoDataFrame,
+    calls: pd.DataFrame,
+    key: np.ndarray,
+    venues: pd.DataFrame | None,
+    p: PatrolParams,
+    lang: str,
+) -> tuple[list[str], list[str], np.ndarray]:
+    """Readable location, venue ids named, and centre-to-nearest-venue distance per hotspot."""
+    k = len(top)
+    location = [""] * k
+    named = [""] * k
+    nearest_m = np.full(k, np.nan)
+    if venues is not None and len(venues) and k:
+        vt = pd.DataFrame(venues).reset_index(drop=True)
+        vname = vt[NAME].astype("string").fillna("?") if NAME in vt else vt[VENUE_ID]
+        vkind = vt[KIND].astype("string").fillna("") if KIND in vt else pd.Series([""] * len(vt))
+        info = pd.DataFrame(
+            {"name": vname.to_numpy(), "kind": vkind.to_numpy()},
+            index=vt[VENUE_ID].astype("string").to_numpy(),
+        )
+        # venues the hotspot's calls are attributed to, most calls first
+        att = attribute_to_venues(calls, vt, radius=p.venue_radius_m)
+        linked = att[VENUE_ID].notna().to_numpy()
+        if linked.any():
+            tv = _top_values(key[linked], att.loc[linked, VENUE_ID], k, N_VENUES)
+            for r, grp in tv.groupby("k"):
+                labels = [_venue_text(info, v, lang) for v in grp["v"]]
+                location[r] = "; ".join(labels)
+                named[r] = ";".join(grp["v"])
+        # the nearest venue to each centre (distance always; the label where nothing else)
+        centres = pd.DataFrame(
+            {LAT: top["centroid_lat"].to_numpy(), LON: top["centroid_lon"].to_numpy()}
+        )
+        near = attribute_to_venues(centres, vt, radius=NEAREST_VENUE_MAX_M)
+        nearest_m = near["venue_distance_m"].to_numpy(dtype=float)
+        for r in range(k):
+            vid = near[VENUE_ID].iloc[r]
+            if not location[r] and not pd.isna(vid):
+                location[r] = t(
+                    "patrol.near_venue",
+                    lang,
+                    venue=_venue_text(info, vid, lang),
+                    m=f"{nearest_m[r]:.0f}",
+                )
+                named[r] = str(vid)
+    if PREMISE in calls and k:
+        prem = calls[PREMISE].astype("string")
+        ok = prem.notna().to_numpy() & (prem.str.strip() != "").fillna(False).to_numpy()
+        if ok.any():
+            tp = _top_values(key[ok], prem[ok].str.strip(), k, 1)
+            for row in tp.itertuples(index=False):
+                if not location[row.k]:
+                    location[row.k] = t(
+                        "patrol.mostly_premise",
+                        lang,
+                        premise=row.v.lower(),
+                        pct=f"{100.0 * row.share:.0f}",
+                    )
+    return location, named, nearest_m
+
+
+def _venue_text(info: pd.DataFrame, vid: str, lang: str) -> str:
+    name, kind = info.loc[vid, "name"], info.loc[vid, "kind"]
+    if isinstance(name, pd.Series):  # duplicate ids: take the first
+        name, kind = name.iloc[0], kind.iloc[0]
+    return f"{name} ({venue_label(kind, lang)})" if kind else str(name)
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+#: Decimals kept in the exported files (6 decimals of a degree: ~0.1 m).
+_ROUND: Final = {
+    "share_pct": 2,
+    "area_km2": 5,
+    "centroid_lat": 6,
+    "centroid_lon": 6,
+    "nearest_venue_m": 1,
+    **{f"offense_{i}_pct": 1 for i in range(1, N_OFFENSES + 1)},
+    "peak_hours_pct": 1,
+    "peak_weekdays_pct": 1,
+}
+
+
+def export_table(plan: gpd.GeoDataFrame, provenance: Provenance | None = None) -> pd.DataFrame:
+    """The plan as a flat table (no geometry) with the provenance repeated in ``prov_*`` columns,
+    so a CSV opened on its own still says where it came from."""
+    out = pd.DataFrame(plan.drop(columns=plan.geometry.name))
+    out = out.round(_ROUND)
+    if provenance is not None:
+        d = provenance.as_dict()
+        out["prov_source"] = d["source"]
+        out["prov_filters"] = d["filters"]
+        out["prov_parameters"] = provenance.parameters_text()
+        out["prov_made_at"] = d["made_at"]
+        out["prov_tool"] = f"{d['tool']} {d['version']}"
+    return out
+
+
+def patrol_csv(plan: gpd.GeoDataFrame, provenance: Provenance | None = None) -> bytes:
+    """CSV (UTF-8 with BOM, so spreadsheet programs read Cyrillic right) of :func:`export_table`."""
+    buf = io.StringIO()
+    export_table(plan, provenance).to_csv(buf, index=False)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def patrol_geojson(plan: gpd.GeoDataFrame, provenance: Provenance | None = None) -> bytes:
+    """GeoJSON FeatureCollection of the outlines with their properties; the provenance is a
+    top-level ``"provenance"`` member (RFC 7946 foreign member: GIS readers ignore it)."""
+    doc = json.loads(plan.to_json(na="null", drop_id=True))
+    if provenance is not None:
+        doc["provenance"] = provenance.as_dict()
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Printable page: one card per hotspot with a small SVG map
+# --------------------------------------------------------------------------------------------
+
+
+def _path_d(geom: shapely.Geometry) -> str:
+    """SVG path data of a (multi)polygon already in pixel coordinates."""
+    parts = []
+    for poly in getattr(geom, "geoms", [geom]):
+        for ring in [poly.exterior, *poly.interiors]:
+            parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in ring.coords) + "Z")
+    return "".join(parts)
+
+
+def hotspot_minimap(
+    plan: gpd.GeoDataFrame,
+    rank: int,
+    *,
+    venues: pd.DataFrame | None = None,
+    incidents: pd.DataFrame | None = None,
+    size_px: int = 240,
+    min_half_m: float = 250.0,
+    max_venues: int = 6,
+    max_points: int = 1500,
+) -> dict[str, Any]:
+    """Data for the small static map of one hotspot (drawn by the template as inline SVG).
+
+    The frame is a square around the hotspot's centre, at least ``2 * min_half_m`` metres
+    wide; it shows the hotspot outline, the other listed hotspots in the frame, the nearest
+    venues with their names, the calls as dots when ``incidents`` is given (never in presenter
+    mode), a scale bar and north up. Coordinates are pixels (y down), not degrees.
+
+    Returns
+    -------
+    dict
+        ``size`` (px), ``shape`` (SVG path of the hotspot), ``others`` (paths of the other
+        hotspots in the frame), ``venues`` (dicts ``x``, ``y``, ``name``, ``kind``,
+        ``anchor``), ``points`` (list of (x, y)), ``scale_m`` and ``scale_px`` (scale bar).
+    """
+    row = plan.loc[plan["rank"] == rank].iloc[0]
+    crs = local_metric_crs(float(row["centroid_lat"]), float(row["centroid_lon"]))
+    fwd = Transformer.from_crs(CRS, crs, always_xy=True)  # one transformer for the whole map
+
+    def metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x, y = fwd.transform(np.asarray(lon, float), np.asarray(lat, float))
+        return np.asarray(x, float), np.asarray(y, float)
+
+    geoms = shapely.transform(
+        plan.geometry.values, lambda c: np.column_stack(metric(c[:, 0], c[:, 1]))
+    )
+    me = int(np.flatnonzero(plan["rank"].to_numpy() == rank)[0])
+    x0, y0, x1, y1 = shapely.bounds(geoms[me])
+    half = max(min_half_m, 0.65 * max(x1 - x0, y1 - y0))
+    s = size_px / (2 * half)
+
+    def px(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.column_stack([(x + half) * s, (half - y) * s])
+
+    pix = shapely.transform(geoms, lambda c: px(c[:, 0], c[:, 1]))
+    view = shapely.box(-0.5 * size_px, -0.5 * size_px, 1.5 * size_px, 1.5 * size_px)
+    others = [
+        {"d": _path_d(pix[i]), "rank": int(plan["rank"].iloc[i])}
+        for i in np.flatnonzero(shapely.intersects(pix, view))
+        if i != me
+    ]
+    out_venues = []
+    if venues is not None and len(venues):
+        vx, vy = metric(venues[LON].to_numpy(float), venues[LAT].to_numpy(float))
+        idx = np.flatnonzero((np.abs(vx) < half * 0.95) & (np.abs(vy) < half * 0.95))
+        idx = idx[np.argsort(np.hypot(vx[idx], vy[idx]), kind="stable")][:max_venues]
+        xy = px(vx[idx], vy[idx])
+        n = len(venues)
+        names = (venues[NAME] if NAME in venues else pd.Series([""] * n)).astype("string")
+        kinds = (venues[KIND] if KIND in venues else pd.Series([""] * n)).astype("string")
+        out_venues = [
+            {
+                "x": round(float(a), 1),
+                "y": round(float(b), 1),
+                "name": str(nm),
+                "kind": str(kd),
+                "anchor": "end" if a > size_px * 0.6 else "start",
+            }
+            for (a, b), nm, kd in zip(
+                xy, names.fillna("").to_numpy()[idx], kinds.fillna("").to_numpy()[idx], strict=True
+            )
+        ]
+    points: list[tuple[float, float]] = []
+    if incidents is not None and len(incidents):
+        ix, iy = metric(incidents[LON].to_numpy(float), incidents[LAT].to_numpy(float))
+        ok = (np.abs(ix) < half) & (np.abs(iy) < half)
+        points = [
+            (round(float(a), 1), round(float(b), 1)) for a, b in px(ix[ok], iy[ok])[:max_points]
+        ]
+    # scale bar: a round length of at most half the frame's half-width
+    scale_m = max(
+        v for v in (10, 20, 50, 100, 200, 250, 500, 1000, 2000, 5000) if v <= max(half / 2, 10)
+    )
+    return {
+        "size": size_px,
+        "shape": _path_d(pix[me]),
+        "others": others,
+        "venues": out_venues,
+        "points": points,
+        "scale_m": scale_m,
+        "scale_px": round(scale_m * s, 1),
+    }
+
+
+def patrol_html(
+    plan: gpd.GeoDataFrame,
+    params: PatrolParams | None = None,
+    *,
+    provenance: Provenance,
+    venues: pd.DataFrame | None = None,
+    incidents: pd.DataFrame | None = None,
+    presenter: bool = False,
+    lang: str = "en",
+    title: str | None = None,
+) -> str:
+    """A printable HTML page: the plan's table and one card per hotspot with its small map.
+
+    Parameters
+    ----------
+    plan : GeoDataFrame
+        From :func:`patrol_plan` (in the same ``lang``).
+    params : PatrolParams, optional
+        The parameters the plan was made with (described under the title).
+    provenance : Provenance
+        Printed in the footer and stored in ``<meta>`` tags.
+    venues : DataFrame, optional
+        Canonical venues, drawn and named on the small maps.
+    incidents : DataFrame, optional
+        The filtered calls, drawn as dots on the small maps; ignored in presenter mode.
+    presenter : bool
+        Presenter mode: no call is drawn.
+    lang : {"kk", "ru", "en"}
+    title : str, optional
+        Page title (default: the translated "Patrol plan").
+
+    Returns
+    -------
+    str
+        A self-contained HTML document (no external resource) that prints on A4.
+    """
+    from hotspots.templates import render
+
+    check_lang(lang)
+    p = params or PatrolParams()
+    dots = None if presenter else incidents
+    cards = []
+    for _, row in plan.iterrows():  # one card per listed hotspot (at most 100)
+        cards.append(
+            {
+                "row": row,
+                "map": hotspot_minimap(plan, int(row["rank"]), venues=venues, incidents=dots),
+            }
+        )
+    return render(
+        "patrol.html",
+        lang=lang,
+        title=title or t("patrol.title", lang),
+        plan=plan,
+        cards=cards,
+        provenance=provenance,
+        presenter=presenter,
+        min_count=p.min_count,
+        method_text=method_text(p, lang),
+    )
+
+
+def method_text(params: PatrolParams, lang: str = "en") -> str:
+    """One line saying how the hotspots were found, e.g. "Top 10 H3 cells (resolution 9)"."""
+    if params.method == "cells":
+        return t("patrol.method_cells", lang, n=params.top, resolution=params.resolution)
+    return t(
+        "patrol.method_clusters",
+        lang,
+        n=params.top,
+        eps=f"{params.eps:g}",
+        min_samples=params.min_samples,
+    )
