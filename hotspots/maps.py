@@ -33,7 +33,6 @@ from typing import Any, Final
 
 import folium
 import geopandas as gpd
-import h3
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -1350,19 +1349,16 @@ def h3_cell_counts(
     lon = np.asarray(lon, dtype=float)
     ok = np.isfinite(lat) & np.isfinite(lon)
     lat, lon = lat[ok], lon[ok]
-    ids = grid.cell_ids(lat, lon, resolution)  # vectorised, exact (see hotspots.grid)
-    uniq, n = np.unique(ids, return_counts=True)
-    counts = pd.Series(n, index=uniq.astype(np.uint64))
     res = resolution
-    while len(counts) > max_cells and res > 0:
-        res -= 1
-        parents = np.fromiter(
-            (h3.api.basic_int.cell_to_parent(int(c), res) for c in counts.index),
-            dtype=np.uint64,
-            count=len(counts),
-        )
-        counts = counts.groupby(parents).sum()
-    return counts, res
+    while True:
+        # Re-bin the points at each resolution: H3 children do not tile their parent exactly,
+        # so summing children into parents would put points near cell edges in the wrong cell.
+        ids = grid.cell_ids(lat, lon, res)  # vectorised and exact (see hotspots.grid)
+        uniq, n = np.unique(ids, return_counts=True)
+        if len(uniq) <= max_cells or res == 0:
+            return pd.Series(n, index=uniq.astype(np.uint64)), res
+        # one resolution step divides the number of cells by about 7
+        res = max(0, res - max(1, int(np.floor(np.log(len(uniq) / max_cells) / np.log(7)))))
 
 
 def h3_cells_frame(counts: pd.Series) -> gpd.GeoDataFrame:

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
@@ -73,6 +73,7 @@ def test_escaping_is_not_idempotent_so_it_must_happen_once() -> None:
     assert escape_text(once) == "a &amp;amp; b"  # twice shows "&amp;" to the user
 
 
+@settings(deadline=None, max_examples=60)
 @given(st.text(max_size=60))
 def test_round_trip_and_no_active_characters_for_any_text(text: str) -> None:
     out = escape_text(text)
@@ -81,6 +82,7 @@ def test_round_trip_and_no_active_characters_for_any_text(text: str) -> None:
         assert bad not in out
 
 
+@settings(deadline=None, max_examples=60)
 @given(st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=20))
 def test_series_matches_scalar_escaping(values: list[str | None]) -> None:
     got = escape_series(pd.Series(values, dtype=object)).tolist()
