@@ -83,34 +83,75 @@ def attribute_to_venues(
     if not math.isfinite(radius) or radius <= 0:
         raise ParameterError(f"radius must be a number of metres > 0, got {radius!r}")
     n = len(incidents)
-    out = pd.DataFrame(
-        {
-            VENUE_ID: pd.array([pd.NA] * n, dtype="string"),
-            "venue_distance_m": np.full(n, np.nan),
-        },
-        index=incidents.index,
+    idx = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    if n and len(venues):
+        lat, lon = _latlon(incidents, "incidents")
+        vlat, vlon = _latlon(venues, "venues")
+        if VENUE_ID not in venues:
+            raise InputError("venues need a 'venue_id' column")
+        if crs is None:
+            crs = spherical_metric_crs(*centre_of(np.r_[lat, vlat], np.r_[lon, vlon]))
+        x, y, _ = project(lat, lon, crs)
+        vx, vy, _ = project(vlat, vlon, crs)
+        # only incidents in or next to a grid cell holding a venue can have one within radius
+        cand = _near_cells(x, y, vx, vy, radius)
+        cand = np.arange(n) if cand is None else np.flatnonzero(cand)
+        # query's bound is strict: nudge it so a venue at exactly `radius` counts
+        d, k = cKDTree(np.column_stack([vx, vy])).query(
+            np.column_stack([x[cand], y[cand]]),
+            k=1,
+            distance_upper_bound=np.nextafter(radius, np.inf),
+        )
+        hit = d <= radius
+        idx[cand[hit]] = k[hit]
+        dist[cand[hit]] = d[hit]
+        ids = venues[VENUE_ID].astype("string").to_numpy(dtype=object, na_value=None)
+    else:
+        ids = np.array([], dtype=object)
+    return pd.DataFrame(
+        {VENUE_ID: _take_ids(ids, idx), "venue_distance_m": dist}, index=incidents.index
     )
-    if n == 0 or len(venues) == 0:
-        return out
-    lat, lon = _latlon(incidents, "incidents")
-    vlat, vlon = _latlon(venues, "venues")
-    if VENUE_ID not in venues:
-        raise InputError("venues need a 'venue_id' column")
-    if crs is None:
-        crs = spherical_metric_crs(*centre_of(np.r_[lat, vlat], np.r_[lon, vlon]))
-    x, y, _ = project(lat, lon, crs)
-    vx, vy, _ = project(vlat, vlon, crs)
-    # query's bound is strict: nudge it so a venue at exactly `radius` counts
-    dist, idx = cKDTree(np.column_stack([vx, vy])).query(
-        np.column_stack([x, y]), k=1, distance_upper_bound=np.nextafter(radius, np.inf)
-    )
-    hit = dist <= radius
-    ids = venues[VENUE_ID].astype("string").to_numpy(dtype=object)
-    vid = np.full(n, None, dtype=object)
-    vid[hit] = ids[idx[hit]]
-    out[VENUE_ID] = pd.array(vid, dtype="string")
-    out["venue_distance_m"] = np.where(hit, dist, np.nan)
-    return out
+
+
+def _near_cells(
+    x: np.ndarray, y: np.ndarray, vx: np.ndarray, vy: np.ndarray, radius: float
+) -> np.ndarray | None:
+    """Mask of points whose grid cell (side just over ``radius``) touches a venue's cell.
+
+    A point within ``radius`` of a venue is at most one cell away from it in x and y, so the
+    other points need no nearest-neighbour query. ``None`` when the grid would be too large.
+    """
+    side = radius * (1 + 1e-6)
+    x0, y0 = min(x.min(), vx.min()), min(y.min(), vy.min())
+    nx = int((max(x.max(), vx.max()) - x0) // side) + 1
+    ny = int((max(y.max(), vy.max()) - y0) // side) + 1
+    if nx * ny > 1 << 25:
+        return None
+    occ = np.zeros((nx + 2, ny + 2), dtype=bool)  # one empty cell of padding all round
+    occ[((vx - x0) // side).astype(np.int64) + 1, ((vy - y0) // side).astype(np.int64) + 1] = True
+    near = occ.copy()
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            near[1:-1, 1:-1] |= occ[1 + dx : nx + 1 + dx, 1 + dy : ny + 1 + dy]
+    return near[((x - x0) // side).astype(np.int64) + 1, ((y - y0) // side).astype(np.int64) + 1]
+
+
+def _take_ids(ids: np.ndarray, idx: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """String array of ``ids[idx]`` with <NA> where ``idx`` is -1 (built in Arrow: fast)."""
+    try:
+        import pyarrow as pa
+
+        taken = (
+            pa.array(ids, type=pa.string()).take(pa.array(np.maximum(idx, 0), mask=idx < 0))
+            if len(ids)
+            else pa.nulls(len(idx), type=pa.string())
+        )
+        return pd.array(taken, dtype="string")
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        out = np.full(len(idx), None, dtype=object)
+        out[idx >= 0] = ids[idx[idx >= 0]]
+        return pd.array(out, dtype="string")
 
 
 def _trend(counts: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -194,13 +235,13 @@ def rank_venues(
     vid = venues[VENUE_ID].astype("string").reset_index(drop=True)
     if vid.duplicated().any():
         raise InputError("venue_id values must be unique: give each venue its own id")
-    pos = pd.Series(np.arange(len(vid)), index=vid.to_numpy())
-    att = attribution[VENUE_ID].astype("string").to_numpy(dtype=object, na_value=None)
-    linked = np.array([v is not None for v in att], dtype=bool)
-    vpos = pos.reindex(att[linked]).to_numpy()
-    if np.isnan(vpos.astype(float)).any():
+    # factorize the (mostly missing) ids, then look up only the distinct ones
+    codes, uniques = pd.factorize(attribution[VENUE_ID].astype("string"))
+    linked = codes >= 0
+    where = pd.Index(vid).get_indexer(pd.Index(uniques).astype("string"))
+    if (where < 0).any():
         raise InputError("attribution names venue ids that are not in the venue table")
-    vpos = vpos.astype(np.int64)
+    vpos = where[codes[linked]].astype(np.int64)
     m = len(vid)
     calls = np.bincount(vpos, minlength=m)
 
@@ -244,10 +285,12 @@ def rank_venues(
     else:
         out["trend_per_year"], out["trend"] = np.nan, "n/a"
     if by_offense and OFFENSE in incidents:
-        off = incidents[OFFENSE].astype("string").fillna("unknown").to_numpy(dtype=object)[linked]
-        table = pd.crosstab(vpos, off).reindex(range(m), fill_value=0)
-        for label in sorted(table.columns):
-            extra[f"offense_{label}"] = table[label].to_numpy(dtype=np.int64)
+        off = incidents[OFFENSE][linked].astype("string").fillna("unknown").to_numpy(dtype=object)
+        ocode, labels = pd.factorize(off)
+        table = np.zeros((m, len(labels)), dtype=np.int64)
+        np.add.at(table, (vpos, ocode), 1)
+        for c in np.argsort(np.asarray(labels, dtype=str), kind="stable"):
+            extra[f"offense_{labels[c]}"] = table[:, c]
     if extra:
         out = pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
 
