@@ -459,25 +459,31 @@ def neighbour_rings(cells: Sequence[str | int] | np.ndarray, k: int) -> sp.csr_m
     if n and np.any(sorted_ids[1:] == sorted_ids[:-1]):
         raise InputError("neighbour_rings: the cells must be unique")
     rows, cols, dist = [], [], []
-    for i, c in enumerate(ids.tolist()):
-        prev = {c}
-        for d in range(1, k + 1):
-            # disk differences stay correct next to pentagons, where grid_ring may fail
-            disk = set(h3i.grid_disk(c, d))
-            ring = np.fromiter(disk - prev, dtype=np.uint64)
-            prev = disk
-            pos = np.searchsorted(sorted_ids, ring)
-            pos = np.minimum(pos, max(n - 1, 0))
-            hit = sorted_ids[pos] == ring
-            j = order[pos[hit]]
-            rows.append(np.full(j.size, i, dtype=np.int64))
-            cols.append(j)
-            dist.append(np.full(j.size, d, dtype=np.int8))
+    id_list = ids.tolist()
+    for d in range(1, k + 1):
+        # one C call per cell and ring; the lookups below are vectorised
+        rings = [_ring(c, d) for c in id_list]
+        lens = np.fromiter((len(r) for r in rings), dtype=np.int64, count=n)
+        flat = np.fromiter(itertools.chain.from_iterable(rings), dtype=np.uint64, count=lens.sum())
+        src = np.repeat(np.arange(n, dtype=np.int64), lens)
+        pos = np.minimum(np.searchsorted(sorted_ids, flat), max(n - 1, 0))
+        hit = sorted_ids[pos] == flat if n else np.zeros(0, dtype=bool)
+        rows.append(src[hit])
+        cols.append(order[pos[hit]])
+        dist.append(np.full(int(hit.sum()), d, dtype=np.int8))
     if not rows:
         return sp.csr_matrix((n, n), dtype=np.int8)
     return sp.csr_matrix(
         (np.concatenate(dist), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
     )
+
+
+def _ring(cell: int, d: int) -> list[int]:
+    """Cells exactly ``d`` steps from ``cell`` (disk difference if H3 refuses the ring)."""
+    try:
+        return h3i.grid_ring(cell, d)
+    except h3.H3BaseException:  # pentagon distortion in older H3 versions
+        return list(set(h3i.grid_disk(cell, d)) - set(h3i.grid_disk(cell, d - 1)))
 
 
 def ring_weights(
