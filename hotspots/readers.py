@@ -241,7 +241,9 @@ def _read_text(raw: bytes, name: str, *, sep: str | None, encoding: str | None) 
 def _read_ragged(text: str, name: str, sep: str, enc: str) -> RawTable:
     """Slow path for files whose rows have more fields than the header: csv module per row."""
     try:
-        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep) if r]
+        # skip blank and whitespace-only lines, as pandas' C parser does on the fast path
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+        rows = [r for r in reader if len(r) > 1 or (r and r[0].strip())]
     except csv.Error as exc:
         raise InputError(f"cannot parse {name} as CSV with separator {sep!r}: {exc}") from None
     if not rows:

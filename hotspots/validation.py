@@ -253,16 +253,17 @@ def _try_formats(
 ) -> int:
     """Parse the rows of ``t`` with the first format that fits each; fill ``out``/``prec``.
 
-    ``t`` is a slice of the column (its index gives positions). Formats are tried in the
-    order of how many of the first 200 rows they parse (a format that fits nothing in the
-    sample still gets its turn), so a typical column is parsed by one ``to_datetime`` call.
+    ``t`` is a slice of the column (its index gives positions). For columns over 2,000 rows
+    the formats are tried in the order of how many of the first 200 rows they parse (a
+    format that fits nothing in the sample still gets its turn), so a typical column is
+    parsed by one ``to_datetime`` call; for short columns sampling costs more than it saves.
     Returns the number of rows parsed.
     """
-    sample = t.iloc[:200]
-    hits = [
-        int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f, _ in formats
-    ]
-    order = sorted(range(len(formats)), key=lambda i: -hits[i])
+    order = list(range(len(formats)))
+    if len(t) > 2000:
+        sample = t.iloc[:200]
+        hits = [pd.to_datetime(sample, format=f, errors="coerce").notna().sum() for f, _ in formats]
+        order.sort(key=lambda i: -hits[i])
     pos = t.index.to_numpy()
     left = np.ones(len(t), dtype=bool)
     done = 0
