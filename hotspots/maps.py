@@ -54,6 +54,11 @@ from hotspots.tiles import PLAIN_BACKGROUND, TileConfig
 LAYERS: Final = ("density", "cells", "gistar", "clusters", "boundary", "calls", "venues")
 #: Most cells drawn in one layer (about 300 bytes each in the page).
 MAX_CELLS: Final = 6000
+#: Most cells drawn by all the polygon layers of one :func:`build_map` page together
+#: (about 3.6 MB), shared equally between the cell layers that are on.
+CELL_BUDGET: Final = 12_000
+#: Most venues drawn (about 90 bytes each).
+MAX_VENUES: Final = 20_000
 #: Most individual points :func:`add_calls` may be asked to draw.
 MAX_POINTS_LIMIT: Final = 20_000
 #: Decimal places kept in coordinates (1e-5 degree is about 1.1 m).
@@ -1103,7 +1108,8 @@ def add_gistar(
     Returns
     -------
     HotspotLayer
-        ``stats``: ``gistar_hot``, ``gistar_cold`` (cells drawn), ``gistar_not_significant``.
+        ``stats``: ``gistar_hot``, ``gistar_cold`` (cells drawn), ``gistar_not_significant``,
+        ``gistar_dropped`` (significant cells beyond ``max_cells``, the smallest ``|z|``).
     """
     _check_lang(lang)
     _check_int("min_count", min_count, 1, 1_000_000, "calls")
@@ -1115,7 +1121,9 @@ def add_gistar(
     significant = (bins != 0).to_numpy()
     n_not = int((~significant).sum())
     gdf, bins = gdf[significant], bins[significant]
-    if len(gdf) > max_cells:
+    dropped = max(len(gdf) - max_cells, 0)
+    if dropped:
+        # keep the most significant cells (largest |z|)
         order = np.argsort(-np.abs(pd.to_numeric(gdf["z"]).to_numpy()), kind="stable")
         keep = np.sort(order[:max_cells])
         gdf, bins = gdf.iloc[keep], bins.iloc[keep]
@@ -1145,6 +1153,7 @@ def add_gistar(
         "gistar_hot": int((bins > 0).sum()),
         "gistar_cold": int((bins < 0).sum()),
         "gistar_not_significant": n_not,
+        "gistar_dropped": dropped,
     }
     if legend:
         items = [
@@ -1203,6 +1212,7 @@ def add_venues(
     name: str | None = None,
     count_col: str | None = None,
     kinds: Iterable[str] | None = None,
+    max_venues: int = MAX_VENUES,
     legend: bool = True,
     show: bool = True,
 ) -> HotspotLayer:
@@ -1217,13 +1227,17 @@ def add_venues(
         A column of calls per venue to show in the tooltip (e.g. from the venue ranking).
     kinds : iterable of str, optional
         Only these kinds.
+    max_venues : int
+        Most venues drawn (those with the most calls in ``count_col`` when given).
 
     Returns
     -------
     HotspotLayer
-        ``stats``: ``venues_shown``, ``venue_kinds`` (kind -> number shown).
+        ``stats``: ``venues_shown``, ``venues_dropped`` (beyond ``max_venues``),
+        ``venue_kinds`` (kind -> number shown).
     """
     _check_lang(lang)
+    _check_int("max_venues", max_venues, 1, 100_000, "venues")
     frame = venues
     if ("lat" not in frame.columns or "lon" not in frame.columns) and isinstance(
         frame, gpd.GeoDataFrame
@@ -1243,6 +1257,17 @@ def add_venues(
     if kinds is not None:
         ok &= np.isin(kind, list(kinds))
     frame, lat, lon, kind = frame[ok], lat[ok], lon[ok], kind[ok]
+    dropped = max(len(frame) - max_venues, 0)
+    if dropped:
+        if count_col is not None:  # keep the venues with the most calls
+            keep = np.sort(
+                np.argsort(-pd.to_numeric(frame[count_col]).fillna(0).to_numpy(), kind="stable")[
+                    :max_venues
+                ]
+            )
+        else:
+            keep = np.arange(max_venues)
+        frame, lat, lon, kind = frame.iloc[keep], lat[keep], lon[keep], kind[keep]
     fg = HotspotLayer(name or t("layer.venues", lang), show=show)
     styled = np.array([k if k in VENUE_STYLES else "other" for k in kind], dtype=object)
     kind_list = sorted(set(styled.tolist()))
@@ -1263,6 +1288,7 @@ def add_venues(
     counts_by_kind = pd.Series(kind, dtype=object).value_counts()
     fg.stats = {
         "venues_shown": len(rows),
+        "venues_dropped": dropped,
         "venue_kinds": {str(k): int(v) for k, v in counts_by_kind.items()},
     }
     if legend and rows:
@@ -1448,6 +1474,7 @@ def add_calls(
             "calls_shown": fg.stats["calls_shown"],
             "cells_shown": fg.stats["cells_shown"],
             "cells_suppressed": fg.stats["cells_suppressed"],
+            "cells_dropped": fg.stats["cells_dropped"],
             "resolution": res,
         }
         return fg
@@ -1596,9 +1623,10 @@ def build_map(
     counts : dict
         What is shown: ``calls_total``, ``calls_shown``, ``calls_mode`` ("points", "cells",
         "none", or "hidden" when the calls layer is off), ``calls_cells`` (cells drawn for
-        aggregated calls), ``cells_shown``,
-        ``cells_suppressed``, ``clusters_shown``, ``gistar_hot``, ``gistar_cold``,
-        ``venues_shown``, ``density_max``, ``min_count`` (K in force), ``layers`` (drawn).
+        aggregated calls), ``cells_shown``, ``cells_suppressed`` (below K),
+        ``cells_dropped`` (beyond the page's cell budget, see :data:`CELL_BUDGET`),
+        ``clusters_shown``, ``gistar_hot``, ``gistar_cold``, ``venues_shown``,
+        ``density_max``, ``min_count`` (K in force), ``layers`` (drawn).
 
     Examples
     --------
@@ -1627,6 +1655,7 @@ def build_map(
         "calls_mode": "hidden",
         "cells_shown": 0,
         "cells_suppressed": 0,
+        "cells_dropped": 0,
         "clusters_shown": 0,
         "gistar_hot": 0,
         "gistar_cold": 0,
@@ -1652,9 +1681,11 @@ def build_map(
             presenter=spec.presenter,
             min_count=k,
             resolution=spec.resolution,
+            max_cells=cap,
             show=shown("calls"),
         )
         counts["calls_shown"] = fg.stats["calls_shown"]
+        counts["cells_dropped"] += fg.stats.get("cells_dropped", 0)
         counts["calls_mode"] = fg.stats["mode"]
         counts["calls_cells"] = fg.stats.get("cells_shown", 0)
         counts["layers"].append("calls")
@@ -1664,6 +1695,10 @@ def build_map(
     calls_as_cells = on("calls", calls) and (
         spec.presenter or int(_located(calls).sum()) > spec.max_points
     )
+    # Page budget: the cell layers that are on share CELL_BUDGET cells.
+    cell_layers = sum([bool(calls_as_cells), on("cells", cells), on("gistar", gistar)])
+    cap = min(MAX_CELLS, CELL_BUDGET // max(cell_layers, 1))
+
     if on("density", surface):
         fg = add_density(m, surface, contours=contours, lang=lang, show=shown("density"))
         counts["density_max"] = fg.stats["density_max"]
@@ -1671,13 +1706,15 @@ def build_map(
     if calls_as_cells:
         draw_calls()
     if on("cells", cells):
-        fg = add_cells(m, cells, min_count=k, lang=lang, show=shown("cells"))
+        fg = add_cells(m, cells, min_count=k, lang=lang, max_cells=cap, show=shown("cells"))
         counts["cells_shown"] = fg.stats["cells_shown"]
+        counts["cells_dropped"] += fg.stats["cells_dropped"]
         counts["cells_suppressed"] = fg.stats["cells_suppressed"]
         counts["layers"].append("cells")
     if on("gistar", gistar):
-        fg = add_gistar(m, gistar, min_count=k, lang=lang, show=shown("gistar"))
+        fg = add_gistar(m, gistar, min_count=k, lang=lang, max_cells=cap, show=shown("gistar"))
         counts["gistar_hot"] = fg.stats["gistar_hot"]
+        counts["cells_dropped"] += fg.stats["gistar_dropped"]
         counts["gistar_cold"] = fg.stats["gistar_cold"]
         counts["layers"].append("gistar")
     if on("clusters", clusters):

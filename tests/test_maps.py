@@ -43,6 +43,8 @@ from hotspots.maps import (
     class_breaks,
     classify,
     density_image,
+    h3_cell_counts,
+    h3_cells_frame,
     map_html,
     save_map,
 )
@@ -277,7 +279,12 @@ def test_gistar_colours_are_arcgis_and_non_significant_not_drawn() -> None:
         "Cold spot, 95% confidence": "#849eba",
         "Cold spot, 99% confidence": "#4575b5",
     }
-    assert fg.stats == {"gistar_hot": 3, "gistar_cold": 3, "gistar_not_significant": 1}
+    assert fg.stats == {
+        "gistar_hot": 3,
+        "gistar_cold": 3,
+        "gistar_not_significant": 1,
+        "gistar_dropped": 0,
+    }
     legend_html = json.loads(_legends(m)[0].html_js)
     for colour in GISTAR_COLOURS.values():
         assert colour in legend_html or colour == GISTAR_COLOURS[0]
@@ -692,4 +699,42 @@ def test_map_size_stays_under_5_mb_for_200k_calls() -> None:
     m, counts = build_map(spec, calls=calls, venues=_venues())
     html = map_html(m)
     assert counts["calls_mode"] == "cells" and counts["calls_shown"] == n
+    assert len(html.encode("utf-8")) < 5_000_000
+
+
+def test_every_cell_layer_at_once_stays_under_5_mb() -> None:
+    # 200k calls at resolution 10: ~17k cells for the cells layer, the aggregated calls and
+    # Gi*; the layers share the page's cell budget.
+    rng = np.random.default_rng(11)
+    n = 200_000
+    calls = _calls(
+        CENTRE[0] + rng.normal(0, 0.03, n),
+        CENTRE[1] + rng.normal(0, 0.04, n),
+        ["theft"] * n,
+    )
+    counts, res = h3_cell_counts(calls["lat"], calls["lon"], 10, max_cells=50_000)
+    cells = h3_cells_frame(counts)
+    gi = cells.assign(
+        z=rng.normal(0, 2, len(cells)),
+        p=rng.uniform(0, 0.2, len(cells)),
+        p_fdr=rng.uniform(0, 0.2, len(cells)),
+        bin=rng.choice([-3, -2, -1, 1, 2, 3], len(cells)),
+    )
+    spec = MapSpec(layers=frozenset(LAYERS), tiles=NO_TILES, resolution=10)
+    m, shown = build_map(
+        spec,
+        calls=calls,
+        cells=cells,
+        gistar=gi,
+        venues=_venues(),
+        clusters=_clusters(),
+        surface=_surface()[0],
+    )
+    html = map_html(m)
+    assert res == 10 and len(cells) > 12_000
+    assert shown["cells_dropped"] > 0
+    assert (
+        shown["cells_shown"] + shown["calls_cells"] + shown["gistar_hot"] + shown["gistar_cold"]
+        <= 12_000
+    )
     assert len(html.encode("utf-8")) < 5_000_000
