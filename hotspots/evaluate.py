@@ -517,8 +517,14 @@ def sweep(
     coverage: float,
     grid: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
     area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    min_fill: float = 0.5,
 ) -> pd.DataFrame:
     """Evaluate every parameter combination of every method; mark the best by PAI.
+
+    PAI rises as the flagged area shrinks (a handful of repeat addresses score very high), so
+    methods are compared at (nearly) the same area share: only rows flagging at least
+    ``min_fill * coverage`` of the study area are *comparable* and can be marked best. DBSCAN
+    with a small ``eps`` often flags far less than allowed; such rows are listed, not ranked.
 
     Parameters
     ----------
@@ -526,15 +532,21 @@ def sweep(
         ``{method: {param: [values]}}``; default :data:`DEFAULT_GRID` (H3 resolutions 8-10,
         KDE bandwidths 150-600 m, DBSCAN eps 100/200 m x min_samples 5/15, Gi* resolution 9/10
         x k 1/2). Parameters not in the grid keep their defaults.
+    min_fill : float
+        Smallest share of the allowed area (``coverage``) a row must flag to be ranked, in
+        [0, 1] (0 ranks every row).
     Other parameters as :func:`evaluate`.
 
     Returns
     -------
     pandas.DataFrame
-        The columns of :func:`evaluate` plus ``best`` (the highest PAI of its method; ties
-        to the first combination) and ``best_overall`` (the highest PAI of all rows).
+        The columns of :func:`evaluate` plus ``comparable`` (area share >= ``min_fill *
+        coverage``), ``best`` (the highest PAI among the comparable rows of its method; ties
+        to the first combination) and ``best_overall`` (the highest PAI of all comparable rows).
     """
     cov = _check_coverage(coverage)
+    if not 0 <= float(min_fill) <= 1:
+        raise ParameterError(f"min_fill: a share of the coverage in [0, 1], got {min_fill!r}")
     grid = DEFAULT_GRID if grid is None else grid
     for m in grid:
         _check_method(m)
@@ -548,7 +560,9 @@ def sweep(
         for combo in param_grid(spec)
     ]
     out = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    pai_filled = out["pai"].fillna(-np.inf)
+    # a relative tolerance: equal-area units can fall a hair short of an exact half
+    out["comparable"] = out["area_share"] >= float(min_fill) * cov * (1 - 1e-9)
+    pai_filled = out["pai"].where(out["comparable"]).fillna(-np.inf)
     out["best"] = False
     for _, idx in out.groupby("method", sort=False).groups.items():
         out.loc[pai_filled.loc[idx].idxmax(), "best"] = bool(pai_filled.loc[idx].max() > -np.inf)

@@ -222,6 +222,22 @@ def test_dbscan_skips_a_cluster_larger_than_the_budget(two_clusters):
     assert res["n_areas"] == 0 and math.isnan(res["pai"])
 
 
+def test_sweep_does_not_rank_rows_flagging_a_sliver(two_clusters):
+    calls, box = two_clusters
+    # DBSCAN around the tight cluster A flags a sliver of the 5 % allowed: its PAI is the
+    # highest but it is not comparable with methods that use the whole 5 %
+    grid = {"h3": {"resolution": [9]}, "dbscan": {"eps": [40.0], "min_samples": [10]}}
+    kw = dict(train_years=[2019], test_years=[2020], coverage=0.05, grid=grid, area=box)
+    res = sweep(calls, **kw).set_index("method")
+    assert res.loc["dbscan", "area_share"] < 0.025 <= res.loc["h3", "area_share"]
+    assert res.loc["dbscan", "pai"] > res.loc["h3", "pai"]
+    assert not res.loc["dbscan", "comparable"] and not res.loc["dbscan", "best"]
+    assert res.loc["h3", "best_overall"]
+    # min_fill=0 ranks everything by PAI alone
+    res0 = sweep(calls, min_fill=0, **kw).set_index("method")
+    assert res0.loc["dbscan", "best_overall"] and res0.loc["dbscan", "comparable"]
+
+
 def test_sweep_marks_the_best_pai(two_clusters):
     calls, box = two_clusters
     grid = {"h3": {"resolution": [8, 9, 10]}, "kde": {"bandwidth": [100.0, 300.0]}}

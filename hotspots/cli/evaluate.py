@@ -70,7 +70,8 @@ def _years(raw: str, flag: str) -> list[int]:
     "--sweep",
     is_flag=True,
     help="Try every combination of the given lists (e.g. --bandwidth 150,250,400) or of the "
-    "default grid, and mark the best PAI.",
+    "default grid, and mark the best PAI among the rows flagging at least half the allowed "
+    "area.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per row.")
 def command(**kwargs: Any) -> None:
@@ -157,6 +158,8 @@ def table(res: Any, source: str, coverage: float, train: list[int], test: list[i
     rows = [("", "method", "params", "hit rate", "area", "PAI", "RRI", "areas")]
     for r in res.to_dict(orient="records"):
         mark = "**" if r.get("best_overall") else "*" if r.get("best") else ""
+        if r.get("comparable") is False:
+            mark = "-"
         rows.append(
             (
                 mark,
@@ -179,4 +182,9 @@ def table(res: Any, source: str, coverage: float, train: list[int], test: list[i
         lines.append("  ".join(cells).rstrip())
     if "best" in res:
         lines.append("* best PAI of its method, ** best overall")
+        if not res["comparable"].all():
+            lines.append(
+                "(rows flagging under half the allowed area are not ranked: PAI rises as the "
+                "area shrinks)"
+            )
     return "\n".join(lines)
