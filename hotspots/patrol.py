@@ -12,8 +12,9 @@ planner prints or loads in a GIS, each carrying the export's provenance. The cou
 :func:`~hotspots.clusters.summarize_clusters` (clusters), so they equal the map's figures.
 
 Presenter mode (``presenter=True``) never exposes a single call: hotspots with fewer than
-``min_count`` calls are left out, centres are cell or outline centres (never a mean that could
-fall on one call's address), and the printable page draws no call points.
+``min_count`` calls are left out, centres are cell centres or cluster-outline centres rounded to
+0.001° (never a mean that could fall on one call's address), and the printable page draws no
+call points.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ N_WEEKDAYS: Final = 2
 #: A hotspot without venue-attributed calls is described by the nearest venue within this
 #: distance of its centre, metres; farther venues do not make a useful landmark.
 NEAREST_VENUE_MAX_M: Final = 1_000.0
+
+#: Decimals of a degree kept for cluster centres in presenter mode (0.001° is ~100 m).
+PRESENTER_DECIMALS: Final = 3
 
 #: Columns of a patrol plan, in order (``geometry`` last).
 PATROL_COLUMNS: Final = (
@@ -233,10 +237,11 @@ def _cluster_hotspots(
         crs=CRS,
     )
     if presenter and len(top):
-        # the mean of the calls can sit on one address (snapped duplicates): use the outline's
-        # centre, which is a property of the area, not of any call
+        # the mean of the calls can sit on one address (snapped duplicates): give the outline's
+        # centre, to ~100 m, which says where the area is and not where any call was
         c = shapely.centroid(top.geometry.values)
-        top["centroid_lat"], top["centroid_lon"] = shapely.get_y(c), shapely.get_x(c)
+        top["centroid_lat"] = np.round(shapely.get_y(c), PRESENTER_DECIMALS)
+        top["centroid_lon"] = np.round(shapely.get_x(c), PRESENTER_DECIMALS)
     pos = pd.Series(np.arange(len(top)), index=summary["cluster"].to_numpy())
     member = pos.reindex(labels).fillna(-1).to_numpy(dtype=np.int64)
     return top, member

@@ -1,0 +1,98 @@
+"""Provenance: what every export says about its data, filters, parameters, date and version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from hotspots.filters import Filters
+from hotspots.i18n import LANGS, t
+from hotspots.provenance import NO_FILTERS, Provenance, make_provenance, tool_version
+
+WHEN = dt.datetime(2024, 5, 1, 9, 30, 15)
+
+
+def test_as_dict_is_json_and_complete():
+    p = Provenance(
+        "calls.csv",
+        "years 2021",
+        {"method": "cells", "resolution": 9, "eps": 150.0, "offenses": ("theft", "fight")},
+        made_at=WHEN,
+        version="1.2.3",
+        n_incidents=42,
+        period_start="2021-01-01",
+        period_end="2021-12-31",
+    )
+    d = json.loads(json.dumps(p.as_dict()))
+    assert d == {
+        "source": "calls.csv",
+        "filters": "years 2021",
+        "parameters": {
+            "method": "cells",
+            "resolution": 9,
+            "eps": 150.0,
+            "offenses": ["theft", "fight"],
+        },
+        "made_at": "2024-05-01T09:30:15",
+        "tool": "hotspots",
+        "version": "1.2.3",
+        "n_incidents": 42,
+        "period_start": "2021-01-01",
+        "period_end": "2021-12-31",
+    }
+    assert p.parameters_text() == "method=cells, resolution=9, eps=150, offenses=theft, fight"
+    assert p.period == "2021-01-01 – 2021-12-31"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_text_has_every_item_with_labels_in_the_language(lang):
+    p = Provenance("calls.csv", "years 2021", {"resolution": 9}, made_at=WHEN, version="0.9")
+    text = p.as_text(lang)
+    for key, value in [
+        ("prov.source", "calls.csv"),
+        ("prov.filters", "years 2021"),
+        ("prov.parameters", "resolution=9"),
+        ("prov.made", "2024-05-01 09:30"),
+        ("prov.tool", "hotspots 0.9"),
+    ]:
+        assert f"{t(key, lang)}: {value}" in text
+
+
+def test_labels_differ_between_languages():
+    p = Provenance("s", "x", made_at=WHEN)
+    texts = {lang: p.as_text(lang) for lang in LANGS}
+    assert len(set(texts.values())) == len(LANGS)
+
+
+def test_make_provenance_counts_period_and_hides_directories():
+    calls = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(
+                ["2020-03-05 10:00", "2019-12-31 23:59", "2021-01-02 00:00"]
+            ),
+        }
+    )
+    p = make_provenance(
+        "/home/analyst/secret/calls.csv",
+        Filters(years=(2019, 2020), hours=(18, 19, 20)),
+        {"top": 10},
+        incidents=calls,
+        made_at=WHEN.replace(microsecond=123),
+    )
+    assert p.source == "calls.csv"
+    assert p.filters == "years 2019, 2020; hours 18-20"
+    assert p.n_incidents == 3
+    assert (p.period_start, p.period_end) == ("2019-12-31", "2021-01-02")
+    assert p.made_at == WHEN
+    assert p.version == tool_version()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_filter_is_said_in_the_language(lang):
+    p = make_provenance("sample", None)
+    assert p.filters == NO_FILTERS
+    assert p.filters_text(lang) == t("prov.no_filters", lang)
+    assert t("prov.no_filters", lang) in p.as_text(lang)
