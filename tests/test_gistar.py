@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -310,3 +310,22 @@ def test_gistar_cells_validates(city, kwargs, word):
 
     with pytest.raises(ParameterError, match=word):
         gistar_cells(city[0], **{"resolution": 9, "k": 1, **kwargs})
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(0, 20), min_size=9, max_size=9),
+    st.floats(0.1, 50),
+    st.floats(-20, 20),
+    st.permutations(list(range(9))),
+)
+def test_z_is_invariant_to_affine_rescaling_and_relabelling(counts, a, b, order):
+    x = np.array(counts, dtype=float)
+    assume(np.ptp(x) > 0)  # constant counts have no z to compare
+    w = lattice_weights(3, 3)
+    z = gistar_z(x, w)
+    # G* is a z-score: x -> a x + b (a > 0) leaves it unchanged
+    np.testing.assert_allclose(gistar_z(a * x + b, w), z, atol=1e-9)
+    # renumbering the cells (rows and columns of w alike) renumbers the results
+    perm = np.array(order)
+    np.testing.assert_allclose(gistar_z(x[perm], w[perm][:, perm]), z[perm], atol=1e-12)
