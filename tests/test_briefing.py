@@ -1,0 +1,190 @@
+"""Briefing maps: what they draw, what they print on themselves, and their 1920x1080 PNG."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from conftest import real_file
+from export_support import leaked_calls, png_facts, unescape_js
+
+from hotspots.briefing import briefing_html, briefing_map, briefing_png, caption_lines
+from hotspots.clusters import dbscan_labels
+from hotspots.escape import escape_text
+from hotspots.filters import Filters, apply_filters
+from hotspots.grid import count_cells
+from hotspots.i18n import LANGS, t
+from hotspots.patrol import PatrolParams, method_text, patrol_plan
+from hotspots.provenance import make_provenance
+from hotspots.tiles import TileConfig
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from hotspots.sample import load_sample
+
+    return load_sample()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from hotspots.render import launch_browser
+
+    with launch_browser() as b:
+        yield b
+
+
+def make(calls, venues, boundary, *, params=None, presenter=False, lang="en", **kw):
+    p = params or PatrolParams()
+    prov = make_provenance(
+        "calls.csv", kw.pop("filters", None), p.describe(presenter), incidents=calls
+    )
+    plan = patrol_plan(calls, venues, p, presenter=presenter, lang=lang)
+    m, counts = briefing_map(
+        calls,
+        provenance=prov,
+        params=p,
+        venues=venues,
+        boundary=boundary,
+        plan=plan,
+        presenter=presenter,
+        lang=lang,
+        **kw,
+    )
+    return briefing_html(m), counts, prov, plan
+
+
+def test_cells_map_draws_every_cell_and_numbers_the_plan(sample):
+    html, counts, _, plan = make(sample.calls, sample.venues, sample.boundary)
+    assert counts["cells_shown"] == len(count_cells(sample.calls, 9))
+    assert counts["cells_suppressed"] == 0
+    assert counts["venues_shown"] == len(sample.venues)
+    assert counts["ranks_shown"] == len(plan) == 10
+    assert set(counts["layers"]) == {"cells", "boundary", "venues"}
+    ranks = re.findall(r'<div class="hs-rank">(\d+)</div>', unescape_js(html))
+    assert sorted(map(int, ranks)) == list(range(1, 11))
+
+
+def test_clusters_map_draws_the_dbscan_clusters(sample):
+    p = PatrolParams(method="clusters", eps=100, min_samples=30)
+    _, counts, _, _ = make(sample.calls, sample.venues, sample.boundary, params=p)
+    labels = dbscan_labels(sample.calls, eps=100, min_samples=30)
+    assert counts["clusters_shown"] == labels.max() + 1
+    assert "clusters" in counts["layers"] and "cells" not in counts["layers"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_caption_says_title_period_filters_parameters_and_source(sample, lang):
+    f = Filters(years=(2020, 2021), offenses=("theft",))
+    calls = apply_filters(sample.calls, f)
+    p = PatrolParams(resolution=8)
+    html, _, prov, _ = make(
+        calls,
+        sample.venues,
+        sample.boundary,
+        params=p,
+        lang=lang,
+        filters=f,
+        title="Shift <briefing>",
+    )
+    lines = caption_lines(prov, p, lang)
+    assert lines[0] == t("caption.period", lang, start="2020-01-01", end=prov.period_end)
+    assert prov.period_end.startswith("2021-12")
+    assert lines[1] == t("caption.filters", lang, filters="years 2020, 2021; offenses theft")
+    assert lines[2] == t("caption.parameters", lang, params=method_text(p, lang))
+    assert "resolution" not in lines[2] or lang == "en"
+    text = unescape_js(html)  # the caption and legends are JS strings in the page
+    for line in ["Shift <briefing>", *lines]:
+        assert escape_text(line) in text
+    assert "Shift <briefing>" not in text
+    assert escape_text(t("legend.calls_per_cell", lang)) in text
+
+
+def test_presenter_map_suppresses_small_cells_and_never_draws_a_call(sample):
+    k = 8
+    p = PatrolParams(min_count=k)
+    layers = {"cells", "calls", "venues", "boundary"}
+    html, counts, _, plan = make(
+        sample.calls, sample.venues, sample.boundary, params=p, presenter=True, layers=layers
+    )
+    cc = count_cells(sample.calls, 9)["count"]
+    assert counts["cells_shown"] == int((cc >= k).sum())
+    assert counts["cells_suppressed"] == int((cc < k).sum())
+    assert counts["calls_shown"] == 0 and "calls" not in counts["layers"]
+    assert (plan["n_incidents"] >= k).all()
+    assert leaked_calls(html, sample.calls, sample.venues) == 0
+    assert escape_text(t("legend.suppressed", "en", k=k)) in unescape_js(html)
+
+
+def test_the_leak_check_finds_calls_drawn_outside_presenter_mode(sample):
+    few = apply_filters(sample.calls, Filters(years=(2021,), offenses=("fight",)))
+    html, counts, _, _ = make(few, sample.venues, sample.boundary, layers={"calls", "venues"})
+    assert counts["calls_mode"] == "points" and counts["calls_shown"] == len(few)
+    assert leaked_calls(html, few, sample.venues) > 0.9 * len(
+        set(zip(few.lat.round(5), few.lon.round(5), strict=True))
+    )
+    shown, counts, _, _ = make(
+        few, sample.venues, sample.boundary, presenter=True, layers={"calls", "venues"}
+    )
+    assert leaked_calls(shown, few, sample.venues) == 0
+
+
+def test_html_is_standalone_and_offline(sample):
+    html, _, prov, _ = make(sample.calls, sample.venues, sample.boundary, tiles=TileConfig.none())
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html)
+    assert "cdn.jsdelivr" not in html and "tile.openstreetmap" not in html
+    assert "L.map(" in html or "L.map (" in html
+    with_tiles, *_ = make(
+        sample.calls,
+        sample.venues,
+        sample.boundary,
+        tiles=TileConfig.local("http://tiles.local/{z}/{x}/{y}.png"),
+    )
+    assert "http://tiles.local/{z}/{x}/{y}.png" in with_tiles
+
+
+def test_rank_tooltips_show_hostile_venue_names_as_text(sample):
+    venues = sample.venues.copy()
+    evil = "<img src=x onerror=alert(1)>`${x}`"
+    venues["name"] = evil
+    html, *_ = make(sample.calls, venues, sample.boundary)
+    text = unescape_js(html)
+    assert "<img src=x" not in text and "${x}" not in text
+    assert escape_text(evil) in text
+
+
+def test_png_is_a_slide_and_not_blank(sample, browser):
+    html, *_ = make(sample.calls, sample.venues, sample.boundary, lang="ru")
+    png = briefing_png(html, browser=browser)
+    size, spread, colours = png_facts(png)
+    assert size == (1920, 1080)
+    assert spread > 15 and colours > 200
+    # the plain background (#f2efe9) does not cover the picture: the layers are drawn
+    from io import BytesIO
+
+    from PIL import Image
+
+    arr = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+    background = (np.abs(arr - np.array([0xF2, 0xEF, 0xE9])).sum(axis=2) < 6).mean()
+    assert 0.2 < background < 0.95
+    reddish = ((arr[..., 0] > 150) & (arr[..., 1] < 120) & (arr[..., 2] < 120)).mean()
+    assert reddish > 0.005  # the busiest cells and the rank markers
+
+
+def test_chicago_clusters_briefing(browser):
+    from hotspots import io as hio
+
+    path = real_file("chicago_cpd_2017_2019", "chicago_crimes_2017_2019_sample25k.csv")
+    calls = hio.read_incidents(path).accepted
+    f = Filters(years=(2018,), offenses=("theft",))
+    thefts = apply_filters(calls, f)
+    p = PatrolParams(method="clusters", eps=150, min_samples=10, min_count=10)
+    html, counts, _, plan = make(thefts, None, None, params=p, presenter=True, filters=f)
+    labels = dbscan_labels(thefts, eps=150, min_samples=10)
+    sizes = np.bincount(labels[labels >= 0])
+    assert counts["clusters_shown"] == int((sizes >= 10).sum())
+    assert plan["n_incidents"].tolist() == sorted(sizes, reverse=True)[:10]
+    assert leaked_calls(html, thefts) == 0
+    size, spread, colours = png_facts(briefing_png(html, browser=browser))
+    assert size == (1920, 1080) and spread > 5 and colours > 50
