@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -43,7 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from scipy import ndimage
 from scipy.signal import fftconvolve
 
@@ -333,32 +334,42 @@ def _check_bandwidth(bandwidth: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=16)
+def _transformer(crs: CRS) -> Transformer:
+    return Transformer.from_crs(WGS84, crs, always_xy=True)
+
+
+def _exact(lat: np.ndarray, lon: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _transformer(crs).transform(lon, lat)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
 def project(lat: np.ndarray, lon: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 -> metres on ``crs``, fast for many points and within 1 cm of pyproj.
 
     pyproj's ellipsoidal azimuthal equidistant projection costs about 1 s per million points.
     For large inputs the projection is computed exactly (pyproj) on a lattice of nodes every
-    0.005 degrees over the points' extent and interpolated bilinearly in between; the
-    interpolation error is checked against pyproj at the middle of every lattice cell and the
-    exact projection is used when it exceeds 1 cm (e.g. country-wide extents).
+    0.005 degrees or more over the points' extent (at most 40,000 nodes) and interpolated
+    bilinearly in between; the interpolation error is checked against pyproj at the middle of
+    every lattice cell, and the exact projection is used when it exceeds 1 cm (e.g. on
+    country-wide extents).
     """
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
+    crs = CRS.from_user_input(crs)
     if lat.size < 50_000:
-        x, y, _ = to_metric(lat, lon, crs)
-        return x, y
+        return _exact(lat, lon, crs)
     lat_lo, lat_hi = float(lat.min()), float(lat.max())
     lon_lo, lon_hi = float(lon.min()), float(lon.max())
-    step = 0.005
+    step = max(0.005, math.sqrt((lat_hi - lat_lo) * (lon_hi - lon_lo) / 40_000))
     n_lat = max(2, math.ceil((lat_hi - lat_lo) / step) + 1)
     n_lon = max(2, math.ceil((lon_hi - lon_lo) / step) + 1)
-    if n_lat * n_lon > 250_000:
-        x, y, _ = to_metric(lat, lon, crs)
-        return x, y
+    if n_lat * n_lon > 80_000:  # a very elongated extent
+        return _exact(lat, lon, crs)
     glat = lat_lo + np.arange(n_lat) * step
     glon = lon_lo + np.arange(n_lon) * step
     mlat, mlon = np.meshgrid(glat, glon, indexing="ij")
-    nx, ny, _ = to_metric(mlat.ravel(), mlon.ravel(), crs)
+    nx, ny = _exact(mlat.ravel(), mlon.ravel(), crs)
     nx, ny = nx.reshape(n_lat, n_lon), ny.reshape(n_lat, n_lon)
     # bilinear coefficients per lattice cell: v = a + b u + c w + d u w (u, w in [0, 1])
     coef = []
@@ -369,24 +380,23 @@ def project(lat: np.ndarray, lon: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.
         d = v[1:, 1:] - v[1:, :-1] - v[:-1, 1:] + a
         coef.append([m.ravel() for m in (a, b, c, d)])
     # check the interpolation at the lattice cells' middles
-    clat = (glat[:-1] + step / 2)[:, None] + 0 * glon[None, :-1]
-    clon = 0 * glat[:-1, None] + (glon[:-1] + step / 2)[None, :]
-    ex, ey, _ = to_metric(clat.ravel(), clon.ravel(), crs)
+    clat, clon = np.meshgrid(glat[:-1] + step / 2, glon[:-1] + step / 2, indexing="ij")
+    ex, ey = _exact(clat.ravel(), clon.ravel(), crs)
     err = 0.0
     for (a, b, c, d), e in zip(coef, (ex, ey), strict=True):
         err = max(err, float(np.max(np.abs(a + 0.5 * b + 0.5 * c + 0.25 * d - e))))
     if err > 0.01:
-        x, y, _ = to_metric(lat, lon, crs)
-        return x, y
-    fu = (lon - lon_lo) / step
-    fw = (lat - lat_lo) / step
+        return _exact(lat, lon, crs)
+    fu = (lon - lon_lo) * (1.0 / step)
+    fw = (lat - lat_lo) * (1.0 / step)
     iu = np.minimum(fu.astype(np.int64), n_lon - 2)
     iw = np.minimum(fw.astype(np.int64), n_lat - 2)
-    u, w = fu - iu, fw - iw
+    u = fu - iu
+    w = fw - iw
     cell = iw * (n_lon - 1) + iu
     out = []
     for a, b, c, d in coef:
-        out.append(a[cell] + u * (b[cell] + w * d[cell]) + w * c[cell])
+        out.append(a.take(cell) + u * (b.take(cell) + w * d.take(cell)) + w * c.take(cell))
     return out[0], out[1]
 
 
@@ -426,11 +436,28 @@ def linear_binning(
     ty = fy - iy
     ix = ix.astype(np.int64)
     iy = iy.astype(np.int64)
-    ix0, ix1 = np.clip(ix, 0, cols - 1), np.clip(ix + 1, 0, cols - 1)
-    iy0, iy1 = np.clip(iy, 0, rows - 1) * cols, np.clip(iy + 1, 0, rows - 1) * cols
     sx = 1.0 - tx
     sy = 1.0 - ty
     size = rows * cols
+    inside = ix.size == 0 or (
+        ix.min() >= 0 and iy.min() >= 0 and ix.max() <= cols - 2 and iy.max() <= rows - 2
+    )
+    if inside:  # the usual case (the grid is padded): no clipping needed
+        base = iy * cols + ix
+        w00 = sy * sx
+        w01 = sy - w00  # sy tx
+        w10 = sx - w00  # ty sx
+        w11 = tx - w01  # ty tx
+        out = np.bincount(base, weights=w00, minlength=size)
+        base += 1
+        out += np.bincount(base, weights=w01, minlength=size)
+        base += cols
+        out += np.bincount(base, weights=w11, minlength=size)
+        base -= 1
+        out += np.bincount(base, weights=w10, minlength=size)
+        return out.reshape(rows, cols)
+    ix0, ix1 = np.clip(ix, 0, cols - 1), np.clip(ix + 1, 0, cols - 1)
+    iy0, iy1 = np.clip(iy, 0, rows - 1) * cols, np.clip(iy + 1, 0, rows - 1) * cols
     out = np.bincount(iy0 + ix0, weights=sy * sx, minlength=size)
     out += np.bincount(iy0 + ix1, weights=sy * tx, minlength=size)
     out += np.bincount(iy1 + ix0, weights=ty * sx, minlength=size)

@@ -344,6 +344,22 @@ def test_linear_binning_by_hand():
     np.testing.assert_allclose(out, expected)
 
 
+def test_linear_binning_interior_points_match_add_at_reference():
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0.0, 89.9, 2000), rng.uniform(-69.9, 0.0, 2000)  # nodes 0..90, 0..-70
+    out = D.linear_binning(x, y, 0.0, 0.0, 10.0, (8, 10))
+    ref = np.zeros((8, 10))
+    fx, fy = x / 10.0, -y / 10.0
+    ix, iy = np.floor(fx).astype(int), np.floor(fy).astype(int)
+    tx, ty = fx - ix, fy - iy
+    np.add.at(ref, (iy, ix), (1 - tx) * (1 - ty))
+    np.add.at(ref, (iy, ix + 1), tx * (1 - ty))
+    np.add.at(ref, (iy + 1, ix), (1 - tx) * ty)
+    np.add.at(ref, (iy + 1, ix + 1), tx * ty)
+    np.testing.assert_allclose(out, ref, atol=1e-12)
+    assert out.sum() == pytest.approx(2000)
+
+
 def test_project_fast_path_within_a_centimetre():
     rng = np.random.default_rng(0)
     n = 60_000  # above the threshold: the lattice-interpolated path
