@@ -402,7 +402,10 @@ def emerging_hotspots(
         raise ParameterError(f"trend_on: use 'z' or 'count', got {trend_on!r}")
     cube = space_time_cube(incidents, resolution, period=period, area=area)
     if cube.cells.size < 2:
-        raise ParameterError("resolution: the study area holds fewer than 2 H3 cells")
+        raise ParameterError(
+            "resolution: the study area holds fewer than 2 H3 cells (too few incidents or too "
+            "coarse a resolution); give a --boundary or a finer resolution"
+        )
     space = grid.ring_weights(cube.cells, int(k), include_self=True)
     z, p = spacetime_gistar(cube.counts, space, time_window=time_window, fdr=fdr)
     mk_z = mann_kendall(z.T)

@@ -338,7 +338,8 @@ def gistar_cells(
     cells, inside = study_area_cells(incidents, resolution, area)
     if cells.size < 2:
         raise ParameterError(
-            "resolution: the study area holds fewer than 2 H3 cells; use a finer resolution"
+            "resolution: the study area holds fewer than 2 H3 cells (too few incidents or too "
+            "coarse a resolution); give a --boundary or a finer resolution"
         )
     own = np.asarray(grid.cell_ids(inside["lat"].to_numpy(), inside["lon"].to_numpy(), resolution))
     pos = np.searchsorted(cells, own)

@@ -125,7 +125,8 @@ def _hour_weekday_text(hw: Any) -> str:
     for day in hw.index:
         lines.append(f"{day:<5}" + "".join(f"{int(v):>5}" for v in hw.loc[day]))
     stacked = hw.stack().sort_values(ascending=False).head(3)
-    busiest = ", ".join(f"{d} {h:02d}:00 ({int(c)})" for (d, h), c in stacked.items())
+    stacked = stacked[stacked > 0]
+    busiest = ", ".join(f"{d} {h:02d}:00 ({int(c)})" for (d, h), c in stacked.items()) or "none"
     lines.append(f"busiest: {busiest}")
     if hw.attrs.get("unknown"):
         lines.append(f"({hw.attrs['unknown']} incidents without a known weekday/hour left out)")
