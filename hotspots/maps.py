@@ -890,8 +890,9 @@ def add_density(
         Any object with ``values`` (2-D array, calls per km²) and ``cell_centres_lonlat()``
         (longitudes and latitudes of the cell centres), as made by :mod:`hotspots.density`.
     contours : GeoDataFrame, optional
-        Polygons to outline (e.g. ``surface.contours(top_area=...)``); their numeric columns
-        (``level``, ``area_km2``, ``share`` ...) appear in the tooltip.
+        Polygons to outline (e.g. ``surface.contours(top_area=0.05)``); their numeric columns
+        (``hotspot``, ``incidents``, ``area_km2``, ``peak``, ``threshold``, ``top_area`` ...)
+        appear in the tooltip.
     floor : float
         Share of the maximum below which the surface is transparent.
     opacity : float
@@ -931,8 +932,13 @@ def add_density(
             if col == gdf.geometry.name or not pd.api.types.is_numeric_dtype(gdf[col]):
                 continue
             key = f"tip.{col}"
-            label = t(key, lang) if i18n.has_key(key, lang) else str(col)
-            fields[str(col)] = (escape_text(label), _fmt_float(gdf[col], lang, 2))
+            label = escape_text(t(key, lang) if i18n.has_key(key, lang) else str(col))
+            if pd.api.types.is_integer_dtype(gdf[col]):
+                fields[str(col)] = (label, [int(v) for v in gdf[col]])
+            elif col in ("top_area", "share"):  # shares shown as percentages
+                fields[str(col)] = (label, [f"{v} %" for v in _fmt_float(gdf[col] * 100, lang, 1)])
+            else:
+                fields[str(col)] = (label, _fmt_float(gdf[col], lang, 1))
         _polygons_layer(
             fg,
             gdf.geometry,

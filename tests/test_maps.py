@@ -546,7 +546,7 @@ def test_add_density_overlays_one_inline_image_with_a_legend() -> None:
     assert len(overlays) == 1 and overlays[0].url.startswith("data:image/png;base64,")
     assert fg.stats["density_max"] == pytest.approx(surface.values.max())
     assert fg.stats["contours_shown"] == 1
-    assert _geojson(fg)["features"][0]["properties"]["level"] == "20.00"
+    assert _geojson(fg)["features"][0]["properties"]["level"] == "20.0"
     html = m.get_root().render()
     assert "leaflet-heat" not in html and "HeatLayer" not in html
     assert t("legend.density", "en") in json.loads(_legends(m)[0].html_js)
@@ -738,3 +738,19 @@ def test_every_cell_layer_at_once_stays_under_5_mb() -> None:
         <= 12_000
     )
     assert len(html.encode("utf-8")) < 5_000_000
+
+
+def test_density_from_the_kde_module_with_its_contours() -> None:
+    from hotspots.density import kde
+
+    calls = _random_calls(500, spread=0.003)
+    surface = kde(calls, bandwidth=300.0, cell=50.0)
+    contours = surface.contours(top_area=0.05)
+    m = _map()
+    fg = add_density(m, surface, contours=contours, lang="ru")
+    assert fg.stats["density_max"] == pytest.approx(float(surface.values.max()))
+    assert fg.stats["contours_shown"] == len(contours) >= 1
+    props = _geojson(fg)["features"][0]["properties"]
+    assert props["hotspot"] == 1
+    assert props["top_area"] == "5,0 %"
+    assert "," in props["peak"]  # Russian decimal comma
