@@ -61,3 +61,44 @@ def unescape_js(text: str) -> str:
     """Undo the JSON/JavaScript string escapes (``\\u003c``, ``\\"``) of a map page, to read
     the text the browser will put in the page (HTML entities stay as they are)."""
     return _JS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), text)
+
+
+def html_tables(html: str) -> dict[str, list[list[str]]]:
+    """The tables of a page by their ``class``: rows of cell texts (header row first)."""
+    from html.parser import HTMLParser
+
+    class _Tables(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.tables: dict[str, list[list[str]]] = {}
+            self.current: list[list[str]] | None = None
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.current = self.tables.setdefault(dict(attrs).get("class") or "", [])
+            elif tag == "tr" and self.current is not None:
+                self.current.append([])
+            elif tag in ("td", "th") and self.current is not None:
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None and self.current is not None:
+                self.current[-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+            elif tag == "table":
+                self.current = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = _Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+def as_int(text: str) -> int:
+    """ "2,967" / "2 967" / "−56" -> int (digits and the sign only)."""
+    sign = -1 if text.strip().startswith(("-", "−")) else 1
+    return sign * int(re.sub(r"\D", "", text))
