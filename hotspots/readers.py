@@ -20,6 +20,7 @@ import codecs
 import csv
 import datetime
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +171,8 @@ def sniff_separator(text: str, lines: int = 50) -> str:
     ``lines`` lines with as many fields as the header; then the number of fields. Comma when
     nothing splits the header.
     """
-    sample = [ln for ln in text.splitlines()[: lines + 1] if ln.strip()]
+    head = itertools.islice(io.StringIO(text), lines + 1)  # no need to split the whole file
+    sample = [ln.rstrip("\r\n") for ln in head if ln.strip()]
     if not sample:
         return ","
     best, best_score = ",", (0, 0.0, 0)

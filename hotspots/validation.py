@@ -297,8 +297,8 @@ def parse_datetimes(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ``2016-02`` month-only, ``T`` separator and ``Z``/``+06:00`` suffixes allowed: the wall
     time is kept and the offset dropped, times are naive local time), day-first dotted or
     dashed (``19.07.2017 13:45``, Russian exports) and slashed (``7/19/2017 13:45``,
-    ``07/19/2017 01:45:00 PM``). Slashed dates are month-first (US, as Chicago) unless more
-    of the column's rows parse day-first (a value like ``19/07/2017`` decides it).
+    ``07/19/2017 01:45:00 PM``). Slashed dates are month-first (US, as Chicago) unless the
+    column shows they are day-first (see :func:`slash_order`).
 
     Returns
     -------
@@ -308,7 +308,7 @@ def parse_datetimes(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
         "minute", "hour", "day", "month", or None where unparsed.
     """
     t = clean_text(text).reset_index(drop=True)
-    t = _fix_subset(t, t.str.contains(r"  |[\t\r\n\u00a0]").to_numpy(dtype=bool), r"\s+", " ")
+    t = _fix_subset(t, t.str.contains("  |[\t\r\n\u00a0]").to_numpy(dtype=bool), r"\s+", " ")
     t = _fix_subset(t, t.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}T").to_numpy(dtype=bool), "T", " ")
     tz = t.str.contains(r"\d:\d\d(?::\d\d(?:\.\d+)?)? ?(?:Z|UTC|[+-]\d\d:?\d\d)$")
     t = _fix_subset(t, tz.to_numpy(dtype=bool), r" ?(?:Z|UTC|[+-]\d\d:?\d\d)$", "")
@@ -322,18 +322,26 @@ def parse_datetimes(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
         if formats is not None:
             _try_formats(fam, formats, out, prec)
             continue
-        # slashed: count rows each order parses, on scratch arrays
-        counts = []
-        for order in ("mdy", "dmy"):
-            fmts = _slash_formats(order)
-            counts.append(_try_formats(fam, fmts, out.copy(), prec.copy()))
-        order = "dmy" if counts[1] > counts[0] else "mdy"
-        _try_formats(fam, _slash_formats(order), out, prec)
+        _try_formats(fam, _slash_formats(slash_order(fam)), out, prec)
     years = out.astype("datetime64[Y]").astype("int64") + 1970
     bad = ~np.isnat(out) & ((years < YEAR_RANGE[0]) | (years > YEAR_RANGE[1]))
     out[bad] = np.datetime64("NaT")
     prec[bad] = None
     return pd.Series(out, index=text.index), prec
+
+
+def slash_order(t: pd.Series) -> str:
+    """``"dmy"`` when some slashed date starts with a number over 12 and none has one second.
+
+    Otherwise ``"mdy"`` (US month-first, as Chicago's ``7/19/2017``), also when the column
+    cannot tell (every number <= 12) or contradicts itself.
+    """
+    parts = t.str.split("/", n=2, expand=True)
+    if parts.shape[1] < 2:
+        return "mdy"
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    return "dmy" if (first > 12).any() and not (second > 12).any() else "mdy"
 
 
 def _slash_formats(order: str) -> tuple[tuple[str, str], ...]:

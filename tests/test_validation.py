@@ -21,6 +21,7 @@ from hotspots.validation import (
     bulk_box,
     parse_datetimes,
     parse_number,
+    slash_order,
     validate_incidents,
     validate_venues,
 )
@@ -300,6 +301,19 @@ def test_slashed_day_first_when_the_column_says_so() -> None:
         pd.Timestamp("2017-07-19 13:45"),
         pd.Timestamp("2017-04-03"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("values", "order"),
+    [
+        (["7/19/2017 13:45", "1/2/2017"], "mdy"),
+        (["19/7/2017", "1/2/2017"], "dmy"),
+        (["1/2/2017", "3/4/2017"], "mdy"),  # cannot tell: US convention
+        (["13/12/2017", "12/13/2017"], "mdy"),  # contradicts itself: US convention
+    ],
+)
+def test_slash_order(values: list[str], order: str) -> None:
+    assert slash_order(pd.Series(values)) == order
 
 
 def test_mixed_formats_in_one_column() -> None:
