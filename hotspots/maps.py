@@ -878,6 +878,7 @@ def add_density(
     name: str | None = None,
     palette: str = "YlOrRd",
     floor: float = 0.05,
+    top_quantile: float = 0.99,
     opacity: float = 0.85,
     legend: bool = True,
     show: bool = True,
@@ -894,27 +895,41 @@ def add_density(
         (``hotspot``, ``incidents``, ``area_km2``, ``peak``, ``threshold``, ``top_area`` ...)
         appear in the tooltip.
     floor : float
-        Share of the maximum below which the surface is transparent.
+        Share of the top colour's value below which the surface is transparent.
+    top_quantile : float
+        The top colour is reached at this quantile of the positive densities (0.5-1; 1 = the
+        maximum). Crime densities are very peaked: scaled to the maximum, one market would
+        leave the rest of the city blank.
     opacity : float
         Opacity of the image (0-1).
 
     Returns
     -------
     HotspotLayer
-        ``stats``: ``density_max`` (calls per km²), ``image_pixels``, ``contours_shown``.
+        ``stats``: ``density_max`` and ``colour_max`` (value of the top colour), calls per
+        km²; ``image_pixels``, ``contours_shown``.
     """
     _check_lang(lang)
     if not 0.0 < opacity <= 1.0:
         raise ParameterError(f"opacity must be in (0, 1]; got {opacity}")
+    if not 0.5 <= top_quantile <= 1.0:
+        raise ParameterError(f"top_quantile must be in 0.5 .. 1; got {top_quantile}")
     values = np.asarray(surface.values, dtype=float)
     if values.ndim != 2:
         raise InputError("surface.values must be a 2-D grid of densities (calls per km²)")
     lon, lat = _grid_lonlat(surface, values.shape)
     fg = HotspotLayer(name or t("layer.density", lang), show=show)
-    vmax = float(np.nanmax(values)) if values.size else 0.0
-    stats: dict[str, Any] = {"density_max": vmax, "image_pixels": 0, "contours_shown": 0}
-    if values.size and vmax > 0:
-        rgba, bounds = density_image(values, lon, lat, palette=palette, floor=floor)
+    finite = values[np.isfinite(values) & (values > 0)]
+    dmax = float(finite.max()) if finite.size else 0.0
+    vmax = float(np.quantile(finite, top_quantile)) if finite.size else 0.0
+    stats: dict[str, Any] = {
+        "density_max": dmax,
+        "colour_max": vmax,
+        "image_pixels": 0,
+        "contours_shown": 0,
+    }
+    if vmax > 0:
+        rgba, bounds = density_image(values, lon, lat, palette=palette, floor=floor, vmax=vmax)
         folium.raster_layers.ImageOverlay(
             image=png_data_uri(rgba),
             bounds=bounds,
@@ -956,6 +971,11 @@ def add_density(
         items = [
             (matplotlib.colors.to_hex(cmap(f)), format_number(f * vmax, lang, 1)) for f in fracs
         ]
+        if dmax > vmax:  # the top colour stands for everything above it
+            top = t(
+                "legend.at_least_max", lang, value=items[-1][1], max=format_number(dmax, lang, 1)
+            )
+            items[-1] = (items[-1][0], top)
         add_legend(m, items, t("legend.density", lang), layer=fg)
     _insert_before_legends(m, fg)
     return fg

@@ -754,3 +754,17 @@ def test_density_from_the_kde_module_with_its_contours() -> None:
     assert props["hotspot"] == 1
     assert props["top_area"] == "5,0 %"
     assert "," in props["peak"]  # Russian decimal comma
+
+
+def test_density_colours_top_out_at_a_high_quantile_not_the_spike() -> None:
+    surface, _ = _surface()
+    values = surface.values + 1.0  # a positive floor everywhere ...
+    values[0, 0] = 10_000.0  # ... and one extreme cell
+    spiky = FakeSurface(values, surface.lon, surface.lat)
+    m = _map()
+    fg = add_density(m, spiky, top_quantile=0.99)
+    expected = float(np.quantile(values[values > 0], 0.99))
+    assert fg.stats["density_max"] == 10_000.0
+    assert fg.stats["colour_max"] == pytest.approx(expected)
+    legend = json.loads(_legends(m)[0].html_js)
+    assert "≥" in legend and "10,000.0" in legend
