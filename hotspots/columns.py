@@ -117,8 +117,11 @@ def header_key(name: object) -> str:
     'crimetype'
     >>> header_key("\\ufeffШирота")
     'широта'
+    >>> header_key("№")
+    'номер'
     """
-    return re.sub(r"[\W_]+", "", str(name).casefold().replace("ё", "е"))
+    text = str(name).casefold().replace("ё", "е").replace("№", "номер")
+    return re.sub(r"[\W_]+", "", text)
 
 
 # Synonyms as header keys, best first. ------------------------------------------------------

@@ -94,6 +94,7 @@ def test_russian_headers_join_date_and_time() -> None:
     assert cmap.time == "Дата+Время"
     assert cmap.time_columns == ["Дата", "Время"]
     assert (cmap.offense, cmap.premise, cmap.lat, cmap.lon) == ("Вид", "Место", "Широта", "Долгота")
+    assert cmap.incident_id == "№"
 
 
 def test_kazakh_headers() -> None:
