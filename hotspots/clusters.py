@@ -2,19 +2,23 @@
 
 DBSCAN here gives the same clusters as scikit-learn's haversine DBSCAN
 (``DBSCAN(eps=eps / R, metric="haversine", algorithm="ball_tree")`` on radians, R = 6,371,008.8 m)
-but runs several times faster and in bounded memory:
+but runs several times faster, in memory linear in the number of points, however dense the data
+(scikit-learn stores every point's neighbour list: hundreds of millions of entries on dense data):
 
 1. Points are projected on an azimuthal equidistant projection of the same sphere
    (:func:`hotspots.sphere.project`), where euclidean distances equal great-circle distances to a
    few parts per million over a city.
 2. Exact duplicate coordinates (police data snaps many incidents to the same point) are collapsed
    into unique points carrying a weight, the number of incidents at that point.
-3. Pairs of unique points within ``eps`` are enumerated with a k-d tree in vertical strips whose
-   size is chosen from a grid estimate of the number of pairs, so memory stays bounded however
-   dense the data; each strip adds to the weighted neighbour counts (core points have
-   ``count >= min_samples``, the point itself included, as in scikit-learn) and its core-core
-   pairs are merged into connected components at once.
-4. Border points (not core, but within ``eps`` of a core point) join the cluster of their
+3. Unique points are binned in square cells whose diagonal is eps, so the points of a cell are
+   all neighbours (grid DBSCAN, as in Gunawan 2013 and de Berg et al. 2019). Every point of a
+   cell holding >= ``min_samples`` incidents is core; other points are counted (with a k-d tree
+   over all incidents, counts only) when their 5 x 5 block of cells holds enough incidents.
+   Core points count themselves, as in scikit-learn.
+4. Cells with core points are joined when some pair of their core points is within eps: one
+   nearest-neighbour query per core point and neighbouring cell, skipped for points too far from
+   that cell and for cell pairs already connected; connected components give the clusters.
+5. Border points (not core, but within ``eps`` of a core point) join the cluster of their
    nearest core point. scikit-learn gives a border point reachable from two clusters to whichever
    cluster its scan reaches first, so the two can differ on such points only.
 
@@ -44,9 +48,6 @@ from hotspots.schema import LAT, LON, NAME, OFFENSE, YEAR
 from hotspots.sphere import project
 
 NOISE = -1
-
-#: Pairs of unique points enumerated per strip (estimate); bounds memory to a few hundred MB.
-PAIR_BUDGET = 6_000_000
 
 SUMMARY_COLUMNS = (
     "cluster",
@@ -125,113 +126,151 @@ def _check_count(name: str, value: int, low: int) -> int:
 
 
 # --- DBSCAN -----------------------------------------------------------------------------------
-def _neighbour_estimate(pts: np.ndarray, eps: float) -> np.ndarray:
-    """Upper bound of each point's neighbours within ``eps`` (itself included), from a grid.
+#: Offsets (in cells) between cells that can hold points within eps of each other, one of each
+#: +/- pair; the nearest first, so that most cell pairs are already connected before the far
+#: ones are looked at.
+_HALF_OFFSETS = (
+    (1, 0),
+    (0, 1),
+    (1, 1),
+    (1, -1),
+    (2, 0),
+    (0, 2),
+    (2, 1),
+    (1, 2),
+    (2, -1),
+    (1, -2),
+    (2, 2),
+    (2, -2),
+)
 
-    Cells are ``eps / 2`` wide; the 5 x 5 block of cells around a point's cell covers its disc of
-    radius ``eps`` (about twice its area), so the estimate is cheap and never too low.
+
+def _unique_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (x, y) points sorted by x then y, each row's point, and points' multiplicity.
+
+    Like ``np.unique(..., axis=0)`` but with a lexsort, many times faster on float pairs.
     """
-    s = eps / 2.0
-    cx = np.floor((pts[:, 0] - pts[:, 0].min()) / s).astype(np.int64)
-    cy = np.floor((pts[:, 1] - pts[:, 1].min()) / s).astype(np.int64)
-    nx, ny = int(cx.max()) + 1, int(cy.max()) + 1
-    if nx * ny <= max(8 * len(pts), 1 << 22):
-        # a dense count grid is small enough: 5 x 5 box sums from a summed-area table
-        grid = np.bincount(cx * ny + cy, minlength=nx * ny).reshape(nx, ny)
-        sat = np.zeros((nx + 5, ny + 5), dtype=np.int64)
-        sat[3:-2, 3:-2] = grid  # sat[i + 1, j + 1] will hold the sum of padded[:i + 1, :j + 1]
-        sat = sat.cumsum(axis=0).cumsum(axis=1)
-        return sat[cx + 5, cy + 5] - sat[cx, cy + 5] - sat[cx + 5, cy] + sat[cx, cy]
-    ny += 4  # keys of offset cells never collide with real ones
-    key = cx * ny + cy
-    ukey, cnt = np.unique(key, return_counts=True)
-    est = np.zeros(len(pts), dtype=np.int64)
-    for dx in range(-2, 3):
-        for dy in range(-2, 3):
-            q = key + (dx * ny + dy)
-            pos = np.minimum(np.searchsorted(ukey, q), len(ukey) - 1)
-            est += np.where(ukey[pos] == q, cnt[pos], 0)
-    return est
+    order = np.lexsort((y, x))
+    xs, ys = x[order], y[order]
+    new = np.ones(len(xs), dtype=bool)
+    new[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1])
+    group = np.cumsum(new) - 1
+    inverse = np.empty(len(xs), dtype=np.int64)
+    inverse[order] = group
+    starts = np.flatnonzero(new)
+    weight = np.diff(np.append(starts, len(xs)))
+    return np.column_stack([xs[starts], ys[starts]]), inverse, weight
 
 
-def _strips(est: np.ndarray, budget: int) -> list[tuple[int, int]]:
-    """Split points (sorted by x) into index ranges holding about ``budget`` pairs each."""
-    cum = np.cumsum(est)  # ~ 2 x pairs (each pair counted at both ends)
-    total = int(cum[-1])
-    if total <= 2 * budget:
-        return [(0, len(est))]
-    cuts = np.searchsorted(cum, np.arange(2 * budget, total, 2 * budget), side="right")
-    bounds = np.unique(np.concatenate([[0], cuts, [len(est)]]))
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Positions of ``keys`` in ``sorted_keys`` (-1 where absent)."""
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return np.where(sorted_keys[pos] == keys, pos, -1)
 
 
-def _strip_pairs(pts: np.ndarray, a: int, b: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i < j) within ``eps`` whose first point lies in ``[a, b)`` (points sorted by x)."""
-    xs = pts[:, 0]
-    # the margin: points right of the strip that can still be within eps (tiny slack for rounding)
-    c = int(np.searchsorted(xs, xs[b - 1] + eps * (1 + 1e-9), side="right"))
-    tree = cKDTree(pts[a:b])
-    pp = tree.query_pairs(eps, output_type="ndarray")
-    i, j = pp[:, 0] + a, pp[:, 1] + a
-    if c > b:
-        cross = tree.sparse_distance_matrix(cKDTree(pts[b:c]), eps, output_type="ndarray")
-        i = np.concatenate([i, cross["i"].astype(np.int64) + a])
-        j = np.concatenate([j, cross["j"].astype(np.int64) + b])
-    return i, j
-
-
-def _merge(comp: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Merge the components of the endpoints of edges (i, j); returns new component ids."""
-    if len(i) == 0:
+def _merge(comp: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Merge the components of the endpoints of edges (a, b); returns new component ids."""
+    if len(a) == 0:
         return comp
     n = len(comp)
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (comp[i], comp[j])), shape=(n, n))
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (comp[a], comp[b])), shape=(n, n))
     _, merged = connected_components(graph.tocsr(), directed=False)
     return merged[comp]
 
 
 def _dbscan_unique(
-    pts: np.ndarray, weight: np.ndarray, eps: float, min_samples: int, budget: int
+    pts: np.ndarray, weight: np.ndarray, eps: float, min_samples: int, all_xy: np.ndarray
 ) -> np.ndarray:
-    """DBSCAN on unique points sorted by (x, y) with integer weights; labels per unique point."""
+    """DBSCAN on unique points (sorted by x, y) with integer weights; labels per unique point.
+
+    ``all_xy`` holds every incident (duplicates included), for weighted neighbour counts.
+    """
     m = len(pts)
-    counts = weight.astype(np.int64).copy()
-    core = np.zeros(m, dtype=bool)
-    comp = np.arange(m)  # component id of every point (only core points' ids matter)
-    pend_i = pend_j = np.empty(0, dtype=np.int64)  # core i, j not yet final
-    for a, b in _strips(_neighbour_estimate(pts, eps), budget):
-        i, j = _strip_pairs(pts, a, b, eps)
-        counts += np.bincount(i, weights=weight[j], minlength=m).astype(np.int64)
-        counts += np.bincount(j, weights=weight[i], minlength=m).astype(np.int64)
-        # every pair of a point left of b has been seen: its count is final
-        core[a:b] = counts[a:b] >= min_samples
-        done = pend_j < b
-        ei, ej = pend_i[done], pend_j[done]
-        keep = core[ej]
-        pend_i, pend_j = pend_i[~done], pend_j[~done]
-        both = core[i] & (j < b)
-        both &= core[j]
-        later = core[i] & (j >= b)
-        ei = np.concatenate([ei[keep], i[both]])
-        ej = np.concatenate([ej[keep], j[both]])
-        pend_i = np.concatenate([pend_i, i[later]])
-        pend_j = np.concatenate([pend_j, j[later]])
-        del i, j, both, later
-        comp = _merge(comp, ei, ej)
+    bound = np.nextafter(eps, np.inf)  # cKDTree.query's bound is strict; radii are inclusive
+    # cells whose diagonal is (just) under eps: all points of a cell are neighbours
+    side = eps / math.sqrt(2.0) * (1 - 1e-9)
+    x0, y0 = pts[:, 0].min(), pts[:, 1].min()
+    cx = ((pts[:, 0] - x0) // side).astype(np.int64) + 2  # +2: offsets stay >= 0
+    cy = ((pts[:, 1] - y0) // side).astype(np.int64) + 2
+    ny = int(cy.max()) + 3
+    key = cx * ny + cy
+    ukey, cell = np.unique(key, return_inverse=True)
+    cell_w = np.bincount(cell, weights=weight).astype(np.int64)
+
+    # 1. core points. A cell holding >= min_samples incidents makes all its points core.
+    core = cell_w[cell] >= min_samples
+    # Elsewhere, bound each point's count by the cells of the 5 x 5 block around it (which
+    # holds every neighbour): cells wholly within eps of it (lower bound) and cells touching its
+    # eps-disc (upper bound). Only points between the two bounds are counted, with a tree of
+    # all incidents so that duplicates count.
+    ask = np.flatnonzero(~core)
+    if ask.size:
+        cells_ask = cell[ask]
+        u = pts[ask, 0] - x0 - (cx[ask] - 2) * side  # position inside its cell, metres
+        v = pts[ask, 1] - y0 - (cy[ask] - 2) * side
+        lower = np.zeros(ask.size, dtype=np.int64)
+        upper = np.zeros(ask.size, dtype=np.int64)
+        near2, far2 = (eps * (1 + 1e-9)) ** 2, (eps * (1 - 1e-9)) ** 2
+        for dx in range(-2, 3):
+            pos = _lookup(ukey, ukey + dx * ny + np.arange(-2, 3)[:, None])  # (5, cells)
+            gx = np.maximum(np.maximum(dx * side - u, u - (dx + 1) * side), 0.0)
+            fx = np.maximum(np.abs(u - dx * side), np.abs(u - (dx + 1) * side))
+            for row, dy in enumerate(range(-2, 3)):
+                at = pos[row][cells_ask]
+                w = np.where(at >= 0, cell_w[np.maximum(at, 0)], 0)
+                gy = np.maximum(np.maximum(dy * side - v, v - (dy + 1) * side), 0.0)
+                fy = np.maximum(np.abs(v - dy * side), np.abs(v - (dy + 1) * side))
+                upper += np.where(gx * gx + gy * gy <= near2, w, 0)
+                lower += np.where(fx * fx + fy * fy <= far2, w, 0)
+        core[ask[lower >= min_samples]] = True
+        ask = ask[(lower < min_samples) & (upper >= min_samples)]
+    if ask.size:
+        counts = cKDTree(all_xy).query_ball_point(pts[ask], eps, return_length=True)
+        core[ask] = counts >= min_samples
 
     labels = np.full(m, NOISE, dtype=np.int64)
-    if not core.any():
+    ci = np.flatnonzero(core)
+    if ci.size == 0:
         return labels
-    labels[core] = comp[core]
-    # border points: nearest core point within eps (query's bound is strict, so nudge it up)
+
+    # 2. clusters of core points: cells with core points are nodes (connected inside), and two
+    # cells are joined when a core point of one has a core point of the other within eps. A
+    # third coordinate (the cell key, spaced 4 eps apart) confines each nearest-neighbour
+    # query to the one target cell.
+    ckey, ccell = np.unique(key[ci], return_inverse=True)
+    comp = np.arange(len(ckey))
+    spacing = 4.0 * eps
+    tree = cKDTree(np.column_stack([pts[ci], key[ci] * spacing]))
+    px, py, pcx, pcy, pkey = pts[ci, 0], pts[ci, 1], cx[ci], cy[ci], key[ci]
+    for dx, dy in _HALF_OFFSETS:
+        target = _lookup(ckey, ckey + (dx * ny + dy))
+        todo = (target >= 0) & (comp != comp[np.maximum(target, 0)])
+        if not todo.any():
+            continue  # every such pair of cells is already connected
+        q = np.flatnonzero(todo[ccell])
+        # skip points farther than eps from the target cell's box
+        bx = x0 + (pcx[q] + dx - 2) * side
+        by = y0 + (pcy[q] + dy - 2) * side
+        gx = np.maximum(np.maximum(bx - px[q], px[q] - bx - side), 0.0)
+        gy = np.maximum(np.maximum(by - py[q], py[q] - by - side), 0.0)
+        q = q[gx * gx + gy * gy <= (eps * (1 + 1e-9)) ** 2]
+        if q.size == 0:
+            continue
+        dist, j = tree.query(
+            np.column_stack([px[q], py[q], (pkey[q] + (dx * ny + dy)) * spacing]),
+            k=1,
+            distance_upper_bound=bound,
+        )
+        hit = dist <= eps
+        comp = _merge(comp, ccell[q[hit]], ccell[j[hit]])
+    labels[ci] = comp[ccell]
+
+    # 3. border points: the cluster of their nearest core point within eps
     border = np.flatnonzero(~core)
     if border.size:
-        core_idx = np.flatnonzero(core)
-        dist, k = cKDTree(pts[core_idx]).query(
-            pts[border], k=1, distance_upper_bound=np.nextafter(eps, np.inf)
-        )
+        dist, j = cKDTree(pts[ci]).query(pts[border], k=1, distance_upper_bound=bound)
         ok = dist <= eps
-        labels[border[ok]] = comp[core_idx[k[ok]]]
+        labels[border[ok]] = labels[ci[j[ok]]]
     return labels
 
 
@@ -263,7 +302,6 @@ def dbscan_labels(
     eps: float,
     min_samples: int,
     crs: CRS | None = None,
-    pair_budget: int = PAIR_BUDGET,
 ) -> np.ndarray:
     """DBSCAN cluster label of every incident, with a radius in metres (-1 = noise).
 
@@ -278,8 +316,6 @@ def dbscan_labels(
     crs : pyproj.CRS, optional
         Metric CRS to measure distances on. Default: azimuthal equidistant on the mean Earth
         sphere at the centre of the points, which reproduces haversine distances.
-    pair_budget : int
-        Pairs of unique points enumerated at a time; bounds memory (about 50 bytes a pair).
 
     Returns
     -------
@@ -301,12 +337,9 @@ def dbscan_labels(
     if lat.size == 0:
         return np.empty(0, dtype=np.int64)
     x, y, _ = project(lat, lon, crs)
-    # unique points come back sorted by (x, y): a canonical order, whatever the input order
-    pts, inverse, weight = np.unique(
-        np.column_stack([x, y]), axis=0, return_inverse=True, return_counts=True
-    )
-    inverse = inverse.reshape(-1)
-    labels = _dbscan_unique(pts, weight, eps, min_samples, max(int(pair_budget), 1))
+    # unique points sorted by (x, y): a canonical order, whatever the input order
+    pts, inverse, weight = _unique_points(x, y)
+    labels = _dbscan_unique(pts, weight, eps, min_samples, np.column_stack([x, y]))
     return renumber(labels, weight)[inverse]
 
 

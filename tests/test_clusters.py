@@ -184,13 +184,34 @@ def test_equals_sklearn_haversine_on_manchester_snapped_points():
     assert ((ours == -1) != (ref == -1)).sum() <= 2
 
 
-@pytest.mark.parametrize("budget", [1, 200, 5000])
-def test_strips_give_the_same_labels(budget):
-    # a small pair budget splits the points into many strips; results must not change
-    g = make_incidents(2500, seed=5)
-    ll = np.c_[g["lat"], g["lon"]]
-    whole = dbscan_labels(ll, eps=200, min_samples=8)
-    assert dbscan_labels(ll, eps=200, min_samples=8, pair_budget=budget).tolist() == whole.tolist()
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two labelings group the points identically (ids may differ)."""
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 80), st.integers(0, 80)), min_size=1, max_size=80),
+    st.sampled_from([5.5, 10.5, 20.5, 45.5]),
+    st.integers(1, 9),
+)
+def test_exactly_sklearn_on_core_points_and_valid_borders(xy, eps, k):
+    # points on a 1 m lattice (with duplicates): no pair is within ~1 cm of eps
+    north, east = np.array(xy, dtype=float).T
+    lat, lon = offsets(north, east)
+    ref_model = DBSCAN(eps=eps / EARTH_RADIUS_M, min_samples=k, metric="haversine")
+    ref = ref_model.set_params(algorithm="ball_tree").fit_predict(np.radians(np.c_[lat, lon]))
+    ours = dbscan_labels(np.c_[lat, lon], eps=eps, min_samples=k)
+    core = np.zeros(len(ref), dtype=bool)
+    core[ref_model.core_sample_indices_] = True
+    assert ((ours == -1) == (ref == -1)).all()
+    assert same_partition(ours[core], ref[core])
+    # a border point carries the label of some core point within eps
+    d = haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    for i in np.flatnonzero(~core & (ours >= 0)):
+        near_core = core & (d[i] <= eps)
+        assert ours[i] in set(ours[near_core].tolist())
 
 
 def test_clusters_are_numbered_by_decreasing_size():
