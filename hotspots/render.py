@@ -48,6 +48,12 @@ _MAP_READY_JS: Final = """() => {
 }"""
 
 
+_SETTLE_JS: Final = """() => new Promise((resolve) => {
+    const fade = document.querySelector("img.leaflet-tile") ? 250 : 0;
+    requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, fade)));
+})"""
+
+
 def chromium_path() -> str:
     """Path of the Chromium executable, or :class:`InputError` saying how to install it."""
     path = os.environ.get("HOTSPOTS_CHROMIUM", CHROMIUM)
@@ -122,8 +128,8 @@ def _open(
     except Exception as exc:  # Playwright TimeoutError: render what is there
         if "Timeout" not in type(exc).__name__:
             raise
-    # Let Leaflet finish its zoom/fade animations (250 ms) before the picture.
-    page.wait_for_timeout(300)
+    # Two animation frames let Leaflet lay out the last layers; tiles fade in over 200 ms.
+    page.evaluate(_SETTLE_JS)
     return page
 
 
