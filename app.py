@@ -24,13 +24,14 @@ import streamlit as st  # noqa: E402
 from app_pages import common, state  # noqa: E402
 from hotspots.i18n import t  # noqa: E402
 
-PAGES = ("map", "tune", "venues", "trends", "data")
+PAGES = ("map", "tune", "venues", "trends", "data", "export")
 ICONS = {
     "map": ":material/map:",
     "tune": ":material/tune:",
     "venues": ":material/storefront:",
     "trends": ":material/show_chart:",
     "data": ":material/upload_file:",
+    "export": ":material/download:",
 }
 
 state.load_url_once()
