@@ -130,9 +130,11 @@ def summary(
             f"Concentration: Gini {g:.2f}; the busiest {n10} venue(s) (10 %) have "
             f"{top_share:.0%} of the venue calls"
         )
+    top = max(kwargs.get("top") or 0, 0)
+    if at and top:
         lines.append("")
         lines.append("rank  calls  share   trend    kind          name")
-        for r in ranking.head(max(kwargs.get("top") or 0, 0)).itertuples():
+        for r in ranking.head(top).itertuples():
             kind = "" if pd.isna(r.kind) else str(r.kind)
             lines.append(
                 f"{r.rank:>4}  {r.calls:>5}  {r.share_of_all_calls:>5.1%}  {r.trend:<7}  "
