@@ -82,7 +82,7 @@ def bench(name: str, df: pd.DataFrame, res: int, runs: int, target: bool) -> lis
         s
         for s in (
             scaled,
-            f"{out.shape[0]:,} cells; np.fromiter loop {loop:.3f} s ({loop / ours:.0f}x ours)",
+            f"{out.shape[0]:,} cells; np.fromiter loop {loop:.3f} s ({loop / ours:.1f}x ours)",
         )
         if s
     )
