@@ -15,7 +15,7 @@ In presenter mode the calls layer is never drawn and cells or clusters with fewe
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,11 +25,15 @@ import pandas as pd
 from branca.element import Element
 
 from hotspots import clusters, grid, maps
+from hotspots.errors import ParameterError
 from hotspots.escape import escape_text
 from hotspots.i18n import check_lang, format_number, t
 from hotspots.patrol import PatrolParams, method_text
 from hotspots.provenance import Provenance
 from hotspots.tiles import TileConfig
+
+#: Precomputed layers :func:`briefing_map` accepts (keyword arguments of ``build_map``).
+LAYER_DATA: Final = ("cells", "surface", "contours", "clusters", "gistar")
 
 #: Slide size of the PNG, pixels.
 SLIDE_WIDTH: Final = 1920
@@ -105,6 +109,7 @@ def briefing_map(
     tiles: TileConfig | None = None,
     title: str | None = None,
     layers: Iterable[str] | None = None,
+    layer_data: Mapping[str, Any] | None = None,
 ) -> tuple[folium.Map, dict[str, Any]]:
     """The briefing map of the filtered calls, captioned and with its legends.
 
@@ -132,6 +137,10 @@ def briefing_map(
     layers : iterable of str, optional
         Layers of :data:`hotspots.maps.LAYERS` to draw (default: the method's layer, the
         boundary and the venues; ``"calls"`` is ignored in presenter mode).
+    layer_data : mapping, optional
+        Layers already computed by the caller (the app's current map), passed on to
+        :func:`hotspots.maps.build_map`: ``cells``, ``surface``, ``contours``, ``clusters``,
+        ``gistar``. Cells and clusters are computed here from ``params`` when not given.
 
     Returns
     -------
@@ -155,19 +164,23 @@ def briefing_map(
         caption_lines=tuple(caption_lines(provenance, p, lang)),
         layer_control=False,  # a slide has no switcher; every drawn layer is on
     )
-    cell_gdf = cluster_gdf = None
-    if "cells" in chosen and len(incidents):
-        cell_gdf = grid.cells_to_gdf(grid.count_cells(incidents, p.resolution))
-    if "clusters" in chosen and len(incidents):
+    data: dict[str, Any] = dict(layer_data or {})
+    unknown = set(data) - set(LAYER_DATA)
+    if unknown:
+        raise ParameterError(
+            f"layer_data: unknown {', '.join(sorted(unknown))}; use {', '.join(LAYER_DATA)}"
+        )
+    if "cells" in chosen and data.get("cells") is None and len(incidents):
+        data["cells"] = grid.cells_to_gdf(grid.count_cells(incidents, p.resolution))
+    if "clusters" in chosen and data.get("clusters") is None and len(incidents):
         labels = clusters.dbscan_labels(incidents, eps=p.eps, min_samples=p.min_samples)
-        cluster_gdf = clusters.summarize_clusters(incidents, labels, venues)
+        data["clusters"] = clusters.summarize_clusters(incidents, labels, venues)
     m, counts = maps.build_map(
         spec,
         calls=incidents if "calls" in chosen else None,
-        cells=cell_gdf,
-        clusters=cluster_gdf,
         venues=venues,
         boundary=boundary,
+        **data,
     )
     m.get_root().header.add_child(Element(_RANK_CSS))
     counts["ranks_shown"] = 0

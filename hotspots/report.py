@@ -371,6 +371,8 @@ def build_report_bundle(
     tiles: TileConfig | None = None,
     title: str | None = None,
     files: Iterable[str] = BUNDLE_FILES,
+    layers: Iterable[str] | None = None,
+    layer_data: Mapping[str, Any] | None = None,
     browser: object | None = None,
     made_at: dt.datetime | None = None,
 ) -> Bundle:
@@ -402,6 +404,10 @@ def build_report_bundle(
     files : iterable of str
         Which of :data:`BUNDLE_FILES` to make. ``briefing.png``, ``report.html`` (which embeds
         the PNG) and ``report.pdf`` need Chromium; the others do not.
+    layers, layer_data : optional
+        The briefing map's layers and precomputed layer data (the app's current map), see
+        :func:`hotspots.briefing.briefing_map`; by default the method's layer, the study area
+        and the venues.
     browser : playwright Browser, optional
         A browser from :func:`hotspots.render.launch_browser` to reuse; one is started (and
         closed) when needed otherwise.
@@ -466,6 +472,8 @@ def build_report_bundle(
             lang=lang,
             tiles=tiles,
             title=title,
+            layers=layers,
+            layer_data=layer_data,
         )
         map_html = briefing.briefing_html(m)
         if "briefing.html" in wanted:

@@ -188,3 +188,30 @@ def test_chicago_clusters_briefing(browser):
     assert leaked_calls(html, thefts) == 0
     size, spread, colours = png_facts(briefing_png(html, browser=browser))
     assert size == (1920, 1080) and spread > 5 and colours > 50
+
+
+def test_precomputed_layers_of_the_current_map_are_drawn(sample):
+    from hotspots import views
+
+    gi = views.gistar_summary(sample.calls, area=sample.boundary)
+    dens = views.density_layer(sample.calls, area=sample.boundary)
+    layer_data = {"gistar": gi, "surface": dens.surface, "contours": dens.contours}
+    _, counts, _, _ = make(
+        sample.calls,
+        sample.venues,
+        sample.boundary,
+        layers={"gistar", "density", "boundary"},
+        layer_data=layer_data,
+    )
+    bins = gi["bin"].to_numpy()
+    assert counts["gistar_hot"] == int((bins > 0).sum()) > 0
+    assert counts["gistar_cold"] == int((bins < 0).sum())
+    assert counts["density_max"] is not None
+    assert set(counts["layers"]) == {"gistar", "density", "boundary"}
+
+
+def test_unknown_layer_data_is_refused(sample):
+    from hotspots.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="layer_data"):
+        make(sample.calls, sample.venues, sample.boundary, layer_data={"heat": 1})
