@@ -118,7 +118,7 @@ def md_text(value: object) -> str:
     text = "" if value is None else str(value)
     out = []
     for ch in text:
-        if ch in "\\`*_{}[]()#+-.!|<>~$&:":
+        if ch in "\\`*_{}[]#|<>~$&":
             out.append("\\" + ch)
         else:
             out.append(ch)
@@ -241,6 +241,7 @@ def _load(key: str, _source: Source, _blobs: dict[str, bytes]) -> Dataset:
     if source.venues is not None:
         venues_result = io.read_venues(_open(source.venues, _blobs))
         venues = venues_result.accepted
+        label = f"{label} + {source.venues.name}"
     if venues is None:
         venues = gpd.GeoDataFrame(
             {"venue_id": [], "name": [], "kind": [], "lat": [], "lon": []},
@@ -571,7 +572,9 @@ def context() -> Context:
 def source_caption(ctx: Context) -> str:
     """ "Source: ... · Filters: ... · Parameters: ..." under every map and chart."""
     lang = ctx.lang
-    source = t("msg.sample_data", lang) if ctx.ds.is_sample else ctx.ds.label
+    source = ctx.ds.label
+    if source == "sample" or source.startswith("sample + "):
+        source = source.replace("sample", t("msg.sample_data", lang), 1)
     return " · ".join(
         [
             t("caption.source", lang, source=source),
@@ -599,3 +602,81 @@ def density(key: str, fkey: tuple, bw: float, kernel: str, cov: float, _calls, _
 def venue_detail(key: str, fkey: tuple, radius: float, vid: str, _calls, _venues):
     rk = venue_ranking(key, fkey, radius, _calls, _venues)
     return views.venue_detail(rk, _venues, vid)
+
+
+# --------------------------------------------------------------------------------------------
+# Map layers
+# --------------------------------------------------------------------------------------------
+#: Most calls drawn one by one; more are counted in H3 cells (no 100k markers in a browser).
+MAX_POINTS = 2000
+
+
+def layer_data(ctx: Context, selected: set[str], p: views.Params) -> tuple[dict, list[str]]:
+    """The inputs of :func:`hotspots.maps.build_map` for the layers ``selected`` (cached
+    analyses), and the messages of the layers that could not be computed."""
+    data: dict[str, Any] = {"boundary": ctx.ds.boundary}
+    problems: list[str] = []
+    key, fkey, calls = ctx.ds.key, ctx.fkey, ctx.calls
+
+    def attempt(fn):
+        try:
+            fn()
+        except (InputError, ParameterError) as exc:
+            problems.append(str(exc))
+
+    if "cells" in selected:
+        data["cells"] = cells(key, fkey, p.resolution, calls)
+    if "density" in selected:
+
+        def dens() -> None:
+            d = density(key, fkey, p.bandwidth_m, p.kernel, p.coverage, calls, ctx.ds.boundary)
+            data["surface"], data["contours"] = d.surface, d.contours
+
+        attempt(dens)
+    if "clusters" in selected:
+        attempt(
+            lambda: data.update(
+                clusters=clusters(key, fkey, p.eps_m, p.min_samples, calls, ctx.ds.venues)
+            )
+        )
+    if "gistar" in selected:
+        attempt(lambda: data.update(gistar=gistar(key, fkey, p.resolution, calls, ctx.ds.boundary)))
+    if "venues" in selected and len(ctx.ds.venues):
+        data["venues"] = ctx.ds.venues
+    aggregated = ctx.presenter or len(calls) > MAX_POINTS
+    if "calls" in selected and not ("cells" in selected and aggregated):
+        data["calls"] = calls  # drawn one by one, or counted in cells by the map
+    return data, problems
+
+
+def map_builder(ctx: Context, selected: set[str], p: views.Params, **spec: Any):
+    """A builder for :func:`app_pages.mapview.show` and the identity of its map."""
+    from app_pages import mapview
+    from hotspots import maps
+
+    tiles = mapview.tiles()
+    spec = {
+        "layers": frozenset(selected | {"boundary"}),
+        "lang": ctx.lang,
+        "presenter": ctx.presenter,
+        "min_count": ctx.k,
+        "max_points": MAX_POINTS,
+        "resolution": p.resolution,
+        "tiles": tiles,
+        **spec,
+    }
+    ident = (
+        ctx.ds.key,
+        ctx.fkey,
+        params_key(p),
+        tuple(sorted((k, repr(v)) for k, v in spec.items())),
+    )
+
+    def build():
+        data, problems = layer_data(ctx, selected, p)
+        m, counts = maps.build_map(maps.MapSpec(**spec), **data)
+        if "calls" in selected and "calls" not in data:  # the cells layer shows them
+            counts = {**counts, "calls_mode": "cells", "calls_total": len(ctx.calls)}
+        return m, counts, problems
+
+    return ident, build

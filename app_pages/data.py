@@ -86,7 +86,11 @@ def too_big(upload) -> bool:
 # --- the data in use --------------------------------------------------------------------
 ds = ctx.ds
 st.subheader(t("data.current", lang))
-label = t("msg.sample_data", lang) if ds.is_sample else ds.label
+label = (
+    ds.label.replace("sample", t("msg.sample_data", lang), 1)
+    if ds.label.startswith("sample")
+    else ds.label
+)
 first, last = ds.calls["occurred_at"].min(), ds.calls["occurred_at"].max()
 st.markdown(
     t(

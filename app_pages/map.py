@@ -7,8 +7,6 @@ import math
 import streamlit as st
 
 from app_pages import common, mapview, state
-from hotspots import maps
-from hotspots.errors import InputError, ParameterError
 from hotspots.i18n import offense_label, t, weekday_label
 
 ctx = common.context()
@@ -68,56 +66,14 @@ layers = state.bound(
     from_widget=lambda v: tuple(c for c in common.MAP_LAYERS if c in (v or ())),
 )
 selected = set(layers)
-data: dict = {"boundary": ctx.ds.boundary}
-problems: list[str] = []
+ident, build = common.map_builder(ctx, selected, p)
 with st.spinner(t("msg.loading", lang)):
-    if "cells" in selected:
-        data["cells"] = common.cells(ctx.ds.key, ctx.fkey, p.resolution, ctx.calls)
-    if "density" in selected:
-        try:
-            d = common.density(
-                ctx.ds.key,
-                ctx.fkey,
-                p.bandwidth_m,
-                p.kernel,
-                p.coverage,
-                ctx.calls,
-                ctx.ds.boundary,
-            )
-            data["surface"], data["contours"] = d.surface, d.contours
-        except (InputError, ParameterError) as exc:
-            problems.append(str(exc))
-    if "clusters" in selected:
-        try:
-            data["clusters"] = common.clusters(
-                ctx.ds.key, ctx.fkey, p.eps_m, p.min_samples, ctx.calls, ctx.ds.venues
-            )
-        except (InputError, ParameterError) as exc:
-            problems.append(str(exc))
-    if "gistar" in selected:
-        try:
-            data["gistar"] = common.gistar(
-                ctx.ds.key, ctx.fkey, p.resolution, ctx.calls, ctx.ds.boundary
-            )
-        except (InputError, ParameterError) as exc:
-            problems.append(str(exc))
-    if "venues" in selected and len(ctx.ds.venues):
-        data["venues"] = ctx.ds.venues
-    if "calls" in selected:
-        data["calls"] = ctx.calls
-
-spec = maps.MapSpec(
-    layers=frozenset(selected | {"boundary"}),
-    lang=lang,
-    presenter=ctx.presenter,
-    min_count=ctx.k,
-    resolution=p.resolution,
-    tiles=mapview.tiles(),
-)
-m, counts = maps.build_map(spec, **data)
-for message in problems:
+    shown = mapview.show(
+        ("main", *ident), build, key="main_map", height=760 if ctx.presenter else 620
+    )
+counts = shown.counts
+for message in shown.problems:
     st.warning(t("msg.error", lang, message=message))
-mapview.show(m, key="main_map", height=760 if ctx.presenter else 620)
 
 line = mapview.counts_line(counts, lang)
 if ctx.presenter and "calls" in selected:

@@ -1,15 +1,33 @@
-"""Showing a Folium map in the app: offline assets, a stable key, no rerun loops."""
+"""Showing a Folium map in the app: offline assets, one render, a cache, no rerun loops.
+
+A map is identified by the inputs it is drawn from (data key, filters, parameters, layers,
+language, presenter mode, K, tiles). :func:`show` renders it once per identity and keeps the
+browser payload (Leaflet script, header, inline assets) in ``st.cache_data``: switching pages,
+languages or layers back and forth costs nothing, and a filter change renders the map once.
+
+The payload goes to the streamlit-folium component exactly as ``st_folium`` sends it, with
+``returned_objects=[]`` (panning and zooming never rerun the app) and a key derived from the
+map's identity (a new map mounts a fresh component; the same map keeps its view). If the
+internals of streamlit-folium this relies on ever change, :func:`show` falls back to plain
+``st_folium`` (uncached).
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import folium
-from streamlit_folium import st_folium
+import streamlit as st
+import streamlit_folium as stf
 
 from hotspots.assets import make_offline
 from hotspots.i18n import format_number, t
 from hotspots.tiles import TileConfig
+
+Builder = Callable[[], tuple[folium.Map, dict[str, Any], list[str]]]
 
 
 def tiles() -> TileConfig:
@@ -17,11 +35,88 @@ def tiles() -> TileConfig:
     return TileConfig.from_env()
 
 
-def show(m: folium.Map, *, key: str, height: int = 620) -> None:
-    """Render ``m`` with every script inline (works without internet) and
-    ``returned_objects=[]`` under a stable ``key``: panning or zooming never reruns the app."""
+@dataclass
+class Rendered:
+    """A map ready for the browser and what it shows."""
+
+    args: dict[str, Any]
+    counts: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def nbytes(self) -> int:
+        a = self.args
+        parts = [a["script"], a["header"], a["html"], *a["js_links"], *a["css_links"]]
+        return sum(len(p.encode("utf-8")) for p in parts)
+
+
+def _links(m: folium.Map) -> tuple[list[str], list[str]]:
+    """Scripts and stylesheets of the map's elements (what st_folium's frontend loads)."""
+    css: list[str] = []
+    js: list[str] = []
+    stack = [m]
+    while stack:
+        el = stack.pop(0)
+        css.extend(href for _, href in getattr(el, "default_css", []) or [])
+        js.extend(src for _, src in getattr(el, "default_js", []) or [])
+        stack.extend(getattr(el, "_children", {}).values())
+    return list(dict.fromkeys(css)), list(dict.fromkeys(js))
+
+
+def render(m: folium.Map) -> dict[str, Any]:
+    """The component arguments of ``m`` (the same strings ``st_folium`` would send)."""
     make_offline(m, "inline")
-    st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])
+    m.render()  # one render: adds the header links and the elements' scripts
+    html = stf._get_html(m)
+    header = stf._get_header(m)
+    script = stf._get_map_string(m)
+    css, js = _links(m)
+    return {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": stf.get_full_id(m),
+        "css_links": css,
+        "js_links": js,
+    }
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def _rendered(ident: tuple, _build: Builder) -> Rendered:
+    m, counts, problems = _build()
+    return Rendered(render(m), counts, problems)
+
+
+def show(ident: tuple, build: Builder, *, key: str, height: int = 620) -> Rendered:
+    """Show the map built by ``build`` (``-> (map, counts, problems)``), cached on ``ident``."""
+    digest = hashlib.sha1(repr(ident).encode()).hexdigest()[:16]
+    component = getattr(stf, "_component_func", None)
+    if component is None:  # streamlit-folium changed: draw it the documented way
+        m, counts, problems = build()
+        make_offline(m, "inline")
+        stf.st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])
+        return Rendered(
+            {"script": "", "header": "", "html": "", "js_links": [], "css_links": []},
+            counts,
+            problems,
+        )
+    r = _rendered(ident, build)
+    component(
+        **r.args,
+        key=f"{key}-{digest}",
+        height=height,
+        width=None,
+        returned_objects=[],
+        default={},
+        zoom=None,
+        center=None,
+        feature_group=None,
+        return_on_hover=False,
+        layer_control=None,
+        pixelated=False,
+        wrap_longitude=False,
+    )
+    return r
 
 
 def counts_line(counts: dict[str, Any], lang: str) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, mapview
-from hotspots import maps, views
+from hotspots import views
 from hotspots.errors import InputError, ParameterError
 from hotspots.evaluate import METHODS
 from hotspots.i18n import t
@@ -152,42 +152,12 @@ with left:
         key=f"w:tune_method:{lang}",
     )
     layer = method_layers[method]
-    data: dict = {"boundary": ctx.ds.boundary}
-    try:
-        with st.spinner(t("msg.loading", lang)):
-            if layer == "cells":
-                data["cells"] = common.cells(ctx.ds.key, ctx.fkey, work.resolution, ctx.calls)
-            elif layer == "density":
-                d = common.density(
-                    ctx.ds.key,
-                    ctx.fkey,
-                    work.bandwidth_m,
-                    work.kernel,
-                    work.coverage,
-                    ctx.calls,
-                    ctx.ds.boundary,
-                )
-                data["surface"], data["contours"] = d.surface, d.contours
-            elif layer == "clusters":
-                data["clusters"] = common.clusters(
-                    ctx.ds.key, ctx.fkey, work.eps_m, work.min_samples, ctx.calls, ctx.ds.venues
-                )
-            else:
-                data["gistar"] = common.gistar(
-                    ctx.ds.key, ctx.fkey, work.resolution, ctx.calls, ctx.ds.boundary
-                )
-    except (InputError, ParameterError) as exc:
-        st.warning(t("msg.error", lang, message=str(exc)))
-    spec = maps.MapSpec(
-        layers=frozenset({layer, "boundary"}),
-        lang=lang,
-        presenter=ctx.presenter,
-        min_count=ctx.k,
-        resolution=work.resolution,
-        tiles=mapview.tiles(),
-    )
-    m, counts = maps.build_map(spec, **data)
-    mapview.show(m, key="tune_map", height=520)
+    ident, build = common.map_builder(ctx, {layer}, work)
+    with st.spinner(t("msg.loading", lang)):
+        shown = mapview.show(("tune", *ident), build, key="tune_map", height=520)
+    counts = shown.counts
+    for message in shown.problems:
+        st.warning(t("msg.error", lang, message=message))
     st.caption(mapview.counts_line(counts, lang))
     st.caption(t("caption.parameters", lang, params=common.describe_params(work, lang)))
 

@@ -211,6 +211,11 @@ spec = maps.MapSpec(
     center=(float(one["lat"].iloc[0]), float(one["lon"].iloc[0])),
     zoom=16,
 )
-m, counts = maps.build_map(spec, calls=detail.calls, venues=venues)
-mapview.show(m, key="venue_map", height=420)
-st.caption(mapview.counts_line(counts, lang) + " · " + common.source_caption(ctx))
+ident = ("venue", ctx.ds.key, ctx.fkey, radius, vid, repr(spec))
+shown = mapview.show(
+    ident,
+    lambda: (*maps.build_map(spec, calls=detail.calls, venues=venues), []),
+    key="venue_map",
+    height=420,
+)
+st.caption(mapview.counts_line(shown.counts, lang) + " · " + common.source_caption(ctx))

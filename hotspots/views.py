@@ -257,16 +257,45 @@ def density_layer(
     filters: Filters | None = None,
     params: Params | None = None,
     area: Any = None,
+    *,
+    max_side: int = 400,
 ) -> DensityLayer:
     """:func:`hotspots.density.kde` (``params.bandwidth_m``, ``params.kernel``) over the study
-    area ``area`` (default: the calls' extent), with the contours of its densest
-    ``params.coverage`` share of the area (:meth:`DensitySurface.contours`)."""
+    area ``area`` (default: the calls' extent) on a grid of at most ``max_side`` cells a side
+    (:func:`display_cell_m`), with the contours of its densest ``params.coverage`` share of
+    the area (:meth:`DensitySurface.contours`)."""
     params = params or Params()
     sub = _filtered(incidents, filters)
     if len(sub) == 0:
         raise InputError("no calls to map: widen the filters")
-    surface = _density.kde(sub, bandwidth=params.bandwidth_m, kernel=params.kernel, bounds=area)
+    cell = display_cell_m(sub, params.bandwidth_m, area, max_side=max_side)
+    surface = _density.kde(
+        sub, bandwidth=params.bandwidth_m, cell=cell, kernel=params.kernel, bounds=area
+    )
     return DensityLayer(surface, surface.contours(top_area=params.coverage))
+
+
+def display_cell_m(
+    incidents: pd.DataFrame, bandwidth_m: float, area: Any = None, *, max_side: int = 400
+) -> float:
+    """Raster cell (metres) of a density surface drawn on a map: the field's bandwidth / 5,
+    enlarged so the longer side of the extent (padded by the bandwidth) has at most
+    ``max_side`` cells. A map image needs no finer grid, and a city-wide surface at 50 m is
+    a million cells to compute, outline and encode."""
+    import shapely
+
+    if area is not None and not isinstance(area, shapely.Geometry):
+        minx, miny, maxx, maxy = area.to_crs("EPSG:4326").total_bounds
+    elif area is not None:
+        minx, miny, maxx, maxy = area.bounds
+    else:
+        minx, maxx = float(incidents["lon"].min()), float(incidents["lon"].max())
+        miny, maxy = float(incidents["lat"].min()), float(incidents["lat"].max())
+    m_per_deg = math.pi * 6_371_008.8 / 180.0
+    height = (maxy - miny) * m_per_deg
+    width = (maxx - minx) * m_per_deg * math.cos(math.radians((miny + maxy) / 2))
+    side = max(height, width) + 2 * bandwidth_m
+    return float(max(bandwidth_m / 5.0, side / int(max_side)))
 
 
 def cluster_summary(

@@ -1,0 +1,150 @@
+"""The Data page (AppTest): uploads, the column-mapping form, the validation report, the
+rejects, the size limit and the way back to the sample. Bad input shows a message, never a
+traceback."""
+
+from __future__ import annotations
+
+import pytest
+from app_support import assert_clean, goto, metrics, new_app, run, sample, table_with, texts
+from streamlit import config
+
+GOOD = (
+    "id,date,type,latitude,longitude\n"
+    "1,2023-05-01 22:10,Кража,43.2970,68.2510\n"
+    "2,2023-05-02 23:40,Драка,43.2980,68.2520\n"
+    "3,2023-06-03 01:15,Хулиганство,43.2990,68.2530\n"
+    "4,2024-06-04 12:00,Кража,43.3000,68.2540\n"
+    "5,2024-06-05 13:00,Кража,,\n"
+    "6,not a date,Кража,43.3010,68.2550\n"
+)
+# nothing detectable: coordinates, time and type must be mapped by hand
+ODD = (
+    "n,when,what,north,east\n"
+    "1,2023-05-01 22:10,theft,43.2970,68.2510\n"
+    "2,2023-05-02 23:40,fight,43.2980,68.2520\n"
+    "3,2024-06-03 01:15,theft,43.2990,68.2530\n"
+)
+
+
+def upload(at, label: str, name: str, data: bytes, mime: str = "text/csv"):
+    [w for w in at.file_uploader if w.label == label][0].set_value((name, data, mime))
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def test_the_page_reports_the_sample_validation():
+    s = sample()
+    at = goto(run(new_app()), "data")
+    m = metrics(at)
+    assert m["Rows"] == f"{s.result.rows:,}"
+    assert m["Accepted"] == f"{len(s.calls):,}"
+    assert m["Rejected"] == f"{s.result.n_rejected:,}"
+    reasons = table_with(at, "Reason")
+    assert (
+        dict(zip(reasons["Reason"], reasons["Rows"], strict=True))["Outside the study area"]
+        == (s.result.reasons["outside_study_area"])
+    )
+    assert [b for b in at.get("download_button")]  # the rejects
+
+
+def test_a_good_upload_is_used_on_every_page():
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", "calls.csv", GOOD.encode())
+    assert "calls.csv: 4 calls in use on every page" in texts(at)
+    m = metrics(at)
+    assert (m["Rows"], m["Accepted"], m["Rejected"]) == ("6", "4", "2")
+    reasons = table_with(at, "Reason")
+    got = dict(zip(reasons["Reason"], reasons["Rows"], strict=True))
+    assert got == {"No coordinates": 1, "Date not understood": 1}
+    at = goto(at, "map")
+    assert metrics(at)["Calls"] == "4"
+    assert [w for w in at.multiselect if w.label == "Years"][0].options == ["2023", "2024"]
+    assert "Source: calls.csv" in texts(at)
+
+
+def test_unsure_detection_shows_the_mapping_form_and_loads_when_mapped():
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", "odd.csv", ODD.encode())
+    assert "Could not recognise: coordinates, date and time, offense type" in texts(at)
+    assert metrics(at).get("Accepted") == f"{len(sample().calls):,}"  # still the sample
+    for label, column in (
+        ("Latitude", "north"),
+        ("Longitude", "east"),
+        ("Date and time", "when"),
+        ("Offense type", "what"),
+    ):
+        [w for w in at.selectbox if w.label == label][0].set_value(column)
+    [b for b in at.button if b.label == "Load the calls"][0].click()
+    at.run()
+    assert_clean(at)
+    assert "odd.csv: 3 calls in use on every page" in texts(at)
+    at = goto(at, "map")
+    assert metrics(at)["Calls"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("broken.csv", b"\x00\x01\x02 not a table", "no data rows"),
+        ("sheet.xlsx", b"not a zip file", "cannot read"),
+        ("empty.csv", b"a,b,c\n", "no data rows"),
+        ("map.geojson", b"{not json", "cannot read"),
+    ],
+)
+def test_a_bad_upload_shows_an_error_not_a_traceback(name, data, message):
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", name, data, "application/octet-stream")
+    errors = " ".join(e.value for e in at.error) + " " + texts(at)
+    assert message in errors.lower() or message in errors
+    at = goto(at, "map")  # the app keeps working on the sample
+    assert metrics(at)["Calls"] == f"{len(sample().calls):,}"
+
+
+def test_projected_xy_without_crs_asks_for_it():
+    data = (
+        "id,date,type,x,y\n"
+        "1,2023-05-01 22:10,theft,500000,4790000\n"
+        "2,2023-05-02 10:00,fight,500100,4790100\n"
+    )
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", "utm.csv", data.encode())
+    assert "crs" in texts(at).lower()
+    [w for w in at.text_input if w.label.startswith("CRS of X/Y")][0].input("EPSG:32642")
+    [b for b in at.button if b.label == "Load the calls"][0].click()
+    at.run()
+    assert_clean(at)
+    assert "utm.csv: 2 calls in use on every page" in texts(at)
+
+
+@pytest.fixture
+def upload_limit_1mb():
+    old = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 1)
+    yield
+    config.set_option("server.maxUploadSize", old)
+
+
+def test_uploads_over_the_limit_are_refused_with_the_limit_named(upload_limit_1mb):
+    at = goto(run(new_app()), "data")
+    big = GOOD.encode() + b"9,2023-01-01 00:00,theft,43.3,68.25\n" * 40_000
+    upload(at, "Calls file", "big.csv", big)
+    assert "the limit is 1 MB" in " ".join(e.value for e in at.error)
+    assert metrics(at)["Accepted"] == f"{len(sample().calls):,}"
+
+
+def test_venues_upload_and_back_to_the_sample():
+    venues = (
+        "id,name,type,lat,lon\nA,Кафе <b>Жібек</b>,cafe,43.2972,68.2509\nB,Park,park,43.30,68.26\n"
+    )
+    at = goto(run(new_app()), "data")
+    upload(at, "Venues file", "my_venues.csv", venues.encode())
+    assert "2 venues in use" in texts(at)
+    at = goto(at, "venues")
+    assert metrics(at)["Venues"] == "2"
+    at = goto(at, "data")
+    [b for b in at.button if b.label == "Use the bundled sample"][0].click()
+    at.run()
+    assert_clean(at)
+    at = goto(at, "venues")
+    assert metrics(at)["Venues"] == f"{len(sample().venues):,}"

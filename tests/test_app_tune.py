@@ -1,0 +1,105 @@
+"""The Tune page (AppTest): parameters drive the map and the method comparison together;
+saved parameters go into the URL and are shown with every map."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from app_support import goto, map_args, new_app, run, sample, table_with, texts
+
+from hotspots.evaluate import evaluate
+
+
+def control(at, kind: str, label: str):
+    return [w for w in getattr(at, kind) if w.label == label][0]
+
+
+def comparison(at):
+    return table_with(at, "PAI").set_index("Method")
+
+
+def test_comparison_matches_the_library_for_the_same_parameters():
+    s = sample()
+    at = goto(run(new_app()), "tune")
+    table = comparison(at)
+    ref = evaluate(
+        s.calls,
+        train_years=[2019, 2020],
+        test_years=[2021],
+        coverage=0.05,
+        params={
+            "h3": {"resolution": 9},
+            "kde": {"bandwidth": 250.0},
+            "dbscan": {"eps": 100.0, "min_samples": 30},
+            "gistar": {"resolution": 9},
+        },
+        area=s.boundary,
+    ).set_index("method")
+    for method, label in (
+        ("h3", "H3 cells"),
+        ("kde", "Kernel density"),
+        ("dbscan", "DBSCAN clusters"),
+    ):
+        assert table.loc[label, "PAI"] == pytest.approx(round(ref.loc[method, "pai"], 2))
+        assert table.loc[label, "Hit rate, %"] == pytest.approx(
+            round(100 * ref.loc[method, "hit_rate"], 1)
+        )
+    assert "Fitted on 2019, 2020, tested on 2021" in texts(at)
+
+
+def test_parameters_update_map_and_comparison_together():
+    at = goto(run(new_app()), "tune")
+    before_table, before_map = comparison(at), map_args(at)["script"]
+    control(at, "slider", "H3 resolution").set_value(8)
+    run(at)
+    after_table, after_map = comparison(at), map_args(at)["script"]
+    assert after_map != before_map
+    assert after_table.loc["H3 cells", "PAI"] != before_table.loc["H3 cells", "PAI"]
+    assert "current values not saved" in texts(at)
+
+
+@pytest.mark.parametrize(
+    ("method", "marker"),
+    [("kde", "Calls per km²"), ("dbscan", "DBSCAN clusters"), ("gistar", "Getis-Ord Gi*")],
+)
+def test_the_method_on_the_map_can_be_chosen(method, marker):
+    at = goto(run(new_app()), "tune")
+    [r for r in at.radio if r.label == "Method on the map"][0].set_value(method)
+    run(at)
+    args = map_args(at)
+    assert marker in args["script"] + args["header"] + args["html"]
+
+
+def test_saving_puts_the_parameters_in_the_url_and_under_every_map():
+    at = goto(run(new_app()), "tune")
+    control(at, "slider", "DBSCAN radius (eps), m").set_value(150)
+    control(at, "slider", "Bandwidth, m").set_value(400)
+    control(at, "selectbox", "Kernel").set_value("gaussian")
+    run(at)
+    download = [b for b in at.get("download_button")]
+    assert download  # JSON of the working parameters
+    [b for b in at.button if b.label == "Save parameters"][0].click()
+    run(at)
+    assert at.query_params["eps"] == "150"
+    assert at.query_params["bw"] == "400"
+    assert at.query_params["kernel"] == "gaussian"
+    at = goto(at, "map")
+    assert "bandwidth 400 m (Gaussian) · DBSCAN 150 m" in texts(at)
+    # a fresh session opened on that URL gets the same parameters
+    fresh = run(new_app(dict(at.query_params)))
+    assert "bandwidth 400 m (Gaussian) · DBSCAN 150 m" in texts(fresh)
+
+
+def test_the_json_download_holds_the_parameters():
+    from hotspots.views import Params, params_json
+
+    doc = params_json(Params(eps_m=150.0), None)
+    assert json.loads(json.dumps(doc))["parameters"]["eps_m"] == 150.0
+    assert Params.from_dict(doc["parameters"]) == Params(eps_m=150.0)
+
+
+def test_one_year_of_data_explains_why_there_is_no_comparison():
+    at = goto(run(new_app({"years": "2021"})), "tune")
+    assert "at least two years" in texts(at)
+    assert not [df for df in at.dataframe if "PAI" in df.value.columns]
