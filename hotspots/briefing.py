@@ -14,7 +14,11 @@ In presenter mode the calls layer is never drawn and cells or clusters with fewe
 
 from __future__ import annotations
 
+import html
+import json
+import struct
 import tempfile
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -68,6 +72,12 @@ def caption_lines(provenance: Provenance, params: PatrolParams | None, lang: str
         + f" · hotspots {provenance.version}"
     )
     return lines
+
+
+def provenance_meta(provenance: Provenance) -> str:
+    """A ``<meta name="hotspots-provenance">`` tag holding :meth:`Provenance.as_dict` as JSON."""
+    data = json.dumps(provenance.as_dict(), ensure_ascii=False)
+    return f'<meta name="hotspots-provenance" content="{html.escape(data, quote=True)}">'
 
 
 def _add_ranks(m: folium.Map, plan: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
@@ -182,7 +192,7 @@ def briefing_map(
         boundary=boundary,
         **data,
     )
-    m.get_root().header.add_child(Element(_RANK_CSS))
+    m.get_root().header.add_child(Element(_RANK_CSS + provenance_meta(provenance)))
     counts["ranks_shown"] = 0
     if plan is not None and len(plan):
         counts["ranks_shown"] = _add_ranks(m, plan, lang).stats["ranks_shown"]
@@ -201,6 +211,7 @@ def briefing_png(
     height: int = SLIDE_HEIGHT,
     browser: object | None = None,
     offline: bool = False,
+    provenance: Provenance | None = None,
 ) -> bytes:
     """Render briefing HTML to a PNG of ``width`` x ``height`` pixels with headless Chromium.
 
@@ -214,6 +225,9 @@ def briefing_png(
         From :func:`hotspots.render.launch_browser`, to reuse one browser for several renders.
     offline : bool
         Refuse every non-local request (tiles included).
+    provenance : Provenance, optional
+        Stored in the PNG as a ``hotspots-provenance`` text chunk (JSON), besides the caption
+        printed on the picture.
     """
     from hotspots.render import html_to_png
 
@@ -222,4 +236,23 @@ def briefing_png(
         src.write_text(html, encoding="utf-8")
         out = Path(tmp) / "briefing.png"
         html_to_png(src, out, width, height, offline=offline, browser=browser)
-        return out.read_bytes()
+        data = out.read_bytes()
+    if provenance is None:
+        return data
+    return png_with_text(data, "hotspots-provenance", json.dumps(provenance.as_dict()))
+
+
+def png_with_text(png: bytes, keyword: str, text: str) -> bytes:
+    """Add an ``iTXt`` chunk (UTF-8 text, uncompressed) right after the PNG header chunk.
+
+    The pixels are not re-encoded; readers show it as metadata (``PIL.Image.open(f).text``).
+    """
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG image")
+    ihdr_end = 8 + 4 + 4 + 13 + 4  # signature, then length, type, 13 data bytes, CRC
+    # keyword, NUL, compression flag and method (0, 0), empty language tag and translated
+    # keyword (each NUL-terminated), then the UTF-8 text
+    body = keyword.encode("latin-1") + b"\x00" + b"\x00\x00" + b"\x00" + b"\x00" + text.encode()
+    chunk = struct.pack(">I", len(body)) + b"iTXt" + body
+    chunk += struct.pack(">I", zlib.crc32(b"iTXt" + body) & 0xFFFFFFFF)
+    return png[:ihdr_end] + chunk + png[ihdr_end:]

@@ -484,7 +484,7 @@ def build_report_bundle(
 
             with contextlib.ExitStack() as stack:
                 b = browser if browser is not None else stack.enter_context(launch_browser())
-                png = briefing.briefing_png(map_html, browser=b)
+                png = briefing.briefing_png(map_html, browser=b, provenance=prov)
                 if "briefing.png" in wanted:
                     out["briefing.png"] = png
                 if {"report.html", "report.pdf"} & set(wanted):

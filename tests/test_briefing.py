@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from html import unescape as unescape_html
 
 import numpy as np
 import pytest
@@ -135,6 +137,8 @@ def test_html_is_standalone_and_offline(sample):
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html)
     assert "cdn.jsdelivr" not in html and "tile.openstreetmap" not in html
     assert "L.map(" in html or "L.map (" in html
+    meta = re.search(r'<meta name="hotspots-provenance" content="([^"]+)">', html).group(1)
+    assert json.loads(unescape_html(meta)) == prov.as_dict()
     with_tiles, *_ = make(
         sample.calls,
         sample.venues,
@@ -155,8 +159,8 @@ def test_rank_tooltips_show_hostile_venue_names_as_text(sample):
 
 
 def test_png_is_a_slide_and_not_blank(sample, browser):
-    html, *_ = make(sample.calls, sample.venues, sample.boundary, lang="ru")
-    png = briefing_png(html, browser=browser)
+    html, _, prov, _ = make(sample.calls, sample.venues, sample.boundary, lang="ru")
+    png = briefing_png(html, browser=browser, provenance=prov)
     size, spread, colours = png_facts(png)
     assert size == (1920, 1080)
     assert spread > 15 and colours > 200
@@ -170,6 +174,9 @@ def test_png_is_a_slide_and_not_blank(sample, browser):
     assert 0.2 < background < 0.95
     reddish = ((arr[..., 0] > 150) & (arr[..., 1] < 120) & (arr[..., 2] < 120)).mean()
     assert reddish > 0.005  # the busiest cells and the rank markers
+    import json
+
+    assert json.loads(Image.open(BytesIO(png)).text["hotspots-provenance"]) == prov.as_dict()
 
 
 def test_chicago_clusters_briefing(browser):
@@ -215,3 +222,23 @@ def test_unknown_layer_data_is_refused(sample):
 
     with pytest.raises(ParameterError, match="layer_data"):
         make(sample.calls, sample.venues, sample.boundary, layer_data={"heat": 1})
+
+
+def test_png_text_chunk_is_read_back_by_pillow():
+    import io
+    import json
+
+    from PIL import Image
+
+    from hotspots.briefing import png_with_text
+
+    buf = io.BytesIO()
+    Image.new("RGB", (3, 2), (10, 20, 30)).save(buf, format="PNG")
+    text = json.dumps({"source": "Қала.csv", "filters": "years 2021"}, ensure_ascii=False)
+    out = png_with_text(buf.getvalue(), "hotspots-provenance", text)
+    img = Image.open(io.BytesIO(out))
+    img.load()  # verifies every chunk's CRC
+    assert img.text["hotspots-provenance"] == text
+    assert np.asarray(img).tolist() == [[[10, 20, 30]] * 3] * 2
+    with pytest.raises(ValueError):
+        png_with_text(b"GIF89a....", "k", "v")

@@ -226,6 +226,10 @@ def test_sample_bundle_pdf_is_one_page_with_the_figures(sample, browser):
     made = b.provenance.made_at.isoformat()
     assert json.loads(b.files["patrol.geojson"])["provenance"]["made_at"] == made
     assert made in pd.read_csv(io.BytesIO(b.files["patrol.csv"]))["prov_made_at"].iloc[0]
+    from PIL import Image
+
+    png_meta = Image.open(io.BytesIO(b.files["briefing.png"])).text["hotspots-provenance"]
+    assert json.loads(png_meta) == b.provenance.as_dict()
     for name in ("patrol.html", "briefing.html", "report.html"):
         assert b.provenance.made_at.strftime("%Y-%m-%d %H:%M") in b.files[name].decode()
 
