@@ -108,16 +108,30 @@ _CHILD = """
 import json, resource, sys, time
 import numpy as np
 from benchmarks.bench_clusters import ours, reference
+
+
+def hwm_mib():
+    # VmHWM: peak RSS of this process image. (ru_maxrss would also count the parent's RSS at
+    # fork time, which Linux carries over exec.)
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 which, path, eps, k = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 fn = ours if which == "ours" else reference
 ll = np.load(path)
 fn(ll[:200], eps, k)  # import everything first: the baseline includes libraries and data
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+base = hwm_mib()
 t0 = time.perf_counter()
 fn(ll, eps, k)
 secs = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"base_mib": base, "peak_mib": peak, "seconds": secs}))
+print(json.dumps({"base_mib": base, "peak_mib": hwm_mib(), "seconds": secs}))
 """
 
 
@@ -206,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print("| " + " | ".join(r) + " |")
     print(
-        "\nPeak = max RSS of a fresh interpreter running once (libraries and data included); "
-        "(+run) = growth during the run."
+        "\nPeak = peak RSS (VmHWM) of a fresh interpreter running once, libraries and data "
+        "included; (+run) = growth during the run."
     )
 
     # HDBSCAN, report only (scikit-learn's own implementation on projected coordinates)
