@@ -39,7 +39,7 @@ lang = common.current_lang()
 presenter_now = bool(state.get("presenter"))
 st.set_page_config(
     page_title=t("app.title", lang),
-    page_icon=":material/map:",
+    page_icon="🗺️",  # an emoji favicon is inline SVG (a :material: one is fetched from Google)
     layout="wide",
     initial_sidebar_state="collapsed" if presenter_now else "expanded",
 )
@@ -54,7 +54,8 @@ try:
         # clean screen for a projector: no Streamlit chrome, bigger headline figures
         st.markdown(
             "<style>header[data-testid='stHeader']{display:none}"
-            "[data-testid='stMetricValue']{font-size:3.4rem;line-height:1.1}"
+            "[data-testid='stMetricValue']{font-size:2.9rem;line-height:1.1}"
+            "[data-testid='stMetricValue'] *{white-space:normal;overflow:visible}"
             "[data-testid='stMetricLabel'] p{font-size:1.25rem}"
             ".block-container{padding-top:1rem;max-width:100%}</style>",
             unsafe_allow_html=True,

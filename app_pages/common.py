@@ -476,12 +476,18 @@ def describe_params(p: views.Params, lang: str) -> str:
         kernel=t(f"kernel.{p.kernel}", lang),
         eps=num_lang(p.eps_m, lang),
         minpts=p.min_samples,
-        cov=num_lang(100 * p.coverage, lang, 0 if float(100 * p.coverage).is_integer() else 1),
+        cov=pct_lang(p.coverage, lang),
     )
 
 
 def num_lang(value: float, lang: str, decimals: int = 0) -> str:
     return format_number(value, lang, decimals)
+
+
+def pct_lang(share: float, lang: str) -> str:
+    """A share as a percentage without a needless decimal: 0.05 -> "5", 0.075 -> "7.5"."""
+    value = round(100 * float(share), 6)
+    return format_number(value, lang, 0 if value.is_integer() else 1)
 
 
 def period_text(first: Any, last: Any) -> str:

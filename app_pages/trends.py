@@ -55,7 +55,40 @@ if not common.no_calls(ctx):
         )
         .properties(height=320)
     )
-    st.altair_chart(chart, width="stretch")
+    if len(years) > 1:
+        # the change since the first year, one bar per offense: rises and falls at a glance
+        change = (
+            by_offense[by_offense["year"].isin([first, last])]
+            .pivot(index="label", columns="year", values="count")
+            .rename(columns=str)
+            .reset_index()
+        )
+        a, b = change[str(first)], change[str(last)]
+        change = change.assign(pct=100 * (b - a) / a.where(a > 0)).dropna(subset=["pct"])
+        change["direction"] = change["pct"].map(lambda v: "up" if v > 0 else "down")
+        bars = (
+            alt.Chart(change)
+            .mark_bar()
+            .encode(
+                x=alt.X("pct:Q", title=t("trends.change_pct", lang)),
+                y=alt.Y("label:N", sort="-x", title=None),
+                color=alt.Color(
+                    "direction:N",
+                    scale=alt.Scale(domain=["up", "down"], range=["#c0392b", "#2e86c1"]),
+                    legend=None,
+                ),
+                tooltip=[
+                    alt.Tooltip("label:N", title=t("tip.offense", lang)),
+                    alt.Tooltip("pct:Q", title=t("trends.change_pct", lang), format="+.1f"),
+                ],
+            )
+            .properties(height=320, title=t("trends.change_title", lang, first=first, last=last))
+        )
+        left, right = st.columns([3, 2])
+        left.altair_chart(chart, width="stretch")
+        right.altair_chart(bars, width="stretch")
+    else:
+        st.altair_chart(chart, width="stretch")
     table = yearly.pivot(index="label", columns="year", values="count")
     table.columns = [str(c) for c in table.columns]
     if len(years) > 1:

@@ -179,7 +179,7 @@ with right:
                 lang,
                 train=", ".join(map(str, train)),
                 test=", ".join(map(str, test)),
-                cov=common.num(100 * work.coverage, 1),
+                cov=common.pct_lang(work.coverage, lang),
             )
         )
         best = res["pai"].fillna(-math.inf).idxmax()

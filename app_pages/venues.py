@@ -81,12 +81,24 @@ view = pd.DataFrame(
         t("tip.kind", lang): shown["kind"].map(lambda k: venue_label(k, lang)),
         t("tip.count", lang): shown["calls"],
         **{c.removeprefix("calls_"): shown[c] for c in year_cols},
+        t("venues.by_year", lang): shown[year_cols].to_numpy().tolist(),
         t("venues.trend", lang): shown["trend"].map(trend_names).fillna("–"),
         t("venues.per_year", lang): shown["trend_per_year"].round(1),
         t("venues.peer_ratio", lang): shown["peer_ratio"].round(2),
     }
 )
-st.dataframe(view, hide_index=True, width="stretch", height=360, key="venues_table")
+st.dataframe(
+    view,
+    hide_index=True,
+    width="stretch",
+    height=360,
+    key="venues_table",
+    column_config={
+        t("venues.by_year", lang): st.column_config.LineChartColumn(
+            t("venues.by_year", lang), y_min=0, width="small"
+        )
+    },
+)
 st.download_button(
     t("venues.download", lang),
     table.to_csv(index=False).encode("utf-8-sig"),

@@ -35,7 +35,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = (
-    ROOT / ".." / "shared" / "data" / "chicago_cpd_2017_2019"
+    ROOT
+    / ".."
+    / "shared"
+    / "data"
+    / "chicago_cpd_2017_2019"
     / "chicago_aggravated_assaults_2010_2019.csv"
 ).resolve()
 NAIVE_MARKERS = 5_000

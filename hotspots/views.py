@@ -10,7 +10,7 @@ to them. The functions are thin: the analysis itself lives in :mod:`hotspots.gri
 >>> from hotspots.sample import load_sample
 >>> s = load_sample()                                              # doctest: +SKIP
 >>> headline(s.calls, Filters(years=(2021,))).n_calls             # doctest: +SKIP
-3429
+2829
 """
 
 from __future__ import annotations

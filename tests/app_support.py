@@ -109,3 +109,12 @@ def chart_data(at: AppTest, nth: int):
 
     chart = at.get("vega_lite_chart")[nth]
     return pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_pandas()
+
+
+def chart_with(at: AppTest, column: str):
+    """The data of the first chart whose data has ``column``."""
+    for i in range(len(at.get("vega_lite_chart"))):
+        data = chart_data(at, i)
+        if column in data.columns:
+            return data
+    raise AssertionError(f"no chart with a {column!r} column")

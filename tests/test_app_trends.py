@@ -6,8 +6,9 @@ with their signs, and the table holds the yearly counts counted here with pandas
 
 from __future__ import annotations
 
+import pytest
 from app_support import (
-    chart_data,
+    chart_with,
     goto,
     metric_deltas,
     metrics,
@@ -33,6 +34,8 @@ def test_thefts_fall_and_hooliganism_rises_on_the_sample():
     assert d["Theft"] == f"{theft:+.0f}%" and d["Theft"].startswith("-")
     assert d["Hooliganism"] == f"{hool:+.0f}%" and d["Hooliganism"].startswith("+")
     assert f"Calls in {last} and the change since {first}" in texts(at)
+    bars = chart_with(at, "pct").set_index("label")["pct"]
+    assert bars["Theft"] == pytest.approx(theft) and bars["Hooliganism"] == pytest.approx(hool)
 
 
 def test_the_year_table_matches_pandas():
@@ -57,13 +60,13 @@ def test_filters_apply_to_the_trends():
 def test_monthly_series_can_be_split_by_offense():
     calls = sample().calls
     at = goto(run(new_app()), "trends")
-    total = chart_data(at, 2)
+    total = chart_with(at, "month_name")
     assert set(total["label"]) == {"All offenses"}
     jan = total[total["month"] == "2020-01-01"]["count"].iloc[0]
     assert jan == int(((calls["year"] == 2020) & (calls["month"] == 1)).sum())
     [w for w in at.toggle if w.label == "Split by offense"][0].set_value(True)
     run(at)
-    split = chart_data(at, 2)
+    split = chart_with(at, "month_name")
     assert {"Theft", "Hooliganism", "Fight"} <= set(split["label"])
     thefts = split[(split["label"] == "Theft") & (split["month"] == "2020-01-01")]["count"].iloc[0]
     want = ((calls["year"] == 2020) & (calls["month"] == 1) & (calls["offense"] == "theft")).sum()
@@ -73,7 +76,7 @@ def test_monthly_series_can_be_split_by_offense():
 def test_hour_weekday_heatmap_counts():
     calls = sample().calls
     at = goto(run(new_app()), "trends")
-    heat = chart_data(at, 1)
+    heat = chart_with(at, "day")
     assert len(heat) == 7 * 24
     cell = heat[(heat["day"] == "Fri") & (heat["hour"] == 22)]["count"].iloc[0]
     assert cell == int(((calls["weekday"] == 4) & (calls["hour"] == 22)).sum())

@@ -1,0 +1,352 @@
+"""The app in a real browser: `streamlit run app.py` and headless Chromium (Playwright).
+
+A module fixture starts the app on a free localhost port (headless, no file watcher, no usage
+statistics), offline (``HOTSPOTS_TILES=none``) and with a venue file holding hostile names
+(``HOTSPOTS_VENUES``: ``<img src=x onerror=alert(1)>``, a ``<script>``, a template-literal
+``${...}``), and waits for ``/_stcore/health`` to answer ``ok``. The tests then check, in
+Chromium, that the Leaflet map and its layers render inside the streamlit-folium iframe, that
+the year filter changes the map and the figures, that the language switch relabels the page,
+that nothing is fetched from the internet, and that the hostile names show as text and never
+run (no dialog opens, no injected element exists). Screenshots go to ``test-output/``.
+
+Needs Debian's ``/usr/bin/chromium`` (``make chromium``); skipped with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-output" / "browser"
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(2)</script>",
+    "`${alert(3)}` \\u003cb\\u003e",
+    "<svg onload=\"document.title='pwned'\">",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is absent: install Debian's chromium (make chromium)", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _hostile_venues(path: Path) -> None:
+    """The sample's first venues plus venues whose names are attacks, near the city centre."""
+    import csv
+
+    from hotspots.sample import load_sample
+
+    venues = load_sample().venues.head(20)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["venue_id", "name", "kind", "lat", "lon"])
+        for r in venues.itertuples():
+            w.writerow([r.venue_id, r.name, r.kind, r.lat, r.lon])
+        for i, name in enumerate(HOSTILE):
+            w.writerow([f"X{i}", name, "cafe", 43.2972 + 0.002 * i, 68.2509])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser_app")
+    venues = tmp / "hostile_venues.csv"
+    _hostile_venues(venues)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HOTSPOTS_TILES": "none",
+        "HOTSPOTS_VENUES": str(venues),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("HOTSPOTS_CALLS", None)
+    log = (tmp / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("streamlit did not start:\n" + (tmp / "streamlit.log").read_text())
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+class Session:
+    """A page of the app plus what it did: dialogs opened and URLs requested."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("dialog", self._dialog)
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(url)
+        self.page.get_by_test_id("stApp").wait_for(timeout=60_000)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    @property
+    def frame(self):
+        return self.page.frame_locator(MAP_FRAME).first
+
+    def wait_map(self, min_paths: int = 1, timeout: float = 60) -> int:
+        """Wait for the Leaflet map with at least ``min_paths`` vector shapes; their number."""
+        self.frame.locator(".leaflet-container").wait_for(timeout=timeout * 1000)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            n = self.frame.locator(".leaflet-overlay-pane path").count()
+            if n >= min_paths:
+                return n
+            time.sleep(0.25)
+        raise AssertionError("the map drew no shapes")
+
+    def metric(self, label: str) -> str:
+        box = self.page.get_by_test_id("stMetric").filter(has_text=label).first
+        return box.get_by_test_id("stMetricValue").inner_text()
+
+    def wait_metric_change(self, label: str, old: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                value = self.metric(label)
+            except Exception:  # the page is re-rendering
+                value = old
+            if value != old:
+                return value
+            time.sleep(0.25)
+        raise AssertionError(f"{label} stayed {old}")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def session(browser, app_url):
+    s = Session(browser, f"{app_url}/?lang=en")
+    yield s
+    s.close()
+
+
+def _sample_calls():
+    from hotspots.sample import load_sample
+
+    return load_sample().calls
+
+
+def test_the_map_and_its_layers_render(session):
+    n_paths = session.wait_map(min_paths=50)
+    frame = session.frame
+    assert frame.locator(".leaflet-control-layers").count() == 1
+    overlays = frame.locator(".leaflet-control-layers-overlays").inner_text()
+    assert "Calls per H3 cell" in overlays and "Venues" in overlays and "Study area" in overlays
+    assert frame.locator(".leaflet-marker-icon").count() >= 20  # the venues, own icons
+    assert "Calls per cell" in frame.locator("body").inner_text()  # the legend
+    calls = _sample_calls()
+    assert session.metric("Calls") == f"{len(calls):,}"
+    assert n_paths > 100
+    session.shot("01_map_en")
+
+
+def test_year_filter_changes_the_map_and_the_figures(session):
+    before_paths = session.wait_map(min_paths=50)
+    before = session.metric("Calls")
+    years = session.page.get_by_test_id("stMultiSelect").filter(has_text="Years")
+    years.click()
+    session.page.get_by_role("option", name="2021", exact=True).click()
+    session.page.keyboard.press("Escape")
+    after = session.wait_metric_change("Calls", before)
+    calls = _sample_calls()
+    assert after == f"{int((calls['year'] == 2021).sum()):,}"
+    session.page.wait_for_url(re.compile(r"years=2021"), timeout=60_000)  # shareable view
+    # the map is redrawn: wait for a different number of shapes (fewer cells in one year)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        n = session.frame.locator(".leaflet-overlay-pane path").count()
+        if n and n != before_paths:
+            break
+        time.sleep(0.25)
+    assert n != before_paths and n > 0
+    session.shot("02_map_2021")
+
+
+def test_layers_can_be_switched(session):
+    session.wait_map(min_paths=50)
+    session.page.get_by_test_id("stButtonGroup").get_by_role(
+        "button", name="Gi* hot and cold spots"
+    ).click()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        body = session.frame.locator("body").inner_text()
+        if "Getis-Ord Gi*" in body:
+            break
+        time.sleep(0.25)
+    assert "Getis-Ord Gi*" in body
+    session.page.wait_for_url(re.compile(r"layers=[^&]*gistar"), timeout=60_000)
+    session.shot("03_gistar")
+
+
+def test_language_switch_relabels_everything(session):
+    session.wait_map(min_paths=50)
+    session.page.get_by_test_id("stSidebar").get_by_text("Русский", exact=True).click()
+    session.page.get_by_role("heading", name="Карта горячих точек").wait_for(timeout=60_000)
+    session.page.wait_for_url(re.compile(r"lang=ru"), timeout=60_000)
+    assert session.metric("Вызовы")
+    session.frame.locator(".leaflet-control-layers").wait_for(timeout=60_000)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        overlays = session.frame.locator(".leaflet-control-layers-overlays").inner_text()
+        if "Вызовы по ячейкам H3" in overlays:
+            break
+        time.sleep(0.25)
+    assert "Вызовы по ячейкам H3" in overlays
+    session.page.get_by_test_id("stSidebar").get_by_text("Қазақша", exact=True).click()
+    session.page.get_by_text("Сүзгілерді тазалау").or_(
+        session.page.get_by_text("Жылдар")
+    ).first.wait_for(timeout=60_000)
+    session.page.wait_for_url(re.compile(r"lang=kk"), timeout=60_000)
+    session.shot("04_map_kk")
+
+
+def test_hostile_venue_names_show_as_text_and_never_run(session):
+    session.wait_map(min_paths=50)
+    # open every tooltip and popup on the map: Leaflet inserts their content as HTML
+    opened = (
+        session.page.frame_locator(MAP_FRAME)
+        .first.locator("body")
+        .evaluate(
+            """() => {
+            let n = 0;
+            window.map.eachLayer(l => {
+                if (l.getTooltip && l.getTooltip()) { l.openTooltip(); n++; }
+            });
+            return n;
+        }"""
+        )
+    )
+    assert opened >= 20
+    time.sleep(1.0)
+    frame = session.frame
+    tips = frame.locator(".leaflet-tooltip").all_inner_texts()
+    text = "\n".join(tips)
+    for name in HOSTILE[:2]:
+        assert name in text, f"{name!r} not shown as text"
+    assert "${alert(3)}" in text
+    # nothing injected ran or exists
+    assert (
+        frame.locator(".leaflet-tooltip img, .leaflet-tooltip script, .leaflet-tooltip svg").count()
+        == 0
+    )
+    title = frame.locator("body").evaluate("() => document.title")
+    assert title != "pwned"
+    assert session.dialogs == []
+    session.shot("05_hostile_tooltips")
+    # the venues page lists them too (a data grid: text only)
+    session.page.get_by_role("link", name="Venues").click()
+    session.page.get_by_role("heading", name="Venues ranked by calls").wait_for(timeout=60_000)
+    time.sleep(1.0)
+    assert session.dialogs == []
+    session.shot("06_venues_page")
+
+
+def test_nothing_is_fetched_from_the_internet(session):
+    session.wait_map(min_paths=50)
+    external = [
+        u
+        for u in session.requests
+        if not re.match(r"^(https?://127\.0\.0\.1[:/]|data:|blob:|about:)", u)
+    ]
+    assert external == []
+
+
+def test_presenter_mode_in_the_browser(session):
+    session.wait_map(min_paths=50)
+    session.page.get_by_text("Presenter mode").click()
+    session.page.wait_for_url(re.compile(r"presenter=1"), timeout=60_000)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if session.page.get_by_text("Individual calls are hidden in presenter mode").count():
+            break
+        time.sleep(0.25)
+    assert session.page.get_by_role("heading", name="Hotspot map").count() == 0
+    session.wait_map(min_paths=10)
+    session.shot("07_presenter")
