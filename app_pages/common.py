@@ -316,9 +316,10 @@ def filters_key(f: Filters) -> tuple:
     return (f.years, f.offenses, f.hours, f.weekdays)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _filtered(key: str, fkey: tuple, _ds: Dataset) -> gpd.GeoDataFrame:
-    return apply_filters(_ds.calls, Filters(*fkey))
+    f = Filters(*fkey)
+    return _ds.calls if f == Filters() else apply_filters(_ds.calls, f)
 
 
 def filtered(ds: Dataset, f: Filters) -> gpd.GeoDataFrame:

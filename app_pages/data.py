@@ -139,7 +139,9 @@ if up is not None and not too_big(up):
     if not detected.offense:
         missing.append(t("data.field_offense", lang))
     chosen_key = f"data:columns:{ref.digest}"
-    auto = not missing and chosen_key not in ss
+    # a new file whose columns were all recognised is used at once; once in use, the venues
+    # and boundary uploads below build on it (so it must not be re-applied on every run)
+    auto = not missing and chosen_key not in ss and common.current_source().calls != ref
     if auto:
         candidate = common.Source(calls=ref)
         try:

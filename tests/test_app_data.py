@@ -148,3 +148,22 @@ def test_venues_upload_and_back_to_the_sample():
     assert_clean(at)
     at = goto(at, "venues")
     assert metrics(at)["Venues"] == f"{len(sample().venues):,}"
+
+
+def test_a_boundary_rejects_the_calls_outside_it():
+    # a square around the first three calls of GOOD only
+    boundary = (
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+        '"geometry": {"type": "Polygon", "coordinates": [[[68.250, 43.296], [68.2535, 43.296], '
+        "[68.2535, 43.2995], [68.250, 43.2995], [68.250, 43.296]]]}}]}"
+    )
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", "calls.csv", GOOD.encode())
+    upload(at, "Study area (polygon)", "area.geojson", boundary.encode(), "application/geo+json")
+    assert "Study area area.geojson in use" in texts(at)
+    at = goto(at, "map")
+    assert metrics(at)["Calls"] == "3"
+    at = goto(at, "data")
+    reasons = table_with(at, "Reason")
+    got = dict(zip(reasons["Reason"], reasons["Rows"], strict=True))
+    assert got["Outside the study area"] == 2  # rows 4 and 6 (checked before the date)

@@ -103,3 +103,28 @@ def test_one_year_of_data_explains_why_there_is_no_comparison():
     at = goto(run(new_app({"years": "2021"})), "tune")
     assert "at least two years" in texts(at)
     assert not [df for df in at.dataframe if "PAI" in df.value.columns]
+
+
+def test_coverage_and_min_samples_drive_the_comparison():
+    at = goto(run(new_app()), "tune")
+    before = comparison(at)
+    control(at, "select_slider", "Coverage (share of the area)").set_value(0.1)
+    control(at, "slider", "DBSCAN minimum calls").set_value(60)
+    run(at)
+    after = comparison(at)
+    assert after.loc["H3 cells", "Area, %"] > before.loc["H3 cells", "Area, %"]
+    assert after.loc["H3 cells", "Area, %"] <= 10.0
+    assert after.loc["DBSCAN clusters", "Areas"] != before.loc["DBSCAN clusters", "Areas"]
+    assert "at most 10 % of the area" in texts(at)
+
+
+def test_revert_goes_back_to_the_saved_parameters():
+    at = goto(run(new_app({"res": "10"})), "tune")
+    assert control(at, "slider", "H3 resolution").value == 10
+    control(at, "slider", "H3 resolution").set_value(8)
+    run(at)
+    assert "current values not saved" in texts(at)
+    [b for b in at.button if b.label == "Back to the saved ones"][0].click()
+    run(at)
+    assert control(at, "slider", "H3 resolution").value == 10
+    assert "current values not saved" not in texts(at)

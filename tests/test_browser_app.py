@@ -323,6 +323,7 @@ def test_hostile_venue_names_show_as_text_and_never_run(session):
     # the venues page lists them too (a data grid: text only)
     session.page.get_by_role("link", name="Venues").click()
     session.page.get_by_role("heading", name="Venues ranked by calls").wait_for(timeout=60_000)
+    session.page.wait_for_url(re.compile(r"/venues\?(.*&)?lang=en"), timeout=60_000)
     time.sleep(1.0)
     assert session.dialogs == []
     session.shot("06_venues_page")
