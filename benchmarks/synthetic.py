@@ -108,7 +108,7 @@ def make_incidents(
             S.TIME_PRECISION: np.full(n, "minute", dtype=object),
             S.YEAR: pd.array(occurred.year, dtype="Int64"),
             S.MONTH: pd.array(occurred.month, dtype="Int64"),
-            S.WEEKDAY: pd.array(occurred.weekday, dtype="Int64"),
+            S.WEEKDAY: pd.array(occurred.day_of_week, dtype="Int64"),
             S.HOUR: pd.array(occurred.hour, dtype="Int64"),
             S.OFFENSE: offense,
             S.OFFENSE_RAW: np.asarray([o.upper() for o in OFFENSES], dtype=object)[off_idx],

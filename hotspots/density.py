@@ -121,6 +121,17 @@ class DensitySurface:
         return (self.x0, self.y0 - rows * self.cell, self.x0 + cols * self.cell, self.y0)
 
     @property
+    def transform(self):
+        """The grid's affine transform (rasterio/affine ``Affine``): pixel -> metres on ``crs``.
+
+        Built directly: ``rasterio.transform.from_origin`` multiplies two ``Affine`` with the
+        deprecated ``*`` operator.
+        """
+        from rasterio.transform import Affine
+
+        return Affine(self.cell, 0.0, self.x0, 0.0, -self.cell, self.y0)
+
+    @property
     def cell_area_km2(self) -> float:
         return self.cell * self.cell / 1e6
 
@@ -198,7 +209,6 @@ class DensitySurface:
             value and the lowest value kept), ``top_area``, ``geometry``.
         """
         from rasterio.features import shapes
-        from rasterio.transform import from_origin
 
         crs = self._need_crs("contours")
         mask = self.top_area_mask(top_area)
@@ -212,9 +222,8 @@ class DensitySurface:
         sums = ndimage.sum_labels(self.values, labels, idx) * self.cell_area_km2
         cells = ndimage.sum_labels(mask, labels, idx)
         peaks = ndimage.maximum(self.values, labels, idx)
-        transform = from_origin(self.x0, self.y0, self.cell, self.cell)
         geoms: dict[int, list] = {}
-        for geom, value in shapes(labels.astype(np.int32), mask=mask, transform=transform):
+        for geom, value in shapes(labels.astype(np.int32), mask=mask, transform=self.transform):
             geoms.setdefault(int(value), []).append(shapely.geometry.shape(geom))
         polys = [shapely.union_all(geoms[i]) for i in idx]
         frame = gpd.GeoDataFrame(
@@ -240,7 +249,6 @@ class DensitySurface:
         resampling is done. Tags record the unit, kernel, bandwidth and incident count.
         """
         import rasterio
-        from rasterio.transform import from_origin
 
         crs = self._need_crs("to_geotiff")
         path = Path(path)
@@ -257,7 +265,7 @@ class DensitySurface:
             count=1,
             dtype="float32",
             crs=rasterio.crs.CRS.from_wkt(crs.to_wkt()),
-            transform=from_origin(self.x0, self.y0, self.cell, self.cell),
+            transform=self.transform,
             compress="deflate",
         ) as dst:
             dst.write(self.values.astype(np.float32), 1)

@@ -192,9 +192,9 @@ def test_png_has_slide_size_and_is_not_blank(tmp_path, browser) -> None:
     spec = MapSpec(layers=frozenset(LAYERS), tiles=TileConfig.none(), title="Briefing", lang="kk")
     html = _save(tmp_path, spec, **_data())
     png = html_to_png(html, tmp_path / "out" / "map.png", browser=browser, offline=True)
-    image = Image.open(png)
-    assert image.size == (1920, 1080)
-    pixels = np.asarray(image.convert("RGB"), dtype=float)
+    with Image.open(png) as image:
+        assert image.size == (1920, 1080)
+        pixels = np.asarray(image.convert("RGB"), dtype=float)
     assert pixels.std() > 10.0
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
     # the boundary's dark dashes are drawn on the light background
@@ -210,7 +210,8 @@ def test_unreachable_tiles_do_not_hang_the_png(tmp_path, browser) -> None:
         html, tmp_path / "osm.png", 800, 600, offline=True, tile_timeout_s=3.0, browser=browser
     )
     assert time.monotonic() - start < 20.0
-    assert Image.open(png).size == (800, 600)
+    with Image.open(png) as image:
+        assert image.size == (800, 600)
 
 
 @pytest.mark.browser
