@@ -152,7 +152,9 @@ class Session:
         self.page = browser.new_page(viewport={"width": 1440, "height": 1000})
         self.dialogs: list[str] = []
         self.requests: list[str] = []
+        self.errors: list[str] = []
         self.page.on("dialog", self._dialog)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(url)
         self.page.get_by_test_id("stApp").wait_for(timeout=60_000)
@@ -224,6 +226,7 @@ def test_the_map_and_its_layers_render(session):
     calls = _sample_calls()
     assert session.metric("Calls") == f"{len(calls):,}"
     assert n_paths > 100
+    assert session.errors == []  # no uncaught script error in the page or the map
     session.shot("01_map_en")
 
 
@@ -265,12 +268,25 @@ def test_layers_can_be_switched(session):
     session.shot("03_gistar")
 
 
-def test_language_switch_relabels_everything(session):
+def test_language_switch_relabels_everything_and_keeps_the_filters(session):
     session.wait_map(min_paths=50)
+    before = session.metric("Calls")
+    offenses = session.page.get_by_test_id("stMultiSelect").filter(has_text="Offense types")
+    offenses.click()
+    session.page.get_by_role("option", name="Hooliganism", exact=True).click()
+    session.page.keyboard.press("Escape")
+    n = session.wait_metric_change("Calls", before)
+    calls = _sample_calls()
+    assert n == f"{int((calls['offense'] == 'hooliganism').sum()):,}"
+    session.page.wait_for_url(re.compile(r"offenses=hooliganism"), timeout=60_000)
     session.page.get_by_test_id("stSidebar").get_by_text("Русский", exact=True).click()
     session.page.get_by_role("heading", name="Карта горячих точек").wait_for(timeout=60_000)
     session.page.wait_for_url(re.compile(r"lang=ru"), timeout=60_000)
-    assert session.metric("Вызовы")
+    # same selection, now labelled in Russian, same count (Russian digit grouping)
+    assert session.metric("Вызовы").replace("\xa0", "").replace(" ", "") == n.replace(",", "")
+    sidebar = session.page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_text("Хулиганство").count() >= 1
+    assert "offenses=hooliganism" in session.page.url
     session.frame.locator(".leaflet-control-layers").wait_for(timeout=60_000)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
