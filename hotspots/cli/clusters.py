@@ -16,7 +16,13 @@ from typing import Any
 import click
 import pandas as pd
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.common import (
+    filter_options,
+    input_options,
+    load_incidents,
+    output_option,
+    write_output,
+)
 from hotspots.cli.venues import load_venues, venues_option
 from hotspots.errors import InputError
 
@@ -67,12 +73,7 @@ from hotspots.errors import InputError
     type=float,
     help="Outline = convex hull of the cluster's incidents buffered by this many metres.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write one outline per cluster (.geojson, .gpkg, .parquet; .csv without outlines).",
-)
+@output_option("Write one outline per cluster (.geojson, .gpkg, .parquet; .csv without outlines).")
 @click.option(
     "--labels",
     "labels_path",
@@ -88,7 +89,6 @@ def command(**kwargs: Any) -> None:
     DBSCAN's clusters equal scikit-learn's haversine DBSCAN with the same radius.
     """
     from hotspots.clusters import dbscan_labels, hdbscan_labels, summarize_clusters
-    from hotspots.output import write_table
 
     venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
     loaded = load_incidents(kwargs)
@@ -109,8 +109,7 @@ def command(**kwargs: Any) -> None:
     )
     click.echo(describe(summary, labels, loaded.source, how, kwargs.get("top") or 0))
     if kwargs.get("output"):
-        path = write_table(summary, kwargs["output"])
-        click.echo(f"wrote {len(summary)} clusters to {path}")
+        write_output(summary, kwargs["output"], "clusters")
     if kwargs.get("labels_path"):
         if not str(kwargs["labels_path"]).lower().endswith((".csv", ".parquet")):
             raise InputError("--labels writes a table: use a name ending in .csv or .parquet")
@@ -122,8 +121,7 @@ def command(**kwargs: Any) -> None:
                 "cluster": labels,
             }
         )
-        path = write_table(table, kwargs["labels_path"])
-        click.echo(f"wrote {len(table):,} incident labels to {path}")
+        write_output(table, kwargs["labels_path"], "incident labels")
 
 
 def describe(summary: Any, labels: Any, source: str, how: str, top: int) -> str:

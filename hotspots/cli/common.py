@@ -6,7 +6,6 @@ Every command that reads incidents is decorated with :func:`input_options` and
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,26 +15,6 @@ import geopandas as gpd
 
 from hotspots.errors import InputError
 from hotspots.filters import Filters, apply_filters, parse_hours, parse_weekdays
-
-# names of the keyword arguments the decorators add (consumed by load_incidents)
-INPUT_KEYS = (
-    "input_path",
-    "sample",
-    "lat",
-    "lon",
-    "x",
-    "y",
-    "time",
-    "type_",
-    "id_",
-    "premise",
-    "crs",
-    "sep",
-    "encoding",
-    "boundary",
-    "bbox",
-)
-FILTER_KEYS = ("years", "offenses", "hours", "weekdays")
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -129,10 +108,11 @@ class Loaded:
     source: str  # file name or "sample"
 
 
-def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
-    """Read the INPUT (or the sample) with the column flags, validate, and apply filters."""
-    from hotspots import io
+def input_path(kwargs: dict[str, Any], kind: str = "incidents") -> tuple[str, str]:
+    """The file to read and its name for messages: INPUT, or the sample's file with --sample.
 
+    ``kind`` is ``"incidents"`` (the sample's calls) or ``"venues"`` (the sample's venues).
+    """
     path = kwargs.get("input_path")
     if kwargs.get("sample"):
         if path:
@@ -140,42 +120,66 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
         from hotspots.sample import sample_paths
 
         paths = sample_paths()
-        path = str(paths.calls)
-        if not kwargs.get("boundary"):
-            kwargs = {**kwargs, "boundary": str(paths.boundary)}
-        source = "sample"
-    elif not path:
+        return str(paths.calls if kind == "incidents" else paths.venues), "sample"
+    if not path:
+        what = "calls" if kind == "incidents" else "venues"
         raise InputError(
-            "no input: give a calls file (CSV, XLSX, GeoJSON, GPKG, Parquet) or --sample"
+            f"no input: give a {what} file (CSV, XLSX, GeoJSON, GPKG, Parquet) or --sample"
         )
-    else:
-        source = str(path)
+    return str(path), str(path)
 
-    boundary = io.read_boundary(kwargs["boundary"]) if kwargs.get("boundary") else None
-    bbox = None
-    if kwargs.get("bbox"):
-        try:
-            bbox = tuple(float(v) for v in str(kwargs["bbox"]).split(","))
-        except ValueError:
-            bbox = ()
-        if len(bbox) != 4:
-            raise InputError("--bbox takes four numbers: min_lon,min_lat,max_lon,max_lat")
-    columns = io.ColumnMap(
-        lat=kwargs.get("lat"),
-        lon=kwargs.get("lon"),
-        x=kwargs.get("x"),
-        y=kwargs.get("y"),
-        time=kwargs.get("time"),
-        offense=kwargs.get("type_"),
-        incident_id=kwargs.get("id_"),
-        premise=kwargs.get("premise"),
+
+def parse_bbox(value: str | None) -> tuple[float, ...] | None:
+    """``--bbox "min_lon,min_lat,max_lon,max_lat"`` as four floats (None when not given).
+
+    Only the shape is checked here; :func:`hotspots.validation.check_bbox` checks the ranges.
+    """
+    if not value:
+        return None
+    try:
+        bbox = tuple(float(v) for v in str(value).split(","))
+    except ValueError:
+        bbox = ()
+    if len(bbox) != 4:
+        raise InputError("--bbox takes four numbers: min_lon,min_lat,max_lon,max_lat")
+    return bbox
+
+
+def column_map(kwargs: dict[str, Any], **fields: str | None) -> Any:
+    """:class:`hotspots.io.ColumnMap` of the coordinate flags plus the ``fields`` given."""
+    from hotspots import io
+
+    return io.ColumnMap(
+        lat=kwargs.get("lat"), lon=kwargs.get("lon"), x=kwargs.get("x"), y=kwargs.get("y"), **fields
     )
+
+
+def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
+    """Read the INPUT (or the sample) with the column flags, validate, and apply filters.
+
+    With ``--sample`` the sample's boundary is the study area unless ``--boundary`` is given.
+    """
+    from hotspots import io
+
+    path, source = input_path(kwargs, "incidents")
+    boundary_path = kwargs.get("boundary")
+    if kwargs.get("sample") and not boundary_path:
+        from hotspots.sample import sample_paths
+
+        boundary_path = str(sample_paths().boundary)
+    boundary = io.read_boundary(boundary_path) if boundary_path else None
     result = io.read_incidents(
         path,
-        columns=columns,
+        columns=column_map(
+            kwargs,
+            time=kwargs.get("time"),
+            offense=kwargs.get("type_"),
+            incident_id=kwargs.get("id_"),
+            premise=kwargs.get("premise"),
+        ),
         crs=kwargs.get("crs"),
         boundary=boundary,
-        bbox=bbox,
+        bbox=parse_bbox(kwargs.get("bbox")),
         sep=kwargs.get("sep"),
         encoding=kwargs.get("encoding"),
     )
@@ -184,13 +188,21 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
     return Loaded(result, incidents, filters, boundary, source)
 
 
-def pass_through(f: Callable) -> Callable:
-    """Decorator stacking :func:`input_options` and :func:`filter_options`."""
+def resolution_option(
+    help_text: str = "H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m).",
+) -> Callable[[Callable], Callable]:
+    """``--resolution`` of the H3 commands (default 9)."""
+    return click.option("--resolution", default=9, show_default=True, type=int, help=help_text)
 
-    @input_options
-    @filter_options
-    @functools.wraps(f)
-    def wrapper(**kwargs: Any) -> Any:
-        return f(**kwargs)
 
-    return wrapper
+def output_option(help_text: str) -> Callable[[Callable], Callable]:
+    """``-o/--output FILE`` (a file, not a folder) with the command's own help text."""
+    return click.option("-o", "--output", type=click.Path(dir_okay=False), help=help_text)
+
+
+def write_output(table: Any, path: str, what: str) -> None:
+    """Write ``table`` (format from the suffix) and say how many ``what`` went where."""
+    from hotspots.output import write_table
+
+    written = write_table(table, path)
+    click.echo(f"wrote {len(table):,} {what} to {written}")

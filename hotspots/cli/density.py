@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.common import filter_options, input_options, load_incidents, output_option
 from hotspots.errors import InputError
 
 
@@ -40,12 +40,7 @@ from hotspots.errors import InputError
     show_default=True,
     help="Kernel shape: quartic (biweight, the field's standard) or gaussian.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="GeoTIFF to write (.tif), float32 incidents per km² on a local metric CRS.",
-)
+@output_option("GeoTIFF to write (.tif), float32 incidents per km² on a local metric CRS.")
 @click.option(
     "--contours",
     type=click.Path(dir_okay=False),

@@ -6,19 +6,20 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.common import (
+    filter_options,
+    input_options,
+    load_incidents,
+    output_option,
+    resolution_option,
+    write_output,
+)
 
 
 @click.command("emerging")
 @input_options
 @filter_options
-@click.option(
-    "--resolution",
-    default=9,
-    show_default=True,
-    type=int,
-    help="H3 resolution 7-11 (9: cells of ~0.1 km²).",
-)
+@resolution_option()
 @click.option(
     "--k", "k", default=1, show_default=True, type=int, help="Spatial neighbourhood in rings."
 )
@@ -43,17 +44,11 @@ from hotspots.cli.common import filter_options, input_options, load_incidents
     type=float,
     help="Significance level of hot/cold bins (FDR-corrected) and of trends.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write the category of every cell (.geojson, .csv, .parquet, .gpkg).",
-)
+@output_option("Write the category of every cell (.geojson, .csv, .parquet, .gpkg).")
 def command(**kwargs: Any) -> None:
     """Emerging hot spots: new, consecutive, intensifying, persistent, diminishing, sporadic,
     oscillating and historical hot (and cold) spots per H3 cell, as ArcGIS defines them."""
     from hotspots.emerging import CATEGORIES, emerging_hotspots
-    from hotspots.output import write_table
 
     loaded = load_incidents(kwargs)
     res = emerging_hotspots(
@@ -82,5 +77,4 @@ def command(**kwargs: Any) -> None:
             "(try --period quarter or month)"
         )
     if kwargs.get("output"):
-        path = write_table(res, kwargs["output"])
-        click.echo(f"wrote {len(res)} cells to {path}")
+        write_output(res, kwargs["output"], "cells")

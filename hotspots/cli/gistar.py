@@ -6,19 +6,20 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.common import (
+    filter_options,
+    input_options,
+    load_incidents,
+    output_option,
+    resolution_option,
+    write_output,
+)
 
 
 @click.command("gistar")
 @input_options
 @filter_options
-@click.option(
-    "--resolution",
-    default=9,
-    show_default=True,
-    type=int,
-    help="H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m).",
-)
+@resolution_option()
 @click.option(
     "--k",
     "k",
@@ -40,12 +41,7 @@ from hotspots.cli.common import filter_options, input_options, load_incidents
     is_flag=True,
     help="Bins from Benjamini-Hochberg corrected p-values (ArcGIS 'Apply FDR correction').",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write cell, count, z, p, p_fdr, bin per cell (.geojson, .csv, .parquet, .gpkg).",
-)
+@output_option("Write cell, count, z, p, p_fdr, bin per cell (.geojson, .csv, .parquet, .gpkg).")
 def command(**kwargs: Any) -> None:
     """Gi* hot spots: z-score, p-value and 90/95/99 % confidence bin of every H3 cell.
 
@@ -53,7 +49,6 @@ def command(**kwargs: Any) -> None:
     incidents' convex hull) are included.
     """
     from hotspots.gistar import gistar_cells
-    from hotspots.output import write_table
 
     loaded = load_incidents(kwargs)
     res = gistar_cells(
@@ -67,8 +62,7 @@ def command(**kwargs: Any) -> None:
     )
     click.echo(summary(res, loaded.source, len(loaded.incidents), kwargs))
     if kwargs.get("output"):
-        path = write_table(res, kwargs["output"])
-        click.echo(f"wrote {len(res)} cells to {path}")
+        write_output(res, kwargs["output"], "cells")
 
 
 def summary(res: Any, source: str, n_incidents: int, kwargs: dict[str, Any]) -> str:

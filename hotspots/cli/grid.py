@@ -15,7 +15,14 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.common import (
+    filter_options,
+    input_options,
+    load_incidents,
+    output_option,
+    resolution_option,
+    write_output,
+)
 from hotspots.errors import InputError
 
 #: Columns of the incident table that counts can be split by.
@@ -34,12 +41,8 @@ def parse_by(values: tuple[str, ...]) -> list[str]:
 @click.command("grid")
 @input_options
 @filter_options
-@click.option(
-    "--resolution",
-    default=9,
-    show_default=True,
-    type=int,
-    help="H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m; 10: ~0.015 km², edge ~75 m).",
+@resolution_option(
+    "H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m; 10: ~0.015 km², edge ~75 m)."
 )
 @click.option(
     "--by",
@@ -51,16 +54,12 @@ def parse_by(values: tuple[str, ...]) -> list[str]:
     is_flag=True,
     help="Add the study area's empty cells (count 0); needs --boundary or --sample.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write cell, the --by columns and count (.geojson/.gpkg/.parquet with hexagons, .csv).",
+@output_option(
+    "Write cell, the --by columns and count (.geojson/.gpkg/.parquet with hexagons, .csv)."
 )
 def command(**kwargs: Any) -> None:
     """Count incidents per H3 cell; the counts sum to the incidents binned."""
     from hotspots.grid import cells_to_gdf, check_resolution, count_cells
-    from hotspots.output import write_table
 
     res = check_resolution(kwargs["resolution"])
     by = parse_by(kwargs.get("by") or ())
@@ -82,5 +81,4 @@ def command(**kwargs: Any) -> None:
     if kwargs.get("output"):
         out = kwargs["output"]
         table = counts if str(out).lower().endswith(".csv") else cells_to_gdf(counts)
-        path = write_table(table, out)
-        click.echo(f"wrote {len(counts):,} rows to {path}")
+        write_output(table, out, "rows")

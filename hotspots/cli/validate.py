@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import input_options, load_incidents
+from hotspots.cli.common import column_map, input_options, input_path, load_incidents, parse_bbox
 from hotspots.errors import InputError
 
 
@@ -58,38 +58,15 @@ def _venues(kwargs: dict[str, Any]):
     """Read a venue file (or the sample venues) with the column flags."""
     from hotspots import io
 
-    path = kwargs.get("input_path")
-    if kwargs.get("sample"):
-        if path:
-            raise InputError("give either an INPUT file or --sample, not both")
-        from hotspots.sample import sample_paths
-
-        path = str(sample_paths().venues)
-    elif not path:
-        raise InputError("no input: give a venues file (CSV, XLSX, GeoJSON, GPKG, Parquet)")
-    bbox = None
-    if kwargs.get("bbox"):
-        try:
-            bbox = tuple(float(v) for v in str(kwargs["bbox"]).split(","))
-        except ValueError:
-            bbox = ()
-        if len(bbox) != 4:
-            raise InputError("--bbox takes four numbers: min_lon,min_lat,max_lon,max_lat")
-    columns = io.ColumnMap(
-        lat=kwargs.get("lat"),
-        lon=kwargs.get("lon"),
-        x=kwargs.get("x"),
-        y=kwargs.get("y"),
-        venue_id=kwargs.get("id_"),
-        name=kwargs.get("name"),
-        kind=kwargs.get("kind"),
-    )
+    path, _ = input_path(kwargs, "venues")
     return io.read_venues(
         path,
-        columns=columns,
+        columns=column_map(
+            kwargs, venue_id=kwargs.get("id_"), name=kwargs.get("name"), kind=kwargs.get("kind")
+        ),
         crs=kwargs.get("crs"),
         boundary=kwargs.get("boundary"),
-        bbox=bbox,
+        bbox=parse_bbox(kwargs.get("bbox")),
         sep=kwargs.get("sep"),
         encoding=kwargs.get("encoding"),
     )

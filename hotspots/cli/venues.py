@@ -16,7 +16,13 @@ import click
 import geopandas as gpd
 import pandas as pd
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.common import (
+    filter_options,
+    input_options,
+    load_incidents,
+    output_option,
+    write_output,
+)
 from hotspots.errors import InputError
 
 
@@ -63,12 +69,7 @@ def venues_option(f: Any) -> Any:
     type=float,
     help="A call belongs to its nearest venue within this many metres.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write the venue ranking (.csv, .parquet; .geojson/.gpkg with points).",
-)
+@output_option("Write the venue ranking (.csv, .parquet; .geojson/.gpkg with points).")
 @click.option(
     "--curve",
     type=click.Path(dir_okay=False),
@@ -106,8 +107,7 @@ def command(**kwargs: Any) -> None:
                 geometry=gpd.points_from_xy(pts["lon"], pts["lat"]),
                 crs="EPSG:4326",
             )
-        path = write_table(out, kwargs["output"])
-        click.echo(f"wrote {len(ranking)} venues to {path}")
+        write_output(out, kwargs["output"], "venues")
     if kwargs.get("curve"):
         path = write_table(curve, kwargs["curve"])
         click.echo(f"wrote the concentration curve ({len(curve)} venues) to {path}")
