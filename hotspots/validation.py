@@ -593,6 +593,13 @@ def _text_or_na(s: pd.Series) -> pd.Series:
     return t.where(t != "").astype("str")
 
 
+def _accepted_text(frame: pd.DataFrame, col: str | None, ok: np.ndarray) -> pd.Series:
+    """Stripped text of column ``col`` on the accepted rows (<NA> when empty or no column)."""
+    if not col:
+        return pd.Series([pd.NA] * int(ok.sum()), dtype="str")
+    return _text_or_na(frame[col].reset_index(drop=True)[ok].reset_index(drop=True))
+
+
 def _ids(frame: pd.DataFrame, col: str | None, source_row: np.ndarray) -> pd.Series:
     generated = pd.Series(source_row, dtype="int64").astype("str")
     generated = "row-" + generated
@@ -629,6 +636,57 @@ def _counts(code: np.ndarray, reasons: Sequence[str]) -> dict[str, int]:
     return {r: int(bins[_CODE[r]]) for r in reasons}
 
 
+def _check_coordinates(
+    table: RawTable, cmap: ColumnMap, crs: Any, boundary: Area | None, bbox: Any
+) -> tuple[np.ndarray, _Coords]:
+    """1-based source rows and the coordinate checks (reasons 1-7) of every row."""
+    source_row = np.arange(1, len(table.frame) + 1, dtype=np.int64)
+    coords = resolve_coordinates(
+        table, cmap, crs=crs, area=area_geometry(boundary), bbox=check_bbox(bbox)
+    )
+    return source_row, coords
+
+
+def _accepted_frame(
+    columns: dict[str, Any], coords: _Coords, source_row: np.ndarray, ok: np.ndarray
+) -> gpd.GeoDataFrame:
+    """The accepted rows: ``columns``, then ``lat``, ``lon``, ``source_row`` and points."""
+    lat, lon = coords.lat[ok], coords.lon[ok]
+    data = {
+        **columns,
+        S.LAT: lat.astype("float64"),
+        S.LON: lon.astype("float64"),
+        S.SOURCE_ROW: source_row[ok],
+    }
+    return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(lon, lat), crs=S.CRS)
+
+
+def _result(
+    table: RawTable,
+    cmap: ColumnMap,
+    code: np.ndarray,
+    source_row: np.ndarray,
+    coords: _Coords,
+    accepted: gpd.GeoDataFrame,
+    kind: str,
+    **extra: Any,
+) -> IngestResult:
+    reasons = REASONS if kind == "incidents" else VENUE_REASONS
+    return IngestResult(
+        accepted=accepted,
+        rejected=_rejected_frame(table, code, source_row),
+        rows=len(table.frame),
+        reasons=_counts(code, reasons),
+        columns=cmap,
+        kind=kind,
+        source=table.source,
+        crs=coords.crs,
+        encoding=table.encoding,
+        sep=table.sep,
+        **extra,
+    )
+
+
 def validate_incidents(
     table: RawTable,
     cmap: ColumnMap,
@@ -655,10 +713,7 @@ def validate_incidents(
     """
     frame = table.frame
     n = len(frame)
-    source_row = np.arange(1, n + 1, dtype=np.int64)
-    coords = resolve_coordinates(
-        table, cmap, crs=crs, area=area_geometry(boundary), bbox=check_bbox(bbox)
-    )
+    source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox)
     code = coords.code
 
     # dates
@@ -688,18 +743,8 @@ def validate_incidents(
         precision = pd.Series(prec[ok], dtype="str")
     known_day = precision.isin(["minute", "hour", "day"]).to_numpy()
     known_hour = precision.isin(["minute", "hour"]).to_numpy()
-    offense_raw = (
-        _text_or_na(frame[cmap.offense].reset_index(drop=True)[ok].reset_index(drop=True))
-        if cmap.offense
-        else pd.Series([pd.NA] * int(ok.sum()), dtype="str")
-    )
-    premise = (
-        _text_or_na(frame[cmap.premise].reset_index(drop=True)[ok].reset_index(drop=True))
-        if cmap.premise
-        else pd.Series([pd.NA] * int(ok.sum()), dtype="str")
-    )
-    lat, lon = coords.lat[ok], coords.lon[ok]
-    accepted = gpd.GeoDataFrame(
+    offense_raw = _accepted_text(frame, cmap.offense, ok)
+    accepted = _accepted_frame(
         {
             S.INCIDENT_ID: ids[ok].reset_index(drop=True).astype("str"),
             S.OCCURRED_AT: occ,
@@ -710,13 +755,11 @@ def validate_incidents(
             S.HOUR: occ.dt.hour.astype("Int64").where(known_hour),
             S.OFFENSE: normalise_offense(offense_raw) if cmap.offense else _unknown(ok.sum()),
             S.OFFENSE_RAW: offense_raw,
-            S.PREMISE: premise,
-            S.LAT: lat.astype("float64"),
-            S.LON: lon.astype("float64"),
-            S.SOURCE_ROW: source_row[ok],
+            S.PREMISE: _accepted_text(frame, cmap.premise, ok),
         },
-        geometry=gpd.points_from_xy(lon, lat),
-        crs=S.CRS,
+        coords,
+        source_row,
+        ok,
     )
     counts = precision.value_counts()
     precision_counts = {
@@ -730,18 +773,15 @@ def validate_incidents(
         summary = "mixed"
     else:
         summary = "none"
-    return IngestResult(
-        accepted=accepted,
-        rejected=_rejected_frame(table, code, source_row),
-        rows=n,
-        reasons=_counts(code, REASONS),
-        columns=cmap,
+    return _result(
+        table,
+        cmap,
+        code,
+        source_row,
+        coords,
+        accepted,
+        "incidents",
         time_precision=summary,
-        kind="incidents",
-        source=table.source,
-        crs=coords.crs,
-        encoding=table.encoding,
-        sep=table.sep,
         precision_counts=precision_counts,
     )
 
@@ -764,46 +804,19 @@ def validate_venues(
     lowercase snake case (``"unknown"`` when absent), ``name`` the stripped text (NA when
     empty), ``venue_id`` the id column or ``row-<source_row>``.
     """
-    frame = table.frame
-    n = len(frame)
-    source_row = np.arange(1, n + 1, dtype=np.int64)
-    coords = resolve_coordinates(
-        table, cmap, crs=crs, area=area_geometry(boundary), bbox=check_bbox(bbox)
-    )
+    source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox)
     code = coords.code
-    ids = _ids(frame, cmap.venue_id, source_row)
+    ids = _ids(table.frame, cmap.venue_id, source_row)
     _mark_duplicates(code, ids)
     ok = code == 0
-    m = int(ok.sum())
-
-    def col(name: str | None) -> pd.Series:
-        if not name:
-            return pd.Series([pd.NA] * m, dtype="str")
-        return _text_or_na(frame[name].reset_index(drop=True)[ok].reset_index(drop=True))
-
-    lat, lon = coords.lat[ok], coords.lon[ok]
-    accepted = gpd.GeoDataFrame(
+    accepted = _accepted_frame(
         {
             S.VENUE_ID: ids[ok].reset_index(drop=True).astype("str"),
-            S.NAME: col(cmap.name),
-            S.KIND: normalise_kind(col(cmap.kind)),
-            S.LAT: lat.astype("float64"),
-            S.LON: lon.astype("float64"),
-            S.SOURCE_ROW: source_row[ok],
+            S.NAME: _accepted_text(table.frame, cmap.name, ok),
+            S.KIND: normalise_kind(_accepted_text(table.frame, cmap.kind, ok)),
         },
-        geometry=gpd.points_from_xy(lon, lat),
-        crs=S.CRS,
+        coords,
+        source_row,
+        ok,
     )
-    return IngestResult(
-        accepted=accepted,
-        rejected=_rejected_frame(table, code, source_row),
-        rows=n,
-        reasons=_counts(code, VENUE_REASONS),
-        columns=cmap,
-        time_precision=None,
-        kind="venues",
-        source=table.source,
-        crs=coords.crs,
-        encoding=table.encoding,
-        sep=table.sep,
-    )
+    return _result(table, cmap, code, source_row, coords, accepted, "venues")
