@@ -61,10 +61,13 @@ def _synthetic_csv(n: int, folder: Path) -> Path:
 
 
 def _payload(at) -> int:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from app_support import map_args, map_payload_bytes
+    """Bytes of the map handed to streamlit-folium: script, header, HTML and inline assets."""
+    import json
 
-    return map_payload_bytes(map_args(at))
+    comp = [e for e in at.get("component_instance") if "st_folium" in e.proto.component_name]
+    args = json.loads(comp[0].proto.json_args)
+    parts = [args["script"], args["header"], args["html"], *args["js_links"], *args["css_links"]]
+    return sum(len(p.encode("utf-8")) for p in parts)
 
 
 def _years_widget(at):
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.timing import Row, median_time, print_table
     from hotspots.io import read_incidents
 
+    saved_env = {k: os.environ.get(k) for k in ("HOTSPOTS_CALLS", "HOTSPOTS_TILES")}
     tmp = tempfile.TemporaryDirectory()
     path = REAL if REAL.exists() and not args.synthetic else _synthetic_csv(args.n, Path(tmp.name))
     os.environ["HOTSPOTS_CALLS"] = str(path)
@@ -151,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{NAIVE_MARKERS:,} markers, scaled to {n:,})"
         )
     tmp.cleanup()
+    for k, v in saved_env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
     ok = all(r.ok for r in rows) and all(s < 5_000_000 for s in sizes.values())
     return 0 if ok else 1
 
