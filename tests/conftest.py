@@ -2,7 +2,8 @@
 
 ``real_data`` gives the folder of real police data (``../shared/data`` relative to the repo
 root) and skips the test, saying why, when it is absent. Use :func:`real_file` for one file
-inside it.
+inside it. ``sample`` is the bundled sample (loaded once per test module, so a module may not
+leak changes into another), ``browser`` a headless Chromium shared by a module's tests.
 """
 
 from __future__ import annotations
@@ -35,3 +36,20 @@ def real_data() -> Path:
     if not REAL_DATA_DIR.is_dir():
         pytest.skip(f"real data not available: {REAL_DATA_DIR} is absent")
     return REAL_DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The bundled sample (:func:`hotspots.sample.load_sample`), once per test module."""
+    from hotspots.sample import load_sample
+
+    return load_sample()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (:func:`hotspots.render.launch_browser`) for a module's tests."""
+    from hotspots.render import launch_browser
+
+    with launch_browser() as b:
+        yield b

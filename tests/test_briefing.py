@@ -22,21 +22,6 @@ from hotspots.provenance import make_provenance
 from hotspots.tiles import TileConfig
 
 
-@pytest.fixture(scope="module")
-def sample():
-    from hotspots.sample import load_sample
-
-    return load_sample()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from hotspots.render import launch_browser
-
-    with launch_browser() as b:
-        yield b
-
-
 def make(calls, venues, boundary, *, params=None, presenter=False, lang="en", **kw):
     p = params or PatrolParams()
     prov = make_provenance(

@@ -8,11 +8,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from cli_support import run
 from sklearn.cluster import DBSCAN
 from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics.pairwise import haversine_distances
 
-from hotspots.cli import main
 from hotspots.sample import load_sample, sample_paths
 from hotspots.schema import EARTH_RADIUS_M
 
@@ -24,13 +24,6 @@ needs_chicago = pytest.mark.skipif(not CHICAGO.exists(), reason=f"real data abse
 needs_manchester = pytest.mark.skipif(
     not (GMP.exists() and PREMISES.exists()), reason=f"real data absent: {GMP} / {PREMISES}"
 )
-
-
-def run(args: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def nearest_within(calls: pd.DataFrame, venues: pd.DataFrame, radius: float) -> np.ndarray:
@@ -48,10 +41,8 @@ def nearest_within(calls: pd.DataFrame, venues: pd.DataFrame, radius: float) -> 
 # --- clusters --------------------------------------------------------------------------------
 def test_clusters_on_the_sample(tmp_path, capsys):
     out, labels = tmp_path / "clusters.geojson", tmp_path / "labels.csv"
-    code, text, err = run(
-        ["clusters", "--sample", "--eps", 100, "--min-samples", 10, "-o", out, "--labels", labels],
-        capsys,
-    )
+    args = ["clusters", "--sample", "--eps", 100, "--min-samples", 10]
+    code, text, err = run(capsys, *args, "-o", out, "--labels", labels)
     assert code == 0, err
     lab = pd.read_csv(labels, dtype={"incident_id": str})
     assert list(lab.columns) == ["incident_id", "lat", "lon", "cluster"]
@@ -69,21 +60,8 @@ def test_clusters_on_the_sample(tmp_path, capsys):
 @needs_chicago
 def test_clusters_on_chicago_equal_sklearn_haversine(tmp_path, capsys):
     labels = tmp_path / "labels.csv"
-    code, text, err = run(
-        [
-            "clusters",
-            CHICAGO,
-            "--eps",
-            150,
-            "--min-samples",
-            15,
-            "-o",
-            tmp_path / "c.gpkg",
-            "--labels",
-            labels,
-        ],
-        capsys,
-    )
+    args = ["clusters", CHICAGO, "--eps", 150, "--min-samples", 15]
+    code, text, err = run(capsys, *args, "-o", tmp_path / "c.gpkg", "--labels", labels)
     assert code == 0, err
     lab = pd.read_csv(labels)
     raw = pd.read_csv(CHICAGO, usecols=["id", "latitude", "longitude"])
@@ -98,11 +76,8 @@ def test_clusters_on_chicago_equal_sklearn_haversine(tmp_path, capsys):
 @needs_chicago
 def test_clusters_filters_years_on_chicago(tmp_path, capsys):
     labels = tmp_path / "labels.csv"
-    code, _, err = run(
-        ["clusters", CHICAGO, "--years", 2018, "--eps", 100, "--min-samples", 5]
-        + ["--labels", labels],
-        capsys,
-    )
+    args = ["clusters", CHICAGO, "--years", 2018, "--eps", 100]
+    code, _, err = run(capsys, *args, "--min-samples", 5, "--labels", labels)
     assert code == 0, err
     raw = pd.read_csv(CHICAGO, usecols=["year"])
     assert len(pd.read_csv(labels)) == (raw["year"] == 2018).sum()
@@ -111,8 +86,7 @@ def test_clusters_filters_years_on_chicago(tmp_path, capsys):
 def test_clusters_hdbscan_on_the_sample(tmp_path, capsys):
     out = tmp_path / "h.geojson"
     code, text, err = run(
-        ["clusters", "--sample", "--method", "hdbscan", "--min-cluster-size", 40, "-o", out],
-        capsys,
+        capsys, "clusters", "--sample", "--method", "hdbscan", "--min-cluster-size", 40, "-o", out
     )
     assert code == 0, err
     assert "HDBSCAN min_cluster_size 40" in text and len(gpd.read_file(out)) >= 2
@@ -128,7 +102,7 @@ def test_clusters_hdbscan_on_the_sample(tmp_path, capsys):
 )
 def test_clusters_user_errors_exit_2_with_one_line(extra, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(["clusters", "--sample", *extra], capsys)
+    code, _, err = run(capsys, "clusters", "--sample", *extra)
     assert code == 2
     assert err.startswith("error:") and message in err and len(err.strip().splitlines()) == 1
 
@@ -137,7 +111,7 @@ def test_clusters_user_errors_exit_2_with_one_line(extra, message, tmp_path, cap
 def test_venues_on_the_sample(tmp_path, capsys):
     ranking, curve = tmp_path / "ranking.csv", tmp_path / "curve.csv"
     code, text, err = run(
-        ["venues", "--sample", "--radius", 50, "-o", ranking, "--curve", curve], capsys
+        capsys, "venues", "--sample", "--radius", 50, "-o", ranking, "--curve", curve
     )
     assert code == 0, err
     s = load_sample()
@@ -158,7 +132,7 @@ def test_venues_on_the_sample(tmp_path, capsys):
 def test_venues_on_manchester_licensed_premises(tmp_path, capsys):
     ranking = tmp_path / "ranking.csv"
     code, text, err = run(
-        ["venues", GMP, "--venues", PREMISES, "--radius", 50, "-o", ranking], capsys
+        capsys, "venues", GMP, "--venues", PREMISES, "--radius", 50, "-o", ranking
     )
     assert code == 0, err
     r = pd.read_csv(ranking)
@@ -184,5 +158,5 @@ def test_venues_needs_a_venue_file(tmp_path, capsys):
     pd.DataFrame({"lat": [43.3], "lon": [68.25], "date": ["2020-01-01"], "type": ["theft"]}).to_csv(
         calls, index=False
     )
-    code, _, err = run(["venues", calls], capsys)
+    code, _, err = run(capsys, "venues", calls)
     assert code == 2 and "--venues" in err

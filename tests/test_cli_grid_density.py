@@ -9,37 +9,11 @@ import pandas as pd
 import pytest
 import rasterio
 import shapely
+from cli_support import CHICAGO, read_any, run
 from conftest import real_file
 from pyproj import Transformer
 
 from hotspots import grid
-from hotspots.cli import main
-
-CHICAGO = ("chicago_cpd_2017_2019", "chicago_crimes_2017_2019_sample25k.csv")
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``hotspots ARGS`` in-process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-@pytest.fixture(scope="module")
-def sample():
-    from hotspots.sample import load_sample
-
-    return load_sample()
-
-
-def read_any(path) -> pd.DataFrame:
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    if path.suffix == ".parquet":
-        return gpd.read_parquet(path)
-    return gpd.read_file(path)
-
 
 # -- grid ------------------------------------------------------------------------------------
 

@@ -8,26 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from cli_support import CHICAGO, run
 from conftest import real_file
-
-from hotspots.cli import main
-
-CHICAGO = ("chicago_cpd_2017_2019", "chicago_crimes_2017_2019_sample25k.csv")
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``hotspots ARGS`` in-process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-@pytest.fixture(scope="module")
-def sample():
-    from hotspots.sample import load_sample
-
-    return load_sample()
 
 
 # gistar -------------------------------------------------------------------------------------

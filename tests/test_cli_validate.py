@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from hotspots.cli import main
+from cli_support import run
 
 CSV = (
     "id,date,type,lat,lon\n"
@@ -22,14 +21,6 @@ CSV = (
 )
 
 
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Run the console entry point in-process; return (status, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exit_:
-        main(argv)
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
-
-
 @pytest.fixture
 def calls(tmp_path: Path) -> Path:
     p = tmp_path / "calls.csv"
@@ -38,7 +29,7 @@ def calls(tmp_path: Path) -> Path:
 
 
 def test_text_report(calls: Path, capsys) -> None:
-    code, out, err = run(["validate", str(calls)], capsys)
+    code, out, err = run(capsys, "validate", str(calls))
     assert code == 0 and err == ""
     assert "calls.csv (incidents): 5 rows, 1 accepted, 4 rejected" in out
     lines = {ln.split()[0]: ln.split()[1] for ln in out.splitlines() if ln.startswith("  ")}
@@ -53,7 +44,7 @@ def test_text_report(calls: Path, capsys) -> None:
 
 def test_json_report_and_rejects(calls: Path, tmp_path: Path, capsys) -> None:
     rejects = tmp_path / "rej.csv"
-    code, out, _ = run(["validate", str(calls), "--json", "--rejects", str(rejects)], capsys)
+    code, out, _ = run(capsys, "validate", str(calls), "--json", "--rejects", str(rejects))
     assert code == 0
     rep = json.loads(out)  # one JSON object, nothing else
     assert (rep["rows"], rep["accepted"], rep["rejected"]) == (5, 1, 4)
@@ -74,7 +65,7 @@ def test_column_flags_and_bbox(tmp_path: Path, capsys) -> None:
     p = tmp_path / "odd.csv"
     p.write_text("n;e;when;what\n43,30;68,25;19.07.2017 13:45;Кража\n43,40;68,25;20.07.2017;x\n")
     argv = ["validate", str(p), "--lat", "n", "--lon", "e", "--time", "when", "--type", "what"]
-    code, out, _ = run([*argv, "--bbox", "68.2,43.25,68.3,43.35", "--json"], capsys)
+    code, out, _ = run(capsys, *argv, "--bbox", "68.2,43.25,68.3,43.35", "--json")
     rep = json.loads(out)
     assert code == 0 and rep["accepted"] == 1 and rep["reasons"]["outside_study_area"] == 1
     assert rep["columns"]["offense"] == "what"
@@ -86,16 +77,16 @@ def test_projected_with_crs(tmp_path: Path, capsys) -> None:
     p.write_text(
         "TYPE,YEAR,MONTH,DAY,HOUR,MINUTE,X,Y\nMischief,2020,6,19,3,40,491059.48,5459122.42\n"
     )
-    code, _, err = run(["validate", str(p)], capsys)
+    code, _, err = run(capsys, "validate", str(p))
     assert code == 2 and "--crs" in err and len(err.strip().splitlines()) == 1
-    code, out, _ = run(["validate", str(p), "--crs", "EPSG:32610", "--json"], capsys)
+    code, out, _ = run(capsys, "validate", str(p), "--crs", "EPSG:32610", "--json")
     assert code == 0 and json.loads(out)["accepted"] == 1
 
 
 def test_venues_flag(tmp_path: Path, capsys) -> None:
     p = tmp_path / "premises.csv"
     p.write_text("PREMISESNAME,latitude,longitude\nRain Bar,53.4746719,-2.245182\nX,,\n")
-    code, out, _ = run(["validate", str(p), "--venues", "--json"], capsys)
+    code, out, _ = run(capsys, "validate", str(p), "--venues", "--json")
     rep = json.loads(out)
     assert code == 0 and rep["kind"] == "venues"
     assert (rep["accepted"], rep["reasons"]["missing_coordinates"]) == (1, 1)
@@ -113,7 +104,7 @@ def test_venues_flag(tmp_path: Path, capsys) -> None:
 def test_unusable_file_exits_2_with_one_line(tmp_path: Path, capsys, content, needle) -> None:
     p = tmp_path / "bad.csv"
     p.write_text(content)
-    code, out, err = run(["validate", str(p)], capsys)
+    code, out, err = run(capsys, "validate", str(p))
     assert code == 2 and out == ""
     assert err.startswith("error: ") and needle in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -130,18 +121,18 @@ def test_unusable_file_exits_2_with_one_line(tmp_path: Path, capsys, content, ne
     ],
 )
 def test_bad_flags(calls: Path, capsys, args: list[str], needle: str) -> None:
-    code, _, err = run(["validate", str(calls), *args], capsys)
+    code, _, err = run(capsys, "validate", str(calls), *args)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
 
 
 def test_no_input(capsys) -> None:
-    code, _, err = run(["validate"], capsys)
+    code, _, err = run(capsys, "validate")
     assert code == 2 and "--sample" in err
 
 
 def test_sample(capsys) -> None:
     # the bundled sample with its boundary: the defects listed in geodata/README.md
-    code, out, _ = run(["validate", "--sample", "--json"], capsys)
+    code, out, _ = run(capsys, "validate", "--sample", "--json")
     rep = json.loads(out)
     assert code == 0 and (rep["rows"], rep["accepted"], rep["rejected"]) == (8692, 8681, 11)
     assert rep["reasons"]["outside_study_area"] == 2

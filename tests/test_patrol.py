@@ -85,13 +85,6 @@ def three_cells():
     return make_calls(lat, lon)
 
 
-@pytest.fixture(scope="module")
-def sample():
-    from hotspots.sample import load_sample
-
-    return load_sample()
-
-
 # --- cells --------------------------------------------------------------------------------
 def test_cells_by_hand():
     plan = patrol_plan(three_cells(), params=PatrolParams(top=2))

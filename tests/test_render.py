@@ -20,7 +20,7 @@ from shapely.geometry import box
 
 from hotspots.errors import InputError, ParameterError
 from hotspots.maps import LAYERS, MapSpec, build_map, save_map
-from hotspots.render import html_to_pdf, html_to_png, is_local_url, launch_browser
+from hotspots.render import html_to_pdf, html_to_png, is_local_url
 from hotspots.tiles import TileConfig
 
 HOSTILE = [
@@ -60,12 +60,6 @@ def _save(tmp_path: Path, spec: MapSpec, name: str = "map.html", **data) -> Path
     path = tmp_path / name
     save_map(m, path)  # offline: every script and style inline
     return path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch_browser() as b:
-        yield b
 
 
 def _open_offline(browser, path: Path):

@@ -32,21 +32,6 @@ from hotspots.temporal import yearly_by_offense
 from hotspots.venues import attribute_to_venues, rank_venues
 
 
-@pytest.fixture(scope="module")
-def sample():
-    from hotspots.sample import load_sample
-
-    return load_sample()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from hotspots.render import launch_browser
-
-    with launch_browser() as b:
-        yield b
-
-
 def pdf_pages(data: bytes) -> int:
     from pypdf import PdfReader
 
