@@ -84,19 +84,11 @@ def test_emerging_warns_about_few_steps(capsys):
 
 
 # evaluate -----------------------------------------------------------------------------------
+EVALUATE = ("evaluate", "--sample", "--train-years", "2019,2020", "--test-years", "2021")
+
+
 def test_evaluate_json_on_the_sample(capsys, sample):
-    code, text, err = run(
-        capsys,
-        "evaluate",
-        "--sample",
-        "--train-years",
-        "2019,2020",
-        "--test-years",
-        "2021",
-        "--coverage",
-        "0.05",
-        "--json",
-    )
+    code, text, err = run(capsys, *EVALUATE, "--coverage", "0.05", "--json")
     assert code == 0, err
     rows = json.loads(text)
     assert [r["method"] for r in rows] == ["h3", "kde", "dbscan", "gistar"]
@@ -111,23 +103,8 @@ def test_evaluate_json_on_the_sample(capsys, sample):
 
 
 def test_evaluate_sweep_table_marks_the_best(capsys):
-    code, text, err = run(
-        capsys,
-        "evaluate",
-        "--sample",
-        "--train-years",
-        "2019,2020",
-        "--test-years",
-        "2021",
-        "--methods",
-        "h3,kde",
-        "--resolution",
-        "8,9,10",
-        "--bandwidth",
-        "150,400",
-        "--sweep",
-        "--json",
-    )
+    sweep = ("--resolution", "8,9,10", "--bandwidth", "150,400", "--sweep", "--json")
+    code, text, err = run(capsys, *EVALUATE, "--methods", "h3,kde", *sweep)
     assert code == 0, err
     rows = json.loads(text)
     assert len(rows) == 5
@@ -135,20 +112,7 @@ def test_evaluate_sweep_table_marks_the_best(capsys):
         mine = [r for r in rows if r["method"] == method]
         best = [r for r in mine if r["best"]]
         assert len(best) == 1 and best[0]["pai"] == max(r["pai"] for r in mine if r["comparable"])
-    code, text, _ = run(
-        capsys,
-        "evaluate",
-        "--sample",
-        "--train-years",
-        "2019,2020",
-        "--test-years",
-        "2021",
-        "--methods",
-        "h3",
-        "--resolution",
-        "8,9",
-        "--sweep",
-    )
+    code, text, _ = run(capsys, *EVALUATE, "--methods", "h3", "--resolution", "8,9", "--sweep")
     assert code == 0
     assert "resolution=8" in text and "resolution=9" in text
     assert "**" in text and "best PAI" in text
