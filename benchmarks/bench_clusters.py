@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -31,10 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.synthetic import make_incidents
+from benchmarks.timing import CHICAGO_ASSAULTS, DATA, median_time, print_markdown, read_latlon
 from hotspots.schema import EARTH_RADIUS_M
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-CHICAGO_AA = DATA / "chicago_cpd_2017_2019" / "chicago_aggravated_assaults_2010_2019.csv"
 GMP = DATA / "uk_manchester_merseyside" / "gmp_burglary_2016_2019.csv"
 GIB = 1024.0  # MiB
 
@@ -59,10 +56,7 @@ def _synthetic(n: int) -> Callable[[], np.ndarray]:
 
 def _csv(path: Path, lat: str, lon: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        import pandas as pd
-
-        d = pd.read_csv(path, usecols=[lat, lon]).dropna()
-        return d[[lat, lon]].to_numpy(dtype=float)
+        return read_latlon(path, lat, lon).to_numpy(dtype=float)
 
     return load
 
@@ -73,9 +67,9 @@ def cases() -> list[Case]:
         Case("synthetic 100k", _synthetic(100_000), 100, 20, time_target_s=1.5),
         Case("synthetic 100k dense", _synthetic(100_000), 300, 50, ref_runs=1),
     ]
-    if CHICAGO_AA.exists():
+    if CHICAGO_ASSAULTS.exists():
         out.append(
-            Case("Chicago agg. assaults", _csv(CHICAGO_AA, "latitude", "longitude"), 100, 20)
+            Case("Chicago agg. assaults", _csv(CHICAGO_ASSAULTS, "latitude", "longitude"), 100, 20)
         )
     if GMP.exists():
         out.append(Case("Manchester burglary", _csv(GMP, "Latitude", "Longitude"), 100, 20))
@@ -93,15 +87,6 @@ def reference(ll: np.ndarray, eps: float, k: int) -> np.ndarray:
 
     model = DBSCAN(eps=eps / EARTH_RADIUS_M, min_samples=k, metric="haversine")
     return model.set_params(algorithm="ball_tree").fit_predict(np.radians(ll))
-
-
-def timed(fn: Callable[[], np.ndarray], runs: int) -> tuple[float, np.ndarray]:
-    times, result = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
 
 
 _CHILD = """
@@ -166,9 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         np.save(path, ll)
         ours(ll[:200], case.eps, case.min_samples)  # warm up imports
         reference(ll[:200], case.eps, case.min_samples)
-        t_ours, lab = timed(partial(ours, ll, case.eps, case.min_samples), args.runs)
+        t_ours, lab = median_time(partial(ours, ll, case.eps, case.min_samples), args.runs)
         ref_runs = case.ref_runs or args.runs
-        t_ref, ref = timed(partial(reference, ll, case.eps, case.min_samples), ref_runs)
+        t_ref, ref = median_time(partial(reference, ll, case.eps, case.min_samples), ref_runs)
         m_ours = peak_memory("ours", path, case.eps, case.min_samples)
         m_ref = peak_memory("reference", path, case.eps, case.min_samples)
         ari = adjusted_rand_score(ref, lab)
@@ -215,10 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "result",
     ]
     print()
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    print_markdown(head, rows)
     print(
         "\nPeak = peak RSS (VmHWM) of a fresh interpreter running once, libraries and data "
         "included; (+run) = growth during the run."
@@ -228,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     from hotspots.clusters import hdbscan_labels
 
     ll = _synthetic(10_000)()
-    t, lab = timed(lambda: hdbscan_labels(ll, min_cluster_size=50, min_samples=20), 3)
+    t, lab = median_time(lambda: hdbscan_labels(ll, min_cluster_size=50, min_samples=20), 3)
     print(
         f"HDBSCAN synthetic 10k (min_cluster_size 50, min_samples 20): {t:.3f} s, "
         f"{lab.max() + 1} clusters (report only)"

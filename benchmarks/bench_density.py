@@ -19,25 +19,16 @@ Target (issue 3): 1M incidents on 400 x 400 in <= 0.2 s and >= 1000x faster than
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.neighbors import KernelDensity
 
 from benchmarks.synthetic import make_incidents
-from benchmarks.timing import Row, median_time, print_table
+from benchmarks.timing import CHICAGO_ASSAULTS, Row, median_time, print_table, read_latlon
 from hotspots import density as D
 from hotspots.projection import local_metric_crs
 
-REAL = (
-    Path(__file__).resolve().parents[1]
-    / ".."
-    / "shared"
-    / "data"
-    / "chicago_cpd_2017_2019"
-    / "chicago_aggravated_assaults_2010_2019.csv"
-).resolve()
 SIDE = 400
 
 
@@ -118,12 +109,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
     for n in (10_000, 100_000, 1_000_000):
         df = make_incidents(n, seed=2)
         rows += bench("synthetic", df, args.runs, target=n == 1_000_000, n_query=args.query)
-    if REAL.exists():
-        raw = pd.read_csv(REAL, usecols=["latitude", "longitude"]).dropna()
-        df = raw.rename(columns={"latitude": "lat", "longitude": "lon"})
+    if CHICAGO_ASSAULTS.exists():
+        df = read_latlon(CHICAGO_ASSAULTS)
         rows += bench("Chicago aggravated assaults", df, args.runs, False, args.query)
     else:
-        print(f"(real data absent: {REAL})")
+        print(f"(real data absent: {CHICAGO_ASSAULTS})")
     print_table(rows, f"Kernel density, {SIDE} x {SIDE} grid, from lat/lon, 2-core machine")
     return rows
 

@@ -12,7 +12,6 @@ difference from esda (z, and the two-sided p against 2 x esda's one-sided ``p_no
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import warnings
 
@@ -20,17 +19,9 @@ import numpy as np
 import shapely
 
 from benchmarks.synthetic import make_incidents
+from benchmarks.timing import median_time
 from hotspots import grid
 from hotspots.gistar import gistar
-
-
-def _timed(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def naive_z(x: np.ndarray, neighbours: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
@@ -81,7 +72,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"{n:,} H3 resolution-10 cells, {int(counts.sum()):,} incidents, {w.nnz:,} weights")
     print(f"  ring_weights (setup, once)     {t_w:8.3f} s")
 
-    t_ours, res = _timed(lambda: gistar(counts, w), args.repeat)
+    t_ours, res = median_time(lambda: gistar(counts, w), args.repeat)
     print(f"  gistar (median of {args.repeat})          {t_ours:8.3f} s")
 
     # naive loop on a subset, scaled to all cells
@@ -105,7 +96,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             t0 = time.perf_counter()
             wobj = libpysal.weights.WSP(w).to_W(silence_warnings=True)
             t_conv = time.perf_counter() - t0
-            t_esda, ref = _timed(
+            t_esda, ref = median_time(
                 lambda: esda.G_Local(counts, wobj, star=True, transform="B", permutations=0),
                 max(1, args.repeat // 2),
             )
@@ -121,7 +112,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"  max |z - naive z| (subset)     {diff_naive:.2e}")
 
     if args.permutations:
-        t_perm, _ = _timed(lambda: gistar(counts, w, permutations=args.permutations, seed=1), 1)
+        t_perm, _ = median_time(
+            lambda: gistar(counts, w, permutations=args.permutations, seed=1), 1
+        )
         print(f"  gistar with {args.permutations} permutations   {t_perm:8.3f} s")
         figures["permutations_s"] = t_perm
     verdict = "OK" if t_ours < 1.0 else "SLOW"

@@ -19,7 +19,6 @@ Target (issue 3): 1M incidents in <= 0.5 s and >= 15x faster than the naive appl
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import h3
 import numpy as np
@@ -27,17 +26,9 @@ import pandas as pd
 from h3.api import basic_int as h3i
 
 from benchmarks.synthetic import make_incidents
-from benchmarks.timing import Row, median_time, print_table
+from benchmarks.timing import CHICAGO_ASSAULTS, Row, median_time, print_table, read_latlon
 from hotspots.grid import count_cells
 
-REAL = (
-    Path(__file__).resolve().parents[1]
-    / ".."
-    / "shared"
-    / "data"
-    / "chicago_cpd_2017_2019"
-    / "chicago_aggravated_assaults_2010_2019.csv"
-).resolve()
 NAIVE_MAX = 100_000
 
 
@@ -98,12 +89,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
     for n in (10_000, 100_000, 1_000_000):
         df = make_incidents(n, seed=1)
         rows += bench("synthetic", df, args.res, args.runs, target=n == 1_000_000)
-    if REAL.exists():
-        raw = pd.read_csv(REAL, usecols=["latitude", "longitude"]).dropna()
-        df = raw.rename(columns={"latitude": "lat", "longitude": "lon"})
+    if CHICAGO_ASSAULTS.exists():
+        df = read_latlon(CHICAGO_ASSAULTS)
         rows += bench("Chicago aggravated assaults", df, args.res, args.runs, target=False)
     else:
-        print(f"(real data absent: {REAL})")
+        print(f"(real data absent: {CHICAGO_ASSAULTS})")
     print_table(rows, f"H3 counts per cell (resolution {args.res}), 2-core machine")
     return rows
 

@@ -18,34 +18,21 @@ is timed too, for the record.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from benchmarks.synthetic import make_incidents
+from benchmarks.timing import DATA, median_time, print_markdown
 from hotspots.schema import EARTH_RADIUS_M
 from hotspots.venues import attribute_to_venues, gini, rank_venues
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 GMP = DATA / "uk_manchester_merseyside" / "gmp_burglary_2016_2019.csv"
 PREMISES = DATA / "uk_manchester_merseyside" / "poi_manchester_city_centre_licensed_premises.csv"
 RADIUS = 50.0
 KINDS = ("cafe", "restaurant", "bar", "tea_house", "square", "park", "market")
-
-
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
 
 
 def synthetic_venues(n: int, seed: int = 1) -> gpd.GeoDataFrame:
@@ -160,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(" | ".join(rows[-1]), flush=True)
 
-    t_ours, att = timed(lambda: attribute_to_venues(calls, venues, radius=RADIUS), args.runs)
+    t_ours, att = median_time(lambda: attribute_to_venues(calls, venues, radius=RADIUS), args.runs)
     sub = calls.iloc[: args.calls // 10]
-    t_sj, sj = timed(lambda: naive_sjoin(sub, venues), 3)
+    t_sj, sj = median_time(lambda: naive_sjoin(sub, venues), 3)
     row(
         "synthetic",
         args.calls,
@@ -175,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         agreement(att.iloc[: len(sub)], sj),
     )
     few = calls.iloc[: args.calls // 1000]
-    t_loop, lp = timed(lambda: naive_loop(few, venues), 1)
+    t_loop, lp = median_time(lambda: naive_loop(few, venues), 1)
     row(
         "synthetic",
         args.calls,
@@ -192,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     if real is not None:
         mcalls, mven = real
         attribute_to_venues(mcalls.iloc[:100], mven, radius=RADIUS)
-        t_m, matt = timed(lambda: attribute_to_venues(mcalls, mven, radius=RADIUS), args.runs)
-        t_msj, msj = timed(lambda: naive_sjoin(mcalls, mven), 3)
+        t_m, matt = median_time(lambda: attribute_to_venues(mcalls, mven, radius=RADIUS), args.runs)
+        t_msj, msj = median_time(lambda: naive_sjoin(mcalls, mven), 3)
         row(
             "Manchester burglary / premises",
             len(mcalls),
@@ -219,12 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         "result",
     ]
     print()
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    print_markdown(head, rows)
 
-    t_rank, ranking = timed(lambda: rank_venues(calls, venues, att), 3)
+    t_rank, ranking = median_time(lambda: rank_venues(calls, venues, att), 3)
     g = gini(ranking["calls"].to_numpy())
     print(
         f"\nrank_venues on {args.calls:,} calls x {args.venues:,} venues: {t_rank:.3f} s "

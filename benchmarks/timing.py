@@ -1,4 +1,5 @@
-"""Small helpers shared by the benchmark scripts: medians of repeated runs and a result table."""
+"""Small helpers shared by the benchmark scripts: medians of repeated runs, result tables and
+the real data files (under ``../shared/data``, used when present)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+#: The real police data (read-only, beside the repository; benchmarks skip it when absent).
+DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
+#: Chicago aggravated assaults 2010-2019 (148k rows, ``latitude``/``longitude`` columns).
+CHICAGO_ASSAULTS = DATA / "chicago_cpd_2017_2019" / "chicago_aggravated_assaults_2010_2019.csv"
 
 
 def median_time(fn: Callable[[], Any], runs: int = 5) -> tuple[float, Any]:
@@ -17,6 +24,23 @@ def median_time(fn: Callable[[], Any], runs: int = 5) -> tuple[float, Any]:
         out = fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), out
+
+
+def read_latlon(path: Path, lat: str = "latitude", lon: str = "longitude"):
+    """``lat``/``lon`` columns of a CSV as a DataFrame with columns ``lat``, ``lon`` (rows
+    without coordinates dropped)."""
+    import pandas as pd
+
+    raw = pd.read_csv(path, usecols=[lat, lon]).dropna()
+    return raw.rename(columns={lat: "lat", lon: "lon"})[["lat", "lon"]].reset_index(drop=True)
+
+
+def print_markdown(head: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print a Markdown table (for pasting into issues and the README)."""
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
 
 
 @dataclass
