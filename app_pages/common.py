@@ -302,7 +302,7 @@ def dataset() -> Dataset:
     try:
         return load_source(source)
     except (InputError, ParameterError, OSError) as exc:
-        st.error(tr("msg.error", message=str(exc)))
+        st.error(tr("msg.error", message=md_text(exc)))
         if source.is_sample and source.venues is None:
             st.stop()
         st.session_state.pop("s:source", None)

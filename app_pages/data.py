@@ -129,7 +129,7 @@ if up is not None and not too_big(up):
         headers = raw.headers
         detected = detect_columns(headers, source=up.name)
     except InputError as exc:
-        st.error(t("msg.error", lang, message=str(exc)))
+        st.error(t("msg.error", lang, message=common.md_text(exc)))
         st.stop()
     missing = []
     if not ((detected.lat and detected.lon) or (detected.x and detected.y)):
@@ -155,7 +155,7 @@ if up is not None and not too_big(up):
     if missing:
         st.warning(t("data.unsure", lang, fields=", ".join(missing)))
     if problem:
-        st.error(t("msg.error", lang, message=problem))
+        st.error(t("msg.error", lang, message=common.md_text(problem)))
     with st.expander(t("data.mapping", lang), expanded=bool(missing or problem)):
         st.dataframe(raw.frame.head(5), hide_index=True, key="data_preview")
         with st.form("w:mapping"):
@@ -188,7 +188,7 @@ if up is not None and not too_big(up):
             try:
                 common.load_source(candidate)
             except (InputError, ParameterError) as exc:
-                st.error(t("msg.error", lang, message=str(exc)))
+                st.error(t("msg.error", lang, message=common.md_text(exc)))
             else:
                 ss[chosen_key] = columns
                 common.set_source(candidate)
@@ -214,7 +214,7 @@ if vup is not None and not too_big(vup):
     try:
         loaded = common.load_source(candidate)
     except (InputError, ParameterError) as exc:
-        st.error(t("msg.error", lang, message=str(exc)))
+        st.error(t("msg.error", lang, message=common.md_text(exc)))
     else:
         if src.key != candidate.key:
             common.set_source(candidate)
@@ -241,7 +241,7 @@ if bup is not None and not too_big(bup):
         try:
             common.load_source(candidate)
         except (InputError, ParameterError) as exc:
-            st.error(t("msg.error", lang, message=str(exc)))
+            st.error(t("msg.error", lang, message=common.md_text(exc)))
         else:
             if src.key != candidate.key:
                 common.set_source(candidate)

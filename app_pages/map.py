@@ -73,7 +73,7 @@ with st.spinner(t("msg.loading", lang)):
     )
 counts = shown.counts
 for message in shown.problems:
-    st.warning(t("msg.error", lang, message=message))
+    st.warning(t("msg.error", lang, message=common.md_text(message)))
 
 line = mapview.counts_line(counts, lang)
 if ctx.presenter and "calls" in selected:

@@ -38,7 +38,9 @@ if not common.no_calls(ctx):
         for i, code in enumerate(order):
             before, after = int(a.get(code, 0)), int(b.get(code, 0))
             delta = f"{100 * (after - before) / before:+.0f}%" if before else f"{after - before:+d}"
-            cols[i % len(cols)].metric(label(code), common.num(after), delta, delta_color="inverse")
+            cols[i % len(cols)].metric(
+                common.md_text(label(code)), common.num(after), delta, delta_color="inverse"
+            )
     chart = (
         alt.Chart(by_offense)
         .mark_line(point=True)

@@ -113,7 +113,7 @@ with c3:
 try:
     work = views.Params(**{name: ss[f"tune:{name}"] for name in saved.as_dict()})
 except ParameterError as exc:
-    st.error(t("msg.error", lang, message=str(exc)))
+    st.error(t("msg.error", lang, message=common.md_text(exc)))
     st.stop()
 
 b1, b2, b3 = st.columns([1, 1, 2])
@@ -157,7 +157,7 @@ with left:
         shown = mapview.show(("tune", *ident), build, key="tune_map", height=520)
     counts = shown.counts
     for message in shown.problems:
-        st.warning(t("msg.error", lang, message=message))
+        st.warning(t("msg.error", lang, message=common.md_text(message)))
     st.caption(mapview.counts_line(counts, lang))
     st.caption(t("caption.parameters", lang, params=common.describe_params(work, lang)))
 
@@ -171,7 +171,7 @@ with right:
             )
         train, test = views.comparison_years(ctx.calls)
     except (InputError, ParameterError) as exc:
-        st.info(str(exc))
+        st.info(common.md_text(exc))
     else:
         st.caption(
             t(
