@@ -27,7 +27,7 @@ from sklearn.neighbors import KernelDensity
 from benchmarks.synthetic import make_incidents
 from benchmarks.timing import CHICAGO_ASSAULTS, Row, median_time, print_table, read_latlon
 from hotspots import density as D
-from hotspots.projection import local_metric_crs
+from hotspots.projection import to_metric
 
 SIDE = 400
 
@@ -35,8 +35,7 @@ SIDE = 400
 def square_grid(df: pd.DataFrame, kernel: str) -> dict:
     """kde() arguments giving a SIDE x SIDE grid over the data with the default bandwidth."""
     lat, lon = df["lat"].to_numpy(), df["lon"].to_numpy()
-    crs = local_metric_crs((lat.min() + lat.max()) / 2, (lon.min() + lon.max()) / 2)
-    x, y = D.project(lat, lon, crs)
+    x, y, crs = to_metric(lat, lon, fast=True)
     h = D.default_bandwidth(x, y)
     cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
     half = max(x.max() - x.min(), y.max() - y.min()) / 2

@@ -6,8 +6,8 @@ but runs several times faster, in memory linear in the number of points, however
 (scikit-learn stores every point's neighbour list: hundreds of millions of entries on dense data):
 
 1. Points are projected on an azimuthal equidistant projection of the same sphere
-   (:func:`hotspots.sphere.project`), where euclidean distances equal great-circle distances to a
-   few parts per million over a city.
+   (:func:`hotspots.projection.to_metric` with ``sphere=True``), where euclidean distances equal
+   great-circle distances to a few parts per million over a city.
 2. Exact duplicate coordinates (police data snaps many incidents to the same point) are collapsed
    into unique points carrying a weight, the number of incidents at that point.
 3. Unique points are binned in square cells whose diagonal is eps, so the points of a cell are
@@ -42,10 +42,9 @@ from scipy.spatial import cKDTree
 
 from hotspots.errors import InputError, ParameterError
 from hotspots.filters import format_hours
-from hotspots.projection import to_lonlat
+from hotspots.projection import geometry_to_lonlat, to_lonlat, to_metric
 from hotspots.schema import CRS as WGS84
 from hotspots.schema import LAT, LON, NAME, OFFENSE, YEAR
-from hotspots.sphere import project
 
 NOISE = -1
 
@@ -336,7 +335,7 @@ def dbscan_labels(
     lat, lon = latlon_of(incidents_or_latlon)
     if lat.size == 0:
         return np.empty(0, dtype=np.int64)
-    x, y, _ = project(lat, lon, crs)
+    x, y, _ = to_metric(lat, lon, crs, sphere=True)
     # unique points sorted by (x, y): a canonical order, whatever the input order
     pts, inverse, weight = _unique_points(x, y)
     labels = _dbscan_unique(pts, weight, eps, min_samples, np.column_stack([x, y]))
@@ -390,7 +389,7 @@ def hdbscan_labels(
     k = min_samples if min_samples is not None else min_cluster_size
     if n < max(min_cluster_size, k):
         return np.full(n, NOISE, dtype=np.int64)  # too few incidents for any cluster
-    x, y, _ = project(lat, lon, crs)
+    x, y, _ = to_metric(lat, lon, crs, sphere=True)
     order = np.lexsort((y, x))  # canonical order, so labels do not depend on row order
     xy = np.column_stack([x[order], y[order]])
     model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=k, copy=True)
@@ -477,7 +476,7 @@ def summarize_clusters(
             crs=WGS84,
         )
     lat, lon = latlon_of(incidents)
-    x, y, crs = project(lat, lon)
+    x, y, crs = to_metric(lat, lon, sphere=True)
 
     # compact ids 0..k-1 in label order (labels from dbscan_labels already are)
     ids, cl = np.unique(labels[member], return_inverse=True)
@@ -507,7 +506,7 @@ def summarize_clusters(
             incidents, member, cl, k, outline, venues, crs, venue_radius_m, max_venue_names
         )
 
-    geom = shapely.transform(outline, lambda c: np.column_stack(to_lonlat(c[:, 0], c[:, 1], crs)))
+    geom = geometry_to_lonlat(outline, crs)
     out = gpd.GeoDataFrame(
         {
             "cluster": ids.astype(np.int64),
@@ -544,7 +543,7 @@ def _cluster_venues(
     from hotspots.venues import attribute_to_venues
 
     vlat, vlon = latlon_of(venues)
-    vx, vy, _ = project(vlat, vlon, crs)
+    vx, vy, _ = to_metric(vlat, vlon, crs)
     vpts = shapely.points(vx, vy)
     vname = venues[NAME].astype("string").fillna("?").to_numpy(dtype=object)
 

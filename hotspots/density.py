@@ -3,7 +3,8 @@
 Method
 ------
 1. Incidents are projected to a local metric CRS (:func:`hotspots.projection.local_metric_crs`,
-   an azimuthal equidistant projection centred on the data or the study area).
+   an azimuthal equidistant projection of the WGS84 ellipsoid centred on the data or the study
+   area) with :func:`hotspots.projection.to_metric`'s fast path (within 1 cm of pyproj).
 2. They are *linearly binned* (cloud-in-cell): each point's unit mass is shared between the four
    surrounding grid nodes in proportion to its bilinear weights.
 3. The binned counts are convolved (``scipy.signal.fftconvolve``) with the kernel sampled at the
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -44,12 +44,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from scipy import ndimage
 from scipy.signal import fftconvolve
 
 from hotspots.errors import InputError, ParameterError
-from hotspots.projection import local_metric_crs, to_lonlat, to_metric
+from hotspots.projection import (
+    centre_of,
+    geometry_to_metric,
+    local_metric_crs,
+    to_lonlat,
+    to_metric,
+)
 from hotspots.schema import CRS as WGS84
 from hotspots.schema import LAT, LON
 
@@ -338,77 +344,6 @@ def _check_bandwidth(bandwidth: float) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Projection
-# --------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=16)
-def _transformer(crs: CRS) -> Transformer:
-    return Transformer.from_crs(WGS84, crs, always_xy=True)
-
-
-def _exact(lat: np.ndarray, lon: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _transformer(crs).transform(lon, lat)
-    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-
-
-def project(lat: np.ndarray, lon: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 -> metres on ``crs``, fast for many points and within 1 cm of pyproj.
-
-    pyproj's ellipsoidal azimuthal equidistant projection costs about 1 s per million points.
-    For large inputs the projection is computed exactly (pyproj) on a lattice of nodes every
-    0.005 degrees or more over the points' extent (at most 40,000 nodes) and interpolated
-    bilinearly in between; the interpolation error is checked against pyproj at the middle of
-    every lattice cell, and the exact projection is used when it exceeds 1 cm (e.g. on
-    country-wide extents).
-    """
-    lat = np.asarray(lat, dtype=float)
-    lon = np.asarray(lon, dtype=float)
-    crs = CRS.from_user_input(crs)
-    if lat.size < 50_000:
-        return _exact(lat, lon, crs)
-    lat_lo, lat_hi = float(lat.min()), float(lat.max())
-    lon_lo, lon_hi = float(lon.min()), float(lon.max())
-    step = max(0.005, math.sqrt((lat_hi - lat_lo) * (lon_hi - lon_lo) / 40_000))
-    n_lat = max(2, math.ceil((lat_hi - lat_lo) / step) + 1)
-    n_lon = max(2, math.ceil((lon_hi - lon_lo) / step) + 1)
-    if n_lat * n_lon > 80_000:  # a very elongated extent
-        return _exact(lat, lon, crs)
-    glat = lat_lo + np.arange(n_lat) * step
-    glon = lon_lo + np.arange(n_lon) * step
-    mlat, mlon = np.meshgrid(glat, glon, indexing="ij")
-    nx, ny = _exact(mlat.ravel(), mlon.ravel(), crs)
-    nx, ny = nx.reshape(n_lat, n_lon), ny.reshape(n_lat, n_lon)
-    # bilinear coefficients per lattice cell: v = a + b u + c w + d u w (u, w in [0, 1])
-    coef = []
-    for v in (nx, ny):
-        a = v[:-1, :-1]
-        b = v[:-1, 1:] - a
-        c = v[1:, :-1] - a
-        d = v[1:, 1:] - v[1:, :-1] - v[:-1, 1:] + a
-        coef.append([m.ravel() for m in (a, b, c, d)])
-    # check the interpolation at the lattice cells' middles
-    clat, clon = np.meshgrid(glat[:-1] + step / 2, glon[:-1] + step / 2, indexing="ij")
-    ex, ey = _exact(clat.ravel(), clon.ravel(), crs)
-    err = 0.0
-    for (a, b, c, d), e in zip(coef, (ex, ey), strict=True):
-        err = max(err, float(np.max(np.abs(a + 0.5 * b + 0.5 * c + 0.25 * d - e))))
-    if err > 0.01:
-        return _exact(lat, lon, crs)
-    fu = (lon - lon_lo) * (1.0 / step)
-    fw = (lat - lat_lo) * (1.0 / step)
-    iu = np.minimum(fu.astype(np.int64), n_lon - 2)
-    iw = np.minimum(fw.astype(np.int64), n_lat - 2)
-    u = fu - iu
-    w = fw - iw
-    cell = iw * (n_lon - 1) + iu
-    out = []
-    for a, b, c, d in coef:
-        out.append(a.take(cell) + u * (b.take(cell) + w * d.take(cell)) + w * c.take(cell))
-    return out[0], out[1]
-
-
-# --------------------------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------------------------
 
@@ -496,11 +431,10 @@ def _input_points(
                 c = area.centroid
                 crs = local_metric_crs(c.y, c.x)
             elif lat.size:
-                crs = local_metric_crs((lat.min() + lat.max()) / 2, (lon.min() + lon.max()) / 2)
+                crs = local_metric_crs(*centre_of(lat, lon))
             else:
                 raise InputError("kde: no incidents to map")
-        crs = CRS.from_user_input(crs)
-        x, y = project(lat, lon, crs) if lat.size else (lat, lon)
+        x, y, crs = to_metric(lat, lon, crs, fast=True)
     else:
         arr = data
         if isinstance(arr, tuple | list) and len(arr) == 2:
@@ -516,9 +450,7 @@ def _input_points(
     if area is not None:
         if crs is None:
             raise ParameterError("bounds: a study-area polygon needs crs= for metric x/y input")
-        area = shapely.transform(
-            area, lambda xy: np.column_stack(to_metric(xy[:, 1], xy[:, 0], crs)[:2])
-        )
+        area = geometry_to_metric(area, crs)
     return x, y, crs, area
 
 

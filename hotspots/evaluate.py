@@ -49,6 +49,7 @@ import shapely
 from pyproj import CRS
 
 from hotspots.errors import InputError, ParameterError
+from hotspots.projection import geometry_to_metric, local_metric_crs, to_metric
 from hotspots.schema import CRS as WGS84
 from hotspots.schema import LAT, LON, YEAR
 
@@ -123,7 +124,7 @@ class StudyArea:
 
     def to_metric(self, geom: Any) -> Any:
         """Shapely geometries (EPSG:4326) to this area's metric CRS."""
-        return _to_crs(geom, self.crs)
+        return geometry_to_metric(geom, self.crs)
 
 
 def study_area(
@@ -139,8 +140,6 @@ def study_area(
     area : polygon or GeoDataFrame, optional
         Boundary in EPSG:4326; default the convex hull of the incidents.
     """
-    from hotspots.sphere import spherical_metric_crs
-
     if area is None:
         if len(incidents) < 3:
             raise InputError("need at least 3 incidents (or a boundary) to define a study area")
@@ -156,7 +155,7 @@ def study_area(
             "the study area is not a polygon (all incidents on one line?); give a --boundary"
         )
     minx, miny, maxx, maxy = geom.bounds
-    crs = spherical_metric_crs((miny + maxy) / 2, (minx + maxx) / 2)
+    crs = local_metric_crs((miny + maxy) / 2, (minx + maxx) / 2, sphere=True)
     sa = StudyArea(geometry=geom, crs=crs, area_m2=0.0)
     area_m2 = float(shapely.area(sa.to_metric(geom)))
     if not area_m2 > 0:
@@ -259,7 +258,7 @@ def select_kde(
     ranked = cand[np.lexsort((cand, -flat[cand]))]
     # the surface's cells are squares of `step` metres on its own metric CRS: measure the
     # study area on that CRS too, so the area share does not mix two projections
-    area_here = float(shapely.area(_to_crs(sa.geometry, surface.crs)))
+    area_here = float(shapely.area(geometry_to_metric(sa.geometry, surface.crs)))
     n = _prefix_within(np.full(ranked.size, step * step), coverage * area_here)
     chosen = np.zeros(flat.size, dtype=bool)
     chosen[ranked[:n]] = True
@@ -276,20 +275,8 @@ def select_kde(
     return Selection(contains, n * step * step / area_here * sa.area_m2, n)
 
 
-def _to_crs(geom: shapely.Geometry, crs: Any) -> shapely.Geometry:
-    from hotspots.projection import to_metric
-
-    def tr(coords: np.ndarray) -> np.ndarray:
-        x, y, _ = to_metric(coords[:, 1], coords[:, 0], crs)
-        return np.column_stack([x, y])
-
-    return shapely.transform(geom, tr)
-
-
 def _raster_index(surface: Any, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row and column of the surface cell holding each point (row 0 is the northern one)."""
-    from hotspots.projection import to_metric
-
     x, y, _ = to_metric(lat, lon, surface.crs)
     step = float(surface.cell)
     col = np.floor((x - surface.x0) / step).astype(np.int64)

@@ -17,9 +17,8 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from hotspots.errors import InputError, ParameterError
-from hotspots.projection import centre_of
+from hotspots.projection import centre_of, local_metric_crs, to_metric
 from hotspots.schema import KIND, LAT, LON, MONTH, NAME, OFFENSE, VENUE_ID, YEAR
-from hotspots.sphere import project, spherical_metric_crs
 
 #: Trend labels need a fitted change over the period of at least this many calls ...
 TREND_MIN_CALLS = 2.0
@@ -91,9 +90,9 @@ def attribute_to_venues(
         if VENUE_ID not in venues:
             raise InputError("venues need a 'venue_id' column")
         if crs is None:
-            crs = spherical_metric_crs(*centre_of(np.r_[lat, vlat], np.r_[lon, vlon]))
-        x, y, _ = project(lat, lon, crs)
-        vx, vy, _ = project(vlat, vlon, crs)
+            crs = local_metric_crs(*centre_of(np.r_[lat, vlat], np.r_[lon, vlon]), sphere=True)
+        x, y, _ = to_metric(lat, lon, crs)
+        vx, vy, _ = to_metric(vlat, vlon, crs)
         # only incidents in or next to a grid cell holding a venue can have one within radius
         cand = _near_cells(x, y, vx, vy, radius)
         cand = np.arange(n) if cand is None else np.flatnonzero(cand)

@@ -22,8 +22,8 @@ from hotspots.clusters import (
     summarize_clusters,
 )
 from hotspots.errors import InputError, ParameterError
+from hotspots.projection import haversine_m, to_metric
 from hotspots.schema import EARTH_RADIUS_M
-from hotspots.sphere import haversine_m, project
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CHICAGO = DATA / "chicago_cpd_2017_2019" / "chicago_crimes_2017_2019_sample25k.csv"
@@ -288,7 +288,7 @@ def test_hdbscan_hand_case_two_groups():
 @pytest.mark.parametrize(("mcs", "ms"), [(20, None), (30, 5)])
 def test_hdbscan_equals_sklearn_on_projected_points(mcs, ms):
     g = make_incidents(2000, seed=8)
-    x, y, _ = project(g["lat"].to_numpy(), g["lon"].to_numpy())
+    x, y, _ = to_metric(g["lat"].to_numpy(), g["lon"].to_numpy(), sphere=True)
     ref = HDBSCAN(min_cluster_size=mcs, min_samples=ms, copy=True).fit_predict(np.c_[x, y])
     ours = hdbscan_labels(g, min_cluster_size=mcs, min_samples=ms)
     assert adjusted_rand_score(ref, ours) >= 0.99

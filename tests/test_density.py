@@ -17,7 +17,7 @@ from sklearn.neighbors import KernelDensity
 
 from hotspots import density as D
 from hotspots.errors import InputError, ParameterError
-from hotspots.projection import local_metric_crs, to_metric
+from hotspots.projection import to_metric
 
 
 def exact_surface(s: D.DensitySurface, x, y) -> np.ndarray:
@@ -358,27 +358,6 @@ def test_linear_binning_interior_points_match_add_at_reference():
     np.add.at(ref, (iy + 1, ix + 1), tx * ty)
     np.testing.assert_allclose(out, ref, atol=1e-12)
     assert out.sum() == pytest.approx(2000)
-
-
-def test_project_fast_path_within_a_centimetre():
-    rng = np.random.default_rng(0)
-    n = 60_000  # above the threshold: the lattice-interpolated path
-    lat, lon = 41.88 + rng.uniform(-0.15, 0.15, n), -87.63 + rng.uniform(-0.2, 0.2, n)
-    crs = local_metric_crs(41.88, -87.63)
-    x, y = D.project(lat, lon, crs)
-    ex, ey, _ = to_metric(lat, lon, crs)
-    assert np.abs(x - ex).max() < 0.01 and np.abs(y - ey).max() < 0.01
-
-
-def test_project_falls_back_to_exact_on_wide_extents():
-    rng = np.random.default_rng(1)
-    n = 60_000
-    lat, lon = rng.uniform(30, 50, n), rng.uniform(-100, -80, n)
-    crs = local_metric_crs(40, -90)
-    x, y = D.project(lat, lon, crs)
-    ex, ey, _ = to_metric(lat, lon, crs)
-    np.testing.assert_array_equal(x, ex)
-    np.testing.assert_array_equal(y, ey)
 
 
 @settings(max_examples=30, deadline=None)

@@ -27,8 +27,8 @@ from hotspots.patrol import (
     patrol_plan,
     peak_window,
 )
+from hotspots.projection import haversine_m
 from hotspots.provenance import make_provenance
-from hotspots.sphere import haversine_m
 
 M_PER_DEG = 111_195.0  # metres per degree of latitude on the mean sphere
 
