@@ -30,12 +30,11 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from hotspots import clusters, grid
 from hotspots.errors import ParameterError
 from hotspots.i18n import check_lang, offense_label, t, venue_label, weekday_label
-from hotspots.projection import local_metric_crs
+from hotspots.projection import geometry_to_metric, local_metric_crs, to_metric
 from hotspots.provenance import Provenance
 from hotspots.schema import CRS, HOUR, KIND, LAT, LON, NAME, OFFENSE, PREMISE, VENUE_ID, WEEKDAY
 from hotspots.venues import attribute_to_venues
@@ -204,15 +203,9 @@ def _cells_hotspots(
     centres = np.array([h3.cell_to_latlng(c) for c in top["hotspot"]], dtype=float).reshape(-1, 2)
     top["centroid_lat"], top["centroid_lon"] = centres[:, 0], centres[:, 1]
     top["area_km2"] = grid.cell_areas_m2(top["hotspot"].to_numpy()) / 1e6
-    # each call's cell, to find the calls of the listed cells
-    ids = (
-        grid.to_str(
-            grid.cell_ids(incidents[LAT].to_numpy(), incidents[LON].to_numpy(), p.resolution)
-        )
-        if len(incidents)
-        else np.empty(0, dtype=object)
-    )
-    pos = pd.Series(np.arange(len(top)), index=top["hotspot"].to_numpy())
+    # each call's cell (integer ids: no string per call), to find the calls of the listed cells
+    ids = grid.cell_ids(incidents[LAT].to_numpy(), incidents[LON].to_numpy(), p.resolution)
+    pos = pd.Series(np.arange(len(top)), index=grid.to_int(top["hotspot"].to_numpy()))
     member = pos.reindex(ids).fillna(-1).to_numpy(dtype=np.int64)
     return top, member
 
@@ -576,16 +569,14 @@ def hotspot_minimap(
         ``anchor``), ``points`` (list of (x, y)), ``scale_m`` and ``scale_px`` (scale bar).
     """
     row = plan.loc[plan["rank"] == rank].iloc[0]
-    crs = local_metric_crs(float(row["centroid_lat"]), float(row["centroid_lon"]))
-    fwd = Transformer.from_crs(CRS, crs, always_xy=True)  # one transformer for the whole map
+    lat0, lon0 = float(row["centroid_lat"]), float(row["centroid_lon"])
+    crs = local_metric_crs(lat0, lon0)
 
-    def metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x, y = fwd.transform(np.asarray(lon, float), np.asarray(lat, float))
-        return np.asarray(x, float), np.asarray(y, float)
+    def metric(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        x, y, _ = to_metric(frame[LAT].to_numpy(float), frame[LON].to_numpy(float), crs)
+        return x, y
 
-    geoms = shapely.transform(
-        plan.geometry.values, lambda c: np.column_stack(metric(c[:, 0], c[:, 1]))
-    )
+    geoms = geometry_to_metric(plan.geometry.values, crs)
     me = int(np.flatnonzero(plan["rank"].to_numpy() == rank)[0])
     x0, y0, x1, y1 = shapely.bounds(geoms[me])
     half = max(min_half_m, 0.65 * max(x1 - x0, y1 - y0))
@@ -603,7 +594,7 @@ def hotspot_minimap(
     ]
     out_venues = []
     if venues is not None and len(venues):
-        vx, vy = metric(venues[LON].to_numpy(float), venues[LAT].to_numpy(float))
+        vx, vy = metric(venues)
         idx = np.flatnonzero((np.abs(vx) < half * 0.95) & (np.abs(vy) < half * 0.95))
         idx = idx[np.argsort(np.hypot(vx[idx], vy[idx]), kind="stable")][:max_venues]
         xy = px(vx[idx], vy[idx])
@@ -624,7 +615,14 @@ def hotspot_minimap(
         ]
     points: list[tuple[float, float]] = []
     if incidents is not None and len(incidents):
-        ix, iy = metric(incidents[LON].to_numpy(float), incidents[LAT].to_numpy(float))
+        # only calls near the frame are projected: a box of twice its half-width in degrees
+        # (a degree of latitude is over 110 km) holds every call the frame can show
+        dlat = 2.0 * half / 110_000.0
+        dlon = dlat / max(math.cos(math.radians(lat0)), 0.01)
+        lat, lon = incidents[LAT].to_numpy(float), incidents[LON].to_numpy(float)
+        dl = (lon - lon0 + 540.0) % 360.0 - 180.0  # across the antimeridian too
+        near = incidents[(np.abs(lat - lat0) < dlat) & (np.abs(dl) < dlon)]
+        ix, iy = metric(near)
         ok = (np.abs(ix) < half) & (np.abs(iy) < half)
         points = [
             (round(float(a), 1), round(float(b), 1)) for a, b in px(ix[ok], iy[ok])[:max_points]
