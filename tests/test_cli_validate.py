@@ -138,6 +138,20 @@ def test_sample(capsys) -> None:
     assert rep["reasons"]["outside_study_area"] == 2
 
 
+def test_analysis_commands_note_the_rejected_rows(calls: Path, capsys) -> None:
+    # CSV above: row 2 has no lat, row 3 is (0, 0), row 4 is month 13, row 5 repeats id 1
+    code, out, err = run(capsys, "trends", str(calls), "--json")
+    assert code == 0 and json.loads(out)["n_incidents"] == 1  # stdout is the JSON alone
+    assert err == (
+        "note: 4 of 5 rows of " + str(calls) + " rejected (missing_coordinates 1, "
+        "zero_placeholder 1, unparseable_date 1, duplicate_id 1); "
+        f"`hotspots validate {calls}` lists them\n"
+    )
+    # a failed run prints its error only
+    code, _, err = run(capsys, "trends", str(calls), "--from-year", "1999")
+    assert code == 2 and err.startswith("error: from_year") and err.count("\n") == 1
+
+
 def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     # end to end in a fresh interpreter, as a user runs it
     p = tmp_path / "calls.csv"

@@ -2,7 +2,8 @@
 
 Each command lives in its own module under :mod:`hotspots.cli` and is registered here.
 Errors a user can fix (:class:`hotspots.errors.InputError`, ``ParameterError``) print one line
-and exit with status 2, never a traceback.
+and exit with status 2, never a traceback. Notes of a successful run (e.g. rows rejected at
+ingest, :func:`hotspots.cli.common.note`) go to stderr after the command's output.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, turning user errors into one line and status 2."""
+    notes: list[str] = []
     try:
-        cli.main(args=argv, prog_name="hotspots", standalone_mode=False)
+        cli.main(args=argv, prog_name="hotspots", standalone_mode=False, obj={"notes": notes})
     except (InputError, ParameterError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -62,4 +64,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    for line in notes:
+        click.echo(line, err=True)
     sys.exit(0)

@@ -154,10 +154,42 @@ def column_map(kwargs: dict[str, Any], **fields: str | None) -> Any:
     )
 
 
-def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
+def note(text: str) -> None:
+    """A remark for the user, printed on stderr after the command has succeeded.
+
+    :func:`hotspots.cli.main` prints the notes once the command is done, so an error is still
+    the only line of a failed run and stdout stays clean for ``--json``. Outside ``main`` (no
+    notes list on the click context) the note is printed at once.
+    """
+    ctx = click.get_current_context(silent=True)
+    notes = ctx.obj.get("notes") if ctx is not None and isinstance(ctx.obj, dict) else None
+    line = f"note: {text}"
+    if notes is None:
+        click.echo(line, err=True)
+    else:
+        notes.append(line)
+
+
+def note_rejected(result: Any, source: str, command: str = "hotspots validate FILE") -> None:
+    """A :func:`note` when rows were rejected: how many, why, and where to see them.
+
+    The analysis commands use the accepted rows only; this keeps the others from vanishing
+    unnoticed.
+    """
+    if not result.n_rejected:
+        return
+    why = ", ".join(f"{reason} {n:,}" for reason, n in result.reasons.items() if n)
+    note(
+        f"{result.n_rejected:,} of {result.rows:,} rows of {source} rejected ({why}); "
+        f"`{command}` lists them"
+    )
+
+
+def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = True) -> Loaded:
     """Read the INPUT (or the sample) with the column flags, validate, and apply filters.
 
     With ``--sample`` the sample's boundary is the study area unless ``--boundary`` is given.
+    With ``note``, rejected rows are counted on stderr (:func:`note_rejected`).
     """
     from hotspots import io
 
@@ -183,6 +215,9 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True) -> Loaded:
         sep=kwargs.get("sep"),
         encoding=kwargs.get("encoding"),
     )
+    if note:
+        again = "--sample" if kwargs.get("sample") else path
+        note_rejected(result, source, f"hotspots validate {again}")
     filters = filters_from(kwargs)
     incidents = apply_filters(result.accepted, filters) if apply else result.accepted
     return Loaded(result, incidents, filters, boundary, source)

@@ -95,7 +95,7 @@ def command(**kwargs: Any) -> None:
     else:
         if kwargs.get("name") or kwargs.get("kind"):
             raise InputError("--name and --kind are for venue files: add --venues")
-        result = load_incidents(kwargs, apply=False).result
+        result = load_incidents(kwargs, apply=False, note=False).result
     report = result.report()
     if kwargs.get("rejects"):
         report["rejects_file"] = str(result.write_rejects(kwargs["rejects"]))

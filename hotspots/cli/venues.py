@@ -20,6 +20,7 @@ from hotspots.cli.common import (
     filter_options,
     input_options,
     load_incidents,
+    note_rejected,
     output_option,
     write_output,
 )
@@ -45,6 +46,7 @@ def load_venues(path: str | None, sample: bool) -> gpd.GeoDataFrame | None:
             f"{path}: no usable venues ({result.rows} rows, all rejected): check it with "
             "`hotspots validate FILE --venues`"
         )
+    note_rejected(result, "the venue file", "hotspots validate FILE --venues")
     return result.accepted
 
 
