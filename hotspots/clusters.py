@@ -503,7 +503,7 @@ def summarize_clusters(
     share = np.full(k, np.nan)
     if venues is not None and len(venues):
         names, n_venues, nearest_m, share = _cluster_venues(
-            incidents, member, cl, k, outline, venues, crs, venue_radius_m, max_venue_names
+            mx, my, cl, k, outline, venues, crs, venue_radius_m, max_venue_names
         )
 
     geom = geometry_to_lonlat(outline, crs)
@@ -529,8 +529,8 @@ def summarize_clusters(
 
 
 def _cluster_venues(
-    incidents: pd.DataFrame,
-    member: np.ndarray,
+    mx: np.ndarray,
+    my: np.ndarray,
     cl: np.ndarray,
     k: int,
     outline: np.ndarray,
@@ -539,22 +539,26 @@ def _cluster_venues(
     radius: float,
     max_names: int,
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Venue names, counts, nearest distance and venue share for each cluster outline."""
-    from hotspots.venues import attribute_to_venues
+    """Venue names, counts, nearest distance and venue share for each cluster outline.
+
+    ``mx``, ``my``: the clustered incidents in metres on ``crs`` (projected once, by the
+    caller); each is attributed to its nearest venue within ``radius`` as by
+    :func:`hotspots.venues.attribute_to_venues`.
+    """
+    from hotspots.venues import nearest_within
 
     vlat, vlon = latlon_of(venues)
     vx, vy, _ = to_metric(vlat, vlon, crs)
     vpts = shapely.points(vx, vy)
-    vname = venues[NAME].astype("string").fillna("?").to_numpy(dtype=object)
+    label = venues[NAME] if NAME in venues else venues.get("venue_id", pd.Series("?", venues.index))
+    vname = label.astype("string").fillna("?").to_numpy(dtype=object)
 
-    att = attribute_to_venues(incidents.loc[member], venues, radius=radius, crs=crs)
-    at_venue = att["venue_id"].notna().to_numpy()
+    venue_of, _ = nearest_within(mx, my, vx, vy, radius)
+    at_venue = venue_of >= 0
     share = np.bincount(cl, weights=at_venue, minlength=k) / np.bincount(cl, minlength=k)
 
     # calls of each (cluster, venue) to list the busiest venues first
-    vpos = pd.Series(np.arange(len(venues)), index=venues["venue_id"].astype("string").to_numpy())
-    hit = att["venue_id"].to_numpy(dtype=object)[at_venue]
-    calls = pd.DataFrame({"c": cl[at_venue], "v": vpos.reindex(hit).to_numpy()})
+    calls = pd.DataFrame({"c": cl[at_venue], "v": venue_of[at_venue]})
     calls = calls.groupby(["c", "v"]).size()
 
     # venues inside each outline

@@ -93,24 +93,45 @@ def attribute_to_venues(
             crs = local_metric_crs(*centre_of(np.r_[lat, vlat], np.r_[lon, vlon]), sphere=True)
         x, y, _ = to_metric(lat, lon, crs)
         vx, vy, _ = to_metric(vlat, vlon, crs)
-        # only incidents in or next to a grid cell holding a venue can have one within radius
-        cand = _near_cells(x, y, vx, vy, radius)
-        cand = np.arange(n) if cand is None else np.flatnonzero(cand)
-        # query's bound is strict: nudge it so a venue at exactly `radius` counts
-        d, k = cKDTree(np.column_stack([vx, vy])).query(
-            np.column_stack([x[cand], y[cand]]),
-            k=1,
-            distance_upper_bound=np.nextafter(radius, np.inf),
-        )
-        hit = d <= radius
-        idx[cand[hit]] = k[hit]
-        dist[cand[hit]] = d[hit]
+        idx, dist = nearest_within(x, y, vx, vy, radius)
         ids = venues[VENUE_ID].astype("string").to_numpy(dtype=object, na_value=None)
     else:
         ids = np.array([], dtype=object)
     return pd.DataFrame(
         {VENUE_ID: _take_ids(ids, idx), "venue_distance_m": dist}, index=incidents.index
     )
+
+
+def nearest_within(
+    x: np.ndarray, y: np.ndarray, vx: np.ndarray, vy: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest venue of every point within ``radius`` (all in metres on one metric CRS).
+
+    Returns
+    -------
+    idx : ndarray of int64
+        Position of the nearest venue in ``vx``/``vy``, -1 when none is within ``radius``.
+    dist : ndarray of float
+        Its distance, metres (NaN when none).
+    """
+    n = len(x)
+    idx = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    if n == 0 or len(vx) == 0:
+        return idx, dist
+    # only points in or next to a grid cell holding a venue can have one within radius
+    cand = _near_cells(x, y, vx, vy, radius)
+    cand = np.arange(n) if cand is None else np.flatnonzero(cand)
+    # query's bound is strict: nudge it so a venue at exactly `radius` counts
+    d, k = cKDTree(np.column_stack([vx, vy])).query(
+        np.column_stack([x[cand], y[cand]]),
+        k=1,
+        distance_upper_bound=np.nextafter(radius, np.inf),
+    )
+    hit = d <= radius
+    idx[cand[hit]] = k[hit]
+    dist[cand[hit]] = d[hit]
+    return idx, dist
 
 
 def _near_cells(
