@@ -152,6 +152,23 @@ def test_analysis_commands_note_the_rejected_rows(calls: Path, capsys) -> None:
     assert code == 2 and err.startswith("error: from_year") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("command", ["grid", "gistar", "clusters", "trends"])
+def test_filters_that_keep_nothing_are_one_line_errors(command: str, capsys) -> None:
+    # the sample's calls are from 2019-2021 (geodata/README.md)
+    code, out, err = run(capsys, command, "--sample", "--years", "1990", "--hours", "1-3")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: no calls pass the filters (years 1990; hours 1-3)")
+    assert "the data covers 2019-2021" in err
+
+
+def test_a_file_with_no_usable_row_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text("lat,lon,date\n,,2020-01-01\n0,0,2020-01-01\n")
+    code, _, err = run(capsys, "grid", str(p))
+    assert code == 2 and err.count("\n") == 1
+    assert "all 2 rows were rejected" in err and f"hotspots validate {p}" in err
+
+
 def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     # end to end in a fresh interpreter, as a user runs it
     p = tmp_path / "calls.csv"

@@ -219,8 +219,32 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
         again = "--sample" if kwargs.get("sample") else path
         note_rejected(result, source, f"hotspots validate {again}")
     filters = filters_from(kwargs)
-    incidents = apply_filters(result.accepted, filters) if apply else result.accepted
+    incidents = result.accepted
+    if apply:
+        if len(incidents) == 0:
+            raise InputError(
+                f"no usable calls in {source}: all {result.rows:,} rows were rejected; "
+                f"`hotspots validate {'--sample' if kwargs.get('sample') else path}` says why"
+            )
+        incidents = apply_filters(incidents, filters)
+        if len(incidents) == 0:
+            raise InputError(
+                f"no calls pass the filters ({filters.describe()}): no incidents left to "
+                f"analyse; {_coverage(result.accepted)}"
+            )
     return Loaded(result, incidents, filters, boundary, source)
+
+
+def _coverage(incidents: gpd.GeoDataFrame) -> str:
+    """What the data holds, to say how to widen the filters: "the data covers 2019-2021"."""
+    from hotspots.filters import format_hours
+
+    years = incidents["year"].dropna().astype(int).unique()
+    if len(years) == 0:
+        return "the calls have no dates, so --years, --hours and --weekdays keep none"
+    return (
+        f"the data covers {format_hours(years)}; widen --years, --offenses, --hours or --weekdays"
+    )
 
 
 def resolution_option(

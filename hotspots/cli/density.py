@@ -66,8 +66,6 @@ def command(**kwargs: Any) -> None:
     if out and not str(out).lower().endswith((".tif", ".tiff")):
         raise InputError(f"-o {out}: the density surface is written as a GeoTIFF (.tif)")
     loaded = load_incidents(kwargs)
-    if len(loaded.incidents) == 0:
-        raise InputError("no incidents left after the filters: nothing to map")
     surface = kde(
         loaded.incidents,
         bandwidth=kwargs.get("bandwidth"),

@@ -114,10 +114,6 @@ def command(**kwargs: Any) -> None:
     started = time.perf_counter()
     params = _params(kwargs)
     loaded = load_incidents(kwargs)
-    if len(loaded.incidents) == 0:
-        raise InputError(
-            "no calls pass the filters: widen --years, --offenses, --hours or --weekdays"
-        )
     venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
     bundle = build_report_bundle(
         loaded.incidents,
