@@ -65,16 +65,25 @@ class Filters:
 def parse_hours(spec: str) -> tuple[int, ...]:
     """Parse ``"18-23"``, ``"22-3"`` (wraps past midnight) or ``"8,9,10"`` into hours."""
     out: list[int] = []
+
+    def whole(tok: str) -> int:
+        try:
+            return int(tok)
+        except ValueError:
+            raise ValueError(
+                f"hours {spec!r}: use whole hours 0-23, e.g. 18-23, 22-3 or 8,9,10"
+            ) from None
+
     for part in str(spec).replace(" ", "").split(","):
         if not part:
             continue
         if "-" in part:
-            a, b = (int(v) for v in part.split("-", 1))
+            a, b = (whole(v) for v in part.split("-", 1))
             if not (0 <= a <= 23 and 0 <= b <= 23):
                 raise ValueError(f"hour range {part!r}: hours go from 0 to 23")
             out.extend(range(a, b + 1) if a <= b else [*range(a, 24), *range(0, b + 1)])
         else:
-            h = int(part)
+            h = whole(part)
             if not 0 <= h <= 23:
                 raise ValueError(f"hour {h}: hours go from 0 to 23")
             out.append(h)
@@ -148,11 +157,14 @@ def filter_mask(incidents: pd.DataFrame, filters: Filters | None) -> np.ndarray:
 
 
 def within_area(gdf: gpd.GeoDataFrame, area: shapely.Geometry | gpd.GeoDataFrame) -> np.ndarray:
-    """Boolean mask of the points of ``gdf`` inside ``area`` (EPSG:4326 polygon(s))."""
+    """Boolean mask of the points of ``gdf`` inside ``area`` (EPSG:4326 polygon(s)).
+
+    Points on the boundary count as inside, as at ingest (``outside_study_area``).
+    """
     if isinstance(area, gpd.GeoSeries | gpd.GeoDataFrame):
         area = shapely.union_all(area.to_crs(gdf.crs).geometry.values)
     shapely.prepare(area)
-    return shapely.contains_xy(area, gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
+    return shapely.intersects_xy(area, gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
 
 
 def apply_filters(
