@@ -54,7 +54,7 @@ try:
         # clean screen for a projector: no Streamlit chrome, bigger headline figures
         st.markdown(
             "<style>header[data-testid='stHeader']{display:none}"
-            "[data-testid='stMetricValue']{font-size:2.9rem;line-height:1.1}"
+            "[data-testid='stMetricValue']{font-size:clamp(1.5rem,2.2vw,2.9rem);line-height:1.1}"
             "[data-testid='stMetricValue'] *{white-space:normal;overflow:visible}"
             "[data-testid='stMetricLabel'] p{font-size:1.25rem}"
             ".block-container{padding-top:1rem;max-width:100%}</style>",
