@@ -768,3 +768,81 @@ def test_density_colours_top_out_at_a_high_quantile_not_the_spike() -> None:
     assert fg.stats["colour_max"] == pytest.approx(expected)
     legend = json.loads(_legends(m)[0].html_js)
     assert "≥" in legend and "10,000.0" in legend
+
+
+# --- rendering: templates, styles by class, sampled density placement --------------------------
+
+#: Jinja syntax in data: rendered as a template it would print 123000hs, the working directory
+#: (or run any code on the server); it must reach the page as the text it is.
+TEMPLATE_TEXT = ["{{ 123*1000 }}hs", "{{ cycler.__init__.__globals__.os.getcwd() }}", "{% raw %}"]
+
+
+def test_data_is_never_rendered_as_a_jinja_template() -> None:
+    import os
+
+    venues = _venues().assign(name=[*TEMPLATE_TEXT, "Park"])
+    clusters = _clusters().assign(venues=TEMPLATE_TEXT)
+    calls = _random_calls(20).assign(offense=TEMPLATE_TEXT[0])
+    spec = MapSpec(layers=frozenset(LAYERS), tiles=NO_TILES, title=TEMPLATE_TEXT[0])
+    m, _ = build_map(spec, calls=calls, venues=venues, clusters=clusters, cells=_hex_cells([3]))
+    html = map_html(m)
+    for text in TEMPLATE_TEXT:
+        assert text in html
+    assert "123000hs" not in html
+    assert os.getcwd() not in html
+
+
+def test_polygons_carry_their_class_and_the_page_one_style_per_class() -> None:
+    m = _map()
+    counts = [1, 2, 3, 5, 8, 13, 21, 34]
+    fg = add_cells(m, _hex_cells(counts), classes=4)
+    (gj,) = [c for c in fg._children.values() if isinstance(c, folium.GeoJson)]
+    features = gj.data["features"]
+    assert [f["id"] for f in features] == list(range(len(counts)))
+    assert [f["properties"]["count"] for f in features] == counts
+    html = map_html(m)
+    # one style object per colour class, chosen in the browser by the feature's "_c"
+    styles = json.loads(re.search(gj.get_name() + r"_styles = (\[.*?\]);", html)[1])
+    assert len(styles) == len({s["fillColor"] for s in styles}) == 4
+    for f in features:
+        assert styles[f["properties"]["_c"]] == gj.style_function(f)
+    # no per-feature style table (Folium's switch with a case per feature id)
+    assert "case " not in html and "_styler" not in html
+    assert "resetStyle" in html and "bindTooltip" in html
+
+
+def test_polygon_data_is_valid_script_safe_json() -> None:
+    m = _map()
+    fg = add_clusters(m, _clusters())
+    (gj,) = [c for c in fg._children.values() if isinstance(c, folium.GeoJson)]
+    text = gj.data_js
+    assert "<" not in text and ">" not in text and "'" not in text
+    data = json.loads(text)
+    assert data == gj.data
+    venues = [f["properties"]["venues"] for f in data["features"]]
+    assert venues[0] == "&lt;img src=x onerror=alert(1)&gt;, Кафе Айгерим"
+    assert venues[2] == "Bar &amp; Grill"
+    assert all(len(f["geometry"]["coordinates"][0]) > 8 for f in data["features"])
+
+
+def test_density_image_placed_from_sampled_centres_as_from_all() -> None:
+    from hotspots.density import kde
+    from hotspots.maps import _density_image, _sampled_lonlat
+
+    calls = _random_calls(2000, spread=0.02)
+    surface = kde(calls, bandwidth=300.0, cell=60.0)
+    rows, cols, lon, lat = _sampled_lonlat(surface, surface.values.shape)
+    assert rows.size < surface.values.size / 4
+    # every edge cell is among the samples
+    ny, nx = surface.values.shape
+    edge = (rows == 0) | (rows == ny - 1) | (cols == 0) | (cols == nx - 1)
+    assert edge.sum() == 2 * (nx + ny) - 4
+    full_lon, full_lat = surface.cell_centres_lonlat()
+    np.testing.assert_allclose(lon, full_lon[rows, cols], atol=1e-9)
+    np.testing.assert_allclose(lat, full_lat[rows, cols], atol=1e-9)
+    kw = {"palette": "YlOrRd", "floor": 0.05, "vmax": None, "max_pixels": 1024}
+    sampled, b1 = _density_image(surface.values, rows, cols, lon, lat, **kw)
+    full, b2 = density_image(surface.values, full_lon, full_lat)
+    np.testing.assert_allclose(b1, b2, atol=1e-9)  # the extent comes from the edge cells
+    assert sampled.shape == full.shape
+    assert np.abs(sampled.astype(int) - full.astype(int)).max() <= 2

@@ -151,22 +151,34 @@ def test_cell_layer_counts_every_call_once():
     assert (cells.geometry.geom_type == "Polygon").all() and cells.crs.to_epsg() == 4326
 
 
-def test_display_cell_is_bandwidth_over_five_unless_the_extent_is_large():
+def test_display_cell_is_a_whole_number_of_kde_node_spacings():
     small = incidents(
         [
             (north(0), east(0), "2021-01-01 00:00", "x"),
             (north(500), east(500), "2021-01-01 00:00", "x"),
         ]
     )
-    assert views.display_cell_m(small, 250.0) == pytest.approx(50.0)
+    # quartic: nodes every 250 / 12 m; two of them are the largest cell under 250 / 5 = 50 m
+    assert views.display_cell_m(small, 250.0) == pytest.approx(2 * 250 / 12)
+    # gaussian: nodes every 250 / 6 m; one is under 50 m
+    assert views.display_cell_m(small, 250.0, kernel="gaussian") == pytest.approx(250 / 6)
     wide = incidents(
         [
             (north(0), east(0), "2021-01-01 00:00", "x"),
             (north(40_000), east(0), "2021-01-01 00:00", "x"),
         ]
     )
-    # longest side 40 km + 2 x 250 m of padding over 400 cells
-    assert views.display_cell_m(wide, 250.0) == pytest.approx(40_500 / 400, rel=1e-3)
+    # longest side 40 km + 2 x 250 m of padding over 400 cells is 101.25 m: 4.86 nodes of
+    # 20.83 m, so 5 nodes (104.17 m, 389 cells a side)
+    cell = views.display_cell_m(wide, 250.0)
+    assert cell == pytest.approx(5 * 250 / 12)
+    assert 40_500 / cell <= 400
+    # kde (ceil(12 cell / bandwidth) nodes per cell) then uses exactly 5: spacing 250 / 12
+    assert math.ceil(12 * cell / 250.0) == 5
+    # gaussian: padding 4 bandwidths, 42 km / 400 = 105 m = 2.52 nodes of 41.67 m: 3 nodes
+    assert views.display_cell_m(wide, 250.0, kernel="gaussian") == pytest.approx(125.0)
+    with pytest.raises(ParameterError, match="kernel"):
+        views.display_cell_m(wide, 250.0, kernel="epanechnikov")
 
 
 def test_density_layer_holds_the_calls():
