@@ -15,6 +15,7 @@ internals of streamlit-folium this relies on ever change, :func:`show` falls bac
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,13 +64,27 @@ def _links(m: folium.Map) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(css)), list(dict.fromkeys(js))
 
 
+def _map_script(m: folium.Map) -> str:
+    """``streamlit_folium._get_map_string`` without its final ``textwrap.dedent``: the
+    indentation means nothing to JavaScript, and dedenting a city's map script (1-3 MB, its
+    GeoJSON on long lines) takes longer than writing it."""
+    generate = getattr(stf, "generate_leaflet_string", None)
+    if generate is None:  # streamlit-folium changed: use its own function
+        return stf._get_map_string(m)
+    leaflet = generate(m).replace("alert(coords);", "")
+    leaflet = re.sub(r"drawnItems_draw_control_div_\d+", "drawnItems", leaflet)
+    if "drawnItems" not in leaflet:
+        leaflet += "\nvar drawnItems = [];"
+    return leaflet
+
+
 def render(m: folium.Map) -> dict[str, Any]:
     """The component arguments of ``m`` (the same strings ``st_folium`` would send)."""
     make_offline(m, "inline")
     m.render()  # one render: adds the header links and the elements' scripts
     html = stf._get_html(m)
     header = stf._get_header(m)
-    script = stf._get_map_string(m)
+    script = _map_script(m)
     css, js = _links(m)
     return {
         "script": script,

@@ -307,6 +307,7 @@ def gistar_cells(
     permutations: int = 0,
     seed: int | None = None,
     fdr: bool = False,
+    significant_only: bool = False,
 ) -> gpd.GeoDataFrame:
     """Gi* hot spots on H3 cell counts of the study area.
 
@@ -323,6 +324,9 @@ def gistar_cells(
         statistic is biased towards hot spots); default: the incidents' convex hull.
     permutations, seed, fdr
         See :func:`gistar`.
+    significant_only : bool
+        Return only the cells with ``bin != 0`` (the statistic still uses every cell of the
+        study area); their hexagons alone are built, which a map needs.
 
     Returns
     -------
@@ -348,4 +352,6 @@ def gistar_cells(
     res = gistar(counts, w, permutations=permutations, seed=seed, fdr=fdr)
     frame = pd.DataFrame({"cell": grid.to_str(cells), "count": counts.astype(np.int64)})
     frame = pd.concat([frame, res], axis=1)
+    if significant_only:
+        frame = frame.loc[frame["bin"].to_numpy() != 0].reset_index(drop=True)
     return grid.cells_to_gdf(frame)

@@ -197,6 +197,8 @@ class HotspotLayer(_RawRender, folium.FeatureGroup):
 
 #: Compact UTF-8 JSON (one encoder: ``json.dumps`` with options builds one per call).
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+#: A string as JSON text, as ``_JSON`` writes it (the C function behind it).
+_json_str: Final = json.encoder.encode_basestring
 
 
 def _js_literal(obj: Any) -> str:
@@ -277,8 +279,8 @@ def _as_wgs84(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise InputError(f"{what} has no CRS: set it (EPSG:4326 for longitude/latitude)")
     out = gdf.to_crs(CRS) if not gdf.crs.equals(CRS) else gdf
-    valid = ~(out.geometry.isna() | out.geometry.is_empty)
-    return out[valid.to_numpy()]
+    valid = ~(out.geometry.isna() | out.geometry.is_empty).to_numpy()
+    return out if valid.all() else out[valid]  # no copy when nothing is dropped
 
 
 def _rounded(geoms: gpd.GeoSeries) -> np.ndarray:
@@ -290,10 +292,16 @@ def _rounded(geoms: gpd.GeoSeries) -> np.ndarray:
 
 def _json_values(values: Sequence[Any]) -> list[str]:
     """Each value as JSON text (ints, floats, strings, None; NumPy scalars included)."""
+    values = values.tolist() if isinstance(values, (np.ndarray, pd.Series)) else list(values)
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return list(map(_json_str, values))  # C: escapes quotes, backslashes, controls
+    if kinds <= {int}:
+        return list(map(str, values))
     out = []
     for v in values:
         if isinstance(v, str):
-            out.append(_JSON.encode(v))
+            out.append(_json_str(v))
         elif isinstance(v, (bool, np.bool_)):
             out.append("true" if v else "false")
         elif isinstance(v, (int, np.integer)):
@@ -312,15 +320,17 @@ def _feature_collection(geoms: gpd.GeoSeries, properties: Mapping[str, Sequence[
     The text is assembled from GEOS's GeoJSON of each geometry and the values' JSON: no
     Python dict per feature is built, parsed or encoded again."""
     texts = shapely.to_geojson(_rounded(geoms)).tolist()
-    keys = [_JSON.encode(str(k)) for k in properties]
-    columns = [_json_values(list(v)) for v in properties.values()]
-    for name, col in zip(properties, columns, strict=True):
+    columns = []
+    for name, values in properties.items():
+        key = _json_str(str(name)) + ":"
+        col = _json_values(values)
         if len(col) != len(texts):
             raise InputError(f"property {name!r}: {len(col)} values for {len(texts)} shapes")
-    rows = zip(*columns, strict=True) if columns else ((),) * len(texts)
-    props = (",".join(f"{k}:{v}" for k, v in zip(keys, row, strict=True)) for row in rows)
+        columns.append([key + v for v in col])
+    props = map(",".join, zip(*columns, strict=True)) if columns else [""] * len(texts)
+    head = '{"type":"Feature","id":'
     features = ",".join(
-        f'{{"type":"Feature","id":{i},"geometry":{g},"properties":{{{p}}}}}'
+        f'{head}{i},"geometry":{g},"properties":{{{p}}}}}'
         for i, (g, p) in enumerate(zip(texts, props, strict=True))
     )
     return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
@@ -433,23 +443,20 @@ class _FieldTooltip(_RawRender, folium.GeoJsonTooltip):
 
 def _fmt_float(values: pd.Series | np.ndarray, lang: str, decimals: int) -> list[str]:
     arr = np.asarray(values, dtype=float)
-    text = np.char.mod(f"%.{decimals}f", np.where(np.isfinite(arr), arr, 0.0))
+    finite = np.isfinite(arr)
+    text = np.char.mod(f"%.{decimals}f", np.where(finite, arr, 0.0))
     if lang != "en":
         text = np.char.replace(text, ".", ",")
-    return [s if np.isfinite(v) else "" for s, v in zip(text.tolist(), arr, strict=True)]
+    return np.where(finite, text, "").tolist()
 
 
 def _fmt_p(values: pd.Series | np.ndarray, lang: str) -> list[str]:
+    """p-values with 3 decimals (as :func:`format_number`: no grouping below 1), ``< 0.001``
+    below that, ``""`` when missing."""
     arr = np.asarray(values, dtype=float)
-    out = []
-    for v in arr:  # per cell, not per incident: a few thousand at most
-        if not np.isfinite(v):
-            out.append("")
-        elif v < 0.001:
-            out.append("< " + format_number(0.001, lang, 3))
-        else:
-            out.append(format_number(v, lang, 3))
-    return out
+    text = np.asarray(_fmt_float(arr, lang, 3), dtype=object)
+    text[arr < 0.001] = "< " + format_number(0.001, lang, 3)  # NaN compares False
+    return text.tolist()
 
 
 def class_breaks(values: np.ndarray, k: int = 6, *, integer: bool = True) -> np.ndarray:
@@ -1414,11 +1421,9 @@ def add_gistar(
         gdf, bins = gdf.iloc[keep], bins.iloc[keep]
     fg = HotspotLayer(name or t("layer.gistar", lang), show=show)
     if len(gdf):
+        labels = {b: escape_text(t(key, lang)) for b, key in _GISTAR_KEYS.items()}
         fields: dict[str, tuple[str, Sequence[Any]]] = {
-            "class": (
-                escape_text(t("legend.gistar", lang)),
-                [escape_text(t(_GISTAR_KEYS[b], lang)) for b in bins],
-            )
+            "class": (escape_text(t("legend.gistar", lang)), [labels[b] for b in bins])
         }
         if "count" in gdf.columns:
             counts = pd.to_numeric(gdf["count"], errors="coerce").fillna(0).astype(int)

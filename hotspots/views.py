@@ -357,15 +357,13 @@ def gistar_summary(
 ) -> gpd.GeoDataFrame:
     """Gi* hot and cold cells (:func:`hotspots.gistar.gistar_cells` at ``params.resolution``)
     of the study area ``area``; only the significant ones (``bin != 0``) by default, which
-    keeps the map small (the others are drawn as nothing anyway)."""
+    keeps the map small (the others are drawn as nothing anyway) and builds only their
+    hexagons."""
     from hotspots.gistar import gistar_cells
 
     params = params or Params()
     sub = _filtered(incidents, filters)
-    out = gistar_cells(sub, params.resolution, area=area)
-    if significant_only:
-        out = out.loc[out["bin"].to_numpy() != 0].reset_index(drop=True)
-    return out
+    return gistar_cells(sub, params.resolution, area=area, significant_only=significant_only)
 
 
 # --------------------------------------------------------------------------------------------

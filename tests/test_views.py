@@ -212,6 +212,12 @@ def test_gistar_summary_keeps_significant_cells_only():
     assert gi.loc[gi["count"].idxmax(), "bin"] == 3
     everything = views.gistar_summary(incidents(hot + spread), significant_only=False)
     assert len(everything) > len(gi)
+    # the same statistic over every cell of the study area, and the same hexagons
+    kept = everything.loc[everything["bin"] != 0].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(gi.drop(columns="geometry")), pd.DataFrame(kept.drop(columns="geometry"))
+    )
+    assert gi.geometry.geom_equals(kept.geometry).all()
 
 
 VENUES = gpd.GeoDataFrame(
