@@ -12,7 +12,12 @@ serialising it for the browser. What is timed:
 - **filter change**: a new year selected in the sidebar (a filter never seen before, so every
   filter-dependent analysis is computed, not read from the cache); median over ``--runs``
   different years. Target (issue 5): under 1 s. Measured with the default layers (H3 cells,
-  venues, calls) and with every layer on (density, DBSCAN clusters and Gi* too).
+  venues, calls) and with every layer on (density, DBSCAN clusters and Gi* too); Streamlit's
+  caches are emptied between the two, so the second set computes its years afresh too.
+- **steps**: where a filter change's time goes (median over the runs): the filter, the
+  headline figures, each layer's analysis (:mod:`hotspots.views`), drawing the Folium map
+  (:func:`hotspots.maps.build_map`), turning it into the component's strings
+  (:func:`app_pages.mapview.render`), and the rest (Streamlit: the script, widgets, caches).
 - **map size**: bytes of the map handed to streamlit-folium (Leaflet script, header, HTML and the
   inline offline assets), with all calls selected. Target: under 5 MB whatever the number of
   incidents.
@@ -87,6 +92,67 @@ def _naive_map_bytes(path: Path, n_total: int) -> float:
     return size * n_total / len(calls)
 
 
+#: Functions timed by :class:`StepTimer`: (module, attribute, step shown).
+STEPS = (
+    ("app_pages.common", "apply_filters", "filter"),
+    ("hotspots.views", "headline", "headline"),
+    ("hotspots.views", "cell_layer", "cells"),
+    ("hotspots.views", "density_layer", "density"),
+    ("hotspots.views", "cluster_summary", "clusters"),
+    ("hotspots.views", "gistar_summary", "Gi*"),
+    ("hotspots.maps", "build_map", "map build"),
+    ("app_pages.mapview", "render", "map render"),
+)
+
+
+class StepTimer:
+    """Wall time spent in each of :data:`STEPS` during the app's reruns.
+
+    The functions are replaced on their modules by timed wrappers (the app looks them up
+    there at call time) while the timer is active, and restored afterwards."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._saved: list[tuple[object, str, object]] = []
+
+    def __enter__(self) -> StepTimer:
+        import functools
+        import importlib
+
+        for module_name, attr, step in STEPS:
+            module = importlib.import_module(module_name)
+            fn = getattr(module, attr)
+
+            @functools.wraps(fn)
+            def timed(*args, _fn=fn, _step=step, **kwargs):
+                t0 = time.perf_counter()
+                try:
+                    return _fn(*args, **kwargs)
+                finally:
+                    self.spent[_step] = self.spent.get(_step, 0.0) + time.perf_counter() - t0
+
+            self._saved.append((module, attr, fn))
+            setattr(module, attr, timed)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for module, attr, fn in reversed(self._saved):
+            setattr(module, attr, fn)
+        self._saved.clear()
+
+    def take(self) -> dict[str, float]:
+        """The times since the last call (seconds per step), and start again."""
+        out, self.spent = self.spent, {}
+        return out
+
+
+def _clear_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="filter changes per layer set")
@@ -111,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
 
     rows: list[Row] = []
     sizes: dict[str, int] = {}
+    steps: dict[str, dict[str, float]] = {}
     for title, layers in LAYER_SETS.items():
+        _clear_caches()  # every layer set starts cold: no year computed by the one before
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         at.query_params["layers"] = layers
         t0 = time.perf_counter()
@@ -122,13 +190,20 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         sizes[title] = _payload(at)
         times = []
-        for year in years[-args.runs :][::-1]:
-            _years_widget(at).set_value([year])
-            t0 = time.perf_counter()
-            at.run()
-            times.append(time.perf_counter() - t0)
-            assert not at.exception, at.exception[0].message
-            sizes[title] = max(sizes[title], _payload(at))
+        per_run: list[dict[str, float]] = []
+        with StepTimer() as timer:
+            for year in years[-args.runs :][::-1]:
+                _years_widget(at).set_value([year])
+                t0 = time.perf_counter()
+                at.run()
+                times.append(time.perf_counter() - t0)
+                assert not at.exception, at.exception[0].message
+                spent = timer.take()
+                spent["rest"] = times[-1] - sum(spent.values())
+                per_run.append(spent)
+                sizes[title] = max(sizes[title], _payload(at))
+        names = [step for _, _, step in STEPS if any(step in r for r in per_run)] + ["rest"]
+        steps[title] = {k: statistics.median(r.get(k, 0.0) for r in per_run) for k in names}
         ours = statistics.median(times)
         rows.append(
             Row(
@@ -145,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     naive_bytes = _naive_map_bytes(path, n)
     print_table(rows, "App: server time of a filter change (AppTest, median)")
+    print()
+    print("Where a filter change's time goes (median seconds per step over the same runs):")
+    for title, spent in steps.items():
+        parts = ", ".join(f"{k} {v:.3f}" for k, v in spent.items())
+        print(f"  {title}: {parts}")
     print()
     print("Map sent to the browser (all calls selected; target < 5 MB):")
     for title, size in sizes.items():

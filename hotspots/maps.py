@@ -17,6 +17,11 @@ Rules the builders keep, so the app and the exports need not think about them:
   only up to ``max_points`` and are otherwise counted in H3 cells, cells are capped at
   ``max_cells``, coordinates are rounded to 1e-5 degree (about 1 m), and the density surface is a
   single image.
+- **Rendering.** The layers' elements render their script as text (:class:`_RawRender`), not
+  through branca's ``Element(output)``, which reads every element's output again as a Jinja
+  template: slow for big layers, and data containing ``{{ ... }}`` would be evaluated on the
+  server. Polygons carry their colour class; the page holds one style per class
+  (:class:`_ClassedGeoJson`), not one per feature.
 - **Presenter mode.** Individual calls are never drawn and cells (and clusters) with fewer than
   ``min_count`` calls are left out, so no single address can be read off the map.
 """
