@@ -358,6 +358,36 @@ def sidebar_filters(ds: Dataset, lang: str) -> Filters:
         to_widget=lambda v: [o for o in v if o in offenses_all],
         from_widget=tuple,
     )
+    if ds.choices.get("hours"):
+        _hour_controls(sb, lang)
+    else:  # month- or day-only dates: an hour filter would keep nothing
+        state.put("hours", None)
+        sb.caption(t("filter.hours", lang))
+        sb.caption(t("ui.no_hours", lang))
+    if ds.choices.get("weekdays"):
+        state.bound(
+            sb.pills,
+            "days",
+            t("filter.weekdays", lang),
+            lang,
+            options=list(range(7)),
+            selection_mode="multi",
+            format_func=lambda d: weekday_label(d, lang, short=True),
+            to_widget=list,
+            from_widget=lambda v: tuple(sorted(v or ())),
+        )
+    else:
+        state.put("days", ())
+        sb.caption(t("filter.weekdays", lang))
+        sb.caption(t("ui.no_weekdays", lang))
+    f = current_filters()
+    if f != Filters():
+        sb.button(t("ui.reset_filters", lang), on_click=reset_filters, key="w:reset")
+    return f
+
+
+def _hour_controls(sb, lang: str) -> None:
+    """From/to hour selectors; a range past midnight (22-02) is allowed and said."""
     hours = state.get("hours") or (0, 23)
     sb.caption(t("filter.hours", lang))
     c1, c2 = sb.columns(2)
@@ -370,21 +400,6 @@ def sidebar_filters(ds: Dataset, lang: str) -> Filters:
     state.put("hours", None if (pair == (0, 23) or h1 == (h0 - 1) % 24) else pair)
     if state.get("hours") and h0 > h1:
         sb.caption(t("ui.hours_wrap", lang, start=_hour_label(h0), end=f"{h1:02d}:59"))
-    state.bound(
-        sb.pills,
-        "days",
-        t("filter.weekdays", lang),
-        lang,
-        options=list(range(7)),
-        selection_mode="multi",
-        format_func=lambda d: weekday_label(d, lang, short=True),
-        to_widget=list,
-        from_widget=lambda v: tuple(sorted(v or ())),
-    )
-    f = current_filters()
-    if f != Filters():
-        sb.button(t("ui.reset_filters", lang), on_click=reset_filters, key="w:reset")
-    return f
 
 
 def current_filters() -> Filters:

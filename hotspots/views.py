@@ -132,15 +132,26 @@ def _filtered(incidents: gpd.GeoDataFrame, filters: Filters | None) -> gpd.GeoDa
 # Filter choices and headline figures
 # --------------------------------------------------------------------------------------------
 def filter_choices(incidents: pd.DataFrame) -> dict[str, list]:
-    """Values the filters can take on this data: ``years`` (ascending) and ``offenses``
-    (most frequent first)."""
-    years = incidents[YEAR].dropna().astype(int).unique() if YEAR in incidents else []
+    """Values the filters can take on this data: ``years`` (ascending), ``offenses`` (most
+    frequent first), and the ``hours`` and ``weekdays`` that occur (ascending; empty when the
+    source does not record them, as month-only police.uk data)."""
+
+    def present(col: str) -> list[int]:
+        if col not in incidents:
+            return []
+        return sorted(int(v) for v in incidents[col].dropna().astype(int).unique())
+
     offenses = (
         incidents[OFFENSE].astype("string").dropna().value_counts().index.tolist()
         if OFFENSE in incidents
         else []
     )
-    return {"years": sorted(int(y) for y in years), "offenses": [str(o) for o in offenses]}
+    return {
+        "years": present(YEAR),
+        "offenses": [str(o) for o in offenses],
+        "hours": present(HOUR),
+        "weekdays": present(WEEKDAY),
+    }
 
 
 @dataclass(frozen=True)

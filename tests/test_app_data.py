@@ -167,3 +167,25 @@ def test_a_boundary_rejects_the_calls_outside_it():
     reasons = table_with(at, "Reason")
     got = dict(zip(reasons["Reason"], reasons["Rows"], strict=True))
     assert got["Outside the study area"] == 2  # rows 4 and 6 (checked before the date)
+
+
+# police.uk style (Greater Manchester): the month only, no day, no hour
+MONTH_ONLY = (
+    "Crime ID,Month,Longitude,Latitude,Crime type\n"
+    "a,2019-05,-2.2400,53.4800,Burglary\n"
+    "b,2019-06,-2.2410,53.4810,Burglary\n"
+    "c,2020-01,-2.2420,53.4820,Vehicle crime\n"
+)
+
+
+def test_month_only_data_has_no_hour_or_weekday_filter_and_keeps_every_call():
+    # the shared view asked for evenings at weekends; the uploaded data cannot say either
+    at = goto(run(new_app({"hours": "18-23", "days": "sat,sun"})), "data")
+    upload(at, "Calls file", "month_only.csv", MONTH_ONLY.encode())
+    at = goto(at, "map")
+    assert metrics(at)["Calls"] == "3"  # not 0: the hour and weekday filters are off
+    shown = texts(at)
+    assert "does not record the time of day, so there is no hour filter" in shown
+    assert "does not record the day, so there is no weekday filter" in shown
+    assert not [w for w in at.selectbox if w.label in ("From", "To")]
+    assert "hours" not in at.query_params and "days" not in at.query_params

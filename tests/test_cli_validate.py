@@ -161,6 +161,34 @@ def test_filters_that_keep_nothing_are_one_line_errors(command: str, capsys) -> 
     assert "the data covers 2019-2021" in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (
+            ("--hours", "18-23"),
+            "does not record hours (its dates are to the day or the month); drop --hours",
+        ),
+        (
+            ("--weekdays", "sat"),
+            "does not record weekdays (its dates are to the day or the month); drop --weekdays",
+        ),
+        (("--hours", "1", "--weekdays", "sun"), "does not record hours or weekdays"),
+    ],
+)
+def test_hour_filters_on_month_only_data_say_the_data_has_no_hours(
+    tmp_path: Path, capsys, flags: tuple[str, ...], says: str
+) -> None:
+    # police.uk style: a Month column and nothing finer, as Greater Manchester publishes
+    p = tmp_path / "month_only.csv"
+    p.write_text(
+        "Month,Latitude,Longitude,Crime type\n2019-05,53.48,-2.24,Burglary\n"
+        "2019-06,53.47,-2.25,Burglary\n"
+    )
+    code, out, err = run(capsys, "grid", str(p), *flags)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert says in err and "widen" not in err
+
+
 def test_a_file_with_no_usable_row_is_a_one_line_error(tmp_path: Path, capsys) -> None:
     p = tmp_path / "bad.csv"
     p.write_text("lat,lon,date\n,,2020-01-01\n0,0,2020-01-01\n")

@@ -111,6 +111,14 @@ def test_filter_choices():
     assert got["years"] == [2020, 2021]
     assert got["offenses"][0] == "theft"  # 3 thefts, 2 hooliganism, 1 fight
     assert got["offenses"][1:] == ["hooliganism", "fight"]
+    assert got["hours"] == [9, 10, 11, 22]
+    assert got["weekdays"] == [0, 2, 5, 6]  # Mon 2 Mar 2020, Wed 3 Mar 2021, Sat 6 Mar, Sun 1 Mar
+    # month-only data (police.uk): no hour, no weekday to filter on
+    month_only = CALLS.assign(
+        hour=pd.array([pd.NA] * 6, dtype="Int64"), weekday=pd.array([pd.NA] * 6, dtype="Int64")
+    )
+    got = views.filter_choices(month_only)
+    assert got["hours"] == [] and got["weekdays"] == [] and got["years"] == [2020, 2021]
 
 
 def test_headline_by_hand():

@@ -230,18 +230,33 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
         if len(incidents) == 0:
             raise InputError(
                 f"no calls pass the filters ({filters.describe()}): no incidents left to "
-                f"analyse; {_coverage(result.accepted)}"
+                f"analyse; {_coverage(result.accepted, filters)}"
             )
     return Loaded(result, incidents, filters, boundary, source)
 
 
-def _coverage(incidents: gpd.GeoDataFrame) -> str:
+def _coverage(incidents: gpd.GeoDataFrame, filters: Filters) -> str:
     """What the data holds, to say how to widen the filters: "the data covers 2019-2021"."""
     from hotspots.filters import format_hours
 
     years = incidents["year"].dropna().astype(int).unique()
     if len(years) == 0:
         return "the calls have no dates, so --years, --hours and --weekdays keep none"
+    # month-only sources (Greater Manchester, police.uk) have no hour or weekday at all
+    unknown = [
+        flag
+        for flag, wanted, col in (
+            ("--hours", filters.hours, "hour"),
+            ("--weekdays", filters.weekdays, "weekday"),
+        )
+        if wanted and incidents[col].isna().all()
+    ]
+    if unknown:
+        nouns = " or ".join(flag[2:] for flag in unknown)
+        return (
+            f"the data does not record {nouns} (its dates are to the day or the month); "
+            f"drop {' and '.join(unknown)}"
+        )
     return (
         f"the data covers {format_hours(years)}; widen --years, --offenses, --hours or --weekdays"
     )
