@@ -192,6 +192,9 @@ def briefing_map(
         boundary=boundary,
         **data,
     )
+    # A slide is a still picture: without animations the fitted view is final as soon as the
+    # page has laid out (an animated fitBounds was caught half-way, with a wrong scale bar).
+    m.options.update(zoom_animation=False, fade_animation=False, marker_zoom_animation=False)
     m.get_root().header.add_child(Element(_RANK_CSS + provenance_meta(provenance)))
     counts["ranks_shown"] = 0
     if plan is not None and len(plan):
