@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from pyogrio.errors import DataSourceError
 
 from hotspots.errors import InputError
 
@@ -36,19 +37,23 @@ def write_table(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | Path) -> Pat
         raise InputError(
             f"cannot write {path.name}: use a name ending in " + ", ".join(sorted(VECTOR_SUFFIXES))
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     is_geo = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame
-    if suffix == ".csv":
-        out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
-        out.to_csv(path, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        if not is_geo:
-            raise InputError(
-                f"{path.name}: {suffix} needs geometries; write .csv or .parquet instead"
-            )
-        if path.exists():
-            path.unlink()  # GPKG would otherwise append a layer
-        frame.to_file(path, driver=VECTOR_SUFFIXES[suffix], engine="pyogrio")
+    if suffix not in (".csv", ".parquet") and not is_geo:
+        raise InputError(f"{path.name}: {suffix} needs geometries; write .csv or .parquet instead")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".csv":
+            out = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if is_geo else frame
+            out.to_csv(path, index=False)
+        elif suffix == ".parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            if path.exists():
+                path.unlink()  # GPKG would otherwise append a layer
+            frame.to_file(path, driver=VECTOR_SUFFIXES[suffix], engine="pyogrio")
+    except (OSError, DataSourceError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise InputError(
+            f"cannot write {path}: {reason}; choose a folder that exists and you may write to"
+        ) from None
     return path

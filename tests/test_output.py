@@ -64,3 +64,23 @@ def test_an_unknown_suffix_names_the_ones_that_work(tmp_path):
         "cannot write cells.shp: use a name ending in .csv, .geojson, .gpkg, .json, .parquet"
     )
     assert not (tmp_path / "cells.shp").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".gpkg", ".parquet"])
+def test_a_folder_that_cannot_be_made_is_an_input_error(tmp_path, suffix):
+    """Writing below a file (or any OS refusal) is an InputError naming the path, not OSError."""
+    (tmp_path / "afile").write_text("x")
+    target = tmp_path / "afile" / f"cells{suffix}"
+    with pytest.raises(InputError, match=r"cannot write .*afile/cells\.\w+: .*choose a folder"):
+        write_table(FRAME, target)
+
+
+def test_a_driver_error_is_an_input_error(tmp_path, monkeypatch):
+    from pyogrio.errors import DataSourceError
+
+    def refuse(*args, **kwargs):
+        raise DataSourceError("Failed to create GeoJSON datasource: read-only file system")
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", refuse)
+    with pytest.raises(InputError, match="cannot write .*cells.geojson: Failed to create"):
+        write_table(FRAME, tmp_path / "cells.geojson")

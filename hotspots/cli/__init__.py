@@ -48,6 +48,20 @@ def cli() -> None:
     """Hotspot mapping for public safety: validate calls, map hotspots, rank venues."""
 
 
+def usage_line(exc: click.UsageError) -> str:
+    """Click's usage error as one line naming the command's ``--help``."""
+    msg = " ".join(exc.format_message().split()).replace("'[INPUT_PATH]'", "INPUT")
+    cmd = exc.ctx.command_path if exc.ctx is not None else "hotspots"
+    return f"{msg} (see '{cmd} --help')"
+
+
+def os_error_line(exc: OSError) -> str:
+    """A file-system error as one line: the path, the reason and what to do."""
+    reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{reason} (check the path, and that the folder exists and you may write to it)"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, turning user errors into one line and status 2."""
     notes: list[str] = []
@@ -59,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
+    except click.UsageError as exc:  # bad flag or value, missing file: one line, not usage text
+        click.echo(f"error: {usage_line(exc)}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # an output folder that cannot be written, a disk full ...
+        click.echo(f"error: {os_error_line(exc)}", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

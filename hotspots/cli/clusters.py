@@ -17,9 +17,11 @@ import click
 import pandas as pd
 
 from hotspots.cli.common import (
+    TABLE_OUT,
     filter_options,
     input_options,
     load_incidents,
+    output_callback,
     output_option,
     write_output,
 )
@@ -78,6 +80,7 @@ from hotspots.errors import InputError
     "--labels",
     "labels_path",
     type=click.Path(dir_okay=False),
+    callback=output_callback(TABLE_OUT),
     help="Write incident_id, lat, lon, cluster (-1 = noise) for every incident (.csv).",
 )
 @click.option("--top", default=10, show_default=True, type=int, help="Clusters listed on screen.")

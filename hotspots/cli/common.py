@@ -6,8 +6,10 @@ Every command that reads incidents is decorated with :func:`input_options` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -269,9 +271,74 @@ def resolution_option(
     return click.option("--resolution", default=9, show_default=True, type=int, help=help_text)
 
 
-def output_option(help_text: str) -> Callable[[Callable], Callable]:
-    """``-o/--output FILE`` (a file, not a folder) with the command's own help text."""
-    return click.option("-o", "--output", type=click.Path(dir_okay=False), help=help_text)
+#: Suffixes of the outputs: vector tables (:data:`hotspots.output.VECTOR_SUFFIXES`), plain
+#: tables, GeoTIFF surfaces, CSV only.
+VECTOR_OUT = (".geojson", ".json", ".gpkg", ".parquet", ".csv")
+TABLE_OUT = (".csv", ".parquet")
+TIFF_OUT = (".tif", ".tiff")
+CSV_OUT = (".csv",)
+
+
+def check_output(
+    path: str | None, suffixes: Sequence[str], flag: str, *, folder: bool = False, what: str = ""
+):
+    """Refuse, before any work, an output the command could not write (InputError).
+
+    A file output must not be a folder and must end in one of ``suffixes``; a ``folder``
+    output must not be a file. The nearest existing folder on the way must be a folder the
+    user may write to (missing folders below it are created when writing). ``what`` names
+    the format in the message (e.g. "the density surface is written as a GeoTIFF").
+    """
+    if not path:
+        return path
+    p = Path(path)
+    if folder:
+        if p.exists() and not p.is_dir():
+            raise InputError(f"{flag} {path} is a file; give a folder (it is created if needed)")
+    else:
+        if p.is_dir():
+            raise InputError(
+                f"{flag} {path} is a folder; give a file name such as {p / ('out' + suffixes[0])}"
+            )
+        if p.suffix.lower() not in suffixes:
+            kind = f"{what}: " if what else ""
+            raise InputError(f"{flag} {p.name}: {kind}use a name ending in {', '.join(suffixes)}")
+    near = (p if folder else p.parent).absolute()
+    while not near.exists() and near != near.parent:
+        near = near.parent
+    if not near.is_dir():
+        raise InputError(f"{flag} {path}: {near} is a file, not a folder; choose another place")
+    if not os.access(near, os.W_OK | os.X_OK):
+        raise InputError(
+            f"{flag} {path}: no permission to write in {near}; choose a folder you can write to"
+        )
+    return path
+
+
+def output_callback(suffixes: Sequence[str], *, folder: bool = False, what: str = "") -> Callable:
+    """A click callback running :func:`check_output` on the option's value."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        flag = max(param.opts, key=len)
+        return check_output(value, suffixes, flag, folder=folder, what=what)
+
+    return callback
+
+
+def output_option(
+    help_text: str, suffixes: Sequence[str] = VECTOR_OUT, what: str = ""
+) -> Callable[[Callable], Callable]:
+    """``-o/--output FILE`` (a file, not a folder) with the command's own help text.
+
+    The path is checked (:func:`check_output`) before the input is read.
+    """
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False),
+        callback=output_callback(suffixes, what=what),
+        help=help_text,
+    )
 
 
 def write_output(table: Any, path: str, what: str) -> None:

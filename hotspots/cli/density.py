@@ -16,7 +16,15 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import filter_options, input_options, load_incidents, output_option
+from hotspots.cli.common import (
+    TIFF_OUT,
+    VECTOR_OUT,
+    filter_options,
+    input_options,
+    load_incidents,
+    output_callback,
+    output_option,
+)
 from hotspots.errors import InputError
 
 
@@ -40,10 +48,15 @@ from hotspots.errors import InputError
     show_default=True,
     help="Kernel shape: quartic (biweight, the field's standard) or gaussian.",
 )
-@output_option("GeoTIFF to write (.tif), float32 incidents per km² on a local metric CRS.")
+@output_option(
+    "GeoTIFF to write (.tif), float32 incidents per km² on a local metric CRS.",
+    TIFF_OUT,
+    what="the density surface is written as a GeoTIFF",
+)
 @click.option(
     "--contours",
     type=click.Path(dir_okay=False),
+    callback=output_callback(VECTOR_OUT),
     help="Also write polygons of the densest --top-area share of the area (.geojson, .gpkg ...).",
 )
 @click.option(

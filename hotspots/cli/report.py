@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.common import filter_options, input_options, load_incidents, output_callback
 from hotspots.cli.venues import load_venues, venues_option
 from hotspots.errors import InputError
 
@@ -67,6 +67,7 @@ def _params(kwargs: dict[str, Any]):
     "output",
     required=True,
     type=click.Path(file_okay=False),
+    callback=output_callback((), folder=True),
     help="Folder to write the files into (created if needed).",
 )
 @click.option(

@@ -17,7 +17,15 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import column_map, input_options, input_path, load_incidents, parse_bbox
+from hotspots.cli.common import (
+    CSV_OUT,
+    column_map,
+    input_options,
+    input_path,
+    load_incidents,
+    output_callback,
+    parse_bbox,
+)
 from hotspots.errors import InputError
 
 
@@ -80,6 +88,7 @@ def _venues(kwargs: dict[str, Any]):
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, writable=True),
+    callback=output_callback(CSV_OUT),
     help="Write the rejected rows (source_row, reason, raw columns) to this CSV file.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")

@@ -17,10 +17,12 @@ import geopandas as gpd
 import pandas as pd
 
 from hotspots.cli.common import (
+    TABLE_OUT,
     filter_options,
     input_options,
     load_incidents,
     note_rejected,
+    output_callback,
     output_option,
     write_output,
 )
@@ -75,6 +77,7 @@ def venues_option(f: Any) -> Any:
 @click.option(
     "--curve",
     type=click.Path(dir_okay=False),
+    callback=output_callback(TABLE_OUT),
     help="Write the concentration curve (share of venues vs share of calls) as CSV.",
 )
 @click.option("--top", default=10, show_default=True, type=int, help="Venues listed on screen.")

@@ -1,0 +1,117 @@
+"""Mistakes users make on the command line: every one is a single ``error:`` line, status 2.
+
+Output paths are checked before the input is read, so a bad ``-o`` costs nothing and leaves
+no half-written files; click's own usage errors (missing file, bad integer, missing option)
+are one line too instead of click's multi-line usage text.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from cli_support import run
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["grid", "-o", "cells.shp"], ["--output cells.shp", ".geojson", ".csv"]),
+        (["grid", "-o", "cells.xlsx"], ["--output cells.xlsx", ".gpkg"]),
+        (["density", "-o", "d.png"], ["GeoTIFF", ".tif"]),
+        (["density", "-o", "d.tif", "--contours", "c.txt"], ["--contours c.txt", ".geojson"]),
+        (["clusters", "--labels", "labels.geojson"], ["--labels labels.geojson", ".csv"]),
+        (["venues", "--curve", "curve.geojson"], ["--curve curve.geojson", ".csv"]),
+        (["validate", "--rejects", "rejects.xlsx"], ["--rejects rejects.xlsx", ".csv"]),
+        (["gistar", "-o", "gi.txt"], ["--output gi.txt"]),
+        (["emerging", "-o", "em.shp"], ["--output em.shp"]),
+    ],
+)
+def test_bad_output_suffix_is_refused_before_any_work(args, needles, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, args[0], "--sample", *args[1:])
+    line = _one_error_line(err)
+    assert code == 2
+    for needle in needles:
+        assert needle in line
+    assert out == ""  # nothing computed, nothing printed
+    assert list(tmp_path.iterdir()) == []  # and nothing written (d.tif neither)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grid", "--sample", "-o", "afile.csv/cells.geojson"],
+        ["validate", "--sample", "--rejects", "afile.csv/rejects.csv"],
+        ["report", "--sample", "-o", "afile.csv/out"],
+    ],
+)
+def test_output_below_a_file_is_refused(args, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile.csv").write_text("x\n")
+    code, out, err = run(capsys, *args)
+    line = _one_error_line(err)
+    assert code == 2 and "afile.csv is a file, not a folder" in line and out == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_read_only_output_folder_is_refused(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        code, out, err = run(capsys, "grid", "--sample", "-o", ro / "cells.geojson")
+    finally:
+        ro.chmod(0o755)
+    line = _one_error_line(err)
+    assert code == 2 and "no permission to write" in line and out == ""
+
+
+def test_missing_output_folders_are_created(tmp_path, capsys):
+    target = tmp_path / "new" / "sub" / "cells.csv"
+    code, _, _ = run(capsys, "grid", "--sample", "-o", target)
+    assert code == 0 and target.exists()
+
+
+def test_a_failing_write_is_one_line(tmp_path, capsys, monkeypatch):
+    """A write that fails after the checks (disk full, permission) is not a traceback."""
+    from hotspots import validation
+
+    def full(self, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(validation.IngestResult, "write_rejects", full)
+    code, _, err = run(capsys, "validate", "--sample", "--rejects", tmp_path / "r.csv")
+    line = _one_error_line(err)
+    assert code == 2 and "No space left on device" in line and "r.csv" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["validate", "missing.csv"], ["INPUT", "missing.csv", "does not exist"]),
+        (["validate", "afolder"], ["INPUT", "afolder", "directory"]),
+        (["grid", "--sample", "--resolution", "abc"], ["--resolution", "abc", "integer"]),
+        (["evaluate", "--sample"], ["--train-years"]),
+        (["clusters", "--sample", "--method", "kmeans"], ["--method", "kmeans"]),
+        (["grid", "--sample", "--boundary", "nope.geojson"], ["--boundary", "nope.geojson"]),
+        (["report", "--sample", "-o", "afile.csv"], ["--output", "afile.csv"]),
+        (["nonsense"], ["nonsense"]),
+    ],
+)
+def test_usage_errors_are_one_line(args, needles, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afolder").mkdir()
+    (tmp_path / "afile.csv").write_text("x\n")
+    code, _, err = run(capsys, *args)
+    line = _one_error_line(err)
+    assert code == 2 and "Usage:" not in err and "--help" in line
+    for needle in needles:
+        assert needle in line
