@@ -213,3 +213,41 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
         "error: no coordinate columns found in calls.csv (columns: a, b); "
         "name them with --lat/--lon or --x/--y --crs EPSG:...."
     )
+
+
+def test_the_note_names_a_validate_command_that_reproduces_the_rejections(
+    tmp_path: Path, capsys
+) -> None:
+    # Vancouver style: UTM X/Y (needs --crs), a withheld X = Y = 0 row, and a row outside the
+    # --bbox; the note's command must need no more flags than the run had
+    p = tmp_path / "v.csv"
+    p.write_text(
+        "TYPE,YEAR,MONTH,DAY,HOUR,MINUTE,X,Y\n"
+        "Mischief,2020,6,19,3,40,491059.48,5459122.42\n"
+        "Mischief,2020,6,19,3,41,0,0\n"
+        "Mischief,2020,6,19,3,42,491159.48,5459222.42\n"
+        "Theft,2020,6,20,4,10,540000.00,5459122.42\n"  # ~49 km east: outside the box
+    )
+    bbox = "-123.3,49.1,-122.9,49.4"
+    code, _, err = run(capsys, "grid", p, "--crs", "EPSG:32610", f"--bbox={bbox}")
+    assert code == 0
+    assert "2 of 4 rows" in err and "zero_placeholder 1, outside_study_area 1" in err
+    command = err.split("`")[1]
+    assert command == f"hotspots validate {p} --crs EPSG:32610 --bbox={bbox}"
+    code, out, _ = run(capsys, *command.split()[1:], "--json")
+    rep = json.loads(out)
+    assert code == 0 and (rep["accepted"], rep["rejected"]) == (2, 2)
+    assert rep["reasons"]["zero_placeholder"] == rep["reasons"]["outside_study_area"] == 1
+
+
+def test_the_venue_note_names_the_venue_file(tmp_path: Path, capsys) -> None:
+    venues = tmp_path / "premises.csv"
+    venues.write_text("PREMISESNAME,latitude,longitude\nRain Bar,43.30,68.25\nX,,\n")
+    calls = tmp_path / "calls.csv"
+    calls.write_text("date,lat,lon\n2020-01-01 10:00,43.3001,68.2501\n")
+    code, _, err = run(capsys, "venues", calls, "--venues", venues)
+    assert code == 0
+    assert (
+        "note: 1 of 2 rows of the venue file rejected (missing_coordinates 1); "
+        f"`hotspots validate {venues} --venues` lists them"
+    ) in err

@@ -187,6 +187,48 @@ def note_rejected(result: Any, source: str, command: str = "hotspots validate FI
     )
 
 
+#: The flags of :func:`column_options` that change what ``validate`` accepts, in order.
+_VALIDATE_FLAGS = (
+    ("--lat", "lat"),
+    ("--lon", "lon"),
+    ("--x", "x"),
+    ("--y", "y"),
+    ("--time", "time"),
+    ("--type", "type_"),
+    ("--id", "id_"),
+    ("--premise", "premise"),
+    ("--crs", "crs"),
+    ("--sep", "sep"),
+    ("--encoding", "encoding"),
+    ("--boundary", "boundary"),
+    ("--bbox", "bbox"),
+)
+
+
+def validate_command(kwargs: dict[str, Any], path: str, *, venues: bool = False) -> str:
+    """The ``hotspots validate`` command that reads ``path`` as this run did.
+
+    It repeats the column, CRS and study-area flags given, so its counts are this run's
+    (without ``--crs`` a projected file is refused; without ``--boundary`` no row is
+    ``outside_study_area``).
+    """
+    import shlex
+
+    parts = ["hotspots", "validate", "--sample" if kwargs.get("sample") else shlex.quote(path)]
+    for flag, key in _VALIDATE_FLAGS:
+        value = kwargs.get(key)
+        if value:
+            value = str(value)
+            parts.append(
+                f"{flag}={shlex.quote(value)}"
+                if value.startswith("-")
+                else f"{flag} {shlex.quote(value)}"
+            )
+    if venues:
+        parts.append("--venues")
+    return " ".join(parts)
+
+
 def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = True) -> Loaded:
     """Read the INPUT (or the sample) with the column flags, validate, and apply filters.
 
@@ -217,16 +259,16 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
         sep=kwargs.get("sep"),
         encoding=kwargs.get("encoding"),
     )
+    again = validate_command(kwargs, path)
     if note:
-        again = "--sample" if kwargs.get("sample") else path
-        note_rejected(result, source, f"hotspots validate {again}")
+        note_rejected(result, source, again)
     filters = filters_from(kwargs)
     incidents = result.accepted
     if apply:
         if len(incidents) == 0:
             raise InputError(
                 f"no usable calls in {source}: all {result.rows:,} rows were rejected; "
-                f"`hotspots validate {'--sample' if kwargs.get('sample') else path}` says why"
+                f"`{again}` says why"
             )
         incidents = apply_filters(incidents, filters)
         if len(incidents) == 0:

@@ -24,6 +24,7 @@ from hotspots.cli.common import (
     note_rejected,
     output_callback,
     output_option,
+    validate_command,
     write_output,
 )
 from hotspots.errors import InputError
@@ -36,6 +37,7 @@ def load_venues(path: str | None, sample: bool) -> gpd.GeoDataFrame | None:
     """
     from hotspots import io
 
+    given = bool(path)
     if not path:
         if not sample:
             return None
@@ -43,12 +45,12 @@ def load_venues(path: str | None, sample: bool) -> gpd.GeoDataFrame | None:
 
         path = str(sample_paths().venues)
     result = io.read_venues(path)
+    again = validate_command({"sample": sample and not given}, path, venues=True)
     if len(result.accepted) == 0:
         raise InputError(
-            f"{path}: no usable venues ({result.rows} rows, all rejected): check it with "
-            "`hotspots validate FILE --venues`"
+            f"{path}: no usable venues ({result.rows} rows, all rejected): check it with `{again}`"
         )
-    note_rejected(result, "the venue file", "hotspots validate FILE --venues")
+    note_rejected(result, "the venue file", again)
     return result.accepted
 
 
