@@ -115,3 +115,20 @@ def test_usage_errors_are_one_line(args, needles, tmp_path, capsys, monkeypatch)
     assert code == 2 and "Usage:" not in err and "--help" in line
     for needle in needles:
         assert needle in line
+
+
+def test_years_that_are_not_numbers_name_the_value(capsys):
+    code, out, err = run(capsys, "grid", "--sample", "--years", "2019,abc")
+    line = _one_error_line(err)
+    assert code == 2 and out == ""
+    assert line == "error: --years takes whole years such as 2019,2020, got 'abc'"
+
+
+@pytest.mark.parametrize("value", ["2", "0", "-0.1", "nan"])
+def test_density_top_area_is_checked_before_the_surface_is_printed(value, tmp_path, capsys):
+    code, out, err = run(
+        capsys, "density", "--sample", "--top-area", value, "-o", tmp_path / "d.tif"
+    )
+    line = _one_error_line(err)
+    assert code == 2 and "top_area" in line and "> 0 and <= 1" in line
+    assert out == "" and not (tmp_path / "d.tif").exists()

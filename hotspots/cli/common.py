@@ -81,10 +81,12 @@ def filter_options(f: Callable) -> Callable:
 
 def filters_from(kwargs: dict[str, Any]) -> Filters:
     """Build :class:`Filters` from the CLI keyword arguments (a bad value -> InputError)."""
-    try:
-        years = [int(v) for v in _split(kwargs.get("years") or ())]
-    except ValueError as exc:
-        raise InputError(f"--years takes whole years such as 2019,2020 ({exc})") from None
+    years = []
+    for v in _split(kwargs.get("years") or ()):
+        try:
+            years.append(int(v))
+        except ValueError:
+            raise InputError(f"--years takes whole years such as 2019,2020, got {v!r}") from None
     try:
         hours = (
             parse_hours(",".join(_split(kwargs.get("hours") or ()))) if kwargs.get("hours") else ()

@@ -25,7 +25,7 @@ from hotspots.cli.common import (
     output_callback,
     output_option,
 )
-from hotspots.errors import InputError
+from hotspots.errors import ParameterError
 
 
 @click.command("density")
@@ -76,8 +76,11 @@ def command(**kwargs: Any) -> None:
     from hotspots.output import write_table
 
     out = kwargs.get("output")
-    if out and not str(out).lower().endswith((".tif", ".tiff")):
-        raise InputError(f"-o {out}: the density surface is written as a GeoTIFF (.tif)")
+    top_area = kwargs["top_area"]
+    if not 0 < top_area <= 1:  # checked before the work, so a failed run prints nothing else
+        raise ParameterError(
+            f"top_area: share of the area must be > 0 and <= 1 (0.05 = 5 %), got {top_area!r}"
+        )
     loaded = load_incidents(kwargs)
     surface = kde(
         loaded.incidents,
