@@ -188,3 +188,55 @@ def test_month_label_and_ranges() -> None:
 )
 def test_format_number(value: float, lang: str, decimals: int, expected: str) -> None:
     assert format_number(value, lang, decimals) == expected
+
+
+# The Map page's headline figures sit in five columns; at 1440 px a column holds about 20
+# Cyrillic (24 Latin) characters beside its help icon before Streamlit cuts the label with
+# an ellipsis (the Russian "В 5 % самых загруженных ячеек" was shown as "В 5 % самых
+# загруженн…", in presenter mode too).
+HEADLINE_LABELS = ("map.calls", "map.period", "map.top_offense", "map.peak", "map.concentration")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_headline_labels_fit_their_column(lang: str) -> None:
+    limit = 24 if lang == "en" else 20
+    too_long = {k: t(k, lang) for k in HEADLINE_LABELS if len(t(k, lang)) > limit}
+    assert too_long == {}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("trend", ["rising", "falling", "stable"])
+def test_report_names_a_venue_trend_as_the_app_does(lang: str, trend: str) -> None:
+    # the same venue must not be "стабильно" in the app and "без изменений" in the report
+    assert t(f"report.trend_{trend}", lang) == t(f"venues.trend_{trend}", lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_patrol_note_names_presenter_mode_as_the_app_toggle(lang: str) -> None:
+    mode = t("ui.presenter_mode", lang).lower()
+    assert mode in t("patrol.presenter_note", lang, k=5).lower()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_parameters_line_names_the_bandwidth_as_its_slider(lang: str) -> None:
+    # "Bandwidth, m" on the Tune page must be recognisable in the line printed with every map
+    name = t("tune.bandwidth", lang).rsplit(",", 1)[0].lower()
+    line = t("ui.params_line", lang, res=9, bw=250, kernel="q", eps=100, minpts=30, cov=5)
+    assert name in line.lower()
+
+
+def test_download_buttons_say_download_not_upload() -> None:
+    # Kazakh "жүктеу" alone reads as "load/upload"; a download is "жүктеп алу"
+    keys = [k for k in catalogue("en") if "download" in k]
+    assert keys
+    for key in keys:
+        assert "жүктеп алу" in t(key, "kk"), key
+        assert t(key, "ru").startswith("Скачать"), key
+        assert t(key, "en").startswith("Download"), key
+
+
+def test_kazakh_calls_the_sample_the_same_everywhere() -> None:
+    # the data source line says "Кіріктірілген үлгі деректер"; the button must match it
+    assert t("msg.sample_data", "kk").startswith("Кіріктірілген үлгі")
+    assert t("data.use_sample", "kk").startswith("Кіріктірілген үлгі")
+    assert "үлгі" in t("data.boundary_needs_calls", "kk").lower()
