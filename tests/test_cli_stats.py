@@ -212,3 +212,71 @@ def test_gistar_on_chicago(capsys, tmp_path, chicago_years):
     res = pd.read_csv(out)
     assert res["count"].sum() == years.sum() == 25000
     assert (res["bin"] == 3).any()
+
+
+def _month_only(tmp_path, months: dict[str, int]):
+    """A police.uk-style file: ``months`` maps "YYYY-MM" to the number of burglaries."""
+    rows = [f"{m},Burglary,-2.24,53.48" for m, n in months.items() for _ in range(n)]
+    p = tmp_path / "month_only.csv"
+    p.write_text("Month,Crime type,Longitude,Latitude\n" + "\n".join(rows) + "\n")
+    return p
+
+
+def test_trends_compares_full_years_by_default(capsys, tmp_path):
+    # Feb 2016 - Jan 2019 as Greater Manchester publishes: 2016 and 2019 are partial, and
+    # comparing 2016 (11 months) with 2019 (1 month) would show a fall of the missing months
+    months = {f"2016-{m:02d}": 10 for m in range(2, 13)}
+    months |= {f"2017-{m:02d}": 12 for m in range(1, 13)}
+    months |= {f"2018-{m:02d}": 9 for m in range(1, 13)}
+    months |= {"2019-01": 7}
+    p = _month_only(tmp_path, months)
+    code, text, _ = run(capsys, "trends", p, "--json")
+    change = json.loads(text)["change"]
+    assert code == 0 and (change["from_year"], change["to_year"]) == (2017, 2018)
+    assert change["partial_years_left_out"] == [2016, 2019]
+    burglary = next(r for r in change["offenses"] if r["offense"] == "burglary")
+    assert (burglary["from_count"], burglary["to_count"]) == (144, 108)
+    # asked for, a partial year is compared (the other end still defaults to a full year)
+    code, text, _ = run(capsys, "trends", p, "--to-year", "2019", "--json")
+    change = json.loads(text)["change"]
+    assert (change["from_year"], change["to_year"]) == (2017, 2019)
+    assert change["partial_years_left_out"] == [2016]
+    code, text, _ = run(capsys, "trends", p, "--from-year", "2016", "--to-year", "2019", "--json")
+    change = json.loads(text)["change"]
+    assert (change["from_year"], change["to_year"]) == (2016, 2019)
+    assert change["partial_years_left_out"] == []
+
+    code, text, _ = run(capsys, "trends", p)
+    assert "Change 2017 -> 2018 (full years; 2016, 2019 partial):" in text
+    # no hour or weekday: one line instead of a grid of zeros
+    assert "Incidents by weekday and hour: not recorded (369 incidents" in text
+    assert "busiest" not in text
+    # the monthly table: blank outside the data, a total per year
+    lines = text.splitlines()
+    head = lines.index("Incidents per month:")
+    assert lines[head + 1].split() == [
+        *"jan feb mar apr may jun jul aug sep oct nov dec".split(),
+        "total",
+    ]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in lines[head + 2 : head + 6]}
+    assert rows["2016"] == ["10"] * 11 + ["110"]
+    assert rows["2017"] == ["12"] * 12 + ["144"]
+    assert rows["2019"] == ["7", "7"]
+
+
+def test_trends_keeps_first_and_last_year_when_they_are_full(capsys, sample):
+    code, text, _ = run(capsys, "trends", "--sample", "--json")
+    change = json.loads(text)["change"]
+    assert (change["from_year"], change["to_year"]) == (2019, 2021)
+    assert change["partial_years_left_out"] == []
+
+
+def test_trends_on_manchester_compares_2017_with_2018(capsys):
+    path = real_file("uk_manchester_merseyside", "gmp_burglary_2016_2019.csv")
+    per_year = pd.read_csv(path, usecols=["Month"])["Month"].str[:4].astype(int).value_counts()
+    code, text, _ = run(capsys, "trends", path, "--json")
+    out = json.loads(text)
+    change = next(r for r in out["change"]["offenses"] if r["offense"] == "all")
+    assert code == 0 and (out["change"]["from_year"], out["change"]["to_year"]) == (2017, 2018)
+    assert (change["from_count"], change["to_count"]) == (per_year[2017], per_year[2018])
+    assert sum(m["count"] for m in out["monthly"]) == per_year.sum()

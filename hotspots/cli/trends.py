@@ -15,8 +15,16 @@ from hotspots.cli.common import filter_options, input_options, load_incidents
 @click.command("trends")
 @input_options
 @filter_options
-@click.option("--from-year", type=int, help="First year of the comparison (default: first).")
-@click.option("--to-year", type=int, help="Second year of the comparison (default: last).")
+@click.option(
+    "--from-year",
+    type=int,
+    help="First year of the comparison (default: the first full year, else the first).",
+)
+@click.option(
+    "--to-year",
+    type=int,
+    help="Second year of the comparison (default: the last full year, else the last).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the tables as one JSON object.")
 def command(**kwargs: Any) -> None:
     """Counts per offense and year with year-over-year change (count and %), the change per
@@ -31,7 +39,8 @@ def command(**kwargs: Any) -> None:
     loaded = load_incidents(kwargs)
     inc = loaded.incidents
     yearly = yearly_by_offense(inc)
-    change = offense_change(inc, from_year=kwargs["from_year"], to_year=kwargs["to_year"])
+    y0, y1, skipped = comparison_years(yearly, kwargs["from_year"], kwargs["to_year"])
+    change = offense_change(inc, from_year=y0, to_year=y1)
     hw = hour_weekday_table(inc)
     monthly = monthly_series(inc)
     if kwargs["as_json"]:
@@ -42,6 +51,7 @@ def command(**kwargs: Any) -> None:
             "change": {
                 "from_year": change.attrs["from_year"],
                 "to_year": change.attrs["to_year"],
+                "partial_years_left_out": skipped,
                 "offenses": _records(change),
             },
             "hour_weekday": {
@@ -60,15 +70,44 @@ def command(**kwargs: Any) -> None:
     click.echo(_yearly_text(yearly))
     click.echo("")
     y0, y1 = change.attrs["from_year"], change.attrs["to_year"]
-    click.echo(f"Change {y0} -> {y1}:")
+    full = f" (full years; {', '.join(map(str, skipped))} partial)" if skipped else ""
+    click.echo(f"Change {y0} -> {y1}{full}:")
+    width = max([22, *(len(str(o)) for o in change["offense"])])
     for r in change.itertuples():
         pct = "" if r.change_pct is None or _isna(r.change_pct) else f" ({r.change_pct:+.1f} %)"
         click.echo(
-            f"  {r.offense:<22} {r.from_count:>6} -> {r.to_count:<6} {r.change:+d}{pct} "
+            f"  {r.offense:<{width}} {r.from_count:>6} -> {r.to_count:<6} {r.change:+d}{pct} "
             f"{r.direction}"
         )
     click.echo("")
     click.echo(_hour_weekday_text(hw))
+    click.echo("")
+    click.echo(_monthly_text(monthly))
+
+
+def comparison_years(
+    yearly: Any, from_year: int | None, to_year: int | None
+) -> tuple[int | None, int | None, list[int]]:
+    """The years ``Change`` compares: those given, else the first and last *full* years.
+
+    A first or last year with fewer than 12 months of data (Chicago's sample ends in
+    September 2019, Greater Manchester's file holds January 2019 only) would show a fall
+    that is only the missing months, so by default the comparison runs between the first
+    and the last year with data in all 12 months, when there are two such years. Returns
+    ``(from_year, to_year, partial years left out)``; ``None`` leaves the choice to
+    :func:`hotspots.temporal.offense_change` (first and last year).
+    """
+    if yearly.empty:
+        return from_year, to_year, []
+    months = yearly.drop_duplicates("year").set_index("year")["months"]
+    years = sorted(int(y) for y in months.index)
+    full = [y for y in years if months[y] >= 12]
+    if len(full) < 2 or (from_year is not None and to_year is not None):
+        return from_year, to_year, []
+    y0 = full[0] if from_year is None else int(from_year)
+    y1 = full[-1] if to_year is None else int(to_year)
+    skipped = [y for y in years if (from_year is None and y < y0) or (to_year is None and y > y1)]
+    return y0, y1, skipped
 
 
 def _isna(v: Any) -> bool:
@@ -100,14 +139,15 @@ def _yearly_text(yearly: Any) -> str:
     last = yearly[yearly["year"] == years[-1]].set_index("offense")["change_pct"]
     months = yearly.drop_duplicates("year").set_index("year")["months"]
     order = ["all"] + sorted(o for o in wide.index if o != "all")
-    head = f"{'offense':<22}" + "".join(f"{y:>8}" for y in years)
+    width = max([22, *(len(str(o)) + 1 for o in wide.index)])
+    head = f"{'offense':<{width}}" + "".join(f"{y:>8}" for y in years)
     if len(years) > 1:
         head += f"   change {years[-2]}->{years[-1]}"
     lines = ["Incidents per year:", head]
     for off in order:
         if off not in wide.index:
             continue
-        row = f"{off:<22}" + "".join(f"{int(wide.loc[off, y]):>8}" for y in years)
+        row = f"{off:<{width}}" + "".join(f"{int(wide.loc[off, y]):>8}" for y in years)
         if len(years) > 1:
             pct = last.get(off)
             row += "   " + ("n/a" if _isna(pct) else f"{pct:+.1f} %")
@@ -120,6 +160,12 @@ def _yearly_text(yearly: Any) -> str:
 
 def _hour_weekday_text(hw: Any) -> str:
     """Weekday x hour counts in a compact grid, with the busiest slots."""
+    unknown = int(hw.attrs.get("unknown") or 0)
+    if unknown and int(hw.to_numpy().sum()) == 0:  # month-only data (police.uk)
+        return (
+            f"Incidents by weekday and hour: not recorded ({unknown} incidents have dates to "
+            "the day or the month only)"
+        )
     lines = ["Incidents by weekday (rows) and hour (columns):"]
     lines.append("     " + "".join(f"{h:>5}" for h in hw.columns))
     for day in hw.index:
@@ -130,4 +176,23 @@ def _hour_weekday_text(hw: Any) -> str:
     lines.append(f"busiest: {busiest}")
     if hw.attrs.get("unknown"):
         lines.append(f"({hw.attrs['unknown']} incidents without a known weekday/hour left out)")
+    return "\n".join(lines)
+
+
+def _monthly_text(monthly: Any) -> str:
+    """Incidents per month: one row per year, one column per month (blank: outside the data)."""
+    if monthly.empty:
+        return "Incidents per month: none (no incident has a month)"
+    m = pd.to_datetime(monthly["month"])
+    grid = monthly.assign(year=m.dt.year, m=m.dt.month).pivot(
+        index="year", columns="m", values="count"
+    )
+    names = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    lines = ["Incidents per month:", "      " + "".join(f"{n:>7}" for n in names) + "    total"]
+    for year, row in grid.iterrows():
+        cells = "".join(
+            f"{int(row[k]):>7}" if k in row.index and not _isna(row[k]) else f"{'':>7}"
+            for k in range(1, 13)
+        )
+        lines.append(f"{year:<6}{cells}{int(row.sum()):>9}")
     return "\n".join(lines)
