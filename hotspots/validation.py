@@ -533,6 +533,15 @@ def resolve_coordinates(
     projected = False
     if the_crs is not None and not the_crs.equals(S.CRS):
         projected = the_crs.is_projected
+        live = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+        if projected and not xy and live.any() and looks_like_degrees(x, y):
+            # latitude/longitude columns read as metres would land near the CRS's origin
+            i = np.flatnonzero(live)[0]
+            raise InputError(
+                f"--crs {crs} is for projected X/Y, but {ycol}/{xcol} in {table.source} hold "
+                f"degrees (e.g. {y[i]:g}, {x[i]:g}); drop --crs, or name the X/Y columns "
+                "with --x/--y"
+            )
     elif xy and the_crs is None and not looks_like_degrees(x, y):
         ok = np.isfinite(x) & np.isfinite(y) & (x != 0) & (y != 0)
         ex = f" (e.g. {x[ok][0]:.2f}, {y[ok][0]:.2f})" if ok.any() else ""

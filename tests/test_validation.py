@@ -230,6 +230,19 @@ def test_projected_xy_without_crs_is_an_input_error() -> None:
     assert "--crs" in msg and "X/Y" in msg and "491059.48" in msg and "\n" not in msg
 
 
+def test_a_projected_crs_for_degree_columns_is_an_input_error() -> None:
+    # police.uk latitude/longitude with --crs EPSG:27700 ("the data is British"): read as
+    # metres they would all land beside the grid's origin in the sea off Cornwall, accepted
+    with pytest.raises(InputError) as err:
+        run(calls(), crs="EPSG:27700")
+    msg = str(err.value)
+    assert msg.startswith("--crs EPSG:27700 is for projected X/Y, but lat/lon in calls.csv")
+    assert "degrees" in msg and "drop --crs" in msg and "\n" not in msg
+    # degrees are fine with a geographic CRS, and projected X/Y with their projected CRS
+    assert run(calls(), crs="EPSG:4326").n_accepted == 12
+    assert run({"X": ["491059.48"], "Y": ["5459122.42"]}, crs="EPSG:32610").n_accepted == 1
+
+
 def test_xy_in_degrees_need_no_crs() -> None:
     r = run({"x": ["68.25", "68.26"], "y": ["43.30", "43.31"]})
     assert r.accepted["lon"].tolist() == [68.25, 68.26]
