@@ -251,3 +251,50 @@ def test_the_venue_note_names_the_venue_file(tmp_path: Path, capsys) -> None:
         "note: 1 of 2 rows of the venue file rejected (missing_coordinates 1); "
         f"`hotspots validate {venues} --venues` lists them"
     ) in err
+
+
+def _state_plane_file(tmp_path: Path) -> tuple[Path, list[float], list[float]]:
+    """Chicago-style X/Y in Illinois State Plane East feet (EPSG:3435) and their degrees."""
+    from pyproj import Transformer
+
+    x, y = [1161120.0, 1170260.0, 1192487.0], [1858829.0, 1924854.0, 1853027.0]
+    p = tmp_path / "chicago_xy.csv"
+    p.write_text(
+        "date,x_coordinate,y_coordinate\n"
+        + "".join(
+            f"2019-06-0{i + 1} 10:00,{a},{b}\n" for i, (a, b) in enumerate(zip(x, y, strict=True))
+        )
+    )
+    lon, lat = Transformer.from_crs("EPSG:3435", "EPSG:4326", always_xy=True).transform(x, y)
+    return p, list(lon), list(lat)
+
+
+def test_validate_prints_where_the_points_are(tmp_path: Path, capsys) -> None:
+    p, lon, lat = _state_plane_file(tmp_path)
+    code, out, _ = run(capsys, "validate", p, "--crs", "EPSG:3435")
+    assert code == 0 and "warning" not in out
+    assert (
+        f"Accepted points lie within lat {min(lat):.4f}..{max(lat):.4f}, "
+        f"lon {min(lon):.4f}..{max(lon):.4f}"
+    ) in out
+    code, out, _ = run(capsys, "validate", p, "--crs", "EPSG:3435", "--json")
+    ext = json.loads(out)["extent"]
+    assert ext["min_lat"] == pytest.approx(min(lat)) and ext["max_lon"] == pytest.approx(max(lon))
+    assert "crs_warning" not in json.loads(out)
+
+
+def test_a_wrong_projected_crs_is_flagged(tmp_path: Path, capsys) -> None:
+    # State Plane feet read as UTM zone 10N convert to valid degrees in the Pacific off
+    # Mexico (about 17 N, 117 W): every row is accepted, so say where they landed
+    p, _, _ = _state_plane_file(tmp_path)
+    code, out, _ = run(capsys, "validate", p, "--crs", "EPSG:32610")
+    warning = next(line for line in out.splitlines() if line.startswith("warning: "))
+    assert code == 0 and warning.startswith(
+        "warning: 3 of 3 accepted points lie outside the area where EPSG:32610 "
+        "(WGS 84 / UTM zone 10N) is used (lon -126..-120, lat 0..84)"
+    )
+    assert "check --crs" in warning
+    code, _, err = run(capsys, "grid", p, "--crs", "EPSG:32610")
+    assert code == 0 and "note: 3 of 3 accepted points lie outside" in err
+    code, _, err = run(capsys, "grid", p, "--crs", "EPSG:3435")
+    assert code == 0 and "outside the area" not in err

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 import geopandas as gpd
+import numpy as np
 
 from hotspots.errors import InputError
 from hotspots.filters import Filters, apply_filters, parse_hours, parse_weekdays
@@ -189,6 +190,48 @@ def note_rejected(result: Any, source: str, command: str = "hotspots validate FI
     )
 
 
+def crs_warning(result: Any) -> str | None:
+    """A warning when most accepted points lie outside the area of use of their CRS.
+
+    X/Y read in the wrong projected CRS still convert to valid degrees, only far away:
+    Chicago's State Plane feet read as ``EPSG:32610`` (UTM 10N) land in the Pacific off
+    Mexico and every row is accepted. The CRS's area of use (from the EPSG database) tells:
+    when more than half the accepted points fall outside it, say where they are. Only a
+    warning: a city just beyond its UTM zone is legitimately converted with it.
+    """
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    acc = result.accepted
+    if not result.crs or len(acc) == 0:
+        return None
+    try:
+        crs = CRS.from_user_input(result.crs)
+    except CRSError:
+        return None
+    if not crs.is_projected or crs.area_of_use is None:
+        return None
+    w, s, e, n = crs.area_of_use.bounds
+    lon, lat = acc["lon"].to_numpy(dtype=float), acc["lat"].to_numpy(dtype=float)
+    in_lon = (lon >= w) & (lon <= e) if w <= e else (lon >= w) | (lon <= e)
+    outside = int((~(in_lon & (lat >= s) & (lat <= n))).sum())
+    if 2 * outside <= len(acc):
+        return None
+    return (
+        f"{outside:,} of {len(acc):,} accepted points lie outside the area where "
+        f"{result.crs} ({crs.name}) is used (lon {w:g}..{e:g}, lat {s:g}..{n:g}); they are "
+        f"around lat {float(np.median(lat)):.2f}, lon {float(np.median(lon)):.2f}: if that is "
+        "not your area, the X/Y are in another CRS, check --crs"
+    )
+
+
+def note_crs(result: Any) -> None:
+    """:func:`note` the :func:`crs_warning`, if any."""
+    warning = crs_warning(result)
+    if warning:
+        note(warning)
+
+
 #: The flags of :func:`column_options` that change what ``validate`` accepts, in order.
 _VALIDATE_FLAGS = (
     ("--lat", "lat"),
@@ -264,6 +307,7 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
     again = validate_command(kwargs, path)
     if note:
         note_rejected(result, source, again)
+        note_crs(result)
     filters = filters_from(kwargs)
     incidents = result.accepted
     if apply:

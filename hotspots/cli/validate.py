@@ -20,6 +20,7 @@ import click
 from hotspots.cli.common import (
     CSV_OUT,
     column_map,
+    crs_warning,
     input_options,
     input_path,
     load_incidents,
@@ -47,6 +48,14 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  {field:<{width}}  {col}")
     lines.append("")
     lines.append(f"Coordinates CRS: {report.get('crs') or 'EPSG:4326'}")
+    ext = report.get("extent")
+    if ext:
+        lines.append(
+            f"Accepted points lie within lat {ext['min_lat']:.4f}..{ext['max_lat']:.4f}, "
+            f"lon {ext['min_lon']:.4f}..{ext['max_lon']:.4f}"
+        )
+    if report.get("crs_warning"):
+        lines.append(f"warning: {report['crs_warning']}")
     if report["kind"] == "incidents":
         prec = report.get("time_precision")
         counts = report.get("time_precision_counts") or {}
@@ -106,6 +115,17 @@ def command(**kwargs: Any) -> None:
             raise InputError("--name and --kind are for venue files: add --venues")
         result = load_incidents(kwargs, apply=False, note=False).result
     report = result.report()
+    if len(result.accepted):
+        lon, lat = result.accepted["lon"], result.accepted["lat"]
+        report["extent"] = {
+            "min_lon": float(lon.min()),
+            "min_lat": float(lat.min()),
+            "max_lon": float(lon.max()),
+            "max_lat": float(lat.max()),
+        }
+    warning = crs_warning(result)
+    if warning:
+        report["crs_warning"] = warning
     if kwargs.get("rejects"):
         report["rejects_file"] = str(result.write_rejects(kwargs["rejects"]))
     if kwargs.get("as_json"):
