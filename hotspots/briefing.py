@@ -31,8 +31,9 @@ from branca.element import Element
 from hotspots import clusters, grid, maps
 from hotspots.errors import ParameterError
 from hotspots.escape import escape_text
+from hotspots.filters import Filters
 from hotspots.i18n import check_lang, format_number, t
-from hotspots.patrol import PatrolParams, method_text
+from hotspots.patrol import PatrolParams, filters_text, method_text
 from hotspots.provenance import Provenance
 from hotspots.tiles import TileConfig
 
@@ -54,14 +55,22 @@ _RANK_CSS: Final = """<style>
 </style>"""
 
 
-def caption_lines(provenance: Provenance, params: PatrolParams | None, lang: str) -> list[str]:
-    """Lines printed under the map title: period, filters, parameters, source and date."""
+def caption_lines(
+    provenance: Provenance,
+    params: PatrolParams | None,
+    lang: str,
+    filters: Filters | None = None,
+) -> list[str]:
+    """Lines printed under the map title: period, filters, parameters, source and date.
+
+    ``filters`` (the filters that produced the calls) are printed in words in ``lang``;
+    without them, the provenance's filter text."""
     lines = []
     if provenance.period_start:
         lines.append(
             t("caption.period", lang, start=provenance.period_start, end=provenance.period_end)
         )
-    lines.append(t("caption.filters", lang, filters=provenance.filters_text(lang)))
+    lines.append(t("caption.filters", lang, filters=filters_text(provenance, filters, lang)))
     params_text = method_text(params, lang) if params is not None else ""
     lines.append(t("caption.parameters", lang, params=params_text or provenance.parameters_text()))
     made = provenance.made_at.strftime("%Y-%m-%d %H:%M")
@@ -120,6 +129,7 @@ def briefing_map(
     title: str | None = None,
     layers: Iterable[str] | None = None,
     layer_data: Mapping[str, Any] | None = None,
+    filters: Filters | None = None,
 ) -> tuple[folium.Map, dict[str, Any]]:
     """The briefing map of the filtered calls, captioned and with its legends.
 
@@ -151,6 +161,9 @@ def briefing_map(
         Layers already computed by the caller (the app's current map), passed on to
         :func:`hotspots.maps.build_map`: ``cells``, ``surface``, ``contours``, ``clusters``,
         ``gistar``. Cells and clusters are computed here from ``params`` when not given.
+    filters : Filters, optional
+        The filters that produced ``incidents``, printed in words in ``lang`` in the caption
+        (default: the provenance's filter text).
 
     Returns
     -------
@@ -171,7 +184,7 @@ def briefing_map(
         resolution=p.resolution,
         tiles=tiles if tiles is not None else TileConfig.none(),
         title=title or t("app.title", lang),
-        caption_lines=tuple(caption_lines(provenance, p, lang)),
+        caption_lines=tuple(caption_lines(provenance, p, lang, filters)),
         layer_control=False,  # a slide has no switcher; every drawn layer is on
     )
     data: dict[str, Any] = dict(layer_data or {})

@@ -168,6 +168,55 @@ def format_number(value: float, lang: str = FALLBACK_LANG, decimals: int = 0) ->
     return text.replace(",", "\u00a0").replace(".", ",")
 
 
+def _hour_runs(hours: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Runs of consecutive hours as (first, last), one run across midnight joined."""
+    hs = sorted(set(hours))
+    runs: list[list[int]] = []
+    for h in hs:
+        if runs and h == runs[-1][1] + 1:
+            runs[-1][1] = h
+        else:
+            runs.append([h, h])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][1] == 23:  # 22-23 and 0-3: 22 to 3
+        runs[0][0] = runs.pop()[0]
+    return [(a, b) for a, b in runs]
+
+
+def describe_filters(filters: object, lang: str = FALLBACK_LANG) -> str:
+    """The filters in words in ``lang``, as the app's caption says them.
+
+    ``filters`` is a :class:`hotspots.filters.Filters` (``None`` or no filter: "all calls").
+    Offense types and weekdays are translated and hours written as clock times, so a Russian
+    or Kazakh report does not print the English ``"years 2021; offenses theft"``.
+
+    Examples
+    --------
+    >>> from hotspots.filters import Filters
+    >>> describe_filters(Filters(years=[2021], offenses=["theft"], hours=[22, 23, 0]), "ru")
+    'Годы: 2021; Виды правонарушений: Кража; Часы: 22:00–00:59'
+    >>> describe_filters(None, "en")
+    'none (all calls)'
+    """
+    check_lang(lang)
+    years = tuple(getattr(filters, "years", ()) or ())
+    offenses = tuple(getattr(filters, "offenses", ()) or ())
+    hours = tuple(getattr(filters, "hours", ()) or ())
+    weekdays = tuple(getattr(filters, "weekdays", ()) or ())
+    parts = []
+    if years:
+        parts.append(f"{t('filter.years', lang)}: " + ", ".join(str(int(y)) for y in years))
+    if offenses:
+        names = ", ".join(offense_label(str(o).strip().casefold(), lang, raw=o) for o in offenses)
+        parts.append(f"{t('filter.offenses', lang)}: {names}")
+    if hours:
+        runs = ", ".join(f"{a:02d}:00–{b:02d}:59" for a, b in _hour_runs(hours))
+        parts.append(f"{t('filter.hours', lang)}: {runs}")
+    if weekdays:
+        days = ", ".join(weekday_label(d, lang, short=True) for d in weekdays)
+        parts.append(f"{t('filter.weekdays', lang)}: {days}")
+    return "; ".join(parts) if parts else t("prov.no_filters", lang)
+
+
 def missing_keys() -> dict[str, list[str]]:
     """Keys present in some catalogue but missing from each language (for maintainers)."""
     every = set().union(*(catalogue(lang).keys() for lang in LANGS))

@@ -33,7 +33,15 @@ import shapely
 
 from hotspots import clusters, grid
 from hotspots.errors import ParameterError
-from hotspots.i18n import check_lang, offense_label, t, venue_label, weekday_label
+from hotspots.filters import Filters
+from hotspots.i18n import (
+    check_lang,
+    describe_filters,
+    offense_label,
+    t,
+    venue_label,
+    weekday_label,
+)
 from hotspots.projection import geometry_to_metric, local_metric_crs, to_metric
 from hotspots.provenance import Provenance
 from hotspots.schema import CRS, HOUR, KIND, LAT, LON, NAME, OFFENSE, PREMISE, VENUE_ID, WEEKDAY
@@ -652,6 +660,7 @@ def patrol_html(
     presenter: bool = False,
     lang: str = "en",
     title: str | None = None,
+    filters: Filters | None = None,
 ) -> str:
     """A printable HTML page: the plan's table and one card per hotspot with its small map.
 
@@ -672,6 +681,9 @@ def patrol_html(
     lang : {"kk", "ru", "en"}
     title : str, optional
         Page title (default: the translated "Patrol plan").
+    filters : Filters, optional
+        The filters that produced the plan, printed in words in ``lang`` (default: the
+        provenance's filter text).
 
     Returns
     -------
@@ -701,7 +713,16 @@ def patrol_html(
         presenter=presenter,
         min_count=p.min_count,
         method_text=method_text(p, lang),
+        filters_text=filters_text(provenance, filters, lang),
     )
+
+
+def filters_text(provenance: Provenance, filters: Filters | None, lang: str = "en") -> str:
+    """The filters in words in ``lang`` (:func:`hotspots.i18n.describe_filters`); without
+    ``filters``, the provenance's text (translated when it is "no filter")."""
+    if filters is None:
+        return provenance.filters_text(lang)
+    return describe_filters(filters, lang)
 
 
 def method_text(params: PatrolParams, lang: str = "en") -> str:

@@ -28,7 +28,14 @@ import pandas as pd
 from hotspots.errors import ParameterError
 from hotspots.filters import Filters
 from hotspots.i18n import check_lang, offense_label, t, venue_label
-from hotspots.patrol import PatrolParams, method_text, patrol_csv, patrol_geojson, patrol_html
+from hotspots.patrol import (
+    PatrolParams,
+    filters_text,
+    method_text,
+    patrol_csv,
+    patrol_geojson,
+    patrol_html,
+)
 from hotspots.patrol import patrol_plan as make_patrol_plan
 from hotspots.provenance import Provenance, make_provenance
 from hotspots.temporal import ALL_OFFENSES, yearly_by_offense
@@ -207,6 +214,7 @@ def report_html(
     presenter: bool = False,
     lang: str = "en",
     title: str | None = None,
+    filters: Filters | None = None,
 ) -> str:
     """The one-page report as a self-contained HTML document.
 
@@ -230,6 +238,9 @@ def report_html(
     lang : {"kk", "ru", "en"}
     title : str, optional
         Report title (default: the translated "Hotspot report").
+    filters : Filters, optional
+        The filters that produced ``incidents``, printed in words in ``lang`` (default: the
+        provenance's filter text).
     """
     from hotspots.templates import render
 
@@ -308,6 +319,7 @@ def report_html(
         map_uri=map_uri,
         presenter=presenter,
         min_count=p.min_count,
+        filters_text=filters_text(provenance, filters, lang),
     )
 
 
@@ -442,6 +454,7 @@ def build_report_bundle(
     p = params or PatrolParams()
     parameters = {**p.describe(presenter), "lang": lang}
     prov = make_provenance(source, filters, parameters, incidents=incidents, made_at=made_at)
+    as_words = filters if isinstance(filters, Filters) else None  # printed in ``lang``
     plan = make_patrol_plan(incidents, venues, p, presenter=presenter, lang=lang)
     out: dict[str, bytes] = {}
     if "patrol.csv" in wanted:
@@ -457,6 +470,7 @@ def build_report_bundle(
             incidents=None if presenter else incidents,
             presenter=presenter,
             lang=lang,
+            filters=as_words,
         ).encode("utf-8")
     counts: dict[str, Any] = {}
     need_map = {"briefing.html", "briefing.png", "report.html", "report.pdf"} & set(wanted)
@@ -474,6 +488,7 @@ def build_report_bundle(
             title=title,
             layers=layers,
             layer_data=layer_data,
+            filters=as_words,
         )
         map_html = briefing.briefing_html(m)
         if "briefing.html" in wanted:
@@ -498,6 +513,7 @@ def build_report_bundle(
                         presenter=presenter,
                         lang=lang,
                         title=title,
+                        filters=as_words,
                     )
                     if "report.html" in wanted:
                         out["report.html"] = html.encode("utf-8")

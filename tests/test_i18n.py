@@ -240,3 +240,48 @@ def test_kazakh_calls_the_sample_the_same_everywhere() -> None:
     assert t("msg.sample_data", "kk").startswith("Кіріктірілген үлгі")
     assert t("data.use_sample", "kk").startswith("Кіріктірілген үлгі")
     assert "үлгі" in t("data.boundary_needs_calls", "kk").lower()
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            "Years: 2021; Offense types: Hooliganism, Fight; Hours: 22:00–03:59; "
+            "Weekdays: Fri, Sat",
+        ),
+        (
+            "ru",
+            "Годы: 2021; Виды правонарушений: Хулиганство, Драка; Часы: 22:00–03:59; "
+            "Дни недели: Пт, Сб",
+        ),
+        (
+            "kk",
+            "Жылдар: 2021; Құқық бұзушылық түрлері: Бұзақылық, Төбелес; Сағаттар: 22:00–03:59; "
+            "Апта күндері: Жм, Сн",
+        ),
+    ],
+)
+def test_describe_filters_in_words(lang: str, expected: str) -> None:
+    from hotspots.filters import Filters, parse_hours, parse_weekdays
+
+    f = Filters(
+        years=[2021],
+        offenses=["hooliganism", "fight"],
+        hours=parse_hours("22-3"),
+        weekdays=parse_weekdays("fri,sat"),
+    )
+    assert i18n.describe_filters(f, lang) == expected
+
+
+def test_describe_filters_hours_runs_raw_offenses_and_no_filter() -> None:
+    from hotspots.filters import Filters
+
+    f = Filters(hours=[8, 9, 10, 15], offenses=["THEFT", "Motor Vehicle Theft"])
+    assert i18n.describe_filters(f, "ru") == (
+        "Виды правонарушений: Кража, Motor Vehicle Theft; Часы: 08:00–10:59, 15:00–15:59"
+    )
+    assert i18n.describe_filters(Filters(hours=[0]), "en") == "Hours: 00:00–00:59"
+    for lang in LANGS:
+        assert i18n.describe_filters(Filters(), lang) == t("prov.no_filters", lang)
+        assert i18n.describe_filters(None, lang) == t("prov.no_filters", lang)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import real_file
-from export_support import as_int, html_tables, leaked_calls, png_facts
+from export_support import as_int, html_tables, leaked_calls, png_facts, unescape_js
 
 from hotspots.errors import ParameterError
 from hotspots.filters import Filters, apply_filters
@@ -275,3 +275,50 @@ def test_chicago_report_figures():
     assert tab.attrs["months"][2019] == 9
     assert t("report.partial_year", "en", year=2019, months=9) in html
     assert np.all(plan["location"].str.startswith("mostly "))
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_filters_are_printed_in_the_report_language(sample, lang):
+    # the CLI and the app pass Filters; the files used to print the English
+    # "years 2021; offenses hooliganism, fight; hours 0-3,22-23; weekdays fri, sat"
+    from hotspots.filters import parse_hours, parse_weekdays
+    from hotspots.i18n import describe_filters
+
+    f = Filters(
+        years=[2021],
+        offenses=["hooliganism", "fight"],
+        hours=parse_hours("22-3"),
+        weekdays=parse_weekdays("fri,sat"),
+    )
+    calls = apply_filters(sample.calls, f)
+    b = build_report_bundle(
+        calls,
+        sample.venues,
+        sample.boundary,
+        source="sample",
+        filters=f,
+        files=("patrol.html", "briefing.html"),
+        lang=lang,
+    )
+    words = describe_filters(f, lang)
+    assert offense_label("hooliganism", lang) in words
+    patrol = b.files["patrol.html"].decode("utf-8")
+    briefing = unescape_js(b.files["briefing.html"].decode("utf-8"))
+    for text in (patrol, briefing):
+        shown = re.sub(r"<meta[^>]*>", "", text)  # the <meta> provenance keeps its codes
+        assert "offenses hooliganism" not in shown and "weekdays fri" not in shown
+    assert patrol.count(words) == 2  # under the title and in the footer
+    assert t("caption.filters", lang, filters=words) in briefing
+    plan = patrol_plan(calls, sample.venues, PatrolParams(), lang=lang)
+    html = report_html(
+        calls,
+        provenance=b.provenance,
+        plan=plan,
+        venues=sample.venues,
+        lang=lang,
+        filters=f,
+    )
+    assert html.count(words) == 2
+    assert "offenses hooliganism" not in re.sub(r"<meta[^>]*>", "", html)
+    # the machine-readable provenance keeps its codes
+    assert b.provenance.filters == f.describe()
