@@ -280,3 +280,23 @@ def test_trends_on_manchester_compares_2017_with_2018(capsys):
     assert code == 0 and (out["change"]["from_year"], out["change"]["to_year"]) == (2017, 2018)
     assert (change["from_count"], change["to_count"]) == (per_year[2017], per_year[2018])
     assert sum(m["count"] for m in out["monthly"]) == per_year.sum()
+
+
+def test_readme_examples_print_what_the_readme_shows(capsys):
+    """Every line the README shows under ``$ hotspots trends/evaluate --sample ...`` is printed."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("For example, on the sample:\n\n```\n", 1)[1].split("```", 1)[0]
+    examples = block.split("$ ")[1:]
+    assert len(examples) == 2
+    for chunk in examples:
+        command, *shown = chunk.splitlines()
+        args = command.split()
+        assert args[0] == "hotspots"
+        code, out, _ = run(capsys, *args[1:])
+        printed = out.splitlines()
+        assert code == 0
+        for line in shown:
+            if line.strip() != "...":
+                assert line in printed, (command, line)
