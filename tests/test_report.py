@@ -322,3 +322,24 @@ def test_filters_are_printed_in_the_report_language(sample, lang):
     assert "offenses hooliganism" not in re.sub(r"<meta[^>]*>", "", html)
     # the machine-readable provenance keeps its codes
     assert b.provenance.filters == f.describe()
+
+
+def test_peak_hours_stay_on_one_line_in_the_printed_pages(sample, browser):
+    # the Russian report broke "10:00–13:00" after the dash in its narrow column
+    from hotspots.patrol import patrol_html
+
+    html, plan, prov = make_report(sample.calls, sample.venues, lang="ru")
+    patrol = patrol_html(plan, provenance=prov, venues=sample.venues, lang="ru")
+    lines_per_cell = """() => Array.from(document.querySelectorAll("td.time")).map((td) => {
+        const r = document.createRange();
+        r.selectNodeContents(td);
+        return new Set(Array.from(r.getClientRects()).map((b) => Math.round(b.top))).size;
+    })"""
+    for page_html in (html, patrol):
+        page = browser.new_page(viewport={"width": 794, "height": 1123})  # A4 at 96 dpi
+        try:
+            page.set_content(page_html)
+            lines = page.evaluate(lines_per_cell)
+        finally:
+            page.close()
+        assert len(lines) >= 5 and set(lines) == {1}, lines
