@@ -439,7 +439,15 @@ def require_coordinates(cmap: ColumnMap, headers: Sequence[str], source: str) ->
         return
     found = [c for c in (cmap.lat, cmap.lon, cmap.x, cmap.y) if c]
     half = f" (only {', '.join(found)} found)" if found else ""
+    todo = "name them with --lat/--lon or --x/--y --crs EPSG:...."
+    named = [str(h) for h in headers if not str(h).startswith("Unnamed: ")]
+    if len(named) == 1 and not found:
+        seps = [sep for sep in (";", "\t", "|", ",") if sep in named[0]]
+        if seps:  # the whole header in one column: read with the wrong separator
+            todo = f"the header is one column holding {seps[0]!r}: give --sep {seps[0]!r}"
+            todo = todo.replace("'\\t'", "tab")
+        else:  # a title line above the header
+            todo = "if a title line comes first, delete it so the column names are line 1; " + todo
     raise InputError(
-        f"no coordinate columns found in {source}{half} (columns: {list_columns(headers)}); "
-        "name them with --lat/--lon or --x/--y --crs EPSG:...."
+        f"no coordinate columns found in {source}{half} (columns: {list_columns(headers)}); " + todo
     )

@@ -270,19 +270,56 @@ def _read_ragged(text: str, name: str, sep: str, enc: str) -> RawTable:
 
 
 # Excel -----------------------------------------------------------------------------------
+#: Rows searched for the header below title lines in a worksheet.
+TITLE_ROWS = 10
+
+
+def _header_row(grid: pd.DataFrame) -> int:
+    """Position of the header: the first row with two or more filled cells.
+
+    Official exports often put a title ("Отчёт о происшествиях за 2020 год", one cell,
+    perhaps merged across the columns) and blank lines above the header; those lines are
+    not data. Row 0 when no row in the first :data:`TITLE_ROWS` has two filled cells.
+    """
+    filled = grid.head(TITLE_ROWS).notna().sum(axis=1).to_numpy()
+    wide = np.flatnonzero(filled >= 2)
+    return int(wide[0]) if wide.size else 0
+
+
 def _read_excel(src: Path | IO[bytes], name: str) -> RawTable:
+    """The table of a workbook, from every sheet that holds one.
+
+    Each sheet's header is its first row with two filled cells (title lines above it are
+    skipped, :func:`_header_row`). Sheets with data rows are all read: when they share their
+    columns (one sheet per year, say) their rows follow each other in sheet order; when
+    their columns differ the workbook is refused rather than some rows silently left out.
+    """
     try:
-        grid = pd.read_excel(src, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+        sheets = pd.read_excel(src, sheet_name=None, header=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise InputError(
             f"cannot read {name} as an Excel workbook: {exc}".splitlines()[0]
         ) from None
-    grid = grid.dropna(how="all").reset_index(drop=True)  # blank lines, as for CSV
-    if grid.empty:
+    tables = []
+    for sheet, grid in sheets.items():
+        grid = grid.dropna(how="all").reset_index(drop=True)  # blank lines, as for CSV
+        if grid.empty:
+            continue
+        start = _header_row(grid)
+        headers = _unique_headers(grid.iloc[start].tolist())
+        body = grid.iloc[start + 1 :].reset_index(drop=True)
+        body.columns = headers
+        tables.append((str(sheet), headers, body))
+    if not tables:
         raise InputError(f"{name} is empty")
-    headers = _unique_headers(grid.iloc[0].tolist())
-    body = grid.iloc[1:].reset_index(drop=True)
-    body.columns = headers
+    with_rows = [t for t in tables if len(t[2])] or tables[:1]
+    if any(t[1] != with_rows[0][1] for t in with_rows):
+        names = ", ".join(repr(t[0]) for t in with_rows)
+        raise InputError(
+            f"{name} has data rows on sheets {names} with different columns; keep the calls "
+            "on one sheet (or on sheets with the same columns) or save the sheet as CSV"
+        )
+    body = pd.concat([t[2] for t in with_rows], ignore_index=True)
     return RawTable(_as_text(body), name)
 
 

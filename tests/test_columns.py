@@ -196,3 +196,23 @@ def test_one_column_is_used_once() -> None:
 def test_bad_kind() -> None:
     with pytest.raises(ValueError, match="kind"):
         detect_columns(["lat", "lon"], kind="places")
+
+
+@pytest.mark.parametrize(
+    ("headers", "advice"),
+    [
+        # a semicolon file read with --sep ',': the whole header is one column
+        (["дата;тип;широта;долгота"], "the header is one column holding ';': give --sep ';'"),
+        (["date\ttype\tlat\tlon"], "the header is one column holding tab: give --sep tab"),
+        # a title line above the header (the title became the only column name)
+        (
+            ["Отчёт за 2020 год", "Unnamed: 1"],
+            "if a title line comes first, delete it so the column names are line 1; "
+            "name them with --lat/--lon",
+        ),
+    ],
+)
+def test_require_coordinates_says_why_there_is_one_column(headers, advice) -> None:
+    with pytest.raises(InputError) as err:
+        require_coordinates(detect_columns(headers), headers, "calls.csv")
+    assert advice in str(err.value) and "\n" not in str(err.value)

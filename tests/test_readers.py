@@ -194,6 +194,64 @@ def test_xlsx_cells_become_text(tmp_path: Path) -> None:
     }
 
 
+def test_xlsx_title_lines_above_the_header_are_not_data(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Отчёт о происшествиях за 2020 год"])  # a title, one cell
+    ws.merge_cells("A1:D1")
+    ws.append([])
+    ws.append(["Дата", "Вид", "Широта", "Долгота"])
+    ws.append(["01.02.2020 10:00", "Кража", 43.30, 68.25])
+    ws.append(["02.02.2020 11:00", "Драка", 43.31, 68.26])
+    p = tmp_path / "report.xlsx"
+    wb.save(p)
+    t = read_table(p)
+    assert t.headers == ["Дата", "Вид", "Широта", "Долгота"]
+    assert t.frame["Вид"].tolist() == ["Кража", "Драка"] and len(t.frame) == 2
+
+
+def test_xlsx_sheets_with_the_same_columns_are_all_read(tmp_path: Path) -> None:
+    # one sheet per year, as exports are often kept: reading the first alone lost 2020-2021
+    p = tmp_path / "years.xlsx"
+    with pd.ExcelWriter(p) as w:
+        for year, n in ((2019, 2), (2020, 3), (2021, 1)):
+            pd.DataFrame(
+                {"date": [f"{year}-01-{d + 1:02d}" for d in range(n)], "lat": 43.3, "lon": 68.2}
+            ).to_excel(w, sheet_name=str(year), index=False)
+    t = read_table(p)
+    assert t.frame["date"].tolist() == [
+        "2019-01-01",
+        "2019-01-02",
+        "2020-01-01",
+        "2020-01-02",
+        "2020-01-03",
+        "2021-01-01",
+    ]
+
+
+def test_xlsx_data_on_a_later_sheet_is_found(tmp_path: Path) -> None:
+    p = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(p) as w:
+        pd.DataFrame({"see the next sheet": []}).to_excel(w, sheet_name="Справка", index=False)
+        pd.DataFrame({"lat": [43.3], "lon": [68.2]}).to_excel(w, sheet_name="data", index=False)
+    assert read_table(p).frame.to_dict("list") == {"lat": ["43.3"], "lon": ["68.2"]}
+
+
+def test_xlsx_sheets_with_different_columns_are_refused(tmp_path: Path) -> None:
+    p = tmp_path / "summary.xlsx"
+    with pd.ExcelWriter(p) as w:
+        pd.DataFrame({"lat": [43.3], "lon": [68.2]}).to_excel(w, sheet_name="calls", index=False)
+        pd.DataFrame({"year": [2019], "total": [1]}).to_excel(w, sheet_name="Итого", index=False)
+    with pytest.raises(InputError) as err:
+        read_table(p)
+    assert str(err.value) == (
+        "summary.xlsx has data rows on sheets 'calls', 'Итого' with different columns; keep "
+        "the calls on one sheet (or on sheets with the same columns) or save the sheet as CSV"
+    )
+
+
 def test_corrupt_xlsx(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="Excel"):
         read_table(_write(tmp_path / "bad.xlsx", "not a zip"))
