@@ -285,3 +285,18 @@ def test_describe_filters_hours_runs_raw_offenses_and_no_filter() -> None:
     for lang in LANGS:
         assert i18n.describe_filters(Filters(), lang) == t("prov.no_filters", lang)
         assert i18n.describe_filters(None, lang) == t("prov.no_filters", lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "too_many"), [("en", "too many"), ("ru", "слишком много"), ("kk", "тым көп")]
+)
+def test_presenter_counts_line_gives_no_false_reason_for_cells(lang: str, too_many: str) -> None:
+    # in presenter mode 207 calls are shown as cells because calls are never drawn there, yet
+    # the line under the map said "207 calls: too many to draw one by one"; the reason is
+    # given by the presenter note or, outside presenter mode, by map.calls_cells_note
+    from app_pages.mapview import counts_line
+
+    line = counts_line({"calls_mode": "cells", "calls_total": 207, "cells_shown": 1}, lang)
+    assert format_number(207, lang) in line
+    assert too_many not in line.lower()
+    assert too_many in t("map.calls_cells_note", lang).lower()
