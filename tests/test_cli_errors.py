@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import pytest
 from cli_support import run
 
@@ -132,3 +133,37 @@ def test_density_top_area_is_checked_before_the_surface_is_printed(value, tmp_pa
     line = _one_error_line(err)
     assert code == 2 and "top_area" in line and "> 0 and <= 1" in line
     assert out == "" and not (tmp_path / "d.tif").exists()
+
+
+def test_an_offense_that_matches_nothing_lists_the_offenses(capsys):
+    # the sample's offense labels (geodata/README.md): theft, hooliganism, fight, ...
+    code, out, err = run(capsys, "grid", "--sample", "--offenses", "hooliganizm")
+    line = _one_error_line(err)
+    assert code == 2 and out == ""
+    assert "no call has offense hooliganizm; the offenses in the data: " in line
+    listed = line.split("the offenses in the data: ")[1].split(", ")
+    assert {"theft", "hooliganism", "fight"} <= set(listed)
+
+
+def test_a_misspelt_offense_among_good_ones_is_noted(capsys):
+    code, out, err = run(capsys, "grid", "--sample", "--offenses", "theft,hooliganizm")
+    assert code == 0 and out.startswith("grid: ")
+    notes = [ln for ln in err.splitlines() if "--offenses" in ln]
+    assert notes and notes[0].startswith(
+        "note: --offenses hooliganizm matched no call of sample (check the spelling); "
+        "the offenses in the data: "
+    )
+    # a raw value in any case is a match, not a misspelling
+    code, _, err = run(capsys, "grid", "--sample", "--offenses", "THEFT")
+    assert code == 0 and "matched no call" not in err
+
+
+def test_grid_by_a_column_the_data_lacks_is_one_line(tmp_path, capsys):
+    p = tmp_path / "month_only.csv"
+    p.write_text("Month,Latitude,Longitude\n2019-05,53.48,-2.24\n2019-06,53.47,-2.25\n")
+    code, out, err = run(capsys, "grid", p, "--by", "year,hour", "-o", tmp_path / "c.csv")
+    line = _one_error_line(err)
+    assert code == 2 and out == "" and not (tmp_path / "c.csv").exists()
+    assert line.startswith("error: --by hour: ") and "drop it from --by" in line
+    code, out, _ = run(capsys, "grid", p, "--by", "year,month", "-o", tmp_path / "c.csv")
+    assert code == 0 and len(pd.read_csv(tmp_path / "c.csv")) == 2

@@ -15,6 +15,7 @@ from typing import Any
 import click
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from hotspots.errors import InputError
 from hotspots.filters import Filters, apply_filters, parse_hours, parse_weekdays
@@ -175,6 +176,9 @@ def note(text: str) -> None:
         notes.append(line)
 
 
+_note = note  # load_incidents' ``note`` flag shadows the function
+
+
 def note_rejected(result: Any, source: str, command: str = "hotspots validate FILE") -> None:
     """A :func:`note` when rows were rejected: how many, why, and where to see them.
 
@@ -317,12 +321,46 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
                 f"`{again}` says why"
             )
         incidents = apply_filters(incidents, filters)
+        unknown = unknown_offenses(result.accepted, filters.offenses)
         if len(incidents) == 0:
+            why = (
+                f"no call has offense {', '.join(unknown)}; {offense_list(result.accepted)}"
+                if unknown
+                else _coverage(result.accepted, filters)
+            )
             raise InputError(
                 f"no calls pass the filters ({filters.describe()}): no incidents left to "
-                f"analyse; {_coverage(result.accepted, filters)}"
+                f"analyse; {why}"
+            )
+        if unknown and note:  # a misspelt type would otherwise vanish from the counts
+            _note(
+                f"--offenses {', '.join(unknown)} matched no call of {source} (check the "
+                f"spelling); {offense_list(result.accepted)}"
             )
     return Loaded(result, incidents, filters, boundary, source)
+
+
+def unknown_offenses(incidents: pd.DataFrame, offenses: Sequence[str]) -> list[str]:
+    """The ``--offenses`` values that match no incident (as label or raw value, any case)."""
+    if not offenses or len(incidents) == 0:
+        return []
+    known = set(incidents["offense"].dropna().astype(str).str.casefold())
+    if "offense_raw" in incidents:
+        raw = incidents["offense_raw"].dropna().astype(str).str.strip().str.casefold()
+        known |= set(raw)
+    return [o for o in offenses if o.strip().casefold() not in known]
+
+
+def offense_list(incidents: pd.DataFrame, limit: int = 12) -> str:
+    """ "the offenses in the data: theft, fight, ..." (most frequent first)."""
+    from hotspots.offenses import UNKNOWN
+
+    counts = incidents["offense"].dropna().astype(str).value_counts()
+    if counts.empty or list(counts.index) == [UNKNOWN]:
+        return "the data has no offense types (name their column with --type)"
+    shown = ", ".join(counts.index[:limit])
+    more = f" (+{len(counts) - limit} more)" if len(counts) > limit else ""
+    return f"the offenses in the data: {shown}{more}"
 
 
 def _coverage(incidents: gpd.GeoDataFrame, filters: Filters) -> str:

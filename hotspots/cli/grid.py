@@ -64,6 +64,13 @@ def command(**kwargs: Any) -> None:
     res = check_resolution(kwargs["resolution"])
     by = parse_by(kwargs.get("by") or ())
     loaded = load_incidents(kwargs)
+    empty_by = [c for c in by if loaded.incidents[c].isna().all()]
+    if empty_by:  # month-only data has no hour or weekday; a file may have no premise column
+        raise InputError(
+            f"--by {', '.join(empty_by)}: {loaded.source} does not record "
+            f"{' or '.join(empty_by)} for any call (see `hotspots validate`: time precision, "
+            f"columns used); drop {'it' if len(empty_by) == 1 else 'them'} from --by"
+        )
     area = None
     if kwargs.get("fill_area"):
         if loaded.boundary is None:
