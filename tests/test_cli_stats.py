@@ -300,3 +300,21 @@ def test_readme_examples_print_what_the_readme_shows(capsys):
         for line in shown:
             if line.strip() != "...":
                 assert line in printed, (command, line)
+
+
+def test_emerging_refuses_a_single_time_step(capsys, tmp_path):
+    # Vancouver's file holds 2020 only: by year that is one step, and every hot cell would
+    # come out "Persistent Hot Spot" (hot in 1 of 1 steps) without any trend behind it
+    p = tmp_path / "one_year.csv"
+    p.write_text(
+        "date,lat,lon\n"
+        + "".join(f"2020-{m:02d}-15 10:00,49.28,-123.12\n" for m in range(1, 13))
+        + "2020-06-01 10:00,49.25,-123.05\n"
+    )
+    out_file = tmp_path / "em.csv"
+    code, out, err = run(capsys, "emerging", p, "--period", "year", "-o", out_file)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "fall in 1 year (2020..2020): use --period quarter or month" in err
+    assert not out_file.exists()
+    code, out, _ = run(capsys, "emerging", p, "--period", "quarter", "-o", out_file)
+    assert code == 0 and "4 quarter steps" in out and out_file.exists()

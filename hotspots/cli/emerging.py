@@ -14,6 +14,7 @@ from hotspots.cli.common import (
     resolution_option,
     write_output,
 )
+from hotspots.errors import InputError
 
 
 @click.command("emerging")
@@ -62,6 +63,13 @@ def command(**kwargs: Any) -> None:
     )
     periods = res.attrs.get("periods", [])
     span = f"{periods[0]}..{periods[-1]}" if periods else "-"
+    if len(periods) < 2:  # one step: every hot cell would be "persistent", a trend of nothing
+        finer = {"year": "quarter or month", "quarter": "month"}.get(kwargs["period"])
+        raise InputError(
+            f"emerging hot spots compare time steps, and the calls of {loaded.source} fall in "
+            f"{len(periods)} {kwargs['period']} ({span})"
+            + (f": use --period {finer}" if finer else ": give calls over several months")
+        )
     click.echo(
         f"Emerging hot spots on {loaded.source}: {len(loaded.incidents)} incidents, "
         f"{len(res)} H3 cells (resolution {kwargs['resolution']}), {len(periods)} "
