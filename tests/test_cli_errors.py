@@ -167,3 +167,14 @@ def test_grid_by_a_column_the_data_lacks_is_one_line(tmp_path, capsys):
     assert line.startswith("error: --by hour: ") and "drop it from --by" in line
     code, out, _ = run(capsys, "grid", p, "--by", "year,month", "-o", tmp_path / "c.csv")
     assert code == 0 and len(pd.read_csv(tmp_path / "c.csv")) == 2
+
+
+def test_a_file_with_no_usable_row_names_the_reasons(tmp_path, capsys):
+    # calls in Turkestan checked against a box around Chicago: every row is outside
+    p = tmp_path / "calls.csv"
+    p.write_text("lat,lon,date\n43.30,68.25,2020-01-01\n43.31,68.26,2020-01-02\n0,0,2020-01-03\n")
+    code, out, err = run(capsys, "grid", p, "--bbox=-88,41.6,-87.5,42.1")
+    line = _one_error_line(err)
+    assert code == 2 and out == ""
+    assert "all 3 rows were rejected (zero_placeholder 1, outside_study_area 2)" in line
+    assert f"`hotspots validate {p} --bbox=-88,41.6,-87.5,42.1` says why" in line

@@ -179,6 +179,11 @@ def note(text: str) -> None:
 _note = note  # load_incidents' ``note`` flag shadows the function
 
 
+def _reasons(result: Any) -> str:
+    """ "zero_placeholder 3,750, outside_study_area 86": the reasons that rejected rows."""
+    return ", ".join(f"{reason} {n:,}" for reason, n in result.reasons.items() if n)
+
+
 def note_rejected(result: Any, source: str, command: str = "hotspots validate FILE") -> None:
     """A :func:`note` when rows were rejected: how many, why, and where to see them.
 
@@ -187,7 +192,7 @@ def note_rejected(result: Any, source: str, command: str = "hotspots validate FI
     """
     if not result.n_rejected:
         return
-    why = ", ".join(f"{reason} {n:,}" for reason, n in result.reasons.items() if n)
+    why = _reasons(result)
     note(
         f"{result.n_rejected:,} of {result.rows:,} rows of {source} rejected ({why}); "
         f"`{command}` lists them"
@@ -317,8 +322,8 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
     if apply:
         if len(incidents) == 0:
             raise InputError(
-                f"no usable calls in {source}: all {result.rows:,} rows were rejected; "
-                f"`{again}` says why"
+                f"no usable calls in {source}: all {result.rows:,} rows were rejected "
+                f"({_reasons(result)}); `{again}` says why"
             )
         incidents = apply_filters(incidents, filters)
         unknown = unknown_offenses(result.accepted, filters.offenses)
