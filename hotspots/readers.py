@@ -237,7 +237,34 @@ def _read_text(raw: bytes, name: str, *, sep: str | None, encoding: str | None) 
     body = grid.iloc[1:].reset_index(drop=True)
     body.columns = headers
     body = body.fillna("").astype("str")  # rows shorter than the header: empty cells
+    _check_unclosed_quote(text, body, name)
     return RawTable(body, name, encoding=enc, sep=sep)
+
+
+def _check_unclosed_quote(text: str, body: pd.DataFrame, name: str) -> None:
+    """Refuse a file whose quote (``"``) opened at the start of a field is never closed.
+
+    CSV readers then take the rest of the file as one value: ``1,"12 MAIN ST,43.3,68.2``
+    followed by a thousand good lines reads as a single row, and the thousand rows would be
+    lost without a reason. Such a value runs to the end of the file across line breaks;
+    legitimate multi-line values are closed before it ends.
+    """
+    if text.count('"') % 2 == 0 or len(body) == 0:
+        return  # every opened quote is closed (escaped quotes come in pairs)
+    tail = text.rstrip("\r\n")
+    for col in body.columns:
+        cells = body[col]
+        multi = cells.str.contains("\n", regex=False)
+        if not multi.any():
+            continue
+        for i in np.flatnonzero(multi.to_numpy()):
+            value = cells.iloc[i].rstrip("\r\n")
+            if value and tail.endswith(value):
+                raise InputError(
+                    f'{name}: the quote (") opened in column {col!r} of data row {i + 1} is '
+                    "never closed, so every line after it would be read as one value; close "
+                    "or remove that quote"
+                )
 
 
 def _read_ragged(text: str, name: str, sep: str, enc: str) -> RawTable:
@@ -266,7 +293,9 @@ def _read_ragged(text: str, name: str, sep: str, enc: str) -> RawTable:
         idx = np.flatnonzero(malformed)
         extra[idx] = [sep.join(body[i][n:]) for i in idx]
         frame[EXTRA_FIELDS] = pd.Series(extra, dtype="str")
-    return RawTable(frame.fillna(""), name, malformed=malformed, encoding=enc, sep=sep)
+    frame = frame.fillna("")
+    _check_unclosed_quote(text, frame, name)
+    return RawTable(frame, name, malformed=malformed, encoding=enc, sep=sep)
 
 
 # Excel -----------------------------------------------------------------------------------

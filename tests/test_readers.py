@@ -324,3 +324,32 @@ def test_unreadable_geojson(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_table(_write(tmp_path / "bad.geojson", "{not json"))
     assert "bad.geojson" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an address with an opening quote: the rest of the file would be one value
+        'id,block,lat,lon\n1,"12 MAIN ST,43.30,68.25\n2,OAK,43.31,68.26\n3,PINE,43.32,68.27\n',
+        # the same after a row with an extra field (the slow, ragged path)
+        'id,block,lat,lon\n1,OAK,43.30,68.25,x\n2,"12 MAIN,43.31,68.26\n3,PINE,43.32,68.27\n',
+    ],
+)
+def test_an_unclosed_quote_is_refused_not_swallowing_rows(tmp_path: Path, text: str) -> None:
+    with pytest.raises(InputError) as err:
+        read_table(_write(tmp_path / "calls.csv", text))
+    msg = str(err.value)
+    assert msg.startswith("calls.csv: the quote (\") opened in column 'block' of data row ")
+    assert "never closed" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        ('id,block,lat,lon\n1,12" MAIN ST,43.30,68.25\n2,OAK,43.31,68.26\n', 2),  # inches
+        ('id,desc,lat,lon\n1,"line one\nline two",43.3,68.25\n2,x,43.31,68.26\n', 2),
+        ('id,desc,lat,lon\n1,"say ""hi""",43.3,68.25\n', 1),  # escaped quotes
+    ],
+)
+def test_quotes_that_are_fine_still_read(tmp_path: Path, text: str, rows: int) -> None:
+    assert len(read_table(_write(tmp_path / "calls.csv", text)).frame) == rows
