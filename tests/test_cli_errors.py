@@ -122,7 +122,7 @@ def test_years_that_are_not_numbers_name_the_value(capsys):
     code, out, err = run(capsys, "grid", "--sample", "--years", "2019,abc")
     line = _one_error_line(err)
     assert code == 2 and out == ""
-    assert line == "error: --years takes whole years such as 2019,2020, got 'abc'"
+    assert line == "error: --years takes whole years such as 2019,2020 or 2019-2021, got 'abc'"
 
 
 @pytest.mark.parametrize("value", ["2", "0", "-0.1", "nan"])
@@ -178,3 +178,12 @@ def test_a_file_with_no_usable_row_names_the_reasons(tmp_path, capsys):
     assert code == 2 and out == ""
     assert "all 3 rows were rejected (zero_placeholder 1, outside_study_area 2)" in line
     assert f"`hotspots validate {p} --bbox=-88,41.6,-87.5,42.1` says why" in line
+
+
+def test_years_take_a_range_like_hours_do(capsys, sample):
+    # the sample holds 2019-2021 (geodata/README.md)
+    code, out, _ = run(capsys, "grid", "--sample", "--years", "2019-2020")
+    n = int((sample.calls["year"].isin([2019, 2020])).sum())
+    assert code == 0 and out.startswith(f"grid: {n:,} incidents")
+    code, _, err = run(capsys, "grid", "--sample", "--years", "2021-2019")
+    assert code == 2 and "got '2021-2019'" in _one_error_line(err)

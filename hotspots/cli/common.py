@@ -67,7 +67,7 @@ def input_options(f: Callable) -> Callable:
 def filter_options(f: Callable) -> Callable:
     """``--years``, ``--offenses``, ``--hours``, ``--weekdays`` (comma lists or repeated)."""
     opts = [
-        click.option("--years", multiple=True, help="Years to keep, e.g. 2019,2020."),
+        click.option("--years", multiple=True, help="Years to keep, e.g. 2019,2020 or 2019-2021."),
         click.option(
             "--offenses",
             multiple=True,
@@ -83,12 +83,21 @@ def filter_options(f: Callable) -> Callable:
 
 def filters_from(kwargs: dict[str, Any]) -> Filters:
     """Build :class:`Filters` from the CLI keyword arguments (a bad value -> InputError)."""
-    years = []
+    years: list[int] = []
     for v in _split(kwargs.get("years") or ()):
+        first, dash, last = v.partition("-")
         try:
-            years.append(int(v))
+            if dash:  # a range, as --hours 18-23 and --weekdays mon-fri take
+                lo, hi = int(first), int(last)
+                if lo > hi:
+                    raise ValueError
+                years.extend(range(lo, hi + 1))
+            else:
+                years.append(int(v))
         except ValueError:
-            raise InputError(f"--years takes whole years such as 2019,2020, got {v!r}") from None
+            raise InputError(
+                f"--years takes whole years such as 2019,2020 or 2019-2021, got {v!r}"
+            ) from None
     try:
         hours = (
             parse_hours(",".join(_split(kwargs.get("hours") or ()))) if kwargs.get("hours") else ()
