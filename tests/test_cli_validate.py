@@ -298,3 +298,23 @@ def test_a_wrong_projected_crs_is_flagged(tmp_path: Path, capsys) -> None:
     assert code == 0 and "note: 3 of 3 accepted points lie outside" in err
     code, _, err = run(capsys, "grid", p, "--crs", "EPSG:3435")
     assert code == 0 and "outside the area" not in err
+
+
+def test_validate_says_which_analysis_columns_were_not_found(tmp_path: Path, capsys) -> None:
+    # a Russian export whose date and article headers are not among the known names
+    p = tmp_path / "export.csv"
+    p.write_text(
+        "№ п/п;Дата и время регистрации;Статья УК;Координата X;Координата Y\n"
+        "1;01.02.2020 10:15;188 ч.2;68,2456;43,3012\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "validate", p)
+    assert code == 0
+    assert "  not found: time (--time), offense (--type); name the column with the flag" in out
+    code, out, _ = run(
+        capsys, "validate", p, "--time", "Дата и время регистрации", "--type", "Статья УК", "--json"
+    )
+    rep = json.loads(out)
+    assert "columns_not_found" not in rep and rep["time_precision"] == "minute"
+    code, out, _ = run(capsys, "validate", p, "--json")
+    assert json.loads(out)["columns_not_found"] == {"time": "--time", "offense": "--type"}

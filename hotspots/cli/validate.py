@@ -46,6 +46,10 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["", "Columns used:"]
     for field, col in report["columns"].items():
         lines.append(f"  {field:<{width}}  {col}")
+    missing = report.get("columns_not_found") or {}
+    if missing:
+        flags = ", ".join(f"{field} ({flag})" for field, flag in missing.items())
+        lines.append(f"  not found: {flags}; name the column with the flag")
     lines.append("")
     lines.append(f"Coordinates CRS: {report.get('crs') or 'EPSG:4326'}")
     ext = report.get("extent")
@@ -115,6 +119,15 @@ def command(**kwargs: Any) -> None:
             raise InputError("--name and --kind are for venue files: add --venues")
         result = load_incidents(kwargs, apply=False, note=False).result
     report = result.report()
+    if not kwargs.get("venues"):  # the fields the analyses use: dates and offense types
+        cols = result.columns
+        missing = {}
+        if not (cols.time or cols.time_parts):
+            missing["time"] = "--time"
+        if not cols.offense:
+            missing["offense"] = "--type"
+        if missing:
+            report["columns_not_found"] = missing
     if len(result.accepted):
         lon, lat = result.accepted["lon"], result.accepted["lat"]
         report["extent"] = {
