@@ -187,3 +187,14 @@ def test_years_take_a_range_like_hours_do(capsys, sample):
     assert code == 0 and out.startswith(f"grid: {n:,} incidents")
     code, _, err = run(capsys, "grid", "--sample", "--years", "2021-2019")
     assert code == 2 and "got '2021-2019'" in _one_error_line(err)
+
+
+def test_year_filter_on_a_file_without_dates_says_to_name_the_date_column(tmp_path, capsys):
+    p = tmp_path / "export.csv"
+    p.write_text("Дата и время регистрации,lat,lon\n01.02.2020 10:15,43.30,68.25\n")
+    code, out, err = run(capsys, "grid", p, "--years", "2020")
+    line = _one_error_line(err)
+    assert code == 2 and out == ""
+    assert "the calls have no dates" in line and "name the date column with --time" in line
+    code, out, _ = run(capsys, "grid", p, "--years", "2020", "--time", "Дата и время регистрации")
+    assert code == 0 and out.startswith("grid: 1 incidents")

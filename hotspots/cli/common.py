@@ -383,7 +383,10 @@ def _coverage(incidents: gpd.GeoDataFrame, filters: Filters) -> str:
 
     years = incidents["year"].dropna().astype(int).unique()
     if len(years) == 0:
-        return "the calls have no dates, so --years, --hours and --weekdays keep none"
+        return (
+            "the calls have no dates, so --years, --hours and --weekdays keep none; name the "
+            "date column with --time (`hotspots validate` lists the columns)"
+        )
     # month-only sources (Greater Manchester, police.uk) have no hour or weekday at all
     unknown = [
         flag
