@@ -198,3 +198,10 @@ def test_year_filter_on_a_file_without_dates_says_to_name_the_date_column(tmp_pa
     assert "the calls have no dates" in line and "name the date column with --time" in line
     code, out, _ = run(capsys, "grid", p, "--years", "2020", "--time", "Дата и время регистрации")
     assert code == 0 and out.startswith("grid: 1 incidents")
+
+
+def test_hotspots_without_a_command_prints_the_help(capsys):
+    code, out, err = run(capsys)
+    text = out + err
+    assert code == 2 and text.startswith("Usage: hotspots [OPTIONS] COMMAND")
+    assert "\nCommands:\n" in text and "error:" not in text

@@ -48,6 +48,10 @@ def cli() -> None:
     """Hotspot mapping for public safety: validate calls, map hotspots, rank venues."""
 
 
+#: Raised by click >= 8.2 for a group called without a command (its message is the help).
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def usage_line(exc: click.UsageError) -> str:
     """Click's usage error as one line naming the command's ``--help``."""
     msg = " ".join(exc.format_message().split()).replace("'[INPUT_PATH]'", "INPUT")
@@ -73,6 +77,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
+    except _NO_ARGS_IS_HELP as exc:  # plain `hotspots`: the help, as click prints it
+        exc.show()
+        sys.exit(exc.exit_code)
     except click.UsageError as exc:  # bad flag or value, missing file: one line, not usage text
         click.echo(f"error: {usage_line(exc)}", err=True)
         sys.exit(2)
