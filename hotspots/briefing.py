@@ -27,6 +27,8 @@ import folium
 import geopandas as gpd
 import pandas as pd
 from branca.element import Element
+from folium.map import FitBounds
+from folium.utilities import parse_options
 
 from hotspots import clusters, grid, maps
 from hotspots.errors import ParameterError
@@ -39,6 +41,9 @@ from hotspots.tiles import TileConfig
 
 #: Precomputed layers :func:`briefing_map` accepts (keyword arguments of ``build_map``).
 LAYER_DATA: Final = ("cells", "surface", "contours", "clusters", "gistar")
+
+#: Room kept above the fitted view for the caption box (title and four lines), pixels.
+CAPTION_CLEARANCE_PX: Final = 150
 
 #: Slide size of the PNG, pixels.
 SLIDE_WIDTH: Final = 1920
@@ -205,6 +210,13 @@ def briefing_map(
         boundary=boundary,
         **data,
     )
+    # The caption box covers the top of the map (about 135 px on a slide): fit the view below
+    # it, so no cell, cluster or stretch of the study area is hidden behind the caption.
+    for child in m._children.values():
+        if isinstance(child, FitBounds):
+            child.options = parse_options(
+                padding_top_left=(10, CAPTION_CLEARANCE_PX), padding_bottom_right=(10, 10)
+            )
     # A slide is a still picture: without animations the fitted view is final as soon as the
     # page has laid out (an animated fitBounds was caught half-way, with a wrong scale bar).
     m.options.update(zoom_animation=False, fade_animation=False, marker_zoom_animation=False)

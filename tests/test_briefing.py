@@ -183,6 +183,33 @@ def test_png_is_taken_of_the_final_view_not_half_way_through_a_zoom(sample, brow
         page.close()
 
 
+@pytest.mark.parametrize("method", ["cells", "clusters"])
+def test_no_shape_is_hidden_behind_the_caption(sample, browser, tmp_path, method):
+    # the fitted view used to run under the caption box: the top cells and the study area's
+    # northern edge were covered on the slide
+    from hotspots.render import _open
+
+    p = PatrolParams(method=method)
+    html, *_ = make(sample.calls, sample.venues, sample.boundary, params=p, lang="kk")
+    src = tmp_path / "briefing.html"
+    src.write_text(html, encoding="utf-8")
+    page = _open(browser, src, 1920, 1080, True, 60, 8)
+    try:
+        caption_bottom, top_of_shapes, n_shapes = page.evaluate(
+            """() => {
+            const cap = document.querySelector('.hs-caption').getBoundingClientRect().bottom;
+            const tops = Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))
+                .map((e) => e.getBoundingClientRect()).filter((r) => r.height > 0)
+                .map((r) => r.top);
+            return [cap, Math.min(...tops), tops.length];
+        }"""
+        )
+    finally:
+        page.close()
+    assert n_shapes > 10
+    assert top_of_shapes >= caption_bottom
+
+
 def test_chicago_clusters_briefing(browser):
     from hotspots import io as hio
 
