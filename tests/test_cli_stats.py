@@ -318,3 +318,25 @@ def test_emerging_refuses_a_single_time_step(capsys, tmp_path):
     assert not out_file.exists()
     code, out, _ = run(capsys, "emerging", p, "--period", "quarter", "-o", out_file)
     assert code == 0 and "4 quarter steps" in out and out_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("permutations", "said"),
+    [(19, "the 99 % and 95 % bins stay empty"), (99, "the 99 % bins stay empty"), (999, None)],
+)
+def test_gistar_says_when_permutations_cannot_reach_a_bin(capsys, permutations, said):
+    # two-sided p_sim >= 2 / (permutations + 1): 0.1 with 19, 0.02 with 99, 0.002 with 999
+    code, out, err = run(
+        capsys, "gistar", "--sample", "--permutations", permutations, "--seed", "1"
+    )
+    assert code == 0
+    counts = {
+        line.split(":")[0].strip(): int(line.split(":")[1].split()[0])
+        for line in out.splitlines()
+        if line.strip().startswith(("hot ", "cold "))
+    }
+    if said:
+        assert said in err and "use --permutations 999" in err
+        assert counts["hot 99 %"] == 0  # the note is right: nothing reached it
+    else:
+        assert "stay empty" not in err

@@ -10,6 +10,7 @@ from hotspots.cli.common import (
     filter_options,
     input_options,
     load_incidents,
+    note,
     output_option,
     resolution_option,
     write_output,
@@ -63,6 +64,15 @@ def command(**kwargs: Any) -> None:
     click.echo(summary(res, loaded.source, len(loaded.incidents), kwargs))
     if kwargs.get("output"):
         write_output(res, kwargs["output"], "cells")
+    perms = kwargs["permutations"]
+    if perms:
+        floor = 2 / (perms + 1)  # smallest two-sided p_sim (see hotspots.gistar)
+        shut = [f"{100 - 100 * a:g} %" for a in (0.01, 0.05, 0.10) if floor > a]
+        if shut:
+            note(
+                f"with {perms} permutations the smallest p_sim is {floor:.2g}, so the "
+                f"{' and '.join(shut)} bins stay empty; use --permutations 999"
+            )
 
 
 def summary(res: Any, source: str, n_incidents: int, kwargs: dict[str, Any]) -> str:
