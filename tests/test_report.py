@@ -343,3 +343,14 @@ def test_peak_hours_stay_on_one_line_in_the_printed_pages(sample, browser):
         finally:
             page.close()
         assert len(lines) >= 5 and set(lines) == {1}, lines
+
+
+def test_kazakh_headline_figures_read_as_shares(sample):
+    # "27% / шақырулар: Ұрлық" and "28,8% / шақырулар 10 негізгі ошақта" are not Kazakh
+    # sentences; the labels under the figures now name the share they are
+    html, plan, _ = make_report(sample.calls, sample.venues, lang="kk")
+    labels = re.findall(r'<div class="l">([^<]*)</div>', html)
+    theft = offense_label("theft", "kk")
+    assert theft == "Ұрлық"
+    assert f"шақырулардағы {theft} үлесі" in labels
+    assert f"{len(plan)} негізгі ошақтағы шақырулар үлесі" in labels
