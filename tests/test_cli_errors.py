@@ -8,6 +8,11 @@ are one line too instead of click's multi-line usage text.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -62,17 +67,41 @@ def test_output_below_a_file_is_refused(args, tmp_path, capsys, monkeypatch):
     assert code == 2 and "afile.csv is a file, not a folder" in line and out == ""
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
 def test_read_only_output_folder_is_refused(tmp_path, capsys):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o555)
-    try:
-        code, out, err = run(capsys, "grid", "--sample", "-o", ro / "cells.geojson")
-    finally:
-        ro.chmod(0o755)
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        try:
+            code, out, err = run(capsys, "grid", "--sample", "-o", ro / "cells.geojson")
+        finally:
+            ro.chmod(0o755)
+    else:  # root writes anywhere (CI runs as root): run the console script as 'nobody'
+        code, out, err = _as_nobody("grid", "--sample", "-o", "{ro}/cells.geojson")
     line = _one_error_line(err)
     assert code == 2 and "no permission to write" in line and out == ""
+
+
+def _as_nobody(*args: str) -> tuple[int, str, str]:
+    """Run ``hotspots *args`` as user nobody in a fresh world-readable folder holding a
+    read-only folder ``ro`` (``{ro}`` in ``args`` is its path)."""
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "util-linux's setpriv is needed to drop root for this test"
+    base = Path(tempfile.mkdtemp(prefix="hotspots-ro-"))
+    try:
+        base.chmod(0o755)
+        ro = base / "ro"
+        ro.mkdir(mode=0o555)
+        ro.chmod(0o555)
+        script = Path(sys.executable).with_name("hotspots")
+        cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", str(script)]
+        cmd += [a.replace("{ro}", str(ro)) for a in args]
+        env = {**os.environ, "HOME": str(base), "MPLCONFIGDIR": str(base)}
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=base, env=env, timeout=300)
+        assert not any(ro.iterdir())  # nothing was written
+        return done.returncode, done.stdout, done.stderr
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_missing_output_folders_are_created(tmp_path, capsys):
