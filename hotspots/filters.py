@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from hotspots.i18n import LANGS, weekday_label
 from hotspots.schema import HOUR, OFFENSE, OFFENSE_RAW, WEEKDAY, WEEKDAY_NAMES, YEAR
 
 
@@ -90,8 +92,22 @@ def parse_hours(spec: str) -> tuple[int, ...]:
     return tuple(sorted(set(out)))
 
 
+@lru_cache(maxsize=1)
+def _weekday_words() -> dict[str, int]:
+    """Weekday names and abbreviations of every app language, lower case -> 0 (Monday)..6:
+    ``"сб"``, ``"суббота"``, ``"сн"``, ``"сенбі"`` ... (no two languages share a word
+    for different days)."""
+    words: dict[str, int] = {}
+    for lang in LANGS:
+        for day in range(7):
+            for short in (False, True):
+                words[weekday_label(day, lang, short=short).lower()] = day
+    return words
+
+
 def parse_weekdays(spec: str | Iterable[str]) -> tuple[int, ...]:
-    """Parse ``"sat,sun"``, ``"0,6"`` or ``"mon-fri"`` into weekday numbers (0 = Monday)."""
+    """Parse ``"sat,sun"``, ``"0,6"``, ``"mon-fri"`` or the app languages' names (``"пт,сб"``,
+    ``"жм-жс"``, ``"суббота"``) into weekday numbers (0 = Monday)."""
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     out: list[int] = []
 
@@ -105,7 +121,11 @@ def parse_weekdays(spec: str | Iterable[str]) -> tuple[int, ...]:
         for i, name in enumerate(WEEKDAY_NAMES):
             if tok[:3] == name:
                 return i
-        raise ValueError(f"unknown weekday {tok!r}: use mon, tue, wed, thu, fri, sat, sun")
+        if tok in _weekday_words():
+            return _weekday_words()[tok]
+        raise ValueError(
+            f"unknown weekday {tok!r}: use mon, tue, wed, thu, fri, sat, sun (or пн..вс, дс..жс)"
+        )
 
     for item in items:
         item = item.strip()

@@ -49,13 +49,20 @@ def test_parse_hours_rejects_with_a_message(spec):
         ("mon-fri", (0, 1, 2, 3, 4)),
         ("fri-mon", (0, 4, 5, 6)),  # wraps past Sunday
         (["Saturday", "0"], (0, 5)),
+        # Russian and Kazakh, as analysts in Turkestan write them
+        ("пт,сб", (4, 5)),
+        ("Пн-Пт", (0, 1, 2, 3, 4)),
+        ("суббота, воскресенье", (5, 6)),
+        ("жм-жс", (4, 5, 6)),  # жұма .. жексенбі
+        ("Сенбі,дс", (0, 5)),
+        ("ср", (2,)),  # Wednesday in both languages
     ],
 )
 def test_parse_weekdays(spec, days):
     assert parse_weekdays(spec) == days
 
 
-@pytest.mark.parametrize("spec", ["funday", "7", "mon-xyz"])
+@pytest.mark.parametrize("spec", ["funday", "7", "mon-xyz", "пятн", "сс-zz"])
 def test_parse_weekdays_rejects(spec):
     with pytest.raises(ValueError, match="weekday"):
         parse_weekdays(spec)

@@ -74,7 +74,7 @@ def filter_options(f: Callable) -> Callable:
             help="Offense types (normalised label or raw value, any case), e.g. theft,robbery.",
         ),
         click.option("--hours", multiple=True, help="Hours, e.g. 18-23 or 22-3 or 8,9."),
-        click.option("--weekdays", multiple=True, help="Weekdays, e.g. sat,sun or mon-fri."),
+        click.option("--weekdays", multiple=True, help="Weekdays, e.g. sat,sun, mon-fri or пт,сб."),
     ]
     for opt in reversed(opts):
         f = opt(f)
