@@ -71,8 +71,8 @@ def command(**kwargs: Any) -> None:
             + (f": use --period {finer}" if finer else ": give calls over several months")
         )
     click.echo(
-        f"Emerging hot spots on {loaded.source}: {len(loaded.incidents)} incidents, "
-        f"{len(res)} H3 cells (resolution {kwargs['resolution']}), {len(periods)} "
+        f"Emerging hot spots on {loaded.source}: {len(loaded.incidents):,} incidents, "
+        f"{len(res):,} H3 cells (resolution {kwargs['resolution']}), {len(periods)} "
         f"{kwargs['period']} steps {span}"
     )
     counts = res["category"].value_counts()

@@ -154,7 +154,7 @@ def table(res: Any, source: str, coverage: float, train: list[int], test: list[i
     )
     if len(res):
         n_train, n_test = int(res["n_train"].iloc[0]), int(res["n_test"].iloc[0])
-        head += f"\n{n_train} training and {n_test} test incidents"
+        head += f"\n{n_train:,} training and {n_test:,} test incidents"
     rows = [("", "method", "params", "hit rate", "area", "PAI", "RRI", "areas")]
     for r in res.to_dict(orient="records"):
         mark = "**" if r.get("best_overall") else "*" if r.get("best") else ""

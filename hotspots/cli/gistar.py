@@ -82,7 +82,7 @@ def summary(res: Any, source: str, n_incidents: int, kwargs: dict[str, Any]) -> 
     if kwargs["permutations"]:
         basis += f" from {kwargs['permutations']} permutations"
     lines = [
-        f"Gi* on {source}: {n_incidents} incidents in {len(res)} H3 cells "
+        f"Gi* on {source}: {n_incidents:,} incidents in {len(res):,} H3 cells "
         f"(resolution {kwargs['resolution']}, k = {kwargs['k']}; bins from {basis})",
     ]
     for b, label in (

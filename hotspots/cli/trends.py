@@ -65,7 +65,7 @@ def command(**kwargs: Any) -> None:
         }
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    click.echo(f"Trends on {loaded.source}: {len(inc)} incidents")
+    click.echo(f"Trends on {loaded.source}: {len(inc):,} incidents")
     click.echo("")
     click.echo(_yearly_text(yearly))
     click.echo("")
@@ -163,7 +163,7 @@ def _hour_weekday_text(hw: Any) -> str:
     unknown = int(hw.attrs.get("unknown") or 0)
     if unknown and int(hw.to_numpy().sum()) == 0:  # month-only data (police.uk)
         return (
-            f"Incidents by weekday and hour: not recorded ({unknown} incidents have dates to "
+            f"Incidents by weekday and hour: not recorded ({unknown:,} incidents have dates to "
             "the day or the month only)"
         )
     lines = ["Incidents by weekday (rows) and hour (columns):"]
@@ -175,7 +175,9 @@ def _hour_weekday_text(hw: Any) -> str:
     busiest = ", ".join(f"{d} {h:02d}:00 ({int(c)})" for (d, h), c in stacked.items()) or "none"
     lines.append(f"busiest: {busiest}")
     if hw.attrs.get("unknown"):
-        lines.append(f"({hw.attrs['unknown']} incidents without a known weekday/hour left out)")
+        lines.append(
+            f"({int(hw.attrs['unknown']):,} incidents without a known weekday/hour left out)"
+        )
     return "\n".join(lines)
 
 
