@@ -391,7 +391,9 @@ def emerging_hotspots(
     -------
     geopandas.GeoDataFrame
         Per cell: ``cell``, ``count`` (all periods), ``n_periods``, ``n_hot``, ``n_cold``,
-        ``final_z``, ``final_p``, ``trend_z``, ``trend_p`` (MK on the Gi* z-scores),
+        ``final_z``, ``final_p`` (Gi* of the last period; ``final_p`` is FDR-adjusted when
+        ``fdr``, as every p the categories use), ``trend_z``, ``trend_p`` (MK on the Gi*
+        z-scores),
         ``count_trend_z``, ``count_trend_p`` (MK on the counts), ``category``, ``geometry``.
     """
     from hotspots import grid
