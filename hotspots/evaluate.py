@@ -51,7 +51,7 @@ from pyproj import CRS
 from hotspots.errors import InputError, ParameterError
 from hotspots.projection import geometry_to_metric, local_metric_crs, to_metric
 from hotspots.schema import CRS as WGS84
-from hotspots.schema import LAT, LON, YEAR
+from hotspots.schema import LAT, LON, MONTH, YEAR
 
 #: Methods compared by :func:`evaluate`, in report order.
 METHODS: tuple[str, ...] = ("h3", "kde", "dbscan", "gistar")
@@ -362,6 +362,81 @@ def split_years(
     return train, test
 
 
+def _months(values: Iterable[Any], name: str) -> tuple[pd.Period, ...]:
+    if isinstance(values, str | pd.Period):
+        values = [values]
+    out: set[pd.Period] = set()
+    for v in values:
+        try:
+            out.add(pd.Period(str(v).strip(), freq="M"))
+        except (TypeError, ValueError):
+            raise ParameterError(f"{name}: give months such as 2020-01, got {v!r}") from None
+    if not out:
+        raise ParameterError(f"{name}: give at least one month")
+    return tuple(sorted(out))
+
+
+def split_months(
+    incidents: gpd.GeoDataFrame, train_months: Iterable[Any], test_months: Iterable[Any]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Training and test incidents by calendar month (``"2020-01"`` or :class:`pandas.Period`;
+    both non-empty and disjoint), for data that covers a single year.
+
+    Examples
+    --------
+    >>> calls = gpd.GeoDataFrame({"year": [2020, 2020, 2020], "month": [1, 9, 11]})
+    >>> train, test = split_months(calls, ["2020-01", "2020-09"], ["2020-11"])
+    >>> len(train), len(test)
+    (2, 1)
+    """
+    tr, te = _months(train_months, "train_months"), _months(test_months, "test_months")
+    both = sorted(set(tr) & set(te))
+    if both:
+        raise ParameterError(
+            f"test_months: must differ from train_months (both hold {', '.join(map(str, both))})"
+        )
+    year = incidents[YEAR].to_numpy(dtype="float64", na_value=np.nan)
+    month = incidents[MONTH].to_numpy(dtype="float64", na_value=np.nan)
+    key = year * 12 + (month - 1)  # NaN where the month is unknown
+    present = key[~np.isnan(key)]
+    span = (
+        f"{int(present.min()) // 12}-{int(present.min()) % 12 + 1:02d} .. "
+        f"{int(present.max()) // 12}-{int(present.max()) % 12 + 1:02d}"
+        if present.size
+        else "no dated incidents"
+    )
+    parts = []
+    for name, months in (("train_months", tr), ("test_months", te)):
+        part = incidents.loc[np.isin(key, [m.year * 12 + m.month - 1 for m in months])]
+        if len(part) == 0:
+            raise InputError(
+                f"no incidents in {name} {', '.join(map(str, months))}; the data covers {span}"
+            )
+        parts.append(part)
+    return parts[0], parts[1]
+
+
+def _split(
+    incidents: gpd.GeoDataFrame,
+    train_years: Iterable[int] | None,
+    test_years: Iterable[int] | None,
+    train_months: Iterable[Any] | None,
+    test_months: Iterable[Any] | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Years, or months when the data covers too few years (one of the two, both halves)."""
+    by_year = train_years is not None or test_years is not None
+    by_month = train_months is not None or test_months is not None
+    if by_year and by_month:
+        raise ParameterError("give train/test years or train/test months, not both")
+    if by_month:
+        if train_months is None or test_months is None:
+            raise ParameterError("give both train_months and test_months")
+        return split_months(incidents, train_months, test_months)
+    if train_years is None or test_years is None:
+        raise ParameterError("give train_years and test_years (or train_months and test_months)")
+    return split_years(incidents, train_years, test_years)
+
+
 def _check_coverage(coverage: float) -> float:
     try:
         c = float(coverage)
@@ -422,12 +497,14 @@ def score(
 def evaluate(
     incidents: gpd.GeoDataFrame,
     *,
-    train_years: Iterable[int],
-    test_years: Iterable[int],
+    train_years: Iterable[int] | None = None,
+    test_years: Iterable[int] | None = None,
     coverage: float,
     methods: Sequence[str] = METHODS,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    train_months: Iterable[Any] | None = None,
+    test_months: Iterable[Any] | None = None,
 ) -> pd.DataFrame:
     """Score hotspot methods fitted on ``train_years`` against ``test_years``.
 
@@ -437,6 +514,9 @@ def evaluate(
         Canonical incidents of all years (``lat``, ``lon``, ``year``).
     train_years, test_years : iterable of int
         Disjoint sets of calendar years.
+    train_months, test_months : iterable of str or pandas.Period, optional
+        Instead of years (for data covering a single year): disjoint sets of calendar
+        months such as ``"2020-01"``.
     coverage : float
         Share of the study area each method may flag, in (0, 1] (e.g. 0.05 = 5 %).
     methods : sequence of str
@@ -468,7 +548,7 @@ def evaluate(
     for m in params:
         _check_method(m)
     methods = [_check_method(m) for m in methods]
-    train, test = split_years(incidents, train_years, test_years)
+    train, test = _split(incidents, train_years, test_years, train_months, test_months)
     sa = study_area(pd.concat([train, test]), area)
     if area is not None:  # incidents outside the boundary are outside the study
         train, test = _inside(train, sa), _inside(test, sa)
@@ -499,12 +579,14 @@ def param_grid(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 def sweep(
     incidents: gpd.GeoDataFrame,
     *,
-    train_years: Iterable[int],
-    test_years: Iterable[int],
+    train_years: Iterable[int] | None = None,
+    test_years: Iterable[int] | None = None,
     coverage: float,
     grid: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
     area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     min_fill: float = 0.5,
+    train_months: Iterable[Any] | None = None,
+    test_months: Iterable[Any] | None = None,
 ) -> pd.DataFrame:
     """Evaluate every parameter combination of every method; mark the best by PAI.
 
@@ -537,7 +619,7 @@ def sweep(
     grid = DEFAULT_GRID if grid is None else grid
     for m in grid:
         _check_method(m)
-    train, test = split_years(incidents, train_years, test_years)
+    train, test = _split(incidents, train_years, test_years, train_months, test_months)
     sa = study_area(pd.concat([train, test]), area)
     if area is not None:
         train, test = _inside(train, sa), _inside(test, sa)

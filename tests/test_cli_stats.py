@@ -140,6 +140,55 @@ def test_evaluate_names_the_years_present(capsys):
     assert code == 2 and "2019, 2020, 2021" in err
 
 
+def test_evaluate_by_month_on_vancouver_2020(capsys):
+    # one year of data: fit on January-September, score on October-December
+    path = real_file("vancouver_vpd_2020", "crimedata_csv_AllNeighbourhoods_2020.csv")
+    args = ("--train-months", "2020-01..2020-09", "--test-months", "2020-10..2020-12")
+    code, text, err = run(
+        capsys, "evaluate", path, "--crs", "EPSG:32610", *args, "--methods", "h3", "--json"
+    )
+    assert code == 0, err
+    [row] = json.loads(text)
+    raw = pd.read_csv(path, usecols=["X", "Y", "MONTH"])
+    located = raw["X"].notna() & raw["Y"].notna() & ~((raw["X"] == 0) & (raw["Y"] == 0))
+    assert row["n_train"] == (located & (raw["MONTH"] <= 9)).sum() == 25_868
+    assert row["n_test"] == (located & (raw["MONTH"] >= 10)).sum() == 7_893
+    assert row["pai"] == pytest.approx(row["hit_rate"] / row["area_share"])
+    code, text, _ = run(capsys, "evaluate", path, "--crs", "EPSG:32610", *args, "--methods", "h3")
+    assert "fit on 2020-01..2020-09, test on 2020-10..2020-12" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--train-months", "2021-01"], "give both --train-months and --test-months"),
+        (["--train-years", "2019", "--test-months", "2021-01"], "not both"),
+        (["--train-months", "2021-13", "--test-months", "2021-01"], "--train-months takes months"),
+        (["--train-months", "2021-05..2021-01", "--test-months", "2021-06"], "2021-05..2021-01"),
+        (["--train-months", "2025-01", "--test-months", "2021-01"], "covers 2019-01 .. 2021-12"),
+        ([], "give --train-years and --test-years"),
+    ],
+)
+def test_evaluate_split_errors_are_one_line(capsys, args, needle):
+    code, out, err = run(capsys, "evaluate", "--sample", *args)
+    assert code == 2 and out == "" and needle in err and err.count("\n") == 1
+
+
+def test_evaluate_months_label_their_runs(capsys):
+    code, text, _ = run(
+        capsys,
+        "evaluate",
+        "--sample",
+        "--methods",
+        "h3",
+        "--train-months",
+        "2021-01..2021-03,2021-05",
+        "--test-months",
+        "2021-12",
+    )
+    assert code == 0 and "fit on 2021-01..2021-03,2021-05, test on 2021-12" in text
+
+
 # trends -------------------------------------------------------------------------------------
 def test_trends_json_on_the_sample(capsys, sample):
     code, text, err = run(capsys, "trends", "--sample", "--json")

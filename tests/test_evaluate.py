@@ -18,6 +18,7 @@ from hotspots.evaluate import (
     pai,
     param_grid,
     rri,
+    split_months,
     split_years,
     study_area,
     sweep,
@@ -249,6 +250,54 @@ def test_sweep_marks_the_best_pai(two_clusters):
         assert g.loc[g["best"], "pai"].iloc[0] == g["pai"].max()
     assert res["best_overall"].sum() == 1
     assert res.loc[res["best_overall"], "pai"].iloc[0] == res["pai"].max()
+
+
+def test_months_covering_whole_years_score_exactly_as_those_years():
+    # an independent expectation: Jan 2019 .. Dec 2020 are the years 2019 and 2020
+    from hotspots.sample import load_sample
+
+    s = load_sample()
+    kw = dict(coverage=0.05, methods=["h3", "kde", "dbscan", "gistar"], area=s.boundary)
+    by_year = evaluate(s.calls, train_years=[2019, 2020], test_years=[2021], **kw)
+    months = [str(p) for p in pd.period_range("2019-01", "2020-12", freq="M")]
+    by_month = evaluate(
+        s.calls,
+        train_months=months,
+        test_months=[f"2021-{m:02d}" for m in range(1, 13)],
+        **kw,
+    )
+    pd.testing.assert_frame_equal(by_year, by_month)
+
+
+def test_split_months_by_hand(toy):
+    calls = toy["calls"].assign(month=[1] * 5 + [7] * 5 + [3] * 10)  # 2019: Jan, Jul; 2020: Mar
+    tr, te = split_months(calls, ["2019-01", pd.Period("2019-07", freq="M")], ["2020-03"])
+    assert (len(tr), len(te)) == (10, 10)
+    tr, te = split_months(calls, "2019-01", ["2019-07"])
+    assert (len(tr), len(te)) == (5, 5)
+    assert tr.index.tolist() == [0, 1, 2, 3, 4] and te.index.tolist() == [5, 6, 7, 8, 9]
+    with pytest.raises(ParameterError, match="test_months: must differ .* 2019-07"):
+        split_months(calls, ["2019-07"], ["2019-07", "2020-03"])
+    with pytest.raises(ParameterError, match="give months such as 2020-01, got '2019-13'"):
+        split_months(calls, ["2019-13"], ["2020-03"])
+    with pytest.raises(
+        InputError, match=r"test_months 2021-01; the data covers 2019-01 \.\. 2020-03"
+    ):
+        split_months(calls, ["2019-01"], ["2021-01"])
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        (dict(train_years=[2019], test_months=["2020-03"]), "not both"),
+        (dict(train_months=["2019-01"]), "both train_months and test_months"),
+        (dict(test_years=[2020]), "give train_years and test_years"),
+        ({}, "give train_years and test_years"),
+    ],
+)
+def test_evaluate_needs_one_complete_split(toy, kw, match):
+    with pytest.raises(ParameterError, match=match):
+        evaluate(toy["calls"], coverage=0.2, methods=["h3"], **kw)
 
 
 # validation ---------------------------------------------------------------------------------

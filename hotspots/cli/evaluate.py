@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import click
+import pandas as pd
 
 from hotspots.cli.common import filter_options, input_options, load_incidents
 from hotspots.errors import InputError
@@ -42,11 +43,75 @@ def _years(raw: str, flag: str) -> list[int]:
     return years
 
 
+def _months(raw: str, flag: str) -> list[str]:
+    """``2020-01..2020-09,2020-11`` -> the months, as ``YYYY-MM`` strings."""
+    out: list[str] = []
+    try:
+        for part in (p.strip() for p in str(raw).split(",")):
+            if not part:
+                continue
+            a, _, b = part.partition("..")
+            first = pd.Period(a.strip(), freq="M")
+            last = pd.Period(b.strip(), freq="M") if b else first
+            if last < first:
+                raise ValueError(part)
+            out.extend(str(m) for m in pd.period_range(first, last, freq="M"))
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{flag} takes months such as 2020-01..2020-09 or 2020-11,2020-12, got {raw!r}"
+        ) from None
+    if not out:
+        raise InputError(f"{flag}: give at least one month")
+    return out
+
+
+def _split_flags(kwargs: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str], list[str]]:
+    """The train/test split the flags ask for (years or months), and its two labels."""
+    years = [kwargs.get("train_years"), kwargs.get("test_years")]
+    months = [kwargs.get("train_months"), kwargs.get("test_months")]
+    if any(years) and any(months):
+        raise InputError(
+            "give --train-years/--test-years or --train-months/--test-months, not both"
+        )
+    if any(months):
+        if not all(months):
+            raise InputError(
+                "give both --train-months and --test-months, e.g. "
+                "--train-months 2020-01..2020-09 --test-months 2020-10..2020-12"
+            )
+        tr, te = _months(months[0], "--train-months"), _months(months[1], "--test-months")
+        return {"train_months": tr, "test_months": te}, _span(tr), _span(te)
+    if not all(years):
+        raise InputError(
+            "give --train-years and --test-years, e.g. --train-years 2019,2020 "
+            "--test-years 2021 (or --train-months/--test-months for one year of data)"
+        )
+    tr, te = _years(years[0], "--train-years"), _years(years[1], "--test-years")
+    return {"train_years": tr, "test_years": te}, [str(y) for y in tr], [str(y) for y in te]
+
+
+def _span(months: list[str]) -> list[str]:
+    """Consecutive months as one ``first..last`` label."""
+    ps = sorted(set(pd.Period(m, freq="M") for m in months))
+    runs: list[list[pd.Period]] = []
+    for p in ps:
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return [str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs]
+
+
 @click.command("evaluate")
 @input_options
 @filter_options
-@click.option("--train-years", required=True, help="Years to fit on, e.g. 2019,2020.")
-@click.option("--test-years", required=True, help="Years to score on, e.g. 2021.")
+@click.option("--train-years", help="Years to fit on, e.g. 2019,2020.")
+@click.option("--test-years", help="Years to score on, e.g. 2021.")
+@click.option(
+    "--train-months",
+    help="Instead of years, for data of a single year: months to fit on, e.g. 2020-01..2020-09.",
+)
+@click.option("--test-months", help="Months to score on, e.g. 2020-10..2020-12 or 2020-11,2020-12.")
 @click.option(
     "--coverage",
     default=0.05,
@@ -77,7 +142,8 @@ def _years(raw: str, flag: str) -> list[int]:
 def command(**kwargs: Any) -> None:
     """Fit each method on --train-years, flag the top --coverage of the study area, and score
     the flagged areas on --test-years: hit rate, PAI (hit rate / area share) and RRI (PAI on the
-    test years / PAI on the training years).
+    test years / PAI on the training years). Data of a single year splits by month instead:
+    --train-months 2020-01..2020-09 --test-months 2020-10..2020-12.
 
     The study area is the --boundary (the sample's boundary with --sample), or else the convex
     hull of all incidents.
@@ -91,12 +157,10 @@ def command(**kwargs: Any) -> None:
     lists = {
         opt: _values(kwargs.get(opt), opt, parse) for opt, (_, _, parse) in _PARAM_OPTIONS.items()
     }
-    train_years = _years(kwargs["train_years"], "--train-years")
-    test_years = _years(kwargs["test_years"], "--test-years")
+    split, train_label, test_label = _split_flags(kwargs)
     loaded = load_incidents(kwargs)
     common = dict(
-        train_years=train_years,
-        test_years=test_years,
+        **split,
         coverage=kwargs["coverage"],
         area=loaded.boundary,
     )
@@ -122,7 +186,7 @@ def command(**kwargs: Any) -> None:
     if kwargs["as_json"]:
         click.echo(json.dumps(records(res), indent=2))
     else:
-        click.echo(table(res, loaded.source, kwargs["coverage"], train_years, test_years))
+        click.echo(table(res, loaded.source, kwargs["coverage"], train_label, test_label))
 
 
 def _clean(v: Any) -> Any:
@@ -143,7 +207,7 @@ def records(res: Any) -> list[dict[str, Any]]:
     return out
 
 
-def table(res: Any, source: str, coverage: float, train: list[int], test: list[int]) -> str:
+def table(res: Any, source: str, coverage: float, train: list[str], test: list[str]) -> str:
     """The results as an aligned text table; ``*`` marks the best PAI of each method in a
     sweep and ``**`` the best of all."""
     from hotspots.evaluate import format_params
