@@ -74,6 +74,19 @@ COORD_DECIMALS: Final = 5
 #: Size budget of a map page, bytes (the issue's target).
 PAGE_BUDGET: Final = 5_000_000
 
+#: Map corner of each layer's legend. The layer switcher takes the top right corner and the
+#: scale bar the bottom left one; the legends share the two bottom corners, so with every
+#: layer on neither stack runs up under the switcher (Leaflet stacks a corner's controls, it
+#: does not keep them apart from another corner's).
+LEGEND_POSITIONS: Final = {
+    "density": "bottomright",
+    "cells": "bottomright",
+    "calls": "bottomright",
+    "gistar": "bottomleft",
+    "clusters": "bottomleft",
+    "venues": "bottomleft",
+}
+
 #: ArcGIS Pro's Hot Spot Analysis colours, by Gi_Bin (-3 .. 3); 0 (not significant) is not drawn.
 GISTAR_COLOURS: Final = {
     3: "#d62f27",
@@ -106,6 +119,8 @@ OFFENSE_COLOURS: Final = {
 _OTHER_COLOUR: Final = "#888888"
 
 CLUSTER_COLOUR: Final = "#6a3d9a"
+#: Fill opacity of the cluster outlines (the legend's swatch shows the same).
+CLUSTER_FILL_OPACITY: Final = 0.25
 BOUNDARY_COLOUR: Final = "#333333"
 
 # Venue icons: a coloured disc with a white glyph (24 x 24 SVG, strokes), one per kind. Inline
@@ -249,6 +264,14 @@ div.leaflet-container{{background:{PLAIN_BACKGROUND};font-family:"DejaVu Sans",A
 .hs-swatch{{display:inline-block;width:14px;height:14px;border:1px solid rgba(0,0,0,.35);
  flex:none}}
 .hs-dot{{border-radius:50%}}
+.hs-outline{{position:relative;border-width:2px;border-style:solid}}
+.hs-outline>span{{position:absolute;inset:0;opacity:{CLUSTER_FILL_OPACITY}}}
+@media (max-height:760px){{
+.hs-legend{{font-size:11px;line-height:1.2;padding:4px 7px}}
+.hs-legend .hs-note{{font-size:10px}}
+.hs-swatch,.hs-legend .hs-venue{{width:11px;height:11px;background-size:11px 11px}}
+.leaflet-control-layers-expanded{{font-size:11px;line-height:1.3;padding:4px 8px 4px 6px}}
+}}
 .hs-caption{{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
  background:rgba(255,255,255,.93);padding:6px 14px;border-radius:4px;text-align:center;
  box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:70%;font-size:13px;line-height:1.35}}
@@ -598,8 +621,9 @@ def add_legend(
         Small print under the items (e.g. the suppression rule).
     layer : FeatureGroup, optional
         The legend is shown only while this layer is on.
-    shape : {"square", "dot"}
-        Swatch shape.
+    shape : {"square", "dot", "outline"}
+        Swatch shape: a filled square, a dot, or a square outlined in the colour with a
+        translucent fill (as the cluster polygons are drawn).
     position : {"bottomright", "bottomleft", "topright", "topleft"}
 
     Returns
@@ -609,8 +633,8 @@ def add_legend(
     """
     if position not in ("bottomright", "bottomleft", "topright", "topleft"):
         raise ParameterError(f"legend position must be a Leaflet corner; got {position!r}")
-    if shape not in ("square", "dot"):
-        raise ParameterError(f"legend shape must be 'square' or 'dot'; got {shape!r}")
+    if shape not in ("square", "dot", "outline"):
+        raise ParameterError(f"legend shape must be 'square', 'dot' or 'outline'; got {shape!r}")
     _ensure_css(m)
     rows = []
     for colour, label in items:
@@ -618,6 +642,12 @@ def add_legend(
             kind = colour.split(":", 1)[1]
             kind = kind if kind in VENUE_STYLES else "other"
             swatch = f'<span class="hs-venue hs-venue-{kind}"></span>'
+        elif shape == "outline":
+            colour_css = escape_text(colour)
+            swatch = (
+                f'<span class="hs-swatch hs-outline" style="border-color:{colour_css}">'
+                f'<span style="background:{colour_css}"></span></span>'
+            )
         else:
             colour_css = escape_text(colour)
             cls = "hs-swatch hs-dot" if shape == "dot" else "hs-swatch"
@@ -711,7 +741,7 @@ def base_map(
         location=[lat, lon],
         zoom_start=zoom,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # Folium's scale shows feet and miles too: ours is metric only
         width=width,
         height=height,
         max_zoom=max(tiles.max_zoom, 18) if tiles.enabled else 20,
@@ -725,8 +755,33 @@ def base_map(
             max_zoom=tiles.max_zoom,
             control=False,
         ).add_to(m)
+    m.add_child(_ScaleBar(), name="hotspots_scale")
     _ensure_css(m)
     return m
+
+
+class _ScaleBar(_RawRender, MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (no feet or miles), bottom left."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({{ this.options_js }}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, max_width: int = 150) -> None:
+        super().__init__()
+        self._name = "HotspotScale"
+        self.options_js = _js_literal(
+            {
+                "metric": True,
+                "imperial": False,
+                "maxWidth": int(max_width),
+                "position": "bottomleft",
+            }
+        )
 
 
 def add_layer_control(m: folium.Map, *, collapsed: bool = False) -> folium.LayerControl:
@@ -906,6 +961,7 @@ def add_cells(
                 legend_title,
                 note=note,
                 layer=fg,
+                position=LEGEND_POSITIONS["cells"],
             )
     shown_counts = pd.to_numeric(gdf[count_col], errors="coerce").fillna(0)
     fg.stats = {
@@ -1247,7 +1303,9 @@ def add_density(
                 "legend.at_least_max", lang, value=items[-1][1], max=format_number(dmax, lang, 1)
             )
             items[-1] = (items[-1][0], top)
-        add_legend(m, items, t("legend.density", lang), layer=fg)
+        add_legend(
+            m, items, t("legend.density", lang), layer=fg, position=LEGEND_POSITIONS["density"]
+        )
     _insert_before_legends(m, fg)
     return fg
 
@@ -1301,9 +1359,10 @@ def add_clusters(
     min_count: int = 1,
     lang: str = "en",
     name: str | None = None,
+    legend: bool = True,
     show: bool = True,
 ) -> HotspotLayer:
-    """DBSCAN clusters as outlined polygons with a summary tooltip.
+    """DBSCAN clusters as outlined polygons with a summary tooltip, and their legend.
 
     Parameters
     ----------
@@ -1314,6 +1373,8 @@ def add_clusters(
         ``venues`` (text or a list of names).
     min_count : int
         Clusters with fewer calls are not drawn (presenter-mode suppression).
+    legend : bool
+        Add the legend box (the outline's swatch; the suppression rule when ``min_count`` > 1).
 
     Returns
     -------
@@ -1365,7 +1426,7 @@ def add_clusters(
             gdf.geometry,
             fields,
             [CLUSTER_COLOUR] * len(gdf),
-            fill_opacity=0.25,
+            fill_opacity=CLUSTER_FILL_OPACITY,
             weight=2.0,
             line_colour=CLUSTER_COLOUR,
         )
@@ -1374,7 +1435,16 @@ def add_clusters(
         "clusters_suppressed": suppressed,
         "calls_shown": int(n.sum()),
     }
-    fg.add_to(m)
+    if legend and len(gdf):
+        add_legend(
+            m,
+            [(CLUSTER_COLOUR, t("legend.cluster_area", lang))],
+            t("legend.clusters", lang),
+            layer=fg,
+            shape="outline",
+            position=LEGEND_POSITIONS["clusters"],
+        )
+    _insert_before_legends(m, fg)
     return fg
 
 
@@ -1455,7 +1525,9 @@ def add_gistar(
             (GISTAR_COLOURS[b] if b != 0 else "transparent", t(_GISTAR_KEYS[b], lang))
             for b in (3, 2, 1, 0, -1, -2, -3)
         ]
-        add_legend(m, items, t("legend.gistar", lang), layer=fg)
+        add_legend(
+            m, items, t("legend.gistar", lang), layer=fg, position=LEGEND_POSITIONS["gistar"]
+        )
     _insert_before_legends(m, fg)
     return fg
 
@@ -1591,7 +1663,9 @@ def add_venues(
             (f"venue:{k if k in VENUE_STYLES else 'other'}", venue_label(k, lang))
             for k in counts_by_kind.index
         ]
-        add_legend(m, items, t("legend.venues", lang), layer=fg, position="bottomleft")
+        add_legend(
+            m, items, t("legend.venues", lang), layer=fg, position=LEGEND_POSITIONS["venues"]
+        )
     _insert_before_legends(m, fg)
     return fg
 
@@ -1799,7 +1873,14 @@ def add_calls(
     if legend:
         order = np.argsort(-np.bincount(codes, minlength=len(keys)), kind="stable")
         items = [(colours[i], offense_label(keys[i], lang)) for i in order[:10]]
-        add_legend(m, items, t("legend.calls", lang), layer=fg, shape="dot")
+        add_legend(
+            m,
+            items,
+            t("legend.calls", lang),
+            layer=fg,
+            shape="dot",
+            position=LEGEND_POSITIONS["calls"],
+        )
     _insert_before_legends(m, fg)
     return fg
 

@@ -61,6 +61,27 @@ def test_clusters_map_draws_the_dbscan_clusters(sample):
     assert "clusters" in counts["layers"] and "cells" not in counts["layers"]
 
 
+def test_clusters_briefing_has_the_clusters_legend_and_a_metric_scale(sample, browser, tmp_path):
+    from hotspots.render import _open
+
+    p = PatrolParams(method="clusters", eps=100, min_samples=30)
+    html, *_ = make(sample.calls, sample.venues, sample.boundary, params=p, lang="ru")
+    src = tmp_path / "briefing.html"
+    src.write_text(html, encoding="utf-8")
+    page = _open(browser, src, 1920, 1080, True, 60, 8)
+    try:
+        titles, scale = page.evaluate(
+            """() => [
+            Array.from(document.querySelectorAll('.hs-legend .hs-title')).map((e) => e.textContent),
+            Array.from(document.querySelectorAll('.leaflet-control-scale-line'))
+                .map((e) => e.textContent)]"""
+        )
+    finally:
+        page.close()
+    assert t("legend.clusters", "ru") in titles
+    assert len(scale) == 1 and re.fullmatch(r"\d+ k?m", scale[0]), scale
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_caption_says_title_period_filters_parameters_and_source(sample, lang):
     f = Filters(years=(2020, 2021), offenses=("theft",))

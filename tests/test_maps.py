@@ -344,6 +344,38 @@ def test_clusters_suppressed_below_k() -> None:
     assert fg.stats["clusters_suppressed"] == 1
 
 
+@pytest.mark.parametrize("lang", ["kk", "ru", "en"])
+def test_clusters_have_a_legend_tied_to_their_layer(lang: str) -> None:
+    m = _map()
+    fg = add_clusters(m, _clusters(), lang=lang)
+    (legend,) = _legends(m)
+    assert legend.layer is fg and legend.position == "bottomleft"
+    html = json.loads(legend.html_js)
+    assert f'<div class="hs-title">{t("legend.clusters", lang)}</div>' in html
+    assert f"<span>{t('legend.cluster_area', lang)}</span>" in html
+    # the swatch is outlined in the clusters' colour, as the polygons are drawn
+    assert '<span class="hs-swatch hs-outline" style="border-color:#6a3d9a">' in html
+    style = _geojson_style(fg)
+    assert style["color"] == "#6a3d9a" and style["fillColor"] == "#6a3d9a"
+    # the group's script comes before its legend's, which looks the group up
+    names = list(m._children)
+    assert names.index(fg.get_name()) < names.index(legend.get_name())
+
+
+def test_clusters_legend_only_when_clusters_are_drawn() -> None:
+    m = _map()
+    add_clusters(m, _clusters(), min_count=1000)  # every cluster suppressed
+    assert _legends(m) == []
+    m = _map()
+    add_clusters(m, _clusters(), legend=False)
+    assert _legends(m) == []
+
+
+def _geojson_style(fg: folium.FeatureGroup) -> dict:
+    (gj,) = [c for c in fg._children.values() if isinstance(c, folium.GeoJson)]
+    return gj.style_function(gj.data["features"][0])
+
+
 def test_clusters_need_counts() -> None:
     with pytest.raises(InputError, match="n_incidents"):
         add_clusters(_map(), _clusters().drop(columns="n_incidents"))
@@ -571,6 +603,13 @@ def test_legend_and_caption_escape_their_text() -> None:
     caption = [c for c in m._children.values() if isinstance(c, _Caption)][0]
     shown = json.loads(caption.html_js)
     assert "&#96;&#36;{alert(1)}&#96;" in shown and "Period: 2021–2023" in shown
+
+
+def test_scale_bar_is_metric_only() -> None:
+    html = map_html(_map())
+    assert html.count("L.control.scale(") == 1
+    assert 'L.control.scale({"metric":true,"imperial":false,' in html
+    assert "L.control.scale()" not in html  # Folium's own, with feet and miles
 
 
 def test_legend_validates() -> None:
@@ -846,3 +885,93 @@ def test_density_image_placed_from_sampled_centres_as_from_all() -> None:
     np.testing.assert_allclose(b1, b2, atol=1e-9)  # the extent comes from the edge cells
     assert sampled.shape == full.shape
     assert np.abs(sampled.astype(int) - full.astype(int)).max() <= 2
+
+
+# --- in a real browser -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def every_layer_page(sample, tmp_path_factory):
+    """The sample with every layer on (the app's layers, computed as the app does), saved."""
+    from hotspots import views
+
+    dens = views.density_layer(sample.calls, area=sample.boundary)
+    spec = MapSpec(layers=frozenset(LAYERS), tiles=NO_TILES)
+    m, counts = build_map(
+        spec,
+        calls=sample.calls,
+        cells=views.cell_layer(sample.calls),
+        surface=dens.surface,
+        contours=dens.contours,
+        clusters=views.cluster_summary(sample.calls, venues=sample.venues),
+        gistar=views.gistar_summary(sample.calls, area=sample.boundary),
+        venues=sample.venues,
+        boundary=sample.boundary,
+    )
+    assert set(counts["layers"]) == set(LAYERS)
+    path = tmp_path_factory.mktemp("maps") / "every_layer.html"
+    save_map(m, path)
+    return path
+
+
+_CONTROLS_JS = """() => Array.from(document.querySelectorAll('.leaflet-control'))
+    .filter((e) => e.offsetParent !== null)
+    .map((e) => {
+        const r = e.getBoundingClientRect();
+        const title = e.querySelector('.hs-title');
+        let covered = null;
+        if (title) {  // what the browser shows at the middle of the legend's title
+            const t = title.getBoundingClientRect();
+            const hit = document.elementFromPoint((t.left + t.right) / 2, (t.top + t.bottom) / 2);
+            covered = !e.contains(hit);
+        }
+        return {cls: e.className, text: e.innerText.split('\\n')[0], covered: covered,
+                left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+    })"""
+
+
+# 1440 x 1000: a desktop browser; 620 px: the app's map height
+@pytest.mark.parametrize("size", [(1440, 1000), (1440, 620)])
+def test_with_every_layer_on_no_legend_is_covered(browser, every_layer_page, size):
+    from hotspots.render import _open
+
+    page = _open(browser, every_layer_page, size[0], size[1], True, 60, 8)
+    try:
+        controls = page.evaluate(_CONTROLS_JS)
+        page.screenshot(path=str(every_layer_page.with_suffix(f".{size[1]}.png")))
+    finally:
+        page.close()
+    legends = [c for c in controls if "hs-legend" in c["cls"]]
+    titles = {c["text"] for c in legends}
+    for key in ("legend.gistar", "legend.clusters", "legend.density", "legend.venues"):
+        assert t(key, "en") in titles
+    assert any("leaflet-control-layers" in c["cls"] for c in controls)
+    for c in legends:
+        assert c["covered"] is False, c["text"]
+    for c in controls:  # inside the map
+        assert c["left"] >= 0 and c["top"] >= 0, c
+        assert c["right"] <= size[0] and c["bottom"] <= size[1], c
+    for i, a in enumerate(controls):  # no two controls overlap
+        for b in controls[i + 1 :]:
+            apart = (
+                a["right"] <= b["left"]
+                or b["right"] <= a["left"]
+                or a["bottom"] <= b["top"]
+                or b["bottom"] <= a["top"]
+            )
+            assert apart, (a["text"], b["text"])
+
+
+def test_scale_bar_reads_metres_or_kilometres_in_the_browser(browser, every_layer_page):
+    from hotspots.render import _open
+
+    page = _open(browser, every_layer_page, 1440, 1000, True, 60, 8)
+    try:
+        lines = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.leaflet-control-scale-line'))"
+            ".map((e) => e.textContent)"
+        )
+    finally:
+        page.close()
+    assert len(lines) == 1  # no second line in feet or miles
+    assert re.fullmatch(r"\d+ k?m", lines[0]), lines
