@@ -62,7 +62,8 @@ class Provenance:
     n_incidents : int or None
         Number of incidents after the filters, when known.
     period_start, period_end : str or None
-        First and last date of the filtered incidents (``"2019-01-01"``), when known.
+        First and last date of the filtered incidents (``"2019-01-01"``), when known; the
+        month (``"2019-01"``) when the source records only the month (data.police.uk).
     """
 
     source: str
@@ -151,6 +152,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _month_only(precision: Any, at: Any) -> bool:
+    """Whether the incidents at the mask ``at`` (the first or the last date) know their month
+    only: their timestamp is the first of the month, which is not when they happened."""
+    if precision is None:
+        return False
+    return bool((precision[at] == "month").any())
+
+
+def _date_text(when: Any, month_only: bool) -> str:
+    """``"2018-12-01"``, or ``"2018-12"`` when only the month is known: a month-only source
+    stamps its calls on the first of the month, and a period "to 2018-12-01" would leave out
+    the rest of December."""
+    return f"{when:%Y-%m}" if month_only else f"{when:%Y-%m-%d}"
+
+
 def make_provenance(
     source: str,
     filters: Filters | str | None = None,
@@ -190,7 +206,9 @@ def make_provenance(
             when = incidents["occurred_at"]
             first, last = when.min(), when.max()
             if first == first and last == last:  # not NaT
-                start, end = f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}"
+                precision = incidents.get("time_precision")
+                start = _date_text(first, _month_only(precision, when == first))
+                end = _date_text(last, _month_only(precision, when == last))
     return Provenance(
         source=PurePath(str(source)).name or str(source),
         filters=text,

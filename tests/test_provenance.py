@@ -96,3 +96,40 @@ def test_no_filter_is_said_in_the_language(lang):
     assert p.filters == NO_FILTERS
     assert p.filters_text(lang) == t("prov.no_filters", lang)
     assert t("prov.no_filters", lang) in p.as_text(lang)
+
+
+def test_month_only_data_gives_a_period_in_months():
+    # police.uk records the month only: every call is stamped on the first of its month
+    calls = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(["2018-03-01", "2018-01-01", "2018-12-01"]),
+            "time_precision": ["month"] * 3,
+        }
+    )
+    p = make_provenance("gmp.csv", None, incidents=calls, made_at=WHEN)
+    assert (p.period_start, p.period_end) == ("2018-01", "2018-12")
+    assert p.period == "2018-01 – 2018-12"
+    assert f"{t('prov.period', 'ru')}: 2018-01 – 2018-12" in p.as_text("ru")
+
+
+def test_day_precision_data_keeps_its_dates():
+    calls = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(["2018-03-01", "2018-01-01", "2018-12-01"]),
+            "time_precision": ["day", "minute", "hour"],
+        }
+    )
+    p = make_provenance("calls.csv", None, incidents=calls, made_at=WHEN)
+    assert p.period == "2018-01-01 – 2018-12-01"
+
+
+def test_real_police_uk_file_period_is_in_months():
+    from conftest import real_file
+
+    from hotspots import io as hio
+
+    path = real_file("uk_manchester_merseyside", "gmp_burglary_2016_2019.csv")
+    calls = hio.read_incidents(path).accepted
+    calls = calls[calls["occurred_at"].dt.year == 2018]
+    p = make_provenance(path, None, incidents=calls, made_at=WHEN)
+    assert p.period == "2018-01 – 2018-12"
