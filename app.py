@@ -50,16 +50,23 @@ try:
     ds = common.dataset()
     filters = common.sidebar_filters(ds, lang)
     presenter, k = common.presenter_controls(lang)
+    # headline figures wrap instead of being cut off ("Hooligani…", "Public order offence"):
+    # a long value takes a second line, never the next metric's room
+    css = (
+        "[data-testid='stMetricValue'] *{white-space:normal!important;overflow:visible!important;"
+        "text-overflow:clip!important;overflow-wrap:break-word}"
+    )
     if presenter:
-        # clean screen for a projector: no Streamlit chrome, bigger headline figures
-        st.markdown(
-            "<style>header[data-testid='stHeader']{display:none}"
-            "[data-testid='stMetricValue']{font-size:clamp(1.5rem,2.2vw,2.9rem);line-height:1.1}"
-            "[data-testid='stMetricValue'] *{white-space:normal;overflow:visible}"
+        # clean screen for a projector: no Streamlit chrome, headline figures in large type:
+        # never below the normal 2.25rem, growing with the viewport up to 3.5rem; they scale
+        # with it (7f2cd79) and wrap (above), so five metrics in a row never overlap
+        css += (
+            "header[data-testid='stHeader']{display:none}"
+            f"[data-testid='stMetricValue']{{font-size:{common.PRESENTER_METRIC_SIZE};line-height:1.1}}"
             "[data-testid='stMetricLabel'] p{font-size:1.25rem}"
-            ".block-container{padding-top:1rem;max-width:100%}</style>",
-            unsafe_allow_html=True,
+            ".block-container{padding-top:1rem;max-width:100%}"
         )
+    st.html(f"<style>{css}</style>")  # style only: takes no room on the page
     pages = [
         st.Page(
             f"app_pages/{name}.py",

@@ -38,6 +38,10 @@ ENV_CALLS = "HOTSPOTS_CALLS"
 ENV_VENUES = "HOTSPOTS_VENUES"
 ENV_BOUNDARY = "HOTSPOTS_BOUNDARY"
 
+#: Font size of the headline figures in presenter mode (CSS): large type (never below the
+#: normal 2.25rem) that grows with the screen, so five metrics in a row still fit (7f2cd79).
+PRESENTER_METRIC_SIZE = "clamp(2.25rem,2.8vw,3.5rem)"
+
 #: Layers the Map page offers, in the order of its switches.
 MAP_LAYERS = ("cells", "density", "clusters", "gistar", "venues", "calls")
 DEFAULT_LAYERS = ("cells", "venues", "calls")

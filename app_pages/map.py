@@ -4,10 +4,43 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import common, mapview, state
 from hotspots.i18n import offense_label, t, weekday_label
+
+#: Offense names longer than this are set in smaller type outside presenter mode.
+LONG_NAME = 12
+
+
+def period_label(first, last) -> str:
+    """The period of the calls as a headline: "2019–2021", "2021" within one year, "2021-03"
+    within one month, "–" without dates."""
+    if first is None or pd.isna(first):
+        return "–"
+    if first.year != last.year:
+        return f"{first.year}–{last.year}"
+    if first.month != last.month:
+        return str(first.year)
+    return f"{first:%Y-%m}"
+
+
+def name_css(name: str, presenter: bool) -> str:
+    """CSS for the main-offense metric: a long name ("Public order offence", "Нарушение
+    общественного порядка") wraps (app.py) in a type small enough for its longest word to fit
+    the column (container units), so it is never cut off nor broken inside a word."""
+    box = ".st-key-map_top_offense"
+    base = common.PRESENTER_METRIC_SIZE if presenter else "2.25rem"
+    if len(name) > LONG_NAME and not presenter:
+        base = "clamp(1.25rem,1.9vw,2.25rem)"  # two lines rather than four beside the figures
+    longest = max((len(word) for word in name.split()), default=1)
+    fit = f"{100 / (0.62 * longest):.1f}cqi"  # ~0.62 em per letter
+    return (
+        f"{box}{{container-type:inline-size}}"
+        f"{box} [data-testid='stMetricValue']{{font-size:min({base},{fit});line-height:1.15}}"
+    )
+
 
 ctx = common.context()
 lang, p = ctx.lang, ctx.params
@@ -28,18 +61,19 @@ cols[0].metric(
 )
 cols[1].metric(
     t("map.period", lang),
-    f"{h.first:%Y-%m}"
-    if h.first is not None and h.first.year == h.last.year and h.first.month == h.last.month
-    else (f"{h.first.year}–{h.last.year}" if h.first is not None else "–"),
+    period_label(h.first, h.last),
     help=common.period_text(h.first, h.last),
 )
-cols[2].metric(
-    t("map.top_offense", lang),
-    offense_label(h.top_offense, lang) if h.top_offense else "–",
-    f"{common.num(100 * h.top_offense_share)}%" if h.top_offense else None,
-    delta_color="off",
-    delta_arrow="off",
-)
+top_name = offense_label(h.top_offense, lang) if h.top_offense else "–"
+st.html(f"<style>{name_css(top_name, ctx.presenter)}</style>")
+with cols[2].container(key="map_top_offense"):
+    st.metric(
+        t("map.top_offense", lang),
+        top_name,
+        f"{common.num(100 * h.top_offense_share)}%" if h.top_offense else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
 cols[3].metric(
     t("map.peak", lang),
     f"{weekday_label(h.peak_weekday, lang, short=True)} {h.peak_hour:02d}:00"

@@ -69,6 +69,13 @@ def test_year_filter_changes_the_counts_and_the_map(calls, years):
     assert at.query_params["years"] == ",".join(map(str, years))
 
 
+def test_the_period_of_one_year_is_that_year(calls):
+    at = run(new_app({"years": "2021"}))
+    assert metrics(at)["Period"] == "2021"  # not "2021–2021"
+    at = run(new_app({"years": "2020,2021"}))
+    assert metrics(at)["Period"] == "2020–2021"
+
+
 def test_offense_filter(calls):
     at = run(new_app())
     widget(at, "multiselect", "Offense types").set_value(["hooliganism"])

@@ -367,3 +367,52 @@ def test_presenter_mode_in_the_browser(session):
     assert session.page.get_by_role("heading", name="Hotspot map").count() == 0
     session.wait_map(min_paths=10)
     session.shot("07_presenter")
+
+
+_METRIC_BOXES = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => {
+    const r = e.getBoundingClientRect(), inner = e.firstElementChild || e;
+    return {text: e.innerText, size: parseFloat(getComputedStyle(e).fontSize),
+            left: r.left, right: r.right, scroll: inner.scrollWidth, width: inner.clientWidth};
+})"""
+
+
+def _headline(browser, url: str, width: int) -> list[dict]:
+    """The five headline figures of the Map page at ``width`` px: text, font size, box."""
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    try:
+        page.goto(url)
+        page.get_by_test_id("stMetricValue").nth(4).wait_for(timeout=60_000)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the page's CSS applied, figures drawn
+            boxes = page.evaluate(_METRIC_BOXES)
+            if len(boxes) == 5 and all(b["text"] for b in boxes):
+                break
+            time.sleep(0.25)
+        time.sleep(0.5)
+        boxes = page.evaluate(_METRIC_BOXES)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"08_headline_{width}_{url.split('?')[1]}.png"[:120]))
+        return boxes
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", [1440, 1280])
+def test_presenter_figures_are_larger_and_never_overlap_or_get_cut(browser, app_url, width):
+    # Russian, public order: the longest offense name ("Нарушение общественного порядка")
+    view = "lang=ru&offenses=public_order"
+    normal = _headline(browser, f"{app_url}/?{view}", width)
+    presenter = _headline(browser, f"{app_url}/?{view}&presenter=1", width)
+    for boxes in (normal, presenter):
+        assert len(boxes) == 5
+        assert boxes[2]["text"].split() == ["Нарушение", "общественного", "порядка"]
+        for a, b in zip(boxes, boxes[1:], strict=False):
+            assert a["right"] <= b["left"], f"{a['text']!r} overlaps {b['text']!r}"
+        for b in boxes:  # nothing cut off or spilling out of its column
+            assert b["scroll"] <= b["width"] + 1, f"{b['text']!r} is cut off"
+    # the figures (calls, period, peak, share) in large type: never below the normal 36 px,
+    # and larger than in the normal view at 1440 px
+    for i in (0, 1, 3, 4):
+        assert presenter[i]["size"] >= normal[i]["size"] >= 36
+        if width == 1440:
+            assert presenter[i]["size"] > normal[i]["size"]
