@@ -77,10 +77,11 @@ def caption_lines(
         )
     lines.append(t("caption.filters", lang, filters=filters_text(provenance, filters, lang)))
     params_text = method_text(params, lang) if params is not None else ""
-    lines.append(t("caption.parameters", lang, params=params_text or provenance.parameters_text()))
+    params_text = params_text or provenance.parameters_words(lang)
+    lines.append(t("caption.parameters", lang, params=params_text))
     made = provenance.made_at.strftime("%Y-%m-%d %H:%M")
     lines.append(
-        t("caption.source", lang, source=provenance.source)
+        t("caption.source", lang, source=provenance.source_text(lang))
         + " · "
         + t("caption.made", lang, date=made)
         + f" · hotspots {provenance.version}"

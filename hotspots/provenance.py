@@ -15,12 +15,36 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+import numpy as np
+
 from hotspots.filters import Filters
 
 #: Name of the tool as printed in footers.
 TOOL = "hotspots"
 #: What :meth:`Filters.describe` says when nothing is filtered.
 NO_FILTERS = Filters().describe()
+#: The source name of the bundled sample (``"sample"``, or ``"sample + venues.csv"``), printed
+#: as the translated ``msg.sample_data``.
+SAMPLE = "sample"
+
+#: Locale key of the label of each parameter printed in words (:meth:`Provenance.lines`);
+#: parameters not listed are printed as ``name=value``.
+PARAMETER_LABELS = {
+    "method": "export.method",
+    "top": "export.top",
+    "resolution": "tune.resolution",
+    "eps": "tune.eps",
+    "eps_m": "tune.eps",
+    "min_samples": "tune.min_samples",
+    "presenter": "ui.presenter_mode",
+    "min_count": "ui.min_count",
+    "venue_radius_m": "venues.radius",
+    "bandwidth_m": "tune.bandwidth",
+    "kernel": "tune.kernel",
+    "lang": "ui.language",
+}
+#: Locale key of the values of a parameter whose values are words.
+PARAMETER_VALUES = {"method": "export.method_{}", "kernel": "kernel.{}", "lang": "lang.{}"}
 
 
 def tool_version() -> str:
@@ -31,14 +55,23 @@ def tool_version() -> str:
         return "unknown"
 
 
-def _format_value(value: Any) -> str:
-    """Parameters as a user would type them: ``150.0`` -> ``150``, tuples as ``a, b``."""
-    if isinstance(value, bool):
+def _format_value(value: Any, lang: str | None = None) -> str:
+    """Parameters as a user would type them: ``150.0`` -> ``150``, tuples as ``a, b``; with
+    ``lang``, numbers in that language's format (``1 500``, ``0,05``)."""
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(_format_value(v, lang) for v in value)
+    if lang is not None and isinstance(value, int | float) and np.isfinite(value):
+        from hotspots.i18n import format_number
+
+        if float(value).is_integer():
+            return format_number(value, lang)
+        return format_number(value, lang, 6).rstrip("0")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, list | tuple | set | frozenset):
-        return ", ".join(_format_value(v) for v in value)
     return str(value)
 
 
@@ -105,8 +138,46 @@ class Provenance:
         }
 
     def parameters_text(self) -> str:
-        """``"method=cells, resolution=9"`` (in the caller's order)."""
+        """``"method=cells, resolution=9"`` (in the caller's order): the machine-readable form
+        kept in the CSV's ``prov_parameters`` column; footers print :meth:`parameters_words`."""
         return ", ".join(f"{k}={_format_value(v)}" for k, v in self.parameters.items()) or "-"
+
+    def parameters_words(self, lang: str = "en") -> str:
+        """The parameters as text in ``lang``, numbers in its format (in the caller's order).
+
+        Examples
+        --------
+        >>> p = Provenance("s", "x", {"method": "cells", "top": 10, "resolution": 9,
+        ...                "lang": "ru", "grid": 1500}, version="0")
+        >>> p.parameters_words("en")
+        'Hotspots: H3 cells; Hotspots in the patrol plan: 10; H3 resolution: 9; Language: Русский; grid=1,500'
+        """  # noqa: E501
+        from hotspots.i18n import has_key, t
+
+        parts = []
+        for name, value in self.parameters.items():
+            key = PARAMETER_LABELS.get(str(name))
+            if key is None or not has_key(key, lang):
+                parts.append(f"{name}={_format_value(value, lang)}")
+            elif isinstance(value, bool | np.bool_):
+                parts.append(t(key, lang) if value else f"{t(key, lang)}: —")
+            else:
+                words = PARAMETER_VALUES.get(str(name))
+                text = (
+                    t(words.format(value), lang)
+                    if words and has_key(words.format(value), lang)
+                    else _format_value(value, lang)
+                )
+                parts.append(f"{t(key, lang)}: {text}")
+        return "; ".join(parts) or "-"
+
+    def source_text(self, lang: str = "en") -> str:
+        """The data source for a reader: the bundled sample by its name in ``lang``."""
+        from hotspots.i18n import t
+
+        if self.source == SAMPLE or self.source.startswith(SAMPLE + " + "):
+            return self.source.replace(SAMPLE, t("msg.sample_data", lang), 1)
+        return self.source
 
     def filters_text(self, lang: str = "en") -> str:
         """The filters, with "all incidents" (no filter) in ``lang``."""
@@ -116,17 +187,17 @@ class Provenance:
 
     def lines(self, lang: str = "en") -> list[tuple[str, str]]:
         """(label, value) pairs in ``lang`` (kk, ru, en), in the order they are printed."""
-        from hotspots.i18n import t
+        from hotspots.i18n import format_number, t
 
         rows = [
-            (t("prov.source", lang), self.source),
+            (t("prov.source", lang), self.source_text(lang)),
             (t("prov.filters", lang), self.filters_text(lang)),
-            (t("prov.parameters", lang), self.parameters_text()),
+            (t("prov.parameters", lang), self.parameters_words(lang)),
         ]
         if self.period:
             rows.append((t("prov.period", lang), self.period))
         if self.n_incidents is not None:
-            rows.append((t("prov.incidents", lang), f"{self.n_incidents:,}".replace(",", " ")))
+            rows.append((t("prov.incidents", lang), format_number(self.n_incidents, lang)))
         rows.append((t("prov.made", lang), self.made_at.strftime("%Y-%m-%d %H:%M")))
         rows.append((t("prov.tool", lang), f"{TOOL} {self.version}"))
         return rows
@@ -139,7 +210,7 @@ class Provenance:
         >>> p = Provenance("sample", "years 2021", {"resolution": 9},
         ...                made_at=dt.datetime(2024, 5, 1, 9, 30), version="0.1.0")
         >>> p.as_text("en")
-        'Data: sample · Filters: years 2021 · Parameters: resolution=9 · Made: 2024-05-01 09:30 · Tool: hotspots 0.1.0'
+        'Data: Bundled sample data · Filters: years 2021 · Parameters: H3 resolution: 9 · Made: 2024-05-01 09:30 · Tool: hotspots 0.1.0'
         """  # noqa: E501
         return sep.join(f"{label}: {value}" for label, value in self.lines(lang))
 

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from cli_support import CHICAGO, run
 from conftest import real_file
-from export_support import as_int, html_tables, leaked_calls, png_facts
+from export_support import as_int, html_tables, leaked_calls, png_facts, unescape_js
 
 from hotspots.clusters import dbscan_labels
 from hotspots.filters import Filters, apply_filters
 from hotspots.grid import count_cells
+from hotspots.i18n import t
 from hotspots.report import BUNDLE_FILES
 from hotspots.temporal import yearly_by_offense
 
@@ -65,6 +66,15 @@ def test_sample_report(capsys, tmp_path, sample):
     assert prov["parameters"]["lang"] == "kk" and prov["n_incidents"] == len(sample.calls)
     assert (plan["prov_made_at"] == prov["made_at"]).all()
     assert '<html lang="kk">' in texts["report.html"]
+    # a reader sees the bundled sample by its name in the chosen language, not "sample"
+    sample_kk = t("msg.sample_data", "kk")
+    caption = unescape_js(texts["briefing.html"])
+    assert t("caption.source", "kk", source=sample_kk) in caption
+    assert t("caption.source", "kk", source="sample") not in caption
+    for n in ("patrol.html", "report.html"):
+        footer = texts[n].split('<footer class="provenance">')[1]
+        assert f"{t('prov.source', 'kk')}:</span> {sample_kk}" in footer
+        assert "method=" not in footer and "8\u00a0681" in footer
 
 
 def test_presenter_report_with_filters_shows_no_call(capsys, tmp_path, sample):

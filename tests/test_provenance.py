@@ -54,7 +54,7 @@ def test_text_has_every_item_with_labels_in_the_language(lang):
     for key, value in [
         ("prov.source", "calls.csv"),
         ("prov.filters", "years 2021"),
-        ("prov.parameters", "resolution=9"),
+        ("prov.parameters", f"{t('tune.resolution', lang)}: 9"),
         ("prov.made", "2024-05-01 09:30"),
         ("prov.tool", "hotspots 0.9"),
     ]:
@@ -133,3 +133,56 @@ def test_real_police_uk_file_period_is_in_months():
     calls = calls[calls["occurred_at"].dt.year == 2018]
     p = make_provenance(path, None, incidents=calls, made_at=WHEN)
     assert p.period == "2018-01 – 2018-12"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_footer_numbers_and_parameters_read_in_the_language(lang):
+    from hotspots.patrol import PatrolParams
+
+    params = {**PatrolParams(method="clusters", eps=75.5).describe(presenter=True), "lang": "ru"}
+    p = Provenance("calls.csv", "x", params, made_at=WHEN, version="0", n_incidents=8681)
+    rows = dict(p.lines(lang))
+    grouped = {"en": "8,681", "ru": "8\u00a0681", "kk": "8\u00a0681"}[lang]
+    assert rows[t("prov.incidents", lang)] == grouped
+    decimal = "." if lang == "en" else ","
+    assert rows[t("prov.parameters", lang)] == "; ".join(
+        [
+            f"{t('export.method', lang)}: {t('export.method_clusters', lang)}",
+            f"{t('export.top', lang)}: 10",
+            f"{t('tune.eps', lang)}: 75{decimal}5",
+            f"{t('tune.min_samples', lang)}: 30",
+            t("ui.presenter_mode", lang),
+            f"{t('ui.min_count', lang)}: 5",
+            f"{t('ui.language', lang)}: Русский",
+        ]
+    )
+    assert "=" not in p.as_text(lang)
+    # the machine-readable provenance keeps the raw names and values
+    assert p.as_dict()["parameters"] == {
+        "method": "clusters",
+        "top": 10,
+        "eps_m": 75.5,
+        "min_samples": 30,
+        "presenter": True,
+        "min_count": 5,
+        "lang": "ru",
+    }
+    assert p.parameters_text() == (
+        "method=clusters, top=10, eps_m=75.5, min_samples=30, presenter=yes, min_count=5, lang=ru"
+    )
+
+
+def test_unknown_parameters_keep_their_name_with_the_number_formatted():
+    p = Provenance("s", "x", {"grid_m": 1500, "share": 0.05}, made_at=WHEN, version="0")
+    assert p.parameters_words("ru") == "grid_m=1\u00a0500; share=0,05"
+    assert p.parameters_words("en") == "grid_m=1,500; share=0.05"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_bundled_sample_is_named_in_the_language(lang):
+    p = make_provenance("sample", None, made_at=WHEN)
+    assert dict(p.lines(lang))[t("prov.source", lang)] == t("msg.sample_data", lang)
+    assert p.as_dict()["source"] == "sample"
+    both = Provenance("sample + venues.csv", "x", made_at=WHEN, version="0")
+    assert both.source_text(lang) == t("msg.sample_data", lang) + " + venues.csv"
+    assert Provenance("sample_2021.csv", "x", made_at=WHEN).source_text(lang) == "sample_2021.csv"

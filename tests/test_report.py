@@ -167,6 +167,46 @@ def test_report_figures_are_the_library_figures(sample, lang):
     assert json.loads(meta.replace("&#34;", '"')) == prov.as_dict()
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_report_footer_reads_in_the_language(sample, lang):
+    from html.parser import HTMLParser
+
+    p = PatrolParams(top=10, resolution=9)
+    prov = make_provenance("sample", None, {**p.describe(), "lang": lang}, incidents=sample.calls)
+    plan = patrol_plan(sample.calls, sample.venues, p, lang=lang)
+    html = report_html(sample.calls, provenance=prov, plan=plan, params=p, lang=lang)
+
+    class Footer(HTMLParser):
+        inside, text = False, ""
+
+        def handle_starttag(self, tag, attrs):
+            self.inside |= tag == "footer"
+
+        def handle_endtag(self, tag):
+            self.inside &= tag != "footer"
+
+        def handle_data(self, data):
+            if self.inside:
+                self.text += data
+
+    parser = Footer()
+    parser.feed(html)
+    footer = re.sub(r"[ \t\r\n]+", " ", parser.text)  # keeps the no-break spaces
+    n = {"en": "8,681", "ru": "8\u00a0681", "kk": "8\u00a0681"}[lang]
+    assert len(sample.calls) == 8681
+    assert f"{t('prov.incidents', lang)}: {n}" in footer
+    assert f"{t('prov.source', lang)}: {t('msg.sample_data', lang)}" in footer
+    assert f"{t('tune.resolution', lang)}: 9" in footer
+    assert f"{t('export.method', lang)}: {t('export.method_cells', lang)}" in footer
+    assert f"{t('ui.language', lang)}: {t('lang.' + lang, lang)}" in footer
+    assert "method=" not in footer and "lang=" not in footer and ": sample" not in footer
+    # the machine-readable provenance is unchanged
+    meta = re.search(r"<meta name=\"hotspots-provenance\" content='(.*?)'>", html).group(1)
+    d = json.loads(meta.replace("&#34;", '"'))
+    assert d["source"] == "sample" and d["n_incidents"] == 8681
+    assert d["parameters"] == {"method": "cells", "top": 10, "resolution": 9, "lang": lang}
+
+
 def test_report_embeds_the_map_png(sample):
     png = b"\x89PNG\r\n\x1a\n" + b"not really a picture"
     html, *_ = make_report(sample.calls, sample.venues, png=png)
