@@ -63,6 +63,12 @@ NEAREST_VENUE_MAX_M: Final = 1_000.0
 #: Decimals of a degree kept for cluster centres in presenter mode (0.001° is ~100 m).
 PRESENTER_DECIMALS: Final = 3
 
+#: Largest hotspot one patrol can cover, km² (about 1 km by 1 km, a quarter of an hour's walk
+#: across; an H3 cell of resolution 8 is 0.74 km²). A larger one is flagged (``oversized``):
+#: on dense data DBSCAN chains neighbouring streets into one cluster (Vancouver 2020, eps 75 m,
+#: 30 calls: 10,261 calls over 4.2 km² as hotspot #1), which tells a shift nothing.
+PATROL_AREA_KM2: Final = 1.0
+
 #: Columns of a patrol plan, in order (``geometry`` last).
 PATROL_COLUMNS: Final = (
     "rank",
@@ -71,6 +77,7 @@ PATROL_COLUMNS: Final = (
     "n_incidents",
     "share_pct",
     "area_km2",
+    "oversized",
     "centroid_lat",
     "centroid_lon",
     "location",
@@ -331,6 +338,8 @@ def patrol_plan(
         EPSG:4326, one row per hotspot, busiest first, columns :data:`PATROL_COLUMNS`:
         ``rank`` (1 = busiest), ``hotspot`` (H3 id or cluster number), ``method``,
         ``n_incidents``, ``share_pct`` (of all the incidents given), ``area_km2``,
+        ``oversized`` (larger than a patrol area, :data:`PATROL_AREA_KM2`: see
+        :func:`oversized_note`),
         ``centroid_lat``/``centroid_lon`` (cell centre or cluster centre), ``location``
         (venues its calls are attributed to within ``venue_radius_m``, else the nearest venue
         within 1 km with its distance, else the dominant premise), ``venues`` (venue ids named),
@@ -361,6 +370,7 @@ def patrol_plan(
     top["method"] = p.method
     total = len(incidents)
     top["share_pct"] = 100.0 * top["n_incidents"] / total if total else np.nan
+    top["oversized"] = (top["area_km2"].to_numpy(dtype=float) > PATROL_AREA_KM2).astype(bool)
 
     inside = member >= 0
     calls = incidents.loc[inside]
@@ -417,6 +427,39 @@ def patrol_plan(
     top["location"], top["venues"], top["nearest_venue_m"] = location, venue_ids, nearest
     out = top[list(PATROL_COLUMNS)]
     return gpd.GeoDataFrame(out, geometry="geometry", crs=CRS)
+
+
+def oversized_note(plan: pd.DataFrame, params: PatrolParams | None = None) -> str | None:
+    """A warning (English, for the command line's stderr) naming the hotspots of ``plan``
+    larger than a patrol area (:data:`PATROL_AREA_KM2`), with what to try instead; ``None``
+    when there are none.
+
+    Examples
+    --------
+    >>> plan = pd.DataFrame({"rank": [1, 2], "n_incidents": [10261, 417],
+    ...                      "area_km2": [4.16, 0.006], "oversized": [True, False]})
+    >>> print(oversized_note(plan, PatrolParams(method="clusters", eps=75, min_samples=30)))
+    hotspot #1 (10,261 calls) covers 4.16 km², more than one patrol can cover (1 km²): DBSCAN chained neighbouring calls into one cluster; try a smaller --eps (e.g. 38) or --method cells
+    """  # noqa: E501
+    if len(plan) == 0 or "oversized" not in plan:
+        return None
+    big = plan[plan["oversized"].astype(bool)]
+    if len(big) == 0:
+        return None
+    p = params or PatrolParams()
+    which = ", ".join(
+        f"#{int(r.rank)} ({int(r.n_incidents):,} calls) covers {r.area_km2:.2f} km²"
+        for r in big.itertuples(index=False)
+    )
+    head = "hotspot" if len(big) == 1 else "hotspots"
+    if p.method == "clusters":
+        advice = (
+            "DBSCAN chained neighbouring calls into one cluster; "
+            f"try a smaller --eps (e.g. {p.eps / 2:.0f}) or --method cells"
+        )
+    else:
+        advice = f"try a finer --resolution (e.g. {min(p.resolution + 1, 11)})"
+    return f"{head} {which}, more than one patrol can cover ({PATROL_AREA_KM2:g} km²): {advice}"
 
 
 def _locations(
@@ -714,7 +757,25 @@ def patrol_html(
         min_count=p.min_count,
         method_text=method_text(p, lang),
         filters_text=filters_text(provenance, filters, lang),
+        oversized=oversized_lines(plan, lang),
     )
+
+
+def oversized_lines(plan: pd.DataFrame, lang: str = "en") -> list[str]:
+    """One warning line per hotspot larger than a patrol area, in ``lang``: "⚠ #1 · Hotspot 0:
+    4.16 km² > 1 km²" (rank, then the hotspot's id as its card names it; the printable plan's
+    note under its title)."""
+    from hotspots.i18n import format_number
+
+    if len(plan) == 0 or "oversized" not in plan:
+        return []
+    limit = format_number(PATROL_AREA_KM2, lang, 0 if float(PATROL_AREA_KM2).is_integer() else 1)
+    km2 = t("unit.km2", lang)
+    return [
+        f"⚠ #{int(r.rank)} · {t('patrol.hotspot', lang)} {r.hotspot}: "
+        f"{format_number(r.area_km2, lang, 2)} {km2} > {limit} {km2}"
+        for r in plan[plan["oversized"].astype(bool)].itertuples(index=False)
+    ]
 
 
 def filters_text(provenance: Provenance, filters: Filters | None, lang: str = "en") -> str:

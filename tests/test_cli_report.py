@@ -66,6 +66,8 @@ def test_sample_report(capsys, tmp_path, sample):
     assert prov["parameters"]["lang"] == "kk" and prov["n_incidents"] == len(sample.calls)
     assert (plan["prov_made_at"] == prov["made_at"]).all()
     assert '<html lang="kk">' in texts["report.html"]
+    assert "more than one patrol can cover" not in err  # no sample hotspot is too large
+    assert not plan["oversized"].any()
     # a reader sees the bundled sample by its name in the chosen language, not "sample"
     sample_kk = t("msg.sample_data", "kk")
     caption = unescape_js(texts["briefing.html"])

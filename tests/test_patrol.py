@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from html import escape as html_escape
 
 import geopandas as gpd
 import h3
@@ -19,8 +20,10 @@ from hotspots.errors import ParameterError
 from hotspots.grid import count_cells
 from hotspots.i18n import LANGS, offense_label, t, venue_label, weekday_label
 from hotspots.patrol import (
+    PATROL_AREA_KM2,
     PATROL_COLUMNS,
     PatrolParams,
+    oversized_note,
     patrol_csv,
     patrol_geojson,
     patrol_html,
@@ -418,3 +421,81 @@ def test_chicago_cells_and_premises(chicago):
         prem = prem.sort_index().sort_values(ascending=False, kind="stable")
         pct = 100 * prem.iloc[0] / sub["premise"].notna().sum()
         assert r.location == f"mostly {prem.index[0].lower()} ({pct:.0f}%)"
+
+
+# --- hotspots too large to patrol ------------------------------------------------------------
+def _sprawl_and_knot():
+    """A 1.5 km x 1.5 km square of calls 50 m apart (DBSCAN at eps 75 m chains it into one
+    cluster of 2.25 km²) and a knot of 40 calls within 10 m, 3 km away."""
+    lat0, lon0 = 43.30, 68.25
+    m_lon = M_PER_DEG * np.cos(np.radians(lat0))
+    g = np.arange(31) * 50.0
+    yy, xx = np.meshgrid(g, g)
+    lat = list(lat0 + yy.ravel() / M_PER_DEG)
+    lon = list(lon0 + xx.ravel() / m_lon)
+    rng = np.random.default_rng(3)
+    lat += list(lat0 + (-3000 + rng.uniform(-5, 5, 40)) / M_PER_DEG)
+    lon += list(lon0 + rng.uniform(-5, 5, 40) / m_lon)
+    return make_calls(lat, lon)
+
+
+def test_a_cluster_larger_than_a_patrol_area_is_flagged():
+    calls = _sprawl_and_knot()
+    p = PatrolParams(method="clusters", eps=75, min_samples=5)
+    plan = patrol_plan(calls, None, p)
+    assert plan["n_incidents"].tolist() == [31 * 31, 40]
+    # the square's outline covers at least the 1.5 km x 1.5 km of its calls
+    assert plan["area_km2"].iloc[0] >= 1.5 * 1.5 * 0.99 > PATROL_AREA_KM2
+    assert plan["area_km2"].iloc[1] < 0.01
+    assert plan["oversized"].tolist() == [True, False]
+    note = oversized_note(plan, p)
+    assert note.startswith("hotspot #1 (961 calls) covers ")
+    assert "#2" not in note and "smaller --eps (e.g. 38)" in note and "--method cells" in note
+    # the CSV carries the flag
+    csv = pd.read_csv(io.BytesIO(patrol_csv(plan)), encoding="utf-8-sig")
+    assert csv["oversized"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_printable_plan_warns_of_an_oversized_hotspot(lang):
+    calls = _sprawl_and_knot()
+    p = PatrolParams(method="clusters", eps=75, min_samples=5)
+    plan = patrol_plan(calls, None, p, lang=lang)
+    prov = make_provenance("calls.csv", None, p.describe(), incidents=calls)
+    html = patrol_html(plan, p, provenance=prov, lang=lang)
+    area = plan["area_km2"].iloc[0]
+    decimal = "." if lang == "en" else ","
+    expected = (
+        f"⚠ #1 · {t('patrol.hotspot', lang)} {plan['hotspot'].iloc[0]}: "
+        f"{f'{area:.2f}'.replace('.', decimal)} {t('unit.km2', lang)} > 1 {t('unit.km2', lang)}"
+    )
+    assert f'<div class="note oversized">{html_escape(expected)}</div>' in html  # ">" as &gt;
+    assert html.count('class="note oversized"') == 1
+    assert html.count('<strong class="oversized">') == 1
+
+
+def test_small_hotspots_raise_no_warning():
+    calls = _sprawl_and_knot()
+    plan = patrol_plan(calls, None, PatrolParams(resolution=9))  # H3 cells of ~0.1 km²
+    assert not plan["oversized"].any()
+    assert oversized_note(plan) is None
+    p = PatrolParams(method="clusters", eps=30, min_samples=5)  # 50 m apart: no chain
+    assert oversized_note(patrol_plan(calls, None, p), p) is None
+
+
+def test_vancouver_chained_cluster_is_flagged(capsys, tmp_path):
+    from cli_support import run
+
+    path = real_file("vancouver_vpd_2020", "crimedata_csv_AllNeighbourhoods_2020.csv")
+    out = tmp_path / "out"
+    args = ["report", path, "--crs", "EPSG:32610", "--eps", "75", "--min-samples", "30"]
+    code, _, err = run(capsys, *args, "-o", out, "--tiles", "none", "--lang", "ru")
+    assert code == 0, err
+    plan = pd.read_csv(out / "patrol.csv", encoding="utf-8-sig")
+    assert plan["n_incidents"].iloc[0] > 10_000 and plan["area_km2"].iloc[0] > 4
+    assert bool(plan["oversized"].iloc[0])
+    assert plan["oversized"].tolist() == (plan["area_km2"] > PATROL_AREA_KM2).tolist()
+    assert "hotspot #1 (10,261 calls) covers 4.16 km², more than one patrol can cover" in err
+    assert "try a smaller --eps (e.g. 38) or --method cells" in err
+    html = (out / "patrol.html").read_text(encoding="utf-8")
+    assert f"⚠ #1 · {t('patrol.hotspot', 'ru')} " in html

@@ -18,7 +18,13 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import filter_options, input_options, load_incidents, output_callback
+from hotspots.cli.common import (
+    filter_options,
+    input_options,
+    load_incidents,
+    note,
+    output_callback,
+)
 from hotspots.cli.venues import load_venues, venues_option
 from hotspots.errors import InputError
 
@@ -110,6 +116,7 @@ def command(**kwargs: Any) -> None:
 
     Every file carries its provenance: data source, filters, parameters, date and version.
     """
+    from hotspots.patrol import oversized_note
     from hotspots.report import build_report_bundle, write_bundle
 
     started = time.perf_counter()
@@ -137,3 +144,6 @@ def command(**kwargs: Any) -> None:
     for path in paths:
         click.echo(f"  {Path(path)}  ({path.stat().st_size / 1024:.0f} KB)")
     click.echo(f"done in {time.perf_counter() - started:.1f} s")
+    too_big = oversized_note(plan, params)
+    if too_big:
+        note(too_big)
