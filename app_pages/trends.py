@@ -1,4 +1,10 @@
-"""Trends: calls by year and offense, hour x weekday heatmap, month by month."""
+"""Trends: calls by year and offense, hour x weekday heatmap, month by month.
+
+The changes between years are the library's (:func:`hotspots.views.trends`): the headline
+figures compare the last two years, as the report and the year table of ``hotspots trends``
+do; the bars and the table add the change over the whole period (first to last full year, the
+CLI's ``Change``). Offenses keep one colour in every chart and language.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from hotspots.i18n import month_label, offense_label, t, weekday_label
+from hotspots.i18n import offense_label, t, weekday_label
 from hotspots.temporal import ALL_OFFENSES
 
 ctx = common.context()
@@ -15,68 +21,124 @@ lang = ctx.lang
 st.header(t("page.trends", lang))
 st.caption(common.source_caption(ctx))
 
+
+def total_label() -> str:
+    """The all-offenses series: "All offenses", or the offense filter's choice."""
+    chosen = ctx.filters.offenses or ()
+    if len(chosen) == 1:
+        return offense_label(chosen[0], lang)
+    return t("trends.selected_offenses" if chosen else "trends.all_offenses", lang)
+
+
+def label(code: str) -> str:
+    return total_label() if code == ALL_OFFENSES else offense_label(code, lang)
+
+
+def pct_text(pct: object, decimals: int = 1) -> str:
+    """A change in percent with its sign ("-15.2%", "+14.4%", "±0%"; "—" when undefined)."""
+    if pct is None or pd.isna(pct):
+        return "—"
+    v = round(float(pct), decimals)
+    if v == 0:
+        return "±0%"
+    return ("+" if v > 0 else "-") + common.num(abs(v), decimals) + "%"
+
+
+def colour_scale(codes: list[str]) -> alt.Scale:
+    """Labels of ``codes`` in this language, each in its offense's fixed colour."""
+    return alt.Scale(
+        domain=[label(c) for c in codes],
+        range=common.offense_colours(codes, ctx.ds.choices.get("offenses", [])),
+    )
+
+
 if not common.no_calls(ctx):
     tr = common.trends(ctx.ds.key, ctx.fkey, ctx.calls)
-
-    def label(code: str) -> str:
-        return t("trends.all_offenses", lang) if code == ALL_OFFENSES else offense_label(code, lang)
 
     # --- calls by year and offense -------------------------------------------------------
     st.subheader(t("trends.by_year", lang))
     yearly = tr.yearly.copy()
     yearly["label"] = yearly["offense"].map(label)
     years = sorted(yearly["year"].astype(int).unique())
-    first, last = years[0], years[-1]
+    offenses = sorted(o for o in yearly["offense"].unique() if o != ALL_OFFENSES)
+    # with one offense type the all-offenses rows would repeat it
+    rows = offenses if len(offenses) == 1 else [ALL_OFFENSES, *offenses]
     by_offense = yearly[yearly["offense"] != ALL_OFFENSES]
-    if len(years) > 1:
-        # one metric per offense: last year's count and the change since the first year
-        st.caption(t("trends.change_caption", lang, first=first, last=last))
-        a = yearly[yearly["year"] == first].set_index("offense")["count"]
-        b = yearly[yearly["year"] == last].set_index("offense")["count"]
-        order = [ALL_OFFENSES] + (b - a).drop(ALL_OFFENSES).sort_values().index.tolist()
+    recent, span = tr.recent, tr.span
+    if recent is not None:
+        # one metric per offense: last year's count and the change from the year before,
+        # the figures of the report and of `hotspots trends`
+        y_prev, y_last = recent.attrs["from_year"], recent.attrs["to_year"]
+        st.caption(t("trends.change_caption", lang, first=y_prev, last=y_last))
+        rec = recent.set_index("offense")
+        spn = span.set_index("offense") if span is not None else None
+        order = [o for o in rec.sort_values("change").index if o in rows and o != ALL_OFFENSES]
+        order = ([ALL_OFFENSES] if ALL_OFFENSES in rows else []) + order
         cols = st.columns(min(len(order), 7))
         for i, code in enumerate(order):
-            before, after = int(a.get(code, 0)), int(b.get(code, 0))
-            delta = f"{100 * (after - before) / before:+.0f}%" if before else f"{after - before:+d}"
+            r = rec.loc[code]
+            flat = int(r["change"]) == 0
+            help_text = None
+            if spn is not None and code in spn.index:
+                help_text = (
+                    t(
+                        "trends.span_title",
+                        lang,
+                        first=span.attrs["from_year"],
+                        last=span.attrs["to_year"],
+                    )
+                    + f": {pct_text(spn.loc[code, 'change_pct'])}"
+                )
+            pct = r["change_pct"]
+            delta = pct_text(pct) if not pd.isna(pct) else f"{int(r['change']):+d}"
             cols[i % len(cols)].metric(
-                common.md_text(label(code)), common.num(after), delta, delta_color="inverse"
+                common.md_text(label(code)),
+                common.num(int(r["to_count"])),
+                "±0%" if flat else delta,
+                delta_color="off" if flat else "inverse",
+                delta_arrow="off" if flat else "auto",
+                help=help_text,
             )
+        for y in (y_prev, y_last):
+            if y in tr.partial:
+                st.caption(t("report.partial_year", lang, year=y, months=tr.partial[y]))
     chart = (
         alt.Chart(by_offense)
         .mark_line(point=True)
         .encode(
             x=alt.X("year:O", title=t("trends.year", lang)),
             y=alt.Y("count:Q", title=t("trends.calls", lang)),
-            color=alt.Color("label:N", title=t("filter.offenses", lang)),
+            color=alt.Color(
+                "label:N", title=t("filter.offenses", lang), scale=colour_scale(offenses)
+            ),
             tooltip=[
                 alt.Tooltip("label:N", title=t("tip.offense", lang)),
                 alt.Tooltip("year:O", title=t("trends.year", lang)),
-                alt.Tooltip("count:Q", title=t("trends.calls", lang)),
+                alt.Tooltip("count:Q", title=t("trends.calls", lang), format=","),
                 alt.Tooltip("change_pct:Q", title=t("trends.change_pct", lang), format="+.1f"),
             ],
         )
         .properties(height=320)
     )
-    if len(years) > 1:
-        # the change since the first year, one bar per offense: rises and falls at a glance
-        change = (
-            by_offense[by_offense["year"].isin([first, last])]
-            .pivot(index="label", columns="year", values="count")
-            .rename(columns=str)
-            .reset_index()
-        )
-        a, b = change[str(first)], change[str(last)]
-        change = change.assign(pct=100 * (b - a) / a.where(a > 0)).dropna(subset=["pct"])
-        change["direction"] = change["pct"].map(lambda v: "up" if v > 0 else "down")
+    whole = span if span is not None else recent
+    if whole is not None:
+        # the change over the whole period, one bar per offense: rises and falls at a glance
+        y0, y1 = whole.attrs["from_year"], whole.attrs["to_year"]
+        change = whole[whole["offense"].isin(offenses)].dropna(subset=["change_pct"]).copy()
+        change["label"] = change["offense"].map(label)
+        change["pct"] = change["change_pct"].astype("float64")
+        title = t("trends.span_title" if span is not None else "trends.change_title", lang)
         bars = (
-            alt.Chart(change)
+            alt.Chart(change[["label", "pct", "direction"]])
             .mark_bar()
             .encode(
                 x=alt.X("pct:Q", title=t("trends.change_pct", lang)),
                 y=alt.Y("label:N", sort="-x", title=None),
                 color=alt.Color(
                     "direction:N",
-                    scale=alt.Scale(domain=["up", "down"], range=["#c0392b", "#2e86c1"]),
+                    scale=alt.Scale(
+                        domain=["up", "down", "flat"], range=["#c0392b", "#2e86c1", "#999999"]
+                    ),
                     legend=None,
                 ),
                 tooltip=[
@@ -84,22 +146,38 @@ if not common.no_calls(ctx):
                     alt.Tooltip("pct:Q", title=t("trends.change_pct", lang), format="+.1f"),
                 ],
             )
-            .properties(height=320, title=t("trends.change_title", lang, first=first, last=last))
+            .properties(height=320, title=title.format(first=y0, last=y1))
         )
         left, right = st.columns([3, 2])
-        left.altair_chart(chart, width="stretch")
-        right.altair_chart(bars, width="stretch")
+        left.altair_chart(common.localised(chart, lang), width="stretch")
+        right.altair_chart(common.localised(bars, lang), width="stretch")
     else:
-        st.altair_chart(chart, width="stretch")
-    table = yearly.pivot(index="label", columns="year", values="count")
+        st.altair_chart(common.localised(chart, lang), width="stretch")
+        st.caption(t("report.kpi_change_none", lang))
+    if span is not None and tr.span_skipped:
+        st.caption(t("trends.span_left_out", lang, years=", ".join(map(str, tr.span_skipped))))
+
+    # the table: counts per year, the change of the last two years and over the whole period
+    table = yearly[yearly["offense"].isin(rows)].pivot(
+        index="offense", columns="year", values="count"
+    )
+    table = table.reindex(rows)
     table.columns = [str(c) for c in table.columns]
-    if len(years) > 1:
-        a = table[str(first)].astype(float)
-        table[t("trends.change_pct", lang)] = (100 * (table[str(last)] - a) / a.where(a > 0)).round(
-            1
+    config: dict[str, object] = {}
+    for comp in (recent, span):
+        if comp is None:
+            continue
+        name = t(
+            "trends.change_col",
+            lang,
+            first=comp.attrs["from_year"],
+            last=comp.attrs["to_year"],
         )
+        pct = comp.set_index("offense")["change_pct"].reindex(rows)
+        table[name], config[name] = common.decimal_column(pct, lang, 1, signed=True)
+    table.index = [label(c) for c in table.index]
     table.index.name = t("tip.offense", lang)
-    st.dataframe(table, width="stretch", key="trends_table")
+    st.dataframe(table, width="stretch", key="trends_table", column_config=config)
 
     # --- hour x weekday ------------------------------------------------------------------
     st.subheader(t("trends.hour_weekday", lang))
@@ -121,12 +199,12 @@ if not common.no_calls(ctx):
             tooltip=[
                 alt.Tooltip("day:N", title=t("trends.weekday", lang)),
                 alt.Tooltip("hour:O", title=t("trends.hour", lang)),
-                alt.Tooltip("count:Q", title=t("trends.calls", lang)),
+                alt.Tooltip("count:Q", title=t("trends.calls", lang), format=","),
             ],
         )
         .properties(height=260)
     )
-    st.altair_chart(heat, width="stretch")
+    st.altair_chart(common.localised(heat, lang), width="stretch")
     unknown = int(tr.hour_weekday.attrs.get("unknown", 0))
     if unknown:
         st.caption(t("trends.unknown_time", lang, n=common.num(unknown)))
@@ -134,25 +212,27 @@ if not common.no_calls(ctx):
     # --- month by month ------------------------------------------------------------------
     st.subheader(t("trends.monthly", lang))
     split = st.toggle(t("trends.by_offense", lang), key="w:trends_split")
-    monthly = (tr.monthly_by_offense if split else tr.monthly).copy()
-    monthly["label"] = monthly["offense"].map(label) if split else t("trends.all_offenses", lang)
-    monthly["month_name"] = [
-        f"{month_label(m.month, lang, short=True)} {m.year}"
-        for m in pd.to_datetime(monthly["month"])
-    ]
+    if split:
+        monthly = tr.monthly_by_offense.copy()
+        codes = offenses
+    else:
+        monthly = tr.monthly.assign(offense=offenses[0] if len(offenses) == 1 else ALL_OFFENSES)
+        codes = list(monthly["offense"].unique())
+    monthly["label"] = monthly["offense"].map(label)
+    monthly["month_name"] = [common.month_year(m, lang) for m in pd.to_datetime(monthly["month"])]
     line = (
         alt.Chart(monthly)
         .mark_line(point=len(monthly) < 80)
         .encode(
             x=alt.X("month:T", title=t("trends.month", lang)),
             y=alt.Y("count:Q", title=t("trends.calls", lang)),
-            color=alt.Color("label:N", title=t("filter.offenses", lang)),
+            color=alt.Color("label:N", title=t("filter.offenses", lang), scale=colour_scale(codes)),
             tooltip=[
                 alt.Tooltip("month_name:N", title=t("trends.month", lang)),
                 alt.Tooltip("label:N", title=t("tip.offense", lang)),
-                alt.Tooltip("count:Q", title=t("trends.calls", lang)),
+                alt.Tooltip("count:Q", title=t("trends.calls", lang), format=","),
             ],
         )
         .properties(height=300)
     )
-    st.altair_chart(line, width="stretch")
+    st.altair_chart(common.localised(line, lang), width="stretch")

@@ -200,3 +200,45 @@ def offense_change(
     out = out.reset_index(drop=True)
     out.attrs["from_year"], out.attrs["to_year"] = y0, y1
     return out
+
+
+def change_years(
+    yearly: pd.DataFrame, from_year: int | None = None, to_year: int | None = None
+) -> tuple[int | None, int | None, list[int]]:
+    """The years a first-to-last change compares: those given, else the first and last *full*
+    years of :func:`yearly_by_offense`'s table.
+
+    A first or last year with fewer than 12 months of data (Chicago's sample ends in
+    September 2019) would show a fall that is only the missing months, so by default the
+    comparison runs between the first and the last year with data in all 12 months, when
+    there are two such years (as ``hotspots trends`` does). Returns ``(from_year, to_year,
+    partial years left out)``; ``None`` leaves the choice to :func:`offense_change` (first and
+    last year).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> yearly = pd.DataFrame({"year": [2018, 2019, 2020, 2021], "months": [3, 12, 12, 9]})
+    >>> change_years(yearly)
+    (2019, 2020, [2018, 2021])
+    """
+    if yearly.empty:
+        return from_year, to_year, []
+    months = yearly.drop_duplicates("year").set_index("year")["months"]
+    years = sorted(int(y) for y in months.index)
+    full = [y for y in years if months[y] >= 12]
+    if len(full) < 2 or (from_year is not None and to_year is not None):
+        return from_year, to_year, []
+    y0 = full[0] if from_year is None else int(from_year)
+    y1 = full[-1] if to_year is None else int(to_year)
+    skipped = [y for y in years if (from_year is None and y < y0) or (to_year is None and y > y1)]
+    return y0, y1, skipped
+
+
+def partial_years(yearly: pd.DataFrame) -> dict[int, int]:
+    """Years of :func:`yearly_by_offense`'s table with fewer than 12 months of data, and their
+    number of months with data (compare them with care)."""
+    if yearly.empty:
+        return {}
+    months = yearly.drop_duplicates("year").set_index("year")["months"]
+    return {int(y): int(m) for y, m in months.items() if m < 12}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import geopandas as gpd
@@ -526,25 +526,63 @@ def compare_methods(
 # --------------------------------------------------------------------------------------------
 @dataclass
 class Trends:
-    """The Trends page: calls by year and offense, hour x weekday, month by month."""
+    """The Trends page: calls by year and offense, hour x weekday, month by month, and the
+    changes between years that the report and ``hotspots trends`` print.
+
+    ``recent`` is :func:`hotspots.temporal.offense_change` between the last two years of the
+    data: the change of the report and of the CLI's year table (``change 2020->2021``).
+    ``span`` is the change from the first to the last *full* year
+    (:func:`hotspots.temporal.change_years`, the CLI's ``Change 2019 -> 2021``); ``None``
+    when it would repeat ``recent`` (two years) or with a single year, as is ``recent`` with a
+    single year. ``span_skipped`` names the partial years ``span`` leaves out and ``partial``
+    maps every partial year to its months with data.
+    """
 
     yearly: pd.DataFrame
     hour_weekday: pd.DataFrame
     monthly: pd.DataFrame
     monthly_by_offense: pd.DataFrame
+    recent: pd.DataFrame | None = None
+    span: pd.DataFrame | None = None
+    span_skipped: list[int] = field(default_factory=list)
+    partial: dict[int, int] = field(default_factory=dict)
 
 
 def trends(incidents: gpd.GeoDataFrame, filters: Filters | None = None) -> Trends:
-    """:func:`hotspots.temporal.yearly_by_offense`, ``hour_weekday_table`` and
-    ``monthly_series`` of the filtered calls."""
-    from hotspots.temporal import hour_weekday_table, monthly_series, yearly_by_offense
+    """:func:`hotspots.temporal.yearly_by_offense`, ``hour_weekday_table``,
+    ``monthly_series`` and the year-on-year changes (:class:`Trends`) of the filtered calls."""
+    from hotspots.temporal import (
+        change_years,
+        hour_weekday_table,
+        monthly_series,
+        offense_change,
+        partial_years,
+        yearly_by_offense,
+    )
 
     sub = _filtered(incidents, filters)
+    yearly = yearly_by_offense(sub)
+    years = sorted(int(y) for y in yearly["year"].unique()) if len(yearly) else []
+    recent = span = None
+    skipped: list[int] = []
+    if len(years) >= 2:
+        recent = offense_change(sub, from_year=years[-2], to_year=years[-1])
+        y0, y1, skipped = change_years(yearly)
+        y0 = years[0] if y0 is None else y0
+        y1 = years[-1] if y1 is None else y1
+        if (y0, y1) != (years[-2], years[-1]) and y0 < y1:
+            span = offense_change(sub, from_year=y0, to_year=y1)
+        else:
+            skipped = []
     return Trends(
-        yearly=yearly_by_offense(sub),
+        yearly=yearly,
         hour_weekday=hour_weekday_table(sub),
         monthly=monthly_series(sub),
         monthly_by_offense=monthly_series(sub, by=OFFENSE),
+        recent=recent,
+        span=span,
+        span_skipped=skipped,
+        partial=partial_years(yearly),
     )
 
 

@@ -9,9 +9,11 @@ import pytest
 from hotspots.errors import ParameterError
 from hotspots.temporal import (
     ALL_OFFENSES,
+    change_years,
     hour_weekday_table,
     monthly_series,
     offense_change,
+    partial_years,
     yearly_by_offense,
 )
 
@@ -171,3 +173,23 @@ def test_sample_hour_weekday_covers_every_timed_call(sample_calls):
     timed = sample_calls["hour"].notna() & sample_calls["weekday"].notna()
     assert t.to_numpy().sum() == int(timed.sum())
     assert t.attrs["unknown"] == int((~timed).sum())
+
+
+def test_change_years_skip_partial_first_and_last_years():
+    # 2018: March only; 2019 and 2020: every month; 2021: January to September
+    rows = [(2018, 3, 0, 0, "theft")]
+    rows += [(y, m, 0, 0, "theft") for y in (2019, 2020) for m in range(1, 13)]
+    rows += [(2021, m, 0, 0, "theft") for m in range(1, 10)]
+    yearly = yearly_by_offense(frame(rows))
+    assert change_years(yearly) == (2019, 2020, [2018, 2021])
+    assert change_years(yearly, to_year=2021) == (2019, 2021, [2018])
+    assert change_years(yearly, 2018, 2021) == (2018, 2021, [])
+    assert partial_years(yearly) == {2018: 1, 2021: 9}
+
+
+def test_change_years_with_fewer_than_two_full_years_leave_the_choice():
+    rows = [(2020, m, 0, 0, "theft") for m in range(1, 13)] + [(2021, 1, 0, 0, "theft")]
+    yearly = yearly_by_offense(frame(rows))
+    assert change_years(yearly) == (None, None, [])
+    assert partial_years(yearly) == {2021: 1}
+    assert change_years(yearly_by_offense(frame(rows).iloc[:0])) == (None, None, [])

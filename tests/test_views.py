@@ -307,3 +307,33 @@ def test_trends_bundle():
     assert int(tr.hour_weekday.loc["sat", 22]) == 3
     assert tr.monthly["count"].sum() == 6
     assert set(tr.monthly_by_offense["offense"]) == {"theft", "fight", "hooliganism"}
+    # two years: the last two years' change only (first -> last would repeat it)
+    recent = tr.recent.set_index("offense")
+    assert recent.attrs["from_year"] == 2020 and recent.attrs["to_year"] == 2021
+    assert recent.loc["theft", "change_pct"] == pytest.approx(100.0)
+    assert recent.loc["hooliganism", "direction"] == "flat"
+    assert tr.span is None and tr.partial == {2020: 1, 2021: 1}
+
+
+def test_trends_changes_agree_with_the_report_and_the_cli():
+    """The sample (2019-2021): the last two years as the report's offense table and the CLI's
+    year table (theft -15.2 %, all -1.9 %); first -> last as the CLI's Change (-27.9 %)."""
+    from hotspots.report import offense_table
+    from hotspots.sample import load_sample
+
+    calls = load_sample().calls
+    tr = views.trends(calls)
+    recent = tr.recent.set_index("offense")["change_pct"]
+    report = offense_table(calls, max_rows=20).set_index("offense")["change_pct"]
+    for offense in report.index:
+        assert recent[offense] == pytest.approx(report[offense])
+    assert round(recent["theft"], 1) == -15.2 and round(recent["all"], 1) == -1.9
+    assert (tr.recent.attrs["from_year"], tr.recent.attrs["to_year"]) == (2020, 2021)
+    span = tr.span.set_index("offense")["change_pct"]
+    assert (tr.span.attrs["from_year"], tr.span.attrs["to_year"]) == (2019, 2021)
+    assert round(span["theft"], 1) == -27.9
+    n = calls.groupby(["offense", "year"]).size()
+    assert span["hooliganism"] == pytest.approx(
+        100 * (n["hooliganism", 2021] - n["hooliganism", 2019]) / n["hooliganism", 2019]
+    )
+    assert tr.span_skipped == [] and tr.partial == {}
