@@ -779,7 +779,7 @@ def decimal_column(
     decimal point), right-aligned like numbers. Missing values show as "—"."""
     values = pd.to_numeric(values, errors="coerce").astype("float64")
     if lang == "en":
-        fmt = f"%{'+' if signed else ''}.{decimals}f"
+        fmt = f"%{'+' if signed else ''}" + (f",.{decimals}f" if decimals else ",d")
         return values.round(decimals), st.column_config.NumberColumn(format=fmt, **config)
 
     def text(v: float) -> str:

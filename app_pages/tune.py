@@ -140,29 +140,8 @@ st.caption(
     + ("" if work == saved else " · " + t("tune.unsaved", lang))
 )
 
-# --- the map of one method ----------------------------------------------------------------
-method_layers = {"h3": "cells", "kde": "density", "dbscan": "clusters", "gistar": "gistar"}
-left, right = st.columns([3, 2])
-with left:
-    method = st.radio(
-        t("tune.method", lang),
-        list(METHODS),
-        format_func=lambda mth: t(f"method.{mth}", lang),
-        horizontal=True,
-        key=f"w:tune_method:{lang}",
-    )
-    layer = method_layers[method]
-    ident, build = common.map_builder(ctx, {layer}, work)
-    with st.spinner(t("msg.loading", lang)):
-        shown = mapview.show(("tune", *ident), build, key="tune_map", height=520)
-    counts = shown.counts
-    for message in shown.problems:
-        st.warning(t("msg.error", lang, message=common.md_text(message)))
-    st.caption(mapview.counts_line(counts, lang))
-    st.caption(t("caption.parameters", lang, params=common.describe_params(work, lang)))
-
-# --- the comparison -------------------------------------------------------------------------
-with right:
+# --- the comparison (full width under the controls: every column shows at 1280 px) ----------
+with st.container(key="tune_comparison"):
     st.subheader(t("tune.comparison", lang))
     try:
         with st.spinner(t("msg.loading", lang)):
@@ -183,17 +162,25 @@ with right:
             )
         )
         best = res["pai"].fillna(-math.inf).idxmax()
+        # few narrow columns, each number in the language's format (as in the line below)
         table = pd.DataFrame(
-            {
-                t("tune.col_method", lang): [t(f"method.{x}", lang) for x in res["method"]],
-                t("tune.col_hit_rate", lang): (100 * res["hit_rate"]).round(1),
-                t("tune.col_pai", lang): res["pai"].round(2),
-                t("tune.col_rri", lang): res["rri"].round(2),
-                t("tune.col_area", lang): (100 * res["area_share"]).round(2),
-                t("tune.col_areas", lang): res["n_areas"],
-            }
+            {t("tune.col_method", lang): [t(f"method.{x}", lang) for x in res["method"]]}
         )
-        st.dataframe(table, hide_index=True, width="stretch", key="tune_table")
+        config = {t("tune.col_method", lang): st.column_config.TextColumn(pinned=True)}
+        for key, values, decimals in (
+            ("tune.col_hit_rate", 100 * res["hit_rate"], 1),
+            ("tune.col_pai", res["pai"], 2),
+            ("tune.col_rri", res["rri"], 2),
+            ("tune.col_area", 100 * res["area_share"], 2),
+            ("tune.col_areas", res["n_areas"], 0),
+        ):
+            name = t(key, lang)
+            table[name], config[name] = common.decimal_column(
+                values, lang, decimals, help=t(f"{key}_help", lang)
+            )
+        st.dataframe(
+            table, hide_index=True, width="stretch", key="tune_table", column_config=config
+        )
         st.success(
             t(
                 "tune.best",
@@ -204,3 +191,23 @@ with right:
             )
         )
         st.caption(t("tune.pai_help", lang))
+
+# --- the map of one method ----------------------------------------------------------------
+method_layers = {"h3": "cells", "kde": "density", "dbscan": "clusters", "gistar": "gistar"}
+with st.container(key="tune_map_box"):
+    method = st.radio(
+        t("tune.method", lang),
+        list(METHODS),
+        format_func=lambda mth: t(f"method.{mth}", lang),
+        horizontal=True,
+        key=f"w:tune_method:{lang}",
+    )
+    layer = method_layers[method]
+    ident, build = common.map_builder(ctx, {layer}, work)
+    with st.spinner(t("msg.loading", lang)):
+        shown = mapview.show(("tune", *ident), build, key="tune_map", height=520)
+    counts = shown.counts
+    for message in shown.problems:
+        st.warning(t("msg.error", lang, message=common.md_text(message)))
+    st.caption(mapview.counts_line(counts, lang))
+    st.caption(t("caption.parameters", lang, params=common.describe_params(work, lang)))

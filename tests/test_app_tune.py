@@ -128,3 +128,38 @@ def test_revert_goes_back_to_the_saved_parameters():
     run(at)
     assert control(at, "slider", "H3 resolution").value == 10
     assert "current values not saved" not in texts(at)
+
+
+def _columns(at, column: str) -> dict:
+    shown = [d for d in at.dataframe if column in d.value.columns][0]
+    return json.loads(shown.proto.columns)
+
+
+def test_comparison_numbers_use_the_language_decimal_mark_and_show_every_column():
+    s = sample()
+    ref = evaluate(
+        s.calls,
+        train_years=[2019, 2020],
+        test_years=[2021],
+        coverage=0.05,
+        params={"dbscan": {"eps": 100.0, "min_samples": 30}},
+        methods=["dbscan"],
+        area=s.boundary,
+    ).set_index("method")
+    at = goto(run(new_app({"lang": "ru"})), "tune")
+    table = table_with(at, "PAI").set_index("Метод")
+    assert list(table.columns) == ["Доля попаданий, %", "PAI", "RRI", "Площадь, %", "Участков"]
+    row = table.loc["Кластеры DBSCAN"]
+    pai = f"{ref.loc['dbscan', 'pai']:.2f}".replace(".", ",")
+    hit = f"{100 * ref.loc['dbscan', 'hit_rate']:.1f}".replace(".", ",")
+    assert row["PAI"] == pai and row["Доля попаданий, %"] == hit  # "13,69", not "13.69"
+    assert f"PAI {pai} ({hit} %" in at.success[0].value  # the same figures in the line below
+    for col in table.columns:
+        assert all("." not in v for v in table[col]), f"{col}: a decimal point in Russian"
+    assert _columns(at, "PAI")["PAI"]["alignment"] == "right"
+    # English: numbers with printf formats (they sort as numbers)
+    en = goto(run(new_app({"lang": "en"})), "tune")
+    cols = _columns(en, "PAI")
+    assert cols["PAI"]["type_config"]["format"] == "%,.2f"
+    assert cols["Hit rate, %"]["type_config"]["format"] == "%,.1f"
+    assert cols["Areas"]["type_config"]["format"] == "%,d"
