@@ -84,7 +84,8 @@ def _split_flags(kwargs: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str
     if not all(years):
         raise InputError(
             "give --train-years and --test-years, e.g. --train-years 2019,2020 "
-            "--test-years 2021 (or --train-months/--test-months for one year of data)"
+            "--test-years 2021 (or --train-months/--test-months for one year of data); "
+            "see hotspots evaluate --help"
         )
     tr, te = _years(years[0], "--train-years"), _years(years[1], "--test-years")
     return {"train_years": tr, "test_years": te}, [str(y) for y in tr], [str(y) for y in te]
