@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages import common
 from hotspots.columns import ColumnMap, detect_columns
 from hotspots.errors import InputError, ParameterError
-from hotspots.i18n import t
+from hotspots.i18n import has_key, t
 from hotspots.readers import read_table
 
 #: Largest upload, MB (also ``server.maxUploadSize`` in .streamlit/config.toml).
@@ -64,7 +64,10 @@ def report(result, kind: str, key: str) -> None:
     cols = ", ".join(f"{k} ← {v}" for k, v in r["columns"].items())
     extra = [t("data.columns_used", lang, columns=common.md_text(cols))]
     if r.get("time_precision"):
-        extra.append(t("data.time_precision", lang, precision=r["time_precision"]))
+        precision = str(r["time_precision"])
+        if has_key(f"precision.{precision}", lang):
+            precision = t(f"precision.{precision}", lang)
+        extra.append(t("data.time_precision", lang, precision=precision))
     st.caption(" · ".join(extra))
 
 

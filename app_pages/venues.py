@@ -52,6 +52,11 @@ with c_kind:
         key=f"w:venue_kinds:{lang}:{ctx.ds.key}",
     )
 
+# the ratio to peers of a venue that is the only one of its kind (the bus station, the
+# market) is 1 by definition: it has no peers, so it shows "—"
+peers = table.groupby(table["kind"].astype("string").fillna(""))["venue_id"].transform("size")
+peer_ratio = table["peer_ratio"].where(peers.to_numpy() > 1)
+
 attributed = int(table["calls"].sum())
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("venues.n_venues", lang), common.num(len(table)))
@@ -83,10 +88,18 @@ view = pd.DataFrame(
         **{c.removeprefix("calls_"): shown[c] for c in year_cols},
         t("venues.by_year", lang): shown[year_cols].to_numpy().tolist(),
         t("venues.trend", lang): shown["trend"].map(trend_names).fillna("–"),
-        t("venues.per_year", lang): shown["trend_per_year"].round(1),
-        t("venues.peer_ratio", lang): shown["peer_ratio"].round(2),
     }
 )
+trend_name = t("venues.per_year", lang)
+view[trend_name], trend_config = common.decimal_column(
+    shown["trend_per_year"], lang, 1, signed=True
+)
+ratio_name = t("venues.peer_ratio", lang)
+# text, so that a venue without peers reads "—" (a number column would print "None")
+view[ratio_name] = [
+    "—" if pd.isna(v) else common.num(float(v), 2) for v in peer_ratio.loc[shown.index]
+]
+ratio_config = st.column_config.TextColumn(alignment="right", help=t("venues.peer_help", lang))
 st.dataframe(
     view,
     hide_index=True,
@@ -96,7 +109,9 @@ st.dataframe(
     column_config={
         t("venues.by_year", lang): st.column_config.LineChartColumn(
             t("venues.by_year", lang), y_min=0, width="small"
-        )
+        ),
+        ratio_name: ratio_config,
+        trend_name: trend_config,
     },
 )
 st.download_button(
@@ -129,7 +144,7 @@ if curve["share_of_calls"].notna().any():
     ) + alt.Chart(diag).mark_line(strokeDash=[4, 4], color="#888").encode(
         x="venues_pct:Q", y="calls_pct:Q"
     )
-    st.altair_chart(chart.properties(height=300), width="stretch")
+    st.altair_chart(common.localised(chart.properties(height=300), lang), width="stretch")
     st.caption(
         t(
             "venues.curve_caption",
@@ -166,7 +181,7 @@ d1.metric(t("tip.count", lang), common.num(int(row["calls"])))
 d2.metric(t("venues.rank", lang), f"{int(row['rank'])} / {len(table)}")
 d3.metric(
     t("venues.peer_ratio", lang),
-    "–" if pd.isna(row["peer_ratio"]) else common.num(float(row["peer_ratio"]), 2),
+    "—" if pd.isna(peer_ratio[row.name]) else common.num(float(peer_ratio[row.name]), 2),
     help=t("venues.peer_help", lang),
 )
 d4.metric(t("venues.trend", lang), trend_names.get(str(row["trend"]), "–"))
@@ -175,39 +190,50 @@ b1, b2, b3 = st.columns(3)
 off = detail.by_offense.rename_axis("offense").reset_index(name="count")
 off["label"] = off["offense"].map(lambda o: offense_label(o, lang))
 b1.altair_chart(
-    alt.Chart(off)
-    .mark_bar(color="#c0392b")
-    .encode(
-        x=alt.X("count:Q", title=t("trends.calls", lang)),
-        y=alt.Y("label:N", sort="-x", title=None),
-        tooltip=[alt.Tooltip("label:N", title=t("tip.offense", lang)), "count:Q"],
-    )
-    .properties(height=220, title=t("venues.by_offense", lang)),
+    common.localised(
+        alt.Chart(off)
+        .mark_bar(color="#c0392b")
+        .encode(
+            x=alt.X("count:Q", title=t("trends.calls", lang)),
+            y=alt.Y("label:N", sort="-x", title=None),
+            tooltip=[alt.Tooltip("label:N", title=t("tip.offense", lang)), "count:Q"],
+        )
+        .properties(height=220, title=t("venues.by_offense", lang)),
+        lang,
+    ),
     width="stretch",
 )
 hours = detail.by_hour.rename_axis("hour").reset_index(name="count")
 b2.altair_chart(
-    alt.Chart(hours)
-    .mark_bar(color="#e67e22")
-    .encode(
-        x=alt.X("hour:O", title=t("trends.hour", lang)),
-        y=alt.Y("count:Q", title=t("trends.calls", lang)),
-        tooltip=["hour:O", "count:Q"],
-    )
-    .properties(height=220, title=t("venues.by_hour", lang)),
+    common.localised(
+        alt.Chart(hours)
+        .mark_bar(color="#e67e22")
+        .encode(
+            x=alt.X("hour:O", title=t("trends.hour", lang)),
+            y=alt.Y("count:Q", title=t("trends.calls", lang)),
+            tooltip=["hour:O", "count:Q"],
+        )
+        .properties(height=220, title=t("venues.by_hour", lang)),
+        lang,
+    ),
     width="stretch",
 )
 days = detail.by_weekday.rename_axis("weekday").reset_index(name="count")
 days["day"] = days["weekday"].map(lambda d: weekday_label(int(d), lang, short=True))
 b3.altair_chart(
-    alt.Chart(days)
-    .mark_bar(color="#8e44ad")
-    .encode(
-        x=alt.X("day:N", sort=[weekday_label(d, lang, short=True) for d in range(7)], title=None),
-        y=alt.Y("count:Q", title=t("trends.calls", lang)),
-        tooltip=["day:N", "count:Q"],
-    )
-    .properties(height=220, title=t("venues.by_weekday", lang)),
+    common.localised(
+        alt.Chart(days)
+        .mark_bar(color="#8e44ad")
+        .encode(
+            x=alt.X(
+                "day:N", sort=[weekday_label(d, lang, short=True) for d in range(7)], title=None
+            ),
+            y=alt.Y("count:Q", title=t("trends.calls", lang)),
+            tooltip=["day:N", "count:Q"],
+        )
+        .properties(height=220, title=t("venues.by_weekday", lang)),
+        lang,
+    ),
     width="stretch",
 )
 
@@ -230,4 +256,8 @@ shown = mapview.show(
     key="venue_map",
     height=420,
 )
-st.caption(mapview.counts_line(shown.counts, lang) + " · " + common.source_caption(ctx))
+line = mapview.counts_line(shown.counts, lang)
+if ctx.presenter:  # as on the Map page: the calls are there, counted in cells
+    line = (line + " · " if line else "") + t("msg.presenter_hidden", lang)
+st.markdown(f"**{common.md_text(line)}**")
+st.caption(common.source_caption(ctx))

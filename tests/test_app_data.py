@@ -48,6 +48,21 @@ def test_the_page_reports_the_sample_validation():
     assert [b for b in at.get("download_button")]  # the rejects
 
 
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "time precision: to the minute"),
+        ("ru", "точность времени: до минуты"),
+        ("kk", "уақыт дәлдігі: минутқа дейін"),
+    ],
+)
+def test_the_time_precision_is_said_in_the_language(lang, said):
+    at = goto(run(new_app({"lang": lang})), "data")
+    shown = texts(at)
+    assert said in shown
+    assert ": minute" not in shown  # the raw code, untranslated
+
+
 def test_a_good_upload_is_used_on_every_page():
     at = goto(run(new_app()), "data")
     upload(at, "Calls file", "calls.csv", GOOD.encode())

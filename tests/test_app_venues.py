@@ -97,3 +97,28 @@ def test_concentration_curve_and_gini_are_reported():
     assert 0 < gini < 1
     assert f"(Gini {gini:.2f};" in texts(at)
     assert len(at.get("vega_lite_chart")) == 4  # curve + offense/hour/weekday
+
+
+def test_a_venue_without_peers_has_no_ratio_to_peers():
+    s = sample()
+    at = goto(run(new_app()), "venues")
+    table = ranking(at).set_index("Name")
+    kinds = s.venues["kind"].value_counts()
+    alone = s.venues[s.venues["kind"].isin(kinds[kinds == 1].index)]
+    assert {"bus_station", "square", "market"} <= set(alone["kind"])
+    for name in alone["name"]:
+        assert table.loc[name, "Ratio to peers"] == "—"  # not 1: it has no peers
+    shared = s.venues[s.venues["kind"] == "cafe"]["name"].iloc[0]
+    assert float(table.loc[shared, "Ratio to peers"]) > 0
+    # its detail says "—" too
+    bus = alone[alone["kind"] == "bus_station"]["venue_id"].iloc[0]
+    [w for w in at.selectbox if w.label == "Venue"][0].set_value(bus)
+    run(at)
+    assert metrics(at)["Ratio to peers"] == "—"
+
+
+def test_presenter_mode_note_under_the_venue_map():
+    at = goto(run(new_app({"presenter": "1"})), "venues")
+    assert "Individual calls are hidden in presenter mode" in texts(at)
+    at = goto(run(new_app()), "venues")
+    assert "Individual calls are hidden in presenter mode" not in texts(at)
