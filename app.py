@@ -72,11 +72,24 @@ try:
             f"app_pages/{name}.py",
             title=t(f"page.{name}", lang),
             icon=ICONS[name],
-            url_path=name,
+            # the default page is served at "/" whatever its url_path, which it still
+            # reserves: "home", so that "/map" can be the hidden page below
+            url_path="home" if name == "map" else name,
             default=(name == "map"),
         )
         for name in PAGES
     ]
+    # "/map" (a link typed or shared from the page's name) opens the Map page too, instead of
+    # a "Page not found" dialog; the menu's Map entry stays at "/"
+    pages.append(
+        st.Page(
+            "app_pages/map.py",
+            title=t("page.map", lang),
+            icon=ICONS["map"],
+            url_path="map",
+            visibility="hidden",
+        )
+    )
     page = st.navigation(pages, position="top")
     page.run()
 finally:

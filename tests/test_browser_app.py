@@ -416,3 +416,21 @@ def test_presenter_figures_are_larger_and_never_overlap_or_get_cut(browser, app_
         assert presenter[i]["size"] >= normal[i]["size"] >= 36
         if width == 1440:
             assert presenter[i]["size"] > normal[i]["size"]
+
+
+def test_the_map_page_opens_at_slash_map_too(browser, app_url):
+    """/map (the page's name, as /venues is the Venues page's) opens the Map page with the view
+    of its URL, and no "Page not found" dialog; / stays the Map page."""
+    calls = _sample_calls()
+    for path in ("/map?lang=en&years=2021", "/?lang=en&years=2021"):
+        s = Session(browser, app_url + path)
+        try:
+            s.page.get_by_role("heading", name="Hotspot map").wait_for(timeout=60_000)
+            s.wait_map(min_paths=10)
+            assert s.metric("Calls") == f"{int((calls['year'] == 2021).sum()):,}"
+            assert s.metric("Period") == "2021"
+            assert s.page.get_by_text("Page not found").count() == 0
+            assert s.dialogs == [] and s.errors == []
+            assert "years=2021" in s.page.url
+        finally:
+            s.close()
