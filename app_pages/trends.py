@@ -130,7 +130,7 @@ if not common.no_calls(ctx):
         title = t("trends.span_title" if span is not None else "trends.change_title", lang)
         bars = (
             alt.Chart(change[["label", "pct", "direction"]])
-            .mark_bar()
+            .mark_bar(size=24)
             .encode(
                 x=alt.X("pct:Q", title=t("trends.change_pct", lang)),
                 y=alt.Y("label:N", sort="-x", title=None),
