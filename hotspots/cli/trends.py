@@ -30,6 +30,7 @@ def command(**kwargs: Any) -> None:
     """Counts per offense and year with year-over-year change (count and %), the change per
     offense between two years, calls by weekday x hour, and calls per month."""
     from hotspots.temporal import (
+        change_years,
         hour_weekday_table,
         monthly_series,
         offense_change,
@@ -39,7 +40,7 @@ def command(**kwargs: Any) -> None:
     loaded = load_incidents(kwargs)
     inc = loaded.incidents
     yearly = yearly_by_offense(inc)
-    y0, y1, skipped = comparison_years(yearly, kwargs["from_year"], kwargs["to_year"])
+    y0, y1, skipped = change_years(yearly, kwargs["from_year"], kwargs["to_year"])
     change = offense_change(inc, from_year=y0, to_year=y1)
     hw = hour_weekday_table(inc)
     monthly = monthly_series(inc)
@@ -85,31 +86,6 @@ def command(**kwargs: Any) -> None:
     click.echo(_monthly_text(monthly))
 
 
-def comparison_years(
-    yearly: Any, from_year: int | None, to_year: int | None
-) -> tuple[int | None, int | None, list[int]]:
-    """The years ``Change`` compares: those given, else the first and last *full* years.
-
-    A first or last year with fewer than 12 months of data (Chicago's sample ends in
-    September 2019, Greater Manchester's file holds January 2019 only) would show a fall
-    that is only the missing months, so by default the comparison runs between the first
-    and the last year with data in all 12 months, when there are two such years. Returns
-    ``(from_year, to_year, partial years left out)``; ``None`` leaves the choice to
-    :func:`hotspots.temporal.offense_change` (first and last year).
-    """
-    if yearly.empty:
-        return from_year, to_year, []
-    months = yearly.drop_duplicates("year").set_index("year")["months"]
-    years = sorted(int(y) for y in months.index)
-    full = [y for y in years if months[y] >= 12]
-    if len(full) < 2 or (from_year is not None and to_year is not None):
-        return from_year, to_year, []
-    y0 = full[0] if from_year is None else int(from_year)
-    y1 = full[-1] if to_year is None else int(to_year)
-    skipped = [y for y in years if (from_year is None and y < y0) or (to_year is None and y > y1)]
-    return y0, y1, skipped
-
-
 def _isna(v: Any) -> bool:
     """None, pandas.NA or NaN (strings are never missing)."""
     if isinstance(v, str):
@@ -134,10 +110,11 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 def _yearly_text(yearly: Any) -> str:
     """Offense x year counts, with the last year's change in percent."""
+    from hotspots.temporal import partial_years
+
     wide = yearly.pivot(index="offense", columns="year", values="count")
     years = list(wide.columns)
     last = yearly[yearly["year"] == years[-1]].set_index("offense")["change_pct"]
-    months = yearly.drop_duplicates("year").set_index("year")["months"]
     order = ["all"] + sorted(o for o in wide.index if o != "all")
     width = max([22, *(len(str(o)) + 1 for o in wide.index)])
     head = f"{'offense':<{width}}" + "".join(f"{y:>8}" for y in years)
@@ -152,9 +129,11 @@ def _yearly_text(yearly: Any) -> str:
             pct = last.get(off)
             row += "   " + ("n/a" if _isna(pct) else f"{pct:+.1f} %")
         lines.append(row)
-    partial = [str(y) for y in years if months.get(y, 12) < 12]
+    partial = partial_years(yearly)
     if partial:
-        lines.append(f"note: partial year(s) {', '.join(partial)} (fewer than 12 months of data)")
+        lines.append(
+            f"note: partial year(s) {', '.join(map(str, partial))} (fewer than 12 months of data)"
+        )
     return "\n".join(lines)
 
 
