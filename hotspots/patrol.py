@@ -763,8 +763,8 @@ def patrol_html(
 
 def oversized_lines(plan: pd.DataFrame, lang: str = "en") -> list[str]:
     """One warning line per hotspot larger than a patrol area, in ``lang``: "⚠ #1 · Hotspot 0:
-    4.16 km² > 1 km²" (rank, then the hotspot's id as its card names it; the printable plan's
-    note under its title)."""
+    4.16 km² > 1 km², more than one patrol can cover: ..." (rank, the hotspot's id as its card
+    names it, and what to try for its method; the printable plan's note under its title)."""
     from hotspots.i18n import format_number
 
     if len(plan) == 0 or "oversized" not in plan:
@@ -773,7 +773,11 @@ def oversized_lines(plan: pd.DataFrame, lang: str = "en") -> list[str]:
     km2 = t("unit.km2", lang)
     return [
         f"⚠ #{int(r.rank)} · {t('patrol.hotspot', lang)} {r.hotspot}: "
-        f"{format_number(r.area_km2, lang, 2)} {km2} > {limit} {km2}"
+        f"{format_number(r.area_km2, lang, 2)} {km2} > {limit} {km2}, "
+        + t(
+            "patrol.oversized_clusters" if r.method == "clusters" else "patrol.oversized_cells",
+            lang,
+        )
         for r in plan[plan["oversized"].astype(bool)].itertuples(index=False)
     ]
 

@@ -23,6 +23,7 @@ from hotspots.patrol import (
     PATROL_AREA_KM2,
     PATROL_COLUMNS,
     PatrolParams,
+    oversized_lines,
     oversized_note,
     patrol_csv,
     patrol_geojson,
@@ -467,11 +468,23 @@ def test_printable_plan_warns_of_an_oversized_hotspot(lang):
     decimal = "." if lang == "en" else ","
     expected = (
         f"⚠ #1 · {t('patrol.hotspot', lang)} {plan['hotspot'].iloc[0]}: "
-        f"{f'{area:.2f}'.replace('.', decimal)} {t('unit.km2', lang)} > 1 {t('unit.km2', lang)}"
+        f"{f'{area:.2f}'.replace('.', decimal)} {t('unit.km2', lang)} > 1 {t('unit.km2', lang)}, "
+        + t("patrol.oversized_clusters", lang)  # what to try, in the plan's language
     )
     assert f'<div class="note oversized">{html_escape(expected)}</div>' in html  # ">" as &gt;
     assert html.count('class="note oversized"') == 1
     assert html.count('<strong class="oversized">') == 1
+
+
+def test_an_oversized_cell_suggests_a_finer_resolution():
+    # an H3 cell of resolution 7 is about 5 km²: larger than a patrol area whatever it holds
+    calls = _sprawl_and_knot()
+    p = PatrolParams(resolution=7, top=1)
+    plan = patrol_plan(calls, None, p, lang="kk")
+    assert plan["oversized"].tolist() == [True]
+    [line] = oversized_lines(plan, "kk")
+    assert line.endswith(", " + t("patrol.oversized_cells", "kk"))
+    assert "--resolution (e.g. 8)" in oversized_note(plan, p)
 
 
 def test_small_hotspots_raise_no_warning():
