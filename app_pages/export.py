@@ -12,7 +12,7 @@ import streamlit as st
 from app_pages import common
 from hotspots.errors import InputError, ParameterError
 from hotspots.i18n import t
-from hotspots.patrol import METHODS, PatrolParams
+from hotspots.patrol import METHODS, PatrolParams, oversized_lines
 from hotspots.report import BUNDLE_FILES, build_report_bundle
 from hotspots.tiles import TileConfig
 
@@ -66,6 +66,9 @@ if not common.no_calls(ctx):
     if stored and stored[0] == view and stored[1] is not None:
         bundle = stored[1]
         st.subheader(t("patrol.title", lang))
+        # hotspots larger than a patrol area: the printable plan's warnings, in the same words
+        for line in oversized_lines(bundle.plan, lang):
+            st.warning(line)
         columns = ["rank", "location", "n_incidents", "top_offenses", "peak_hours", "peak_weekdays"]
         labels = {
             "rank": "#",

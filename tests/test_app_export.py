@@ -78,3 +78,52 @@ def test_report_pdf_from_the_app_is_one_page():
     assert list(bundle.files) == ["report.pdf"]
     assert len(PdfReader(io.BytesIO(bundle.files["report.pdf"])).pages) == 1
     assert at.get("download_button")[0].proto.label == "report.pdf"
+
+
+def _sprawl_and_knot_csv(path):
+    """tests/test_patrol.py's ``_sprawl_and_knot`` as a calls file: a 1.5 km x 1.5 km square
+    of calls 50 m apart (one DBSCAN cluster of 2.25 km² at eps 75 m) and a knot of 40 calls."""
+    m_lat = 6_371_008.8 * np.pi / 180
+    lat0, lon0 = 43.30, 68.25
+    m_lon = m_lat * np.cos(np.radians(lat0))
+    g = np.arange(31) * 50.0
+    yy, xx = np.meshgrid(g, g)
+    rng = np.random.default_rng(3)
+    lat = np.r_[lat0 + yy.ravel() / m_lat, lat0 + (-3000 + rng.uniform(-5, 5, 40)) / m_lat]
+    lon = np.r_[lon0 + xx.ravel() / m_lon, lon0 + rng.uniform(-5, 5, 40) / m_lon]
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(1, len(lat) + 1),
+            "date": "2021-03-03 12:00",
+            "type": "theft",
+            "latitude": lat,
+            "longitude": lon,
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_export_warns_of_a_hotspot_larger_than_a_patrol_area(tmp_path, monkeypatch, lang):
+    from hotspots.patrol import PATROL_AREA_KM2, oversized_lines
+
+    monkeypatch.setenv("HOTSPOTS_CALLS", str(_sprawl_and_knot_csv(tmp_path / "calls.csv")))
+    query = {"lang": lang, "eps": "75", "minpts": "5"}
+    at = goto(run(new_app(query)), "export")
+    bundle = make_files(at, ["patrol.csv"], method="clusters")
+    plan = bundle.plan
+    assert plan["n_incidents"].tolist() == [31 * 31, 40]
+    assert plan["oversized"].tolist() == [True, False]
+    assert plan["area_km2"].iloc[0] > PATROL_AREA_KM2
+    expected = oversized_lines(plan, lang)
+    assert len(expected) == 1 and expected[0].startswith("⚠ #1 · ")
+    assert t("patrol.oversized_clusters", lang) in expected[0]
+    # the line's leading ⚠ becomes the alert's icon, the rest its text
+    assert [(w.proto.icon, w.value) for w in at.warning] == [
+        ("⚠", line.removeprefix("⚠ ")) for line in expected
+    ]
+    # the same calls as H3 cells: every cell is far smaller than a patrol area, no warning
+    bundle = make_files(at, ["patrol.csv"], method="cells")
+    assert not bundle.plan["oversized"].any()
+    assert [w.value for w in at.warning] == []

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import re
+from html import escape as html_escape
 
 import geopandas as gpd
 import numpy as np
@@ -394,3 +395,34 @@ def test_kazakh_headline_figures_read_as_shares(sample):
     assert theft == "Ұрлық"
     assert f"шақырулардағы {theft} үлесі" in labels
     assert f"{len(plan)} негізгі ошақтағы шақырулар үлесі" in labels
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_report_marks_a_hotspot_larger_than_a_patrol_area(lang):
+    from test_patrol import _sprawl_and_knot
+
+    from hotspots.i18n import format_number
+    from hotspots.patrol import oversized_lines
+
+    calls = _sprawl_and_knot()
+    p = PatrolParams(method="clusters", eps=75, min_samples=5)
+    html, plan, _ = make_report(calls, None, lang=lang, params=p)
+    assert plan["oversized"].tolist() == [True, False]
+    hot = html_tables(html)["hotspots"]
+    assert hot[0][-1] == t("tip.area_km2", lang)
+    area = [format_number(a, lang, 2) for a in plan["area_km2"]]
+    assert [r[-1] for r in hot[1:]] == [f"⚠ {area[0]}", area[1]]  # only the big one marked
+    assert html.count('<strong class="oversized">') == 1
+    # under the table, the printable plan's warning line, in the report's language
+    (line,) = oversized_lines(plan, lang)
+    assert t("patrol.oversized_clusters", lang) in line
+    assert f'<div class="meta oversized">{html_escape(line)}</div>' in html
+    assert html.count('class="meta oversized"') == 1
+
+
+def test_report_without_an_oversized_hotspot_has_no_warning(sample):
+    html, plan, _ = make_report(sample.calls, sample.venues)  # H3 cells of ~0.1 km²
+    assert not plan["oversized"].any()
+    assert "oversized" not in html.split("</style>", 1)[1] and "⚠" not in html
+    hot = html_tables(html)["hotspots"]
+    assert all("⚠" not in r[-1] and float(r[-1]) < 1 for r in hot[1:])
