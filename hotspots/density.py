@@ -35,10 +35,12 @@ Grid extent: the bounds (or the incidents' extent) padded by the kernel's suppor
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -247,12 +249,14 @@ class DensitySurface:
         frame.insert(0, "hotspot", np.arange(1, count + 1))
         return frame.reset_index(drop=True).to_crs(WGS84)
 
-    def to_geotiff(self, path: str | Path) -> Path:
+    def to_geotiff(self, path: str | Path, *, provenance: Mapping[str, Any] | None = None) -> Path:
         """Write the surface as a single-band float32 GeoTIFF (incidents per km²).
 
         The grid's own metric CRS is written (its WKT: a local azimuthal equidistant
         projection), so GIS software such as QGIS places and reprojects it on the fly; no
-        resampling is done. Tags record the unit, kernel, bandwidth and incident count.
+        resampling is done. Tags record the unit, kernel, bandwidth and incident count, and
+        ``provenance`` (:meth:`hotspots.provenance.Provenance.as_dict`), when given, as JSON
+        under the tag ``hotspots_provenance``.
         """
         import rasterio
 
@@ -282,6 +286,15 @@ class DensitySurface:
                 bandwidth_rule=self.bandwidth_rule,
                 cell_m=f"{self.cell:.3f}",
                 incidents=str(self.n),
+                **(
+                    {}
+                    if provenance is None
+                    else {
+                        "hotspots_provenance": json.dumps(
+                            dict(provenance), ensure_ascii=False, default=str
+                        )
+                    }
+                ),
             )
             dst.set_band_description(1, "kernel density, incidents per km2")
         return path

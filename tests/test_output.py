@@ -3,13 +3,16 @@ a GeoPackage written twice holds the second frame only, bad names are one-line e
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from shapely.geometry import Point
 
 from hotspots.errors import InputError
-from hotspots.output import write_table
+from hotspots.output import read_provenance, write_table
 
 FRAME = gpd.GeoDataFrame(
     {
@@ -84,3 +87,38 @@ def test_a_driver_error_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.setattr(gpd.GeoDataFrame, "to_file", refuse)
     with pytest.raises(InputError, match="cannot write .*cells.geojson: Failed to create"):
         write_table(FRAME, tmp_path / "cells.geojson")
+
+
+PROV = {
+    "source": "calls.csv",
+    "filters": "years 2021",
+    "parameters": {"resolution": 9},
+    "made_at": "2026-11-29T10:00:00",
+    "tool": "hotspots",
+    "version": "0.1.0",
+}
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".parquet"])
+def test_provenance_is_stored_where_the_format_has_room(tmp_path, suffix):
+    path = write_table(FRAME, tmp_path / f"cells{suffix}", provenance=PROV)
+    assert read_provenance(path) == PROV
+    # the file still reads as before, geometries and all
+    back = gpd.read_parquet(path) if suffix == ".parquet" else gpd.read_file(path)
+    assert back["count"].tolist() == [3, 1] and back.crs.to_epsg() == 4326
+
+
+def test_provenance_in_the_raw_files(tmp_path):
+    # independent of read_provenance: GeoJSON's "description" member, Parquet's schema metadata
+    gj = write_table(FRAME, tmp_path / "c.geojson", provenance=PROV)
+    assert json.loads(json.loads(gj.read_text(encoding="utf-8"))["description"]) == PROV
+    pq_path = write_table(FRAME, tmp_path / "c.parquet", provenance=PROV)
+    meta = pq.read_schema(pq_path).metadata
+    assert json.loads(meta[b"hotspots_provenance"]) == PROV and b"geo" in meta  # GeoParquet kept
+
+
+def test_no_provenance_when_none_is_given_or_in_csv(tmp_path):
+    assert read_provenance(write_table(FRAME, tmp_path / "c.gpkg")) is None
+    assert read_provenance(write_table(FRAME, tmp_path / "c.geojson")) is None
+    assert read_provenance(write_table(FRAME, tmp_path / "c.parquet")) is None
+    assert read_provenance(write_table(FRAME, tmp_path / "c.csv", provenance=PROV)) is None

@@ -23,6 +23,7 @@ from hotspots.cli.common import (
     load_incidents,
     output_callback,
     output_option,
+    provenance_of,
     write_output,
 )
 from hotspots.cli.venues import load_venues, venues_option
@@ -111,8 +112,10 @@ def command(**kwargs: Any) -> None:
         venue_radius_m=kwargs["venue_radius"],
     )
     click.echo(describe(summary, labels, loaded.source, how, kwargs.get("top") or 0))
+    names = ("method", "eps", "min_samples", "min_cluster_size", "buffer_m", "venue_radius")
+    prov = provenance_of(loaded, "clusters", kwargs, names)
     if kwargs.get("output"):
-        write_output(summary, kwargs["output"], "clusters")
+        write_output(summary, kwargs["output"], "clusters", prov)
     if kwargs.get("labels_path"):
         if not str(kwargs["labels_path"]).lower().endswith((".csv", ".parquet")):
             raise InputError("--labels writes a table: use a name ending in .csv or .parquet")
@@ -124,7 +127,7 @@ def command(**kwargs: Any) -> None:
                 "cluster": labels,
             }
         )
-        write_output(table, kwargs["labels_path"], "incident labels")
+        write_output(table, kwargs["labels_path"], "incident labels", prov)
 
 
 def describe(summary: Any, labels: Any, source: str, how: str, top: int) -> str:

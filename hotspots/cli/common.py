@@ -484,9 +484,30 @@ def output_option(
     )
 
 
-def write_output(table: Any, path: str, what: str) -> None:
-    """Write ``table`` (format from the suffix) and say how many ``what`` went where."""
+def write_output(
+    table: Any, path: str, what: str, provenance: dict[str, Any] | None = None
+) -> None:
+    """Write ``table`` (format from the suffix) and say how many ``what`` went where; the
+    ``provenance`` (:func:`provenance_of`) goes into the file where its format has room."""
     from hotspots.output import write_table
 
-    written = write_table(table, path)
+    written = write_table(table, path, provenance=provenance)
     click.echo(f"wrote {len(table):,} {what} to {written}")
+
+
+def provenance_of(
+    loaded: Loaded, command: str, kwargs: dict[str, Any], names: Sequence[str]
+) -> dict[str, Any]:
+    """Source, filters, the command and its parameters ``names`` (those set), the date and
+    the tool version, for the files a command writes (so a table shown at a meeting can be
+    reproduced)."""
+    from hotspots.provenance import make_provenance
+
+    params: dict[str, Any] = {"command": f"hotspots {command}"}
+    for name in names:
+        value = kwargs.get(name)
+        if value is not None and value != ():
+            params[name] = list(value) if isinstance(value, tuple) else value
+    return make_provenance(
+        loaded.source, loaded.filters, params, incidents=loaded.incidents
+    ).as_dict()

@@ -24,6 +24,7 @@ from hotspots.cli.common import (
     load_incidents,
     output_callback,
     output_option,
+    provenance_of,
 )
 from hotspots.errors import ParameterError
 
@@ -105,10 +106,16 @@ def command(**kwargs: Any) -> None:
             f"{contours['area_km2'].sum():,.2f} km², ~{held:,.0f} incidents "
             f"({held / max(surface.total(), 1e-12):.0%} of the surface)"
         )
+    prov = provenance_of(loaded, "density", kwargs, ("kernel", "top_area"))
+    prov["parameters"].update(
+        bandwidth_m=round(surface.bandwidth, 3),
+        bandwidth_rule=surface.bandwidth_rule,
+        cell_m=round(surface.cell, 3),
+    )
     if out:
-        click.echo(f"wrote {surface.to_geotiff(out)}")
+        click.echo(f"wrote {surface.to_geotiff(out, provenance=prov)}")
     if kwargs.get("contours"):
         click.echo(
             f"wrote {len(contours)} hotspot polygon(s) to "
-            f"{write_table(contours, kwargs['contours'])}"
+            f"{write_table(contours, kwargs['contours'], provenance=prov)}"
         )

@@ -11,6 +11,7 @@ from hotspots.cli.common import (
     input_options,
     load_incidents,
     output_option,
+    provenance_of,
     resolution_option,
     write_output,
 )
@@ -85,4 +86,14 @@ def command(**kwargs: Any) -> None:
             "(try --period quarter or month)"
         )
     if kwargs.get("output"):
-        write_output(res, kwargs["output"], "cells")
+        write_output(
+            res,
+            kwargs["output"],
+            "cells",
+            provenance_of(
+                loaded,
+                "emerging",
+                kwargs,
+                ("resolution", "k", "period", "time_window", "alpha"),
+            ),
+        )

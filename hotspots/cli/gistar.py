@@ -12,6 +12,7 @@ from hotspots.cli.common import (
     load_incidents,
     note,
     output_option,
+    provenance_of,
     resolution_option,
     write_output,
 )
@@ -63,7 +64,14 @@ def command(**kwargs: Any) -> None:
     )
     click.echo(summary(res, loaded.source, len(loaded.incidents), kwargs))
     if kwargs.get("output"):
-        write_output(res, kwargs["output"], "cells")
+        write_output(
+            res,
+            kwargs["output"],
+            "cells",
+            provenance_of(
+                loaded, "gistar", kwargs, ("resolution", "k", "permutations", "seed", "fdr")
+            ),
+        )
     perms = kwargs["permutations"]
     if perms:
         floor = 2 / (perms + 1)  # smallest two-sided p_sim (see hotspots.gistar)

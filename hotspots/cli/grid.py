@@ -20,6 +20,7 @@ from hotspots.cli.common import (
     input_options,
     load_incidents,
     output_option,
+    provenance_of,
     resolution_option,
     write_output,
 )
@@ -88,4 +89,6 @@ def command(**kwargs: Any) -> None:
     if kwargs.get("output"):
         out = kwargs["output"]
         table = counts if str(out).lower().endswith(".csv") else cells_to_gdf(counts)
-        write_output(table, out, "rows")
+        write_output(
+            table, out, "rows", provenance_of(loaded, "grid", kwargs, ("resolution", "by"))
+        )

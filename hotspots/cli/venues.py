@@ -24,6 +24,7 @@ from hotspots.cli.common import (
     note_rejected,
     output_callback,
     output_option,
+    provenance_of,
     validate_command,
     write_output,
 )
@@ -104,6 +105,7 @@ def command(**kwargs: Any) -> None:
     calls = ranking.set_index("venue_id")["calls"]
     curve = concentration_curve(calls)
     click.echo(summary(ranking, curve, gini(calls), len(incidents), loaded.source, kwargs))
+    prov = provenance_of(loaded, "venues", kwargs, ("venues_path", "radius"))
     if kwargs.get("output"):
         out = ranking
         if kwargs["output"].lower().endswith((".geojson", ".json", ".gpkg")):
@@ -114,9 +116,9 @@ def command(**kwargs: Any) -> None:
                 geometry=gpd.points_from_xy(pts["lon"], pts["lat"]),
                 crs="EPSG:4326",
             )
-        write_output(out, kwargs["output"], "venues")
+        write_output(out, kwargs["output"], "venues", prov)
     if kwargs.get("curve"):
-        path = write_table(curve, kwargs["curve"])
+        path = write_table(curve, kwargs["curve"], provenance=prov)
         click.echo(f"wrote the concentration curve ({len(curve)} venues) to {path}")
 
 
