@@ -16,6 +16,19 @@ from app_pages import common
 from hotspots.i18n import offense_label, t, weekday_label
 from hotspots.temporal import ALL_OFFENSES
 
+#: Headline metrics in one row at most: four leave each label about 200 px at 1280 px wide.
+METRICS_PER_ROW = 4
+#: Pixels of an offense name in the line chart's legend before Vega-Lite cuts it ("…"):
+#: "Нарушение общественного порядка" takes about 190 px.
+LEGEND_LABEL_LIMIT = 240
+#: Metric labels wrap onto a second line instead of being cut off with an ellipsis.
+LABEL_WRAP_CSS = (
+    "[data-testid='stMetricLabel'] [data-testid='stMarkdownContainer'],"
+    "[data-testid='stMetricLabel'] [data-testid='stMarkdownContainer'] p"
+    "{white-space:normal!important;overflow:visible!important;text-overflow:clip!important;"
+    "overflow-wrap:break-word}"
+)
+
 ctx = common.context()
 lang = ctx.lang
 st.header(t("page.trends", lang))
@@ -74,8 +87,14 @@ if not common.no_calls(ctx):
         spn = span.set_index("offense") if span is not None else None
         order = [o for o in rec.sort_values("change").index if o in rows and o != ALL_OFFENSES]
         order = ([ALL_OFFENSES] if ALL_OFFENSES in rows else []) + order
-        cols = st.columns(min(len(order), 7))
+        # at most METRICS_PER_ROW to a row, and labels that wrap: a long Russian or Kazakh
+        # offense name ("Нарушение общественного порядка") reads in full, not as "Нарушение об…"
+        st.html(f"<style>{LABEL_WRAP_CSS}</style>")
+        per_row = min(len(order), METRICS_PER_ROW)
+        cols: list = []
         for i, code in enumerate(order):
+            if i % per_row == 0:
+                cols = st.columns(per_row, vertical_alignment="bottom")
             r = rec.loc[code]
             flat = int(r["change"]) == 0
             help_text = None
@@ -91,7 +110,7 @@ if not common.no_calls(ctx):
                 )
             pct = r["change_pct"]
             delta = pct_text(pct) if not pd.isna(pct) else f"{int(r['change']):+d}"
-            cols[i % len(cols)].metric(
+            cols[i % per_row].metric(
                 common.md_text(label(code)),
                 common.num(int(r["to_count"])),
                 "±0%" if flat else delta,
@@ -109,7 +128,10 @@ if not common.no_calls(ctx):
             x=alt.X("year:O", title=t("trends.year", lang)),
             y=alt.Y("count:Q", title=t("trends.calls", lang)),
             color=alt.Color(
-                "label:N", title=t("filter.offenses", lang), scale=colour_scale(offenses)
+                "label:N",
+                title=t("filter.offenses", lang),
+                scale=colour_scale(offenses),
+                legend=alt.Legend(labelLimit=LEGEND_LABEL_LIMIT),  # whole offense names
             ),
             tooltip=[
                 alt.Tooltip("label:N", title=t("tip.offense", lang)),

@@ -434,3 +434,45 @@ def test_the_map_page_opens_at_slash_map_too(browser, app_url):
             assert "years=2021" in s.page.url
         finally:
             s.close()
+
+
+_METRIC_LABELS = """() => [...document.querySelectorAll('[data-testid="stMetricLabel"]')].map(e => {
+    const box = e.querySelector('[data-testid="stMarkdownContainer"]') || e;
+    const r = e.getBoundingClientRect();
+    return {text: box.innerText, scroll: box.scrollWidth, width: box.clientWidth,
+            left: r.left, right: r.right, bottom: r.bottom};
+})"""
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+@pytest.mark.parametrize("width", [1440, 1280])
+def test_trends_metric_labels_read_in_full(browser, app_url, lang, width):
+    from hotspots.i18n import offense_label
+
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    try:
+        page.goto(f"{app_url}/trends?lang={lang}")
+        page.get_by_test_id("stMetricLabel").nth(6).wait_for(timeout=60_000)
+        time.sleep(1.0)  # the page's CSS applied
+        labels = page.evaluate(_METRIC_LABELS)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"09_trends_{lang}_{width}.png"), full_page=True)
+    finally:
+        page.close()
+    texts = [b["text"] for b in labels]
+    assert len(labels) == 7  # all offenses and the six types of the sample
+    assert offense_label("public_order", lang) in texts  # the longest name, whole
+    for b in labels:  # nothing cut off with an ellipsis
+        assert b["scroll"] <= b["width"] + 1, f"{b['text']!r} is cut off at {width} px"
+    # rows of metrics (labels of one row end on one line, the figures below them align)
+    rows: list[list[dict]] = []
+    for b in sorted(labels, key=lambda b: b["bottom"]):
+        if rows and abs(b["bottom"] - rows[-1][0]["bottom"]) <= 2:
+            rows[-1].append(b)
+        else:
+            rows.append([b])
+    assert [len(r) for r in rows] == [4, 3]  # at most four to a row
+    for row in rows:
+        boxes = sorted(row, key=lambda b: b["left"])
+        for a, b in zip(boxes, boxes[1:], strict=False):
+            assert a["right"] <= b["left"], f"{a['text']!r} overlaps {b['text']!r}"
