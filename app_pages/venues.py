@@ -13,6 +13,21 @@ from app_pages import common, mapview, state
 from hotspots import maps
 from hotspots.i18n import offense_label, t, venue_label, weekday_label
 
+#: Widths of the ranking's columns in pixels: with three years of data they add up to 940 px
+#: and fit the page at 1440 px in every language (auto-sized, the Russian and Kazakh headers
+#: pushed the last column out of sight). The per-year counts are numbers, not a sparkline
+#: as well: the CSV download holds every column of the ranking.
+WIDTHS = {
+    "rank": 60,
+    "name": 180,
+    "kind": 100,
+    "calls": 85,
+    "year": 50,
+    "trend": 85,
+    "per_year": 140,
+    "ratio": 140,
+}
+
 ctx = common.context()
 lang = ctx.lang
 st.header(t("page.venues", lang))
@@ -86,20 +101,21 @@ view = pd.DataFrame(
         t("tip.kind", lang): shown["kind"].map(lambda k: venue_label(k, lang)),
         t("tip.count", lang): shown["calls"],
         **{c.removeprefix("calls_"): shown[c] for c in year_cols},
-        t("venues.by_year", lang): shown[year_cols].to_numpy().tolist(),
         t("venues.trend", lang): shown["trend"].map(trend_names).fillna("–"),
     }
 )
 trend_name = t("venues.per_year", lang)
 view[trend_name], trend_config = common.decimal_column(
-    shown["trend_per_year"], lang, 1, signed=True
+    shown["trend_per_year"], lang, 1, signed=True, width=WIDTHS["per_year"], help=trend_name
 )
 ratio_name = t("venues.peer_ratio", lang)
 # text, so that a venue without peers reads "—" (a number column would print "None")
 view[ratio_name] = [
     "—" if pd.isna(v) else common.num(float(v), 2) for v in peer_ratio.loc[shown.index]
 ]
-ratio_config = st.column_config.TextColumn(alignment="right", help=t("venues.peer_help", lang))
+ratio_config = st.column_config.TextColumn(
+    alignment="right", help=t("venues.peer_help", lang), width=WIDTHS["ratio"]
+)
 st.dataframe(
     view,
     hide_index=True,
@@ -107,9 +123,15 @@ st.dataframe(
     height=360,
     key="venues_table",
     column_config={
-        t("venues.by_year", lang): st.column_config.LineChartColumn(
-            t("venues.by_year", lang), y_min=0, width="small"
-        ),
+        t("venues.rank", lang): st.column_config.NumberColumn(width=WIDTHS["rank"]),
+        t("tip.name", lang): st.column_config.TextColumn(width=WIDTHS["name"]),
+        t("tip.kind", lang): st.column_config.TextColumn(width=WIDTHS["kind"]),
+        t("tip.count", lang): st.column_config.NumberColumn(width=WIDTHS["calls"]),
+        **{
+            c.removeprefix("calls_"): st.column_config.NumberColumn(width=WIDTHS["year"])
+            for c in year_cols
+        },
+        t("venues.trend", lang): st.column_config.TextColumn(width=WIDTHS["trend"]),
         ratio_name: ratio_config,
         trend_name: trend_config,
     },

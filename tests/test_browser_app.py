@@ -476,3 +476,25 @@ def test_trends_metric_labels_read_in_full(browser, app_url, lang, width):
         boxes = sorted(row, key=lambda b: b["left"])
         for a, b in zip(boxes, boxes[1:], strict=False):
             assert a["right"] <= b["left"], f"{a['text']!r} overlaps {b['text']!r}"
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_venue_ranking_fits_the_page_at_1440(browser, app_url, lang):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        page.goto(f"{app_url}/venues?lang={lang}")
+        grid = page.get_by_test_id("stDataFrame").first
+        grid.wait_for(timeout=60_000)
+        time.sleep(1.0)
+        # the grid scrolls sideways only when its columns are wider than the page gives it
+        scroll, client = page.evaluate(
+            """() => { const s = document.querySelector(
+                           '[data-testid="stDataFrame"] .dvn-scroller');
+                       return [s.scrollWidth, s.clientWidth]; }"""
+        )
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"10_venues_{lang}_1440.png"))
+    finally:
+        page.close()
+    assert client > 800
+    assert scroll <= client, f"the venue table is {scroll - client} px too wide"
