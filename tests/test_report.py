@@ -410,7 +410,7 @@ def test_report_marks_a_hotspot_larger_than_a_patrol_area(lang):
     assert plan["oversized"].tolist() == [True, False]
     hot = html_tables(html)["hotspots"]
     assert hot[0][-1] == t("tip.area_km2", lang)
-    area = [format_number(a, lang, 2) for a in plan["area_km2"]]
+    area = [format_number(a, lang, 3) for a in plan["area_km2"]]  # as the printable plan
     assert [r[-1] for r in hot[1:]] == [f"⚠ {area[0]}", area[1]]  # only the big one marked
     assert html.count('<strong class="oversized">') == 1
     # under the table, the printable plan's warning line, in the report's language
