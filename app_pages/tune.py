@@ -148,7 +148,7 @@ with st.container(key="tune_comparison"):
             res = common.comparison(
                 ctx.ds.key, ctx.fkey, common.params_key(work), ctx.calls, ctx.ds.boundary
             )
-        train, test = views.comparison_years(ctx.calls)
+        split = views.comparison_split(ctx.calls)
     except (InputError, ParameterError) as exc:
         st.info(common.md_text(exc))
     else:
@@ -156,8 +156,8 @@ with st.container(key="tune_comparison"):
             t(
                 "tune.years",
                 lang,
-                train=", ".join(map(str, train)),
-                test=", ".join(map(str, test)),
+                train=", ".join(split.train),
+                test=", ".join(split.test),
                 cov=common.pct_lang(work.coverage, lang),
             )
         )

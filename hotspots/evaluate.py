@@ -416,6 +416,23 @@ def split_months(
     return parts[0], parts[1]
 
 
+def month_runs(months: Iterable[Any]) -> list[str]:
+    """Months as labels, consecutive ones joined as ``first..last``.
+
+    Examples
+    --------
+    >>> month_runs(["2021-01", "2021-02", "2021-03", "2021-05"])
+    ['2021-01..2021-03', '2021-05']
+    """
+    runs: list[list[pd.Period]] = []
+    for p in sorted({pd.Period(str(m), freq="M") for m in months}):
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return [str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs]
+
+
 def _split(
     incidents: gpd.GeoDataFrame,
     train_years: Iterable[int] | None,

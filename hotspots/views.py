@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -27,7 +27,16 @@ import pandas as pd
 from hotspots import density as _density
 from hotspots.errors import InputError, ParameterError
 from hotspots.filters import Filters, apply_filters
-from hotspots.schema import HOUR, OCCURRED_AT, OFFENSE, VENUE_ID, WEEKDAY, WEEKDAY_NAMES, YEAR
+from hotspots.schema import (
+    HOUR,
+    MONTH,
+    OCCURRED_AT,
+    OFFENSE,
+    VENUE_ID,
+    WEEKDAY,
+    WEEKDAY_NAMES,
+    YEAR,
+)
 
 #: Kernels offered for the density surface (the field's standard, quartic, first).
 KERNELS: tuple[str, ...] = tuple(_density.KERNELS)
@@ -474,21 +483,62 @@ def venue_detail(ranking: VenueRanking, venues: pd.DataFrame, venue_id: str) -> 
 # --------------------------------------------------------------------------------------------
 # Method comparison (Tune page)
 # --------------------------------------------------------------------------------------------
-def comparison_years(incidents: pd.DataFrame) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Training years (all but the last) and test year (the last) of the data.
+#: Months a comparison within a single year holds out as the test period (its last ones).
+TEST_MONTHS: Final = 3
+
+
+@dataclass(frozen=True)
+class ComparisonSplit:
+    """How the method comparison splits the calls, and its labels.
+
+    Attributes
+    ----------
+    kwargs : dict
+        ``train_years``/``test_years`` or ``train_months``/``test_months`` for
+        :func:`hotspots.evaluate.evaluate`.
+    train, test : tuple of str
+        The periods as text: ``("2019", "2020")`` or ``("2020-01..2020-09",)``.
+    """
+
+    kwargs: dict[str, tuple[Any, ...]]
+    train: tuple[str, ...]
+    test: tuple[str, ...]
+
+
+def comparison_split(incidents: pd.DataFrame) -> ComparisonSplit:
+    """Train on all years but the last and test on the last; with a single year (Vancouver's
+    2020 file, or a one-year filter), train on all months but the last :data:`TEST_MONTHS`
+    and test on those, as ``hotspots evaluate --train-months/--test-months`` does.
 
     Raises
     ------
     InputError
-        With fewer than two years: there is nothing to predict.
+        With one year of fewer than ``TEST_MONTHS + 1`` months: there is nothing to predict.
     """
+    from hotspots.evaluate import month_runs
+
     years = sorted(int(y) for y in incidents[YEAR].dropna().unique())
-    if len(years) < 2:
-        raise InputError(
-            "the method comparison needs calls from at least two years "
-            f"(found {years or 'none'}): widen the year filter"
+    if len(years) >= 2:
+        train, test = tuple(years[:-1]), (years[-1],)
+        return ComparisonSplit(
+            {"train_years": train, "test_years": test},
+            tuple(map(str, train)),
+            tuple(map(str, test)),
         )
-    return tuple(years[:-1]), (years[-1],)
+    dated = incidents[[YEAR, MONTH]].dropna().drop_duplicates()  # a dozen rows at most
+    months = sorted(f"{int(y)}-{int(m):02d}" for y, m in dated.itertuples(index=False))
+    if len(months) <= TEST_MONTHS:
+        raise InputError(
+            "the method comparison needs calls from at least two years, or from at least "
+            f"{TEST_MONTHS + 1} months of one year (found {', '.join(months) or 'none'}): "
+            "widen the year filter"
+        )
+    train, test = tuple(months[:-TEST_MONTHS]), tuple(months[-TEST_MONTHS:])
+    return ComparisonSplit(
+        {"train_months": train, "test_months": test},
+        tuple(month_runs(train)),
+        tuple(month_runs(test)),
+    )
 
 
 def compare_methods(
@@ -500,8 +550,8 @@ def compare_methods(
     methods: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Hit rate, PAI and RRI of every method with ``params``, trained on all years but the
-    last and tested on the last (:func:`hotspots.evaluate.evaluate`), at
-    ``params.coverage`` of the study area ``area``.
+    last and tested on the last (the last months of a single year: :func:`comparison_split`;
+    :func:`hotspots.evaluate.evaluate`), at ``params.coverage`` of the study area ``area``.
 
     The year filter, when set, chooses the years compared; the other filters select the calls.
     """
@@ -509,11 +559,9 @@ def compare_methods(
 
     params = params or Params()
     sub = _filtered(incidents, filters)
-    train, test = comparison_years(sub)
     return evaluate(
         sub,
-        train_years=train,
-        test_years=test,
+        **comparison_split(sub).kwargs,
         coverage=params.coverage,
         methods=methods or METHODS,
         params=params.method_params(),

@@ -99,9 +99,37 @@ def test_the_json_download_holds_the_parameters():
     assert Params.from_dict(doc["parameters"]) == Params(eps_m=150.0)
 
 
-def test_one_year_of_data_explains_why_there_is_no_comparison():
+def test_one_year_is_compared_by_months_as_the_cli_does():
+    # a one-year filter (or a one-year file such as Vancouver 2020): January-September
+    # predicts October-December, as `hotspots evaluate --train-months/--test-months`
+    s = sample()
     at = goto(run(new_app({"years": "2021"})), "tune")
-    assert "at least two years" in texts(at)
+    assert "Fitted on 2021-01..2021-09, tested on 2021-10..2021-12" in texts(at)
+    months = [f"2021-{m:02d}" for m in range(1, 13)]
+    ref = evaluate(
+        s.calls[s.calls["year"] == 2021],
+        train_months=months[:9],
+        test_months=months[9:],
+        coverage=0.05,
+        params={"kde": {"bandwidth": 250.0}},
+        methods=["kde"],
+        area=s.boundary,
+    ).iloc[0]
+    table = comparison(at)
+    assert table.loc["Kernel density", "PAI"] == pytest.approx(round(ref["pai"], 2))
+
+
+def test_too_few_months_explain_why_there_is_no_comparison(tmp_path, monkeypatch):
+    # a file of one year and two months: nothing to fit on and predict
+    calls = tmp_path / "calls.csv"
+    calls.write_text(
+        "date,type,latitude,longitude\n"
+        "2023-05-01 22:10,theft,43.2970,68.2510\n"
+        "2023-06-02 23:40,fight,43.2980,68.2520\n"
+    )
+    monkeypatch.setenv("HOTSPOTS_CALLS", str(calls))
+    at = goto(run(new_app()), "tune")
+    assert "at least two years, or from at least 4 months of one year" in texts(at)
     assert not [df for df in at.dataframe if "PAI" in df.value.columns]
 
 

@@ -267,10 +267,26 @@ def test_venue_ranking_needs_venues():
         views.venue_ranking(CALLS, VENUES.iloc[0:0])
 
 
-def test_comparison_years():
-    assert views.comparison_years(CALLS) == ((2020,), (2021,))
-    with pytest.raises(InputError, match="at least two years"):
-        views.comparison_years(CALLS[CALLS["year"] == 2021])
+def test_comparison_split():
+    got = views.comparison_split(CALLS)
+    assert got.kwargs == {"train_years": (2020,), "test_years": (2021,)}
+    assert (got.train, got.test) == (("2020",), ("2021",))
+    # the 2021 calls all fall in March: one month of one year predicts nothing
+    with pytest.raises(InputError, match="at least two years, or from at least 4 months"):
+        views.comparison_split(CALLS[CALLS["year"] == 2021])
+
+
+def test_a_single_year_is_compared_by_its_last_three_months():
+    # one call in each of Jan, Feb, Apr, Jul, Aug 2021 (March, May, June empty)
+    one_year = incidents(
+        [(north(0), east(0), f"2021-{m:02d}-10 21:00", "theft") for m in (1, 2, 4, 7, 8)]
+    )
+    got = views.comparison_split(one_year)
+    assert got.kwargs == {
+        "train_months": ("2021-01", "2021-02"),
+        "test_months": ("2021-04", "2021-07", "2021-08"),
+    }
+    assert (got.train, got.test) == (("2021-01..2021-02",), ("2021-04", "2021-07..2021-08"))
 
 
 def test_compare_methods_is_evaluate_with_the_params():

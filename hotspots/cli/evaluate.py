@@ -11,6 +11,7 @@ import pandas as pd
 
 from hotspots.cli.common import filter_options, input_options, load_incidents
 from hotspots.errors import InputError
+from hotspots.evaluate import month_runs
 
 # CLI option -> (method parameter, methods using it, parse)
 _PARAM_OPTIONS = {
@@ -80,7 +81,7 @@ def _split_flags(kwargs: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str
                 "--train-months 2020-01..2020-09 --test-months 2020-10..2020-12"
             )
         tr, te = _months(months[0], "--train-months"), _months(months[1], "--test-months")
-        return {"train_months": tr, "test_months": te}, _span(tr), _span(te)
+        return {"train_months": tr, "test_months": te}, month_runs(tr), month_runs(te)
     if not all(years):
         raise InputError(
             "give --train-years and --test-years, e.g. --train-years 2019,2020 "
@@ -89,18 +90,6 @@ def _split_flags(kwargs: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str
         )
     tr, te = _years(years[0], "--train-years"), _years(years[1], "--test-years")
     return {"train_years": tr, "test_years": te}, [str(y) for y in tr], [str(y) for y in te]
-
-
-def _span(months: list[str]) -> list[str]:
-    """Consecutive months as one ``first..last`` label."""
-    ps = sorted(set(pd.Period(m, freq="M") for m in months))
-    runs: list[list[pd.Period]] = []
-    for p in ps:
-        if runs and p == runs[-1][-1] + 1:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-    return [str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs]
 
 
 @click.command("evaluate")
