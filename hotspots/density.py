@@ -28,9 +28,21 @@ Kernels (d: distance to the incident, h: bandwidth in metres)
 Default bandwidth (:func:`default_bandwidth`): ArcGIS Kernel Density's spatial variant of
 Silverman's rule, h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n^-0.2, with SD the standard
 distance and Dm the median distance to the mean centre, in metres on the local projection.
-Default cell: h / 5, enlarged when needed so that the grid has at most 1000 cells per side.
+Default cell: it follows the bandwidth, never the data's extent: h / 5, enlarged up to h / 2
+when needed so that the grid has at most 1000 cells per side. A cell wider than the bandwidth
+samples the kernel too coarsely (twenty calls once "integrated" to 28), so the automatic cell
+never exceeds h / 2.
 Grid extent: the bounds (or the incidents' extent) padded by the kernel's support radius
 (h for quartic, 4 h for Gaussian), so no incident's kernel falls off the grid.
+
+Far-off incidents: without bounds, when a few incidents far from the others would make the grid
+wider than 1000 cells of h / 2 (one call 500 km away, a mistyped coordinate), the fewest of them
+that must go (the farthest from the median centre; at most 5 % of the incidents) are left out
+of the surface and counted in :attr:`DensitySurface.outliers` with the distance beyond which
+they lie; :meth:`DensitySurface.notes` says so in words. Nothing is lost silently: ``n +
+off_grid + outliers`` is the number of incidents given, and the surface integrates to ``n``.
+When that is not enough (a 5 m bandwidth over a whole city), :class:`ParameterError` names the
+bandwidth and the extent, and the smallest bandwidth that fits.
 """
 
 from __future__ import annotations
@@ -66,6 +78,9 @@ KERNELS = ("quartic", "gaussian")
 
 MIN_BANDWIDTH_M, MAX_BANDWIDTH_M = 1.0, 100_000.0
 MAX_SIDE_DEFAULT = 1000  # cells per side when the cell size is chosen automatically
+AUTO_CELL = 1 / 5  # the automatic cell, in bandwidths ...
+MAX_AUTO_CELL = 1 / 2  # ... enlarged up to this (larger cells sample the kernel too coarsely)
+MAX_OUTLIER_SHARE = 0.05  # at most this share of the incidents left out as far-off outliers
 MAX_CELLS = 16_000_000  # output cells (4000 x 4000)
 MAX_FINE_CELLS = 16_000_000  # convolution nodes, limits the oversampling
 NODES_PER_BANDWIDTH = {"quartic": 12.0, "gaussian": 6.0}
@@ -116,6 +131,46 @@ class DensitySurface:
     n: int
     area_mask: np.ndarray | None = None
     bandwidth_rule: str = "given"
+    outliers: int = 0
+    outlier_distance_m: float = 0.0
+    off_grid: int = 0
+
+    @property
+    def n_input(self) -> int:
+        """Incidents given: ``n`` on the surface + ``outliers`` + ``off_grid``."""
+        return self.n + self.outliers + self.off_grid
+
+    def notes(self) -> list[str]:
+        """Sentences on the incidents not on the surface (empty when all are on it).
+
+        Examples
+        --------
+        >>> x = np.r_[np.zeros(19), 500_000.0]; y = np.zeros(20)
+        >>> kde((x, y), bandwidth=250.0).notes()  # doctest: +NORMALIZE_WHITESPACE
+        ['1 of 20 incidents lies 500.0 km or more from the median centre of the others and
+          was left out of the surface (a grid reaching it would be too coarse for the 250 m
+          bandwidth); the surface holds the other 19']
+        """
+        out = []
+        if self.outliers:
+            one = self.outliers == 1
+            out.append(
+                f"{self.outliers:,} of {self.n_input:,} incidents "
+                f"{'lies' if one else 'lie'} "
+                f"{math.floor(self.outlier_distance_m / 100) / 10:,.1f} km or more from the median "
+                f"centre of the others and {'was' if one else 'were'} left out of the surface "
+                f"(a grid reaching {'it' if one else 'them'} would be too coarse for the "
+                f"{self.bandwidth:,.0f} m bandwidth); the surface holds the other "
+                f"{self.n_input - self.outliers:,}"
+            )
+        if self.off_grid:
+            out.append(
+                f"{self.off_grid:,} of {self.n_input:,} incidents "
+                f"{'lies' if self.off_grid == 1 else 'lie'} outside the mapped extent "
+                f"(the bounds given) and {'is' if self.off_grid == 1 else 'are'} not on the "
+                "surface"
+            )
+        return out
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -537,20 +592,7 @@ def kde(
         h = _check_bandwidth(bandwidth)
     support = SUPPORT[kernel] * h
 
-    if metric_bbox is not None:
-        xmin, ymin, xmax, ymax = metric_bbox
-    elif area is not None:
-        xmin, ymin, xmax, ymax = area.bounds
-    elif x.size:
-        xmin, ymin, xmax, ymax = x.min(), y.min(), x.max(), y.max()
-    else:
-        raise InputError("kde: no incidents to map")
-    width = xmax - xmin + 2 * support
-    height = ymax - ymin + 2 * support
-
-    if cell is None:
-        c = max(h / 5.0, max(width, height) / MAX_SIDE_DEFAULT)
-    else:
+    if cell is not None:
         try:
             c = float(cell)
         except (TypeError, ValueError):
@@ -560,6 +602,30 @@ def kde(
                 f"cell: cell size in metres must be between 0.5 and the bandwidth ({h:g} m), "
                 f"got {cell!r}"
             )
+        cell = c
+    n_given = int(x.size)
+    keep = None
+    outlier_d = 0.0
+    if metric_bbox is not None:
+        xmin, ymin, xmax, ymax = metric_bbox
+    elif area is not None:
+        xmin, ymin, xmax, ymax = area.bounds
+    elif x.size:
+        keep, outlier_d = _core(x, y, h, support, cell)
+        if keep is not None:
+            x, y = x[keep], y[keep]
+        xmin, ymin, xmax, ymax = x.min(), y.min(), x.max(), y.max()
+    else:
+        raise InputError("kde: no incidents to map")
+    width = xmax - xmin + 2 * support
+    height = ymax - ymin + 2 * support
+
+    if cell is None:
+        c = max(AUTO_CELL * h, max(width, height) / MAX_SIDE_DEFAULT)
+        if c > MAX_AUTO_CELL * h * (1 + 1e-9):
+            raise ParameterError(_too_fine(h, rule, width, height, support, given=area is None))
+    else:
+        c = cell
     cols = max(1, math.ceil(width / c))
     rows = max(1, math.ceil(height / c))
     if rows * cols > MAX_CELLS:
@@ -605,4 +671,70 @@ def kde(
         n=int(x.size),
         area_mask=mask,
         bandwidth_rule=rule,
+        outliers=0 if keep is None else int(n_given - keep.sum()),
+        outlier_distance_m=float(outlier_d),
+        off_grid=int(n_given - (0 if keep is None else n_given - keep.sum()) - x.size),
+    )
+
+
+def _fits(span: float, support: float, cell: float | None, h: float) -> bool:
+    """Whether a data span (metres) fits the grid: 1000 cells of at most h / 2 (automatic
+    cell) or the ``MAX_CELLS`` budget along one side (given cell)."""
+    if cell is None:
+        return span + 2 * support <= MAX_SIDE_DEFAULT * MAX_AUTO_CELL * h
+    return span + 2 * support <= math.sqrt(MAX_CELLS) * float(cell)
+
+
+def _core(
+    x: np.ndarray, y: np.ndarray, h: float, support: float, cell: float | None
+) -> tuple[np.ndarray | None, float]:
+    """The incidents the grid covers when no bounds are given.
+
+    All of them when their extent fits (:func:`_fits`); else the fewest far-off ones are left
+    out (farthest from the median centre first, at most :data:`MAX_OUTLIER_SHARE` of them, and
+    one of ten or more incidents). Returns (mask of those kept or None when all are, the
+    distance in metres from the median centre of the nearest of those left out).
+    """
+    if _fits(max(np.ptp(x), np.ptp(y)), support, cell, h):
+        return None, 0.0
+    n = x.size
+    k_max = max(int(MAX_OUTLIER_SHARE * n), 1 if n >= 10 else 0)
+    if k_max == 0:
+        return None, 0.0
+    d = np.hypot(x - np.median(x), y - np.median(y))
+    order = np.argsort(d, kind="stable")
+
+    def fits_without(k: int) -> bool:
+        kept = order[: n - k]
+        return _fits(max(np.ptp(x[kept]), np.ptp(y[kept])), support, cell, h)
+
+    if not fits_without(k_max):
+        return None, 0.0  # not a few outliers: the caller says the grid is too large
+    lo, hi = 1, k_max  # the fewest k that fits (fits_without is monotone in k)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits_without(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    keep = np.zeros(n, dtype=bool)
+    keep[order[: n - lo]] = True
+    return keep, float(d[order[n - lo]])
+
+
+def _too_fine(h: float, rule: str, width: float, height: float, support: float, given: bool):
+    """The message when an automatic grid cannot cover the extent: it names the bandwidth
+    (set or chosen by the rule), the extent and the smallest bandwidth that fits."""
+    span = max(width, height) - 2 * support
+    # span + 2 s h <= side * h / 2  <=>  h >= span / (side / 2 - 2 s)
+    s = support / h
+    need = span / (MAX_SIDE_DEFAULT * MAX_AUTO_CELL - 2 * s)
+    which = f"{h:,.0f} m" if rule == "given" else f"{h:,.0f} m (the default rule's)"
+    what = "the incidents spread" if given else "the study area spans"
+    return (
+        f"bandwidth: {which} is too small for a map of this size: {what} over "
+        f"{(width - 2 * support) / 1000:,.1f} x {(height - 2 * support) / 1000:,.1f} km, and "
+        f"a grid of at most {MAX_SIDE_DEFAULT:,} cells across, each at most half the bandwidth, "
+        f"covers {(MAX_SIDE_DEFAULT * MAX_AUTO_CELL - 2 * s) * h / 1000:,.1f} km; use a "
+        f"bandwidth of at least {math.ceil(need):,} m, or map a smaller area"
     )

@@ -159,11 +159,82 @@ def test_defaults_rule_cell_and_extent():
     assert s.total() == pytest.approx(500, rel=0.01)
 
 
-def test_default_cell_capped_at_1000_per_side():
-    x = np.array([0.0, 50_000.0, 25_000.0])
-    y = np.array([0.0, 40_000.0, 1.0])
+def test_default_cell_capped_at_1000_per_side_and_half_the_bandwidth():
+    x = np.array([0.0, 40_000.0, 25_000.0])
+    y = np.array([0.0, 30_000.0, 1.0])
     s = D.kde((x, y), bandwidth=100.0)
-    assert max(s.shape) <= 1000 and s.cell > 100.0 / 5
+    assert max(s.shape) <= 1000 and 100.0 / 5 < s.cell <= 100.0 / 2
+    assert s.total() == pytest.approx(3, rel=0.01)
+
+
+# -- the automatic cell follows the bandwidth; far-off calls are noted, never lost -------------
+
+
+def city_with_outlier(km: float, n_city: int = 19, seed: int = 0) -> gpd.GeoDataFrame:
+    """``n_city`` calls within about a kilometre in Turkestan and one ``km`` to the north."""
+    rng = np.random.default_rng(seed)
+    lat = np.r_[43.30 + rng.normal(0, 0.004, n_city), 43.30 + km / 111.2]
+    lon = np.r_[68.25 + rng.normal(0, 0.004, n_city), 68.25]
+    return incidents(lat, lon)
+
+
+@pytest.mark.parametrize("km", [500, 2000])
+def test_far_off_call_leaves_the_cell_at_a_fifth_of_the_bandwidth(km):
+    # before: the cell grew with the extent (501 m, 2 km for a 250 m bandwidth), the kernel
+    # fell between the nodes and twenty calls "integrated" to 28.4 and 771.6
+    s = D.kde(city_with_outlier(km), bandwidth=250.0)
+    assert s.cell == pytest.approx(50.0)
+    assert (s.n, s.outliers, s.off_grid, s.n_input) == (19, 1, 0, 20)
+    assert s.total() == pytest.approx(19, rel=0.005)
+    assert s.total() + s.outliers == pytest.approx(20, rel=0.005)  # the totals add up
+    assert s.outlier_distance_m == pytest.approx(km * 1000, rel=0.01)
+    (line,) = s.notes()
+    assert line.startswith("1 of 20 incidents lies ") and "left out of the surface" in line
+    assert "the surface holds the other 19" in line
+
+
+def test_call_50_km_away_stays_on_the_surface_with_a_fine_cell():
+    s = D.kde(city_with_outlier(50), bandwidth=250.0)
+    assert (s.n, s.outliers, s.notes()) == (20, 0, [])
+    assert 50.0 <= s.cell <= 125.0
+    assert s.total() == pytest.approx(20, rel=0.005)
+
+
+@pytest.mark.parametrize("kernel", D.KERNELS)
+@pytest.mark.parametrize("km", [30, 80, 300, 5000])
+def test_total_is_the_calls_on_the_surface_whatever_the_outlier(km, kernel):
+    s = D.kde(city_with_outlier(km, n_city=99, seed=3), bandwidth=150.0, kernel=kernel)
+    assert s.cell <= 150.0 / 2
+    assert s.n + s.outliers == 100
+    assert s.total() == pytest.approx(s.n, rel=0.005)
+
+
+def test_a_few_outliers_at_most_five_percent():
+    x = np.r_[np.random.default_rng(1).normal(0, 300, 95), [400e3, -380e3, 0, 0, 9e5]]
+    y = np.r_[np.random.default_rng(2).normal(0, 300, 95), [0, 0, 600e3, -700e3, 9e5]]
+    s = D.kde((x, y), bandwidth=200.0)
+    assert (s.n, s.outliers) == (95, 5) and s.notes()[0].startswith("5 of 100 incidents lie ")
+    assert s.total() == pytest.approx(95, rel=0.005)
+    with pytest.raises(ParameterError, match="bandwidth"):  # six of 100 are not "a few"
+        D.kde((np.r_[x, 1e6], np.r_[y, -1e6]), bandwidth=200.0)
+
+
+def test_too_small_bandwidth_error_names_the_bandwidth_not_the_cell():
+    # a city 8 km across at a 5 m bandwidth: before, no error and a total of 3.6 for 20 calls
+    rng = np.random.default_rng(4)
+    x = np.r_[0.0, 8000.0, 0.0, 8000.0, rng.uniform(0, 8000, 16)]
+    y = np.r_[0.0, 0.0, 7000.0, 7000.0, rng.uniform(0, 7000, 16)]
+    with pytest.raises(ParameterError) as err:
+        D.kde((x, y), bandwidth=5.0)
+    msg = str(err.value)
+    assert msg.startswith("bandwidth: 5 m is too small")
+    assert "at least 17 m" in msg and "cell:" not in msg and "--" not in msg
+
+
+def test_study_area_too_large_for_the_bandwidth_is_said():
+    area = shapely.box(68.20, 43.25, 68.32, 43.33)  # about 9.7 x 8.9 km
+    with pytest.raises(ParameterError, match=r"^bandwidth: 10 m .*the study area spans"):
+        D.kde(incidents([43.3], [68.25]), bandwidth=10.0, bounds=area)
 
 
 def test_gaussian_grid_padded_by_four_sigma():
@@ -373,3 +444,36 @@ def test_property_integral_and_row_order(points, kernel):
     order = np.random.default_rng(0).permutation(len(x))
     s2 = D.kde((x[order], y[order]), bandwidth=200.0, cell=50.0, kernel=kernel)
     np.testing.assert_allclose(s.values, s2.values, atol=1e-9 * max(s.values.max(), 1))
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_cli_density_counts_the_far_off_call_in_a_note(capsys, tmp_path):
+    from cli_support import run
+
+    calls = city_with_outlier(500)
+    path = tmp_path / "calls.csv"
+    pd.DataFrame(
+        {
+            "id": range(20),
+            "lat": calls["lat"],
+            "lon": calls["lon"],
+            "date": "2021-05-01 10:00",
+            "type": "theft",
+        }
+    ).to_csv(path, index=False)
+    code, out, err = run(capsys, "density", path, "--bandwidth", "250")
+    assert code == 0
+    assert "density: 19 of 20 incidents" in out and "cell 50.0 m" in out and "total 19.0" in out
+    assert "note: 1 of 20 incidents lies 49" in err and "left out of the surface" in err
+
+
+def test_cli_density_error_names_only_the_bandwidth(capsys, tmp_path, monkeypatch):
+    from cli_support import run
+
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "density", "--sample", "--bandwidth", "5")
+    assert code == 2 and out == ""
+    assert err.startswith("error: bandwidth: 5 m is too small") and "at least" in err
+    assert "--cell" not in err and "cell:" not in err and len(err.strip().splitlines()) == 1

@@ -22,6 +22,7 @@ from hotspots.cli.common import (
     filter_options,
     input_options,
     load_incidents,
+    note,
     output_callback,
     output_option,
     provenance_of,
@@ -92,12 +93,19 @@ def command(**kwargs: Any) -> None:
     )
     rule = " (ArcGIS rule)" if surface.bandwidth_rule != "given" else ""
     rows, cols = surface.shape
+    held = (
+        f"{surface.n:,}"
+        if surface.n == surface.n_input
+        else f"{surface.n:,} of {surface.n_input:,}"
+    )
     click.echo(
-        f"density: {surface.n:,} incidents from {loaded.source}, {surface.kernel} kernel, "
+        f"density: {held} incidents from {loaded.source}, {surface.kernel} kernel, "
         f"bandwidth {surface.bandwidth:,.0f} m{rule}, cell {surface.cell:,.1f} m, "
         f"grid {rows} x {cols}; peak {surface.values.max():,.1f} per km², "
         f"total {surface.total():,.1f}"
     )
+    for line in surface.notes():  # calls not on the surface are counted, never dropped silently
+        note(line)
     contours = surface.contours(kwargs["top_area"])
     if len(contours):
         held = contours["incidents"].sum()
