@@ -11,15 +11,15 @@ planner prints or loads in a GIS, each carrying the export's provenance. The cou
 :func:`hotspots.grid.count_cells` (cells) and :func:`hotspots.clusters.dbscan_labels` /
 :func:`~hotspots.clusters.summarize_clusters` (clusters), so they equal the map's figures.
 
-Presenter mode (``presenter=True``) never exposes a single call: hotspots with fewer than
-``min_count`` calls are left out, centres are cell centres or cluster-outline centres rounded to
-0.001° (never a mean that could fall on one call's address), and the printable page draws no
-call points.
+Presenter mode (``presenter=True``) never exposes a single call (:mod:`hotspots.privacy`):
+hotspots with fewer than ``min_count`` calls are left out, a cluster's outline is the union of
+the 0.001° lattice cells its hull covers (never the hull, whose vertices are calls), centres
+are rounded to 0.001° (~100 m; never a mean that could fall on one call's address), and the
+printable page draws no call points.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from dataclasses import asdict, dataclass, replace
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hotspots import clusters, grid
+from hotspots import clusters, grid, privacy
 from hotspots.errors import ParameterError
 from hotspots.filters import Filters
 from hotspots.i18n import (
@@ -60,8 +60,11 @@ N_WEEKDAYS: Final = 2
 #: distance of its centre, metres; farther venues do not make a useful landmark.
 NEAREST_VENUE_MAX_M: Final = 1_000.0
 
-#: Decimals of a degree kept for cluster centres in presenter mode (0.001° is ~100 m).
-PRESENTER_DECIMALS: Final = 3
+#: Precision of presenter-mode coordinates and outlines, metres (:mod:`hotspots.privacy`:
+#: 0.001° of a degree, 111 m of latitude).
+PRESENTER_PRECISION_M: Final = privacy.PRECISION_M
+#: Decimals of a degree kept for centres in presenter mode (0.001° is ~100 m).
+PRESENTER_DECIMALS: Final = privacy.coordinate_decimals(PRESENTER_PRECISION_M)
 
 #: Largest hotspot one patrol can cover, km² (about 1 km by 1 km, a quarter of an hour's walk
 #: across; an H3 cell of resolution 8 is 0.74 km²). A larger one is flagged (``oversized``):
@@ -207,7 +210,7 @@ def _check_pos(name: str, value: Any, unit: str) -> float:
 
 
 def _cells_hotspots(
-    incidents: pd.DataFrame, p: PatrolParams
+    incidents: pd.DataFrame, p: PatrolParams, presenter: bool = False
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Top cells (``hotspot``, ``n_incidents``, centre, outline) and each call's row in them."""
     counts = grid.count_cells(incidents, p.resolution)
@@ -217,6 +220,8 @@ def _cells_hotspots(
     )
     centres = np.array([h3.cell_to_latlng(c) for c in top["hotspot"]], dtype=float).reshape(-1, 2)
     top["centroid_lat"], top["centroid_lon"] = centres[:, 0], centres[:, 1]
+    if presenter:  # published coordinates to ~100 m (the cell is the place, not its centre)
+        top = privacy.round_centres(top, precision_m=PRESENTER_PRECISION_M)
     top["area_km2"] = grid.cell_areas_m2(top["hotspot"].to_numpy()) / 1e6
     # each call's cell (integer ids: no string per call), to find the calls of the listed cells
     ids = grid.cell_ids(incidents[LAT].to_numpy(), incidents[LON].to_numpy(), p.resolution)
@@ -245,11 +250,10 @@ def _cluster_hotspots(
         crs=CRS,
     )
     if presenter and len(top):
-        # the mean of the calls can sit on one address (snapped duplicates): give the outline's
-        # centre, to ~100 m, which says where the area is and not where any call was
-        c = shapely.centroid(top.geometry.values)
-        top["centroid_lat"] = np.round(shapely.get_y(c), PRESENTER_DECIMALS)
-        top["centroid_lon"] = np.round(shapely.get_x(c), PRESENTER_DECIMALS)
+        # a hull of the calls gives them back (each vertex is an arc's centre) and their mean
+        # can sit on one address: publish the lattice cells of the outline instead, its centre
+        # and area (hotspots.privacy)
+        top = privacy.generalise_outlines(top, p.min_count, precision_m=PRESENTER_PRECISION_M)
     pos = pd.Series(np.arange(len(top)), index=summary["cluster"].to_numpy())
     member = pos.reindex(labels).fillna(-1).to_numpy(dtype=np.int64)
     return top, member
@@ -361,7 +365,7 @@ def patrol_plan(
     if not presenter and p.min_count != 1:  # suppression is a presenter-mode rule only
         p = replace(p, min_count=1)
     if p.method == "cells":
-        top, member = _cells_hotspots(incidents, p)
+        top, member = _cells_hotspots(incidents, p, presenter)
     else:
         top, member = _cluster_hotspots(incidents, p, presenter)
     k = len(top)
@@ -565,10 +569,11 @@ def export_table(plan: gpd.GeoDataFrame, provenance: Provenance | None = None) -
 
 
 def patrol_csv(plan: gpd.GeoDataFrame, provenance: Provenance | None = None) -> bytes:
-    """CSV (UTF-8 with BOM, so spreadsheet programs read Cyrillic right) of :func:`export_table`."""
-    buf = io.StringIO()
-    export_table(plan, provenance).to_csv(buf, index=False)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    """CSV (UTF-8 with BOM, so spreadsheet programs read Cyrillic right) of :func:`export_table`;
+    text that would run as a spreadsheet formula is quoted (:func:`hotspots.output.csv_bytes`)."""
+    from hotspots.output import csv_bytes
+
+    return csv_bytes(export_table(plan, provenance))
 
 
 def patrol_geojson(plan: gpd.GeoDataFrame, provenance: Provenance | None = None) -> bytes:

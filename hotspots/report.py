@@ -526,12 +526,17 @@ def build_report_bundle(
 
 
 def write_bundle(bundle: Bundle, directory: str | Path) -> list[Path]:
-    """Write the bundle's files into ``directory`` (created if needed); returns their paths."""
+    """Write the bundle's files into ``directory`` (created if needed); returns their paths.
+
+    Each file is written whole or not at all (:func:`hotspots.output.atomic_write`)."""
+    from hotspots.output import atomic_write
+
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, data in bundle.files.items():
         path = folder / name
-        path.write_bytes(data)
+        with atomic_write(path) as tmp:  # an interrupted run leaves no half file
+            tmp.write_bytes(data)
         paths.append(path)
     return paths
