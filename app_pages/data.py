@@ -12,6 +12,7 @@ from app_pages import common
 from hotspots.columns import ColumnMap, detect_columns
 from hotspots.errors import InputError, ParameterError
 from hotspots.i18n import has_key, t
+from hotspots.output import csv_bytes
 from hotspots.readers import read_table
 
 #: Largest upload, MB (also ``server.maxUploadSize`` in .streamlit/config.toml).
@@ -53,7 +54,7 @@ def report(result, kind: str, key: str) -> None:
         )
         st.download_button(
             t("data.download_rejects", lang),
-            result.rejected.to_csv(index=False).encode("utf-8-sig"),
+            csv_bytes(result.rejected),  # UTF-8 with BOM; formulas quoted (OWASP)
             file_name=f"rejected_{kind}.csv",
             mime="text/csv",
             key=f"w:{key}_rejects",

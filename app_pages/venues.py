@@ -12,6 +12,7 @@ import streamlit as st
 from app_pages import common, mapview, state
 from hotspots import maps
 from hotspots.i18n import offense_label, t, venue_label, weekday_label
+from hotspots.output import csv_bytes
 
 #: Widths of the ranking's columns in pixels: with three years of data they add up to 940 px
 #: and fit the page at 1440 px in every language (auto-sized, the Russian and Kazakh headers
@@ -138,7 +139,7 @@ st.dataframe(
 )
 st.download_button(
     t("venues.download", lang),
-    table.to_csv(index=False).encode("utf-8-sig"),
+    csv_bytes(table),  # UTF-8 with BOM; formulas in names quoted (OWASP)
     file_name="venue_ranking.csv",
     mime="text/csv",
     key="w:venues_csv",

@@ -18,6 +18,7 @@ from typing import Final
 from urllib.parse import urlparse
 
 from hotspots.errors import InputError, ParameterError
+from hotspots.output import atomic_write
 
 #: Debian's Chromium (``apt-get install chromium``); ``HOTSPOTS_CHROMIUM`` overrides it.
 CHROMIUM: Final = "/usr/bin/chromium"
@@ -54,15 +55,38 @@ _SETTLE_JS: Final = """() => new Promise((resolve) => {
 })"""
 
 
+#: What to do when Chromium is missing or does not start.
+INSTALL_HINT: Final = (
+    "install Debian's chromium (apt-get install chromium) or set HOTSPOTS_CHROMIUM to its path"
+)
+
+
+class BrowserUnavailable(InputError):
+    """Headless Chromium could not be found or could not start.
+
+    The message is one line with the reason and what to do; ``reason`` holds the reason
+    alone (e.g. "not found at /usr/bin/chromium"), so a caller that can do without the
+    browser (``hotspots report`` writes its other files) can say which files it left out.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"headless Chromium {reason}: {INSTALL_HINT}")
+
+
 def chromium_path() -> str:
-    """Path of the Chromium executable, or :class:`InputError` saying how to install it."""
+    """Path of the Chromium executable, or :class:`BrowserUnavailable` (an
+    :class:`InputError`) saying how to install it."""
     path = os.environ.get("HOTSPOTS_CHROMIUM", CHROMIUM)
     if not (Path(path).is_file() and os.access(path, os.X_OK)):
-        raise InputError(
-            f"headless Chromium not found at {path}: install Debian's chromium "
-            "(apt-get install chromium) or set HOTSPOTS_CHROMIUM to its path"
-        )
+        raise BrowserUnavailable(f"not found at {path}")
     return path
+
+
+def _first_line(exc: BaseException) -> str:
+    """The gist of a Playwright error: its first line without the API name."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return line.split(": ", 1)[1] if line.startswith("BrowserType.") and ": " in line else line
 
 
 def is_local_url(url: str) -> bool:
@@ -89,7 +113,14 @@ def launch_browser() -> Iterator[object]:
     except ImportError as exc:  # pragma: no cover - playwright is a dependency
         raise InputError("the playwright package is missing: pip install playwright") from exc
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=executable, headless=True, args=list(CHROMIUM_ARGS))
+        try:
+            b = pw.chromium.launch(
+                executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
+            )
+        except Exception as exc:  # Playwright's Error: not a browser, crashed at start ...
+            raise BrowserUnavailable(
+                f"at {executable} could not start ({_first_line(exc)})"
+            ) from None
         try:
             yield b
         finally:
@@ -182,7 +213,8 @@ def html_to_png(
         b = browser if browser is not None else stack.enter_context(launch_browser())
         page = _open(b, path, int(width), int(height), offline, timeout_s, tile_timeout_s)
         try:
-            page.screenshot(path=str(out), full_page=False)
+            with atomic_write(out) as tmp:  # no half PNG if the render fails
+                page.screenshot(path=str(tmp), full_page=False)
         finally:
             page.close()
     return out
@@ -224,14 +256,15 @@ def html_to_pdf(
         page = _open(b, path, 1024, 1400, offline, timeout_s, tile_timeout_s)
         try:
             page.emulate_media(media="print")
-            page.pdf(
-                path=str(out),
-                format=format,
-                landscape=landscape,
-                print_background=True,
-                prefer_css_page_size=True,
-                margin={"top": "10mm", "bottom": "10mm", "left": "10mm", "right": "10mm"},
-            )
+            with atomic_write(out) as tmp:  # no half PDF if printing fails
+                page.pdf(
+                    path=str(tmp),
+                    format=format,
+                    landscape=landscape,
+                    print_background=True,
+                    prefer_css_page_size=True,
+                    margin={"top": "10mm", "bottom": "10mm", "left": "10mm", "right": "10mm"},
+                )
         finally:
             page.close()
     return out

@@ -1,9 +1,15 @@
 """The ``hotspots`` command line: thin wrappers over the library.
 
 Each command lives in its own module under :mod:`hotspots.cli` and is registered here.
-Errors a user can fix (:class:`hotspots.errors.InputError`, ``ParameterError``) print one line
-and exit with status 2, never a traceback. Notes of a successful run (e.g. rows rejected at
-ingest, :func:`hotspots.cli.common.note`) go to stderr after the command's output.
+Errors a user can fix (:class:`hotspots.errors.InputError`, ``ParameterError``, a
+:class:`MemoryError`) print one line and exit with status 2, never a traceback. Notes of a
+successful run (e.g. rows rejected at ingest, :func:`hotspots.cli.common.note`) go to stderr
+after the command's output.
+
+Every command is wrapped by :func:`hotspots.cli.common.guard_command` when it is looked up:
+no output may overwrite an input (or another output), and running out of memory is one line
+naming the input. A command whose module defines ``folder_files()`` writes those files into
+its folder output (``report -o DIR``), and they are checked the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import sys
 
 import click
 
+from hotspots.cli.guard import PartialOutput, memory_message
 from hotspots.errors import InputError, ParameterError
 
 # command name -> module under hotspots.cli defining a click command called `command`
@@ -39,7 +46,10 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
             return None
-        return importlib.import_module(f"hotspots.cli.{COMMANDS[name]}").command
+        from hotspots.cli.guard import guard_command
+
+        module = importlib.import_module(f"hotspots.cli.{COMMANDS[name]}")
+        return guard_command(module.command, getattr(module, "folder_files", None))
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,8 +81,16 @@ def main(argv: list[str] | None = None) -> None:
     notes: list[str] = []
     try:
         cli.main(args=argv, prog_name="hotspots", standalone_mode=False, obj={"notes": notes})
+    except PartialOutput as exc:  # some files written: their notes, then what is missing
+        for line in notes:
+            click.echo(line, err=True)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except (InputError, ParameterError) as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except MemoryError:  # outside a command's own handling (guard_command names the input)
+        click.echo(f"error: {memory_message(None)}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

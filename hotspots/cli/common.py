@@ -2,6 +2,12 @@
 
 Every command that reads incidents is decorated with :func:`input_options` and
 :func:`filter_options` and calls :func:`load_incidents` with its keyword arguments.
+
+Every command registered in :mod:`hotspots.cli` runs through
+:func:`hotspots.cli.guard.guard_command` (re-exported here with its helpers): before anything
+is read, no output may be one of the inputs (or another output), symlinks and hard links
+included (:func:`check_not_overwriting`); a :class:`MemoryError` becomes one line naming the
+input and its size (:func:`memory_message`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hotspots.cli.guard import (  # noqa: F401  (re-exported: the commands' toolbox)
+    PartialOutput,
+    check_not_overwriting,
+    command_paths,
+    guard_command,
+    memory_message,
+    same_file,
+)
 from hotspots.errors import InputError
 from hotspots.filters import Filters, apply_filters, parse_hours, parse_weekdays
 
@@ -306,22 +320,14 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
         from hotspots.sample import sample_paths
 
         boundary_path = str(sample_paths().boundary)
-    boundary = io.read_boundary(boundary_path) if boundary_path else None
-    result = io.read_incidents(
-        path,
-        columns=column_map(
-            kwargs,
-            time=kwargs.get("time"),
-            offense=kwargs.get("type_"),
-            incident_id=kwargs.get("id_"),
-            premise=kwargs.get("premise"),
-        ),
-        crs=kwargs.get("crs"),
-        boundary=boundary,
-        bbox=parse_bbox(kwargs.get("bbox")),
-        sep=kwargs.get("sep"),
-        encoding=kwargs.get("encoding"),
-    )
+    try:
+        boundary = io.read_boundary(boundary_path) if boundary_path else None
+    except MemoryError:
+        raise InputError(memory_message(boundary_path)) from None
+    try:
+        result = _read_incidents(io, path, boundary, kwargs)
+    except MemoryError:
+        raise InputError(memory_message(path)) from None
     again = validate_command(kwargs, path)
     if note:
         note_rejected(result, source, again)
@@ -352,6 +358,24 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
                 f"spelling); {offense_list(result.accepted)}"
             )
     return Loaded(result, incidents, filters, boundary, source)
+
+
+def _read_incidents(io: Any, path: str, boundary: Any, kwargs: dict[str, Any]) -> Any:
+    return io.read_incidents(
+        path,
+        columns=column_map(
+            kwargs,
+            time=kwargs.get("time"),
+            offense=kwargs.get("type_"),
+            incident_id=kwargs.get("id_"),
+            premise=kwargs.get("premise"),
+        ),
+        crs=kwargs.get("crs"),
+        boundary=boundary,
+        bbox=parse_bbox(kwargs.get("bbox")),
+        sep=kwargs.get("sep"),
+        encoding=kwargs.get("encoding"),
+    )
 
 
 def unknown_offenses(incidents: pd.DataFrame, offenses: Sequence[str]) -> list[str]:

@@ -8,10 +8,17 @@ Examples::
 
 writes ``patrol.csv``, ``patrol.geojson``, ``patrol.html``, ``briefing.html``,
 ``briefing.png``, ``report.html`` and ``report.pdf`` into the folder.
+
+``briefing.png``, ``report.html`` (which embeds that picture) and ``report.pdf`` need headless
+Chromium. When it cannot start, the other four files are still written, and one ``error:``
+line names the missing files, the reason and how to install Chromium; the exit status is 2,
+so a script does not mistake the folder for a complete report. No file of the folder may be
+one of the inputs (``hotspots report DIR/patrol.csv -o DIR`` is refused before any work).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,7 @@ from typing import Any
 import click
 
 from hotspots.cli.common import (
+    PartialOutput,
     filter_options,
     input_options,
     load_incidents,
@@ -27,6 +35,17 @@ from hotspots.cli.common import (
 )
 from hotspots.cli.venues import load_venues, venues_option
 from hotspots.errors import InputError
+
+#: The files of the bundle that need headless Chromium (report.html embeds the PNG).
+BROWSER_FILES = ("briefing.png", "report.html", "report.pdf")
+
+
+def folder_files() -> tuple[str, ...]:
+    """The files ``report`` writes into its ``-o`` folder (checked against the inputs by
+    :func:`hotspots.cli.guard.guard_command`)."""
+    from hotspots.report import BUNDLE_FILES
+
+    return tuple(BUNDLE_FILES)
 
 
 def _tiles(choice: str | None):
@@ -115,26 +134,38 @@ def command(**kwargs: Any) -> None:
     one-page report (HTML, PDF) of the filtered calls, written into the --output folder.
 
     Every file carries its provenance: data source, filters, parameters, date and version.
+    Without a working Chromium the PNG, report.html and the PDF are left out, the other files
+    are written, and the run ends with one error line and status 2.
     """
     from hotspots.patrol import oversized_note
-    from hotspots.report import build_report_bundle, write_bundle
+    from hotspots.render import BrowserUnavailable, launch_browser
+    from hotspots.report import BUNDLE_FILES, build_report_bundle, write_bundle
 
     started = time.perf_counter()
     params = _params(kwargs)
     loaded = load_incidents(kwargs)
     venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
-    bundle = build_report_bundle(
-        loaded.incidents,
-        venues,
-        loaded.boundary,
-        source=loaded.source,
-        filters=loaded.filters,
-        params=params,
-        presenter=bool(kwargs["presenter"]),
-        lang=kwargs["lang"],
-        tiles=_tiles(kwargs.get("tiles")),
-        title=kwargs.get("title"),
-    )
+    files, no_browser = tuple(BUNDLE_FILES), None
+    with contextlib.ExitStack() as stack:
+        try:
+            browser = stack.enter_context(launch_browser())
+        except BrowserUnavailable as exc:  # write what needs no browser, then say so
+            browser, no_browser = None, exc
+            files = tuple(f for f in BUNDLE_FILES if f not in BROWSER_FILES)
+        bundle = build_report_bundle(
+            loaded.incidents,
+            venues,
+            loaded.boundary,
+            source=loaded.source,
+            filters=loaded.filters,
+            params=params,
+            presenter=bool(kwargs["presenter"]),
+            lang=kwargs["lang"],
+            tiles=_tiles(kwargs.get("tiles")),
+            title=kwargs.get("title"),
+            files=files,
+            browser=browser,
+        )
     paths = write_bundle(bundle, kwargs["output"])
     plan = bundle.plan
     click.echo(
@@ -147,3 +178,10 @@ def command(**kwargs: Any) -> None:
     too_big = oversized_note(plan, params)
     if too_big:
         note(too_big)
+    if no_browser is not None:
+        from hotspots.render import INSTALL_HINT
+
+        missing = [f for f in BUNDLE_FILES if f not in files]
+        raise PartialOutput(
+            f"{', '.join(missing)} not written: Chromium {no_browser.reason}; {INSTALL_HINT}"
+        )
