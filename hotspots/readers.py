@@ -1,26 +1,28 @@
 """Raw tables from files: every value as text, nothing coerced, nothing dropped.
 
-:func:`read_table` reads CSV/TXT (separator and encoding detected), Excel ``.xlsx``, GeoJSON,
-GeoPackage, Shapefile and (Geo)Parquet into a :class:`RawTable` whose frame holds strings
-only (``""`` for an empty cell). Spatial files get two extra text columns with the point
-coordinates taken from the geometry: ``geometry_lon``/``geometry_lat`` (WGS84, after
-``to_crs(4326)``) when the file has a CRS, or ``geometry_x``/``geometry_y`` when it has none
-(then :mod:`hotspots.validation` decides whether they are degrees or need ``--crs``). A
-non-point geometry gets its type name (e.g. ``"Polygon"``) there, so the row is rejected as
-``unparseable_coordinates`` instead of being moved to a centroid silently.
+:func:`read_table` reads CSV/TXT (separator and encoding detected, compressed ``.gz``,
+``.bz2``, ``.xz`` and ``.zip`` too), Excel ``.xlsx``, GeoJSON, GeoPackage, Shapefile and
+(Geo)Parquet into a :class:`RawTable` whose frame holds strings only (``""`` for an empty
+cell). Spatial files get two extra text columns with the point coordinates taken from the
+geometry: ``geometry_lon``/``geometry_lat`` (WGS84, after ``to_crs(4326)``) when the file has a
+CRS, or ``geometry_x``/``geometry_y`` when it has none (then :mod:`hotspots.validation` decides
+whether they are degrees or need ``--crs``). A non-point geometry gets its type name (e.g.
+``"Polygon"``) there, so the row is rejected as ``unparseable_coordinates`` instead of being
+moved to a centroid silently.
 
-CSV rows with *more* fields than the header are kept and flagged in :attr:`RawTable.malformed`
-(their extra fields go to the text column ``_extra_fields``); rows with fewer fields are
-padded with empty cells, as spreadsheet exports that drop trailing empty cells expect.
+Delimited text goes through :mod:`hotspots.ingest.csvtable`: records counted from the bytes,
+encoding decided per line, Arrow's parser. Records with *more* fields than the header, and
+lines whose opening quote would swallow the lines after them, are kept and flagged in
+:attr:`RawTable.malformed` (surplus fields go to the text column ``_extra_fields``); records
+with fewer fields are padded with empty cells, as spreadsheet exports that drop trailing
+empty cells expect; lines in no readable encoding are flagged in
+:attr:`RawTable.bad_encoding`.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime
 import io
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,10 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import InputError
+from hotspots.ingest.csvtable import EXTRA_FIELDS, read_text_table, sniff_separator
+from hotspots.ingest.csvtable import unique_headers as _unique_headers
+from hotspots.ingest.source import COMPRESSED, Opened, open_source
+from hotspots.ingest.source import _name_and_bytes as _name_and_bytes
 
 #: Suffixes read as delimited text.
 TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".tab", ""})
@@ -37,14 +43,23 @@ TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".tab", ""})
 VECTOR_SUFFIXES = frozenset({".geojson", ".json", ".gpkg", ".shp", ".fgb"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".geoparquet", ".pq"})
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
-SUPPORTED = sorted(TEXT_SUFFIXES - {""} | VECTOR_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES)
+SUPPORTED = sorted(
+    TEXT_SUFFIXES - {""} | VECTOR_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES | set(COMPRESSED)
+)
 
 #: Separators tried when none is given.
 SEPARATORS = (",", ";", "\t", "|")
-#: Name of the text column holding the surplus fields of malformed CSV rows.
-EXTRA_FIELDS = "_extra_fields"
 
 Source = str | Path | IO[bytes] | bytes
+
+__all__ = [
+    "EXTRA_FIELDS",
+    "RawTable",
+    "Source",
+    "decode",
+    "read_table",
+    "sniff_separator",
+]
 
 
 @dataclass
@@ -54,16 +69,25 @@ class RawTable:
     Attributes
     ----------
     frame : pandas.DataFrame
-        One text column per input column (``""`` for empty cells), one row per data row in
-        file order (row ``i`` is data row ``i + 1``).
+        One text column per input column (``""`` for empty cells), one row per data record in
+        file order (row ``i`` is data record ``i + 1``).
     source : str
         File name, for messages.
     malformed : numpy.ndarray of bool
-        Rows with more fields than the header (CSV only).
+        Records with more fields than the header, or whose opening quote would swallow the
+        lines after it (CSV only).
+    bad_encoding : numpy.ndarray of bool
+        Records not readable as UTF-8 nor as Cyrillic cp1251 (CSV only).
     encoding, sep : str or None
         What was used to read a text file (``None`` for other formats).
     geometry_crs : str or None
         The file's CRS when coordinates came from a geometry column.
+    encoding_counts : dict
+        Lines read per encoding (text files).
+    lines : numpy.ndarray of int or None
+        1-based line of the file where each record starts (text files).
+    compression : str or None
+        ``gzip``, ``bz2``, ``xz`` or ``zip`` when the file was compressed.
     """
 
     frame: pd.DataFrame
@@ -72,55 +96,77 @@ class RawTable:
     encoding: str | None = None
     sep: str | None = None
     geometry_crs: str | None = None
+    bad_encoding: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    encoding_counts: dict[str, int] = field(default_factory=dict)
+    lines: np.ndarray | None = None
+    compression: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.malformed) != len(self.frame):
             self.malformed = np.zeros(len(self.frame), dtype=bool)
+        if len(self.bad_encoding) != len(self.frame):
+            self.bad_encoding = np.zeros(len(self.frame), dtype=bool)
 
     @property
     def headers(self) -> list[str]:
         return [str(c) for c in self.frame.columns if c != EXTRA_FIELDS]
 
 
-def _name_and_bytes(src: Source) -> tuple[str, Path | None, bytes | None]:
-    """File name, path (when on disk) and content (when given as bytes or a stream)."""
-    if isinstance(src, bytes | bytearray):
-        return "input", None, bytes(src)
-    if hasattr(src, "read"):
-        name = Path(str(getattr(src, "name", "input"))).name
-        data = src.getvalue() if hasattr(src, "getvalue") else src.read()
-        return name, None, bytes(data)
-    path = Path(src)
-    if not path.exists():
-        raise InputError(f"{path} does not exist")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file")
-    return path.name, path, None
-
-
-def read_table(src: Source, *, sep: str | None = None, encoding: str | None = None) -> RawTable:
+def read_table(
+    src: Source,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    member: str | None = None,
+    max_bytes: int | None = None,
+    max_columns: int | None = None,
+) -> RawTable:
     """Read a file into a :class:`RawTable` of text.
 
     Parameters
     ----------
     src : str, Path, bytes or binary file object
         The file. Streams (such as an upload) use their ``name`` attribute for the format.
+        ``.gz``, ``.bz2``, ``.xz`` and ``.zip`` are unpacked first.
     sep : str, optional
         CSV separator; detected among ``, ; TAB |`` when omitted.
     encoding : str, optional
-        Text encoding; when omitted UTF-8 (with or without BOM) is tried, then UTF-16 (if it
-        has a BOM), then cp1251.
+        Text encoding of the whole file; when omitted each line is read as UTF-8, or as
+        cp1251 where it is not UTF-8 and reads as Cyrillic (see
+        :mod:`hotspots.ingest.encoding`).
+    member : str, optional
+        The file to read inside a zip archive holding several.
+    max_bytes, max_columns : int, optional
+        Refuse larger (unpacked) content or wider tables before parsing.
 
     Raises
     ------
     InputError
-        Unreadable, unsupported or empty input (no data rows).
+        Unreadable, unsupported, too big or empty input (no data rows).
     """
-    name, path, data = _name_and_bytes(src)
-    suffix = Path(name).suffix.lower()
+    from hotspots.ingest.csvtable import MAX_COLUMNS
+
+    opened: Opened = open_source(src, member=member, max_bytes=max_bytes)
+    name = opened.outer
+    suffix = Path(opened.name).suffix.lower()
+    path, data = opened.path, opened.data
     if suffix in TEXT_SUFFIXES:
-        raw = data if data is not None else path.read_bytes()
-        table = _read_text(raw, name, sep=sep, encoding=encoding)
+        tt = read_text_table(
+            opened.read(), name, sep=sep, encoding=encoding,
+            max_columns=max_columns or MAX_COLUMNS,
+        )
+        frame = tt.table.to_pandas()
+        table = RawTable(
+            frame,
+            name,
+            malformed=tt.malformed,
+            encoding=tt.encoding,
+            sep=tt.sep,
+            bad_encoding=tt.bad_encoding,
+            encoding_counts=tt.encoding_counts,
+            lines=tt.lines,
+            compression=opened.compression,
+        )
     elif suffix in EXCEL_SUFFIXES:
         table = _read_excel(path if path is not None else io.BytesIO(data), name)
     elif suffix in VECTOR_SUFFIXES or suffix in PARQUET_SUFFIXES:
@@ -130,172 +176,19 @@ def read_table(src: Source, *, sep: str | None = None, encoding: str | None = No
             f"cannot read {name}: unsupported file type {suffix!r}; use one of "
             + ", ".join(SUPPORTED)
         )
+    if max_columns is not None and len(table.headers) > max_columns:
+        raise InputError(f"{name} has {len(table.headers):,} columns; at most {max_columns:,} are read")
     if len(table.frame) == 0:
         raise InputError(f"{name} has no data rows (columns: {', '.join(table.headers) or '-'})")
     return table
 
 
-# Text ------------------------------------------------------------------------------------
 def decode(raw: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Text and the encoding used (see :func:`read_table`)."""
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(f"unknown encoding {encoding!r} (try utf-8 or cp1251)") from None
-        try:
-            return raw.decode(encoding).lstrip("\ufeff"), encoding
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{name} is not valid {encoding} (byte {exc.start}); try --encoding cp1251 or utf-8"
-            ) from None
-    candidates = ["utf-8-sig"]
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates.insert(0, "utf-16")
-    candidates.append("cp1251")
-    for enc in candidates:
-        try:
-            text = raw.decode(enc).lstrip("\ufeff")
-        except UnicodeDecodeError:
-            continue
-        if enc == "utf-8-sig":  # say whether the BOM was there
-            enc = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
-        return text, enc
-    raise InputError(f"cannot decode {name} as UTF-8 or cp1251; give the encoding with --encoding")
+    """Text and the encoding used, for a whole file (see :func:`hotspots.ingest.encoding`)."""
+    from hotspots.ingest.encoding import to_utf8
 
-
-def sniff_separator(text: str, lines: int = 50) -> str:
-    """The separator among :data:`SEPARATORS` that splits the first lines most consistently.
-
-    Score: the header must split into at least two fields; then the share of the first
-    ``lines`` lines with as many fields as the header; then the number of fields. Comma when
-    nothing splits the header.
-    """
-    head = itertools.islice(io.StringIO(text), lines + 1)  # no need to split the whole file
-    sample = [ln.rstrip("\r\n") for ln in head if ln.strip()]
-    if not sample:
-        return ","
-    best, best_score = ",", (0, 0.0, 0)
-    for cand in SEPARATORS:
-        try:
-            counts = [len(r) for r in csv.reader(sample, delimiter=cand)]
-        except csv.Error:
-            continue
-        if not counts or counts[0] < 2:
-            continue
-        same = sum(c == counts[0] for c in counts) / len(counts)
-        score = (1, same, counts[0])
-        if score > best_score:
-            best, best_score = cand, score
-    return best
-
-
-def _unique_headers(row: Sequence[Any]) -> list[str]:
-    """Header names with blanks named ``Unnamed: i`` and duplicates suffixed ``.1``, ``.2``."""
-    out: list[str] = []
-    seen: dict[str, int] = {}
-    for i, h in enumerate(row):
-        h = str(h).strip() if h is not None else ""
-        if h == "" or h.lower() == "nan":
-            h = f"Unnamed: {i}"
-        base = h
-        while h in seen:
-            seen[base] += 1
-            h = f"{base}.{seen[base]}"
-        seen.setdefault(h, 0)
-        out.append(h)
-    return out
-
-
-def _read_text(raw: bytes, name: str, *, sep: str | None, encoding: str | None) -> RawTable:
-    text, enc = decode(raw, name, encoding)
-    if not text.strip():
-        raise InputError(f"{name} is empty")
-    if sep is not None:
-        sep = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(sep, sep)
-        if len(sep) != 1:
-            raise InputError(f"--sep takes one character such as ',' ';' or 'tab', got {sep!r}")
-    sep = sep or sniff_separator(text)
-    try:
-        # header=None: the first line is read as data too, so a row with more fields than the
-        # header raises instead of being truncated or shifted into an index (pandas' defaults)
-        grid = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            engine="c",
-            skip_blank_lines=True,
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{name} is empty") from None
-    except (pd.errors.ParserError, ValueError, OverflowError):
-        return _read_ragged(text, name, sep, enc)
-    headers = _unique_headers(grid.iloc[0].tolist())
-    body = grid.iloc[1:].reset_index(drop=True)
-    body.columns = headers
-    body = body.fillna("").astype("str")  # rows shorter than the header: empty cells
-    _check_unclosed_quote(text, body, name)
-    return RawTable(body, name, encoding=enc, sep=sep)
-
-
-def _check_unclosed_quote(text: str, body: pd.DataFrame, name: str) -> None:
-    """Refuse a file whose quote (``"``) opened at the start of a field is never closed.
-
-    CSV readers then take the rest of the file as one value: ``1,"12 MAIN ST,43.3,68.2``
-    followed by a thousand good lines reads as a single row, and the thousand rows would be
-    lost without a reason. Such a value runs to the end of the file across line breaks;
-    legitimate multi-line values are closed before it ends.
-    """
-    if text.count('"') % 2 == 0 or len(body) == 0:
-        return  # every opened quote is closed (escaped quotes come in pairs)
-    tail = text.rstrip("\r\n")
-    for col in body.columns:
-        cells = body[col]
-        multi = cells.str.contains("\n", regex=False)
-        if not multi.any():
-            continue
-        for i in np.flatnonzero(multi.to_numpy()):
-            value = cells.iloc[i].rstrip("\r\n")
-            if value and tail.endswith(value):
-                raise InputError(
-                    f'{name}: the quote (") opened in column {col!r} of data row {i + 1} is '
-                    "never closed, so every line after it would be read as one value; close "
-                    "or remove that quote"
-                )
-
-
-def _read_ragged(text: str, name: str, sep: str, enc: str) -> RawTable:
-    """Slow path for files whose rows have more fields than the header: csv module per row."""
-    try:
-        # skip blank and whitespace-only lines, as pandas' C parser does on the fast path
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-        rows = [r for r in reader if len(r) > 1 or (r and r[0].strip())]
-    except csv.Error as exc:
-        raise InputError(f"cannot parse {name} as CSV with separator {sep!r}: {exc}") from None
-    if not rows:
-        raise InputError(f"{name} is empty")
-    headers = _unique_headers(rows[0])
-    n = len(headers)
-    body = rows[1:]
-    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
-    malformed = lengths > n
-    padded = [r[:n] + [""] * (n - len(r)) for r in body]
-    frame = (
-        pd.DataFrame(padded, columns=headers, dtype="str")
-        if body
-        else pd.DataFrame(columns=headers, dtype="str")
-    )
-    if malformed.any():
-        extra = np.full(len(body), "", dtype=object)
-        idx = np.flatnonzero(malformed)
-        extra[idx] = [sep.join(body[i][n:]) for i in idx]
-        frame[EXTRA_FIELDS] = pd.Series(extra, dtype="str")
-    frame = frame.fillna("")
-    _check_unclosed_quote(text, frame, name)
-    return RawTable(frame, name, malformed=malformed, encoding=enc, sep=sep)
+    dec = to_utf8(raw, name, encoding)
+    return dec.data.decode("utf-8"), dec.encoding
 
 
 # Excel -----------------------------------------------------------------------------------

@@ -327,20 +327,27 @@ def test_unreadable_geojson(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "bad_row", "extra_row"),
     [
         # an address with an opening quote: the rest of the file would be one value
-        'id,block,lat,lon\n1,"12 MAIN ST,43.30,68.25\n2,OAK,43.31,68.26\n3,PINE,43.32,68.27\n',
-        # the same after a row with an extra field (the slow, ragged path)
-        'id,block,lat,lon\n1,OAK,43.30,68.25,x\n2,"12 MAIN,43.31,68.26\n3,PINE,43.32,68.27\n',
+        ('id,block,lat,lon\n1,"12 MAIN ST,43.30,68.25\n2,OAK,43.31,68.26\n3,PINE,43.32,68.27\n', 1, None),
+        # the same after a row with an extra field
+        ('id,block,lat,lon\n1,OAK,43.30,68.25,x\n2,"12 MAIN,43.31,68.26\n3,PINE,43.32,68.27\n', 2, 1),
+        # two stray quotes: the lines between them would merge into one value
+        ('id,block,lat,lon\n1,"OAK,43.30,68.25\n2,ELM,43.31,68.26\n3,ASH,43.32,68.27\n'
+         '4,PINE",43.33,68.28\n', 1, None),
     ],
 )
-def test_an_unclosed_quote_is_refused_not_swallowing_rows(tmp_path: Path, text: str) -> None:
-    with pytest.raises(InputError) as err:
-        read_table(_write(tmp_path / "calls.csv", text))
-    msg = str(err.value)
-    assert msg.startswith("calls.csv: the quote (\") opened in column 'block' of data row ")
-    assert "never closed" in msg and "\n" not in msg
+def test_a_stray_quote_rejects_its_line_and_keeps_the_rest(
+    tmp_path: Path, text: str, bad_row: int, extra_row: int | None
+) -> None:
+    t = read_table(_write(tmp_path / "calls.csv", text))
+    records = text.count("\n") - 1  # one record per line after the header
+    assert len(t.frame) == records
+    expected = {bad_row} | ({extra_row} if extra_row else set())
+    assert set(np.flatnonzero(t.malformed) + 1) == expected
+    ids = t.frame["id"].tolist()
+    assert ids == [str(i) for i in range(1, records + 1)]
 
 
 @pytest.mark.parametrize(

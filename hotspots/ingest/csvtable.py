@@ -1,0 +1,282 @@
+"""Delimited text to an Arrow table of strings, one row per physical record.
+
+The pipeline: :func:`hotspots.ingest.encoding.to_utf8` (per-line encoding) ->
+:func:`hotspots.ingest.records.find_records` (the records, counted from the bytes) -> Arrow's
+multi-threaded CSV parser over the same bytes, every column as text -> rows the parser could
+not take (more or fewer fields than the header, an opening quote that would swallow lines)
+put back in their place from the record spans. The parser's row count is checked against the
+records: when they disagree the records are parsed one by one with Python's csv module,
+slower but exact, so no row is ever lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from hotspots.errors import InputError
+from hotspots.ingest.encoding import Decoded, to_utf8
+from hotspots.ingest.records import Records, _fields, find_records
+
+#: Separators tried when none is given.
+SEPARATORS = (",", ";", "\t", "|")
+#: Name of the text column holding the surplus fields of malformed rows.
+EXTRA_FIELDS = "_extra_fields"
+#: Refuse tables wider than this (a header of 200,000 empty columns is not a calls file).
+MAX_COLUMNS = 2_000
+#: Refuse a single value longer than this many bytes.
+MAX_CELL_BYTES = 1 << 20
+
+#: Pre-assigned row codes (see hotspots.validation.REASONS).
+MALFORMED = "malformed_row"
+BAD_ENCODING = "bad_encoding"
+
+
+@dataclass
+class TextTable:
+    """A delimited file as text, before any interpretation.
+
+    Attributes
+    ----------
+    table : pyarrow.Table
+        One string column per header field (``""`` for empty cells), one row per record in
+        file order, plus :data:`EXTRA_FIELDS` when some record has too many fields.
+    headers : list of str
+        Unique column names.
+    malformed, bad_encoding : ndarray of bool
+        Records rejected before validation.
+    lines : ndarray of int64
+        1-based line where each record starts.
+    encoding, sep : str
+    encoding_counts : dict
+        Lines read per encoding.
+    """
+
+    table: pa.Table
+    headers: list[str]
+    malformed: np.ndarray
+    bad_encoding: np.ndarray
+    lines: np.ndarray
+    encoding: str
+    sep: str
+    encoding_counts: dict[str, int] = field(default_factory=dict)
+
+
+def unique_headers(row: Sequence[Any]) -> list[str]:
+    """Header names with blanks named ``Unnamed: i`` and duplicates suffixed ``.1``, ``.2``."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(row):
+        h = str(h).strip() if h is not None else ""
+        if h == "" or h.lower() == "nan":
+            h = f"Unnamed: {i}"
+        base = h
+        while h in seen:
+            seen[base] += 1
+            h = f"{base}.{seen[base]}"
+        seen.setdefault(h, 0)
+        out.append(h)
+    return out
+
+
+def sniff_separator(text: str, lines: int = 50) -> str:
+    """The separator among :data:`SEPARATORS` that splits the first lines most consistently.
+
+    Score: the header must split into at least two fields; then the share of the first
+    ``lines`` lines with as many fields as the header; then the number of fields. Comma when
+    nothing splits the header.
+    """
+    head = itertools.islice(io.StringIO(text), lines + 1)
+    sample = [ln.rstrip("\r\n") for ln in head if ln.strip()]
+    if not sample:
+        return ","
+    best, best_score = ",", (0, 0.0, 0)
+    for cand in SEPARATORS:
+        try:
+            counts = [len(r) for r in csv.reader(sample, delimiter=cand)]
+        except csv.Error:
+            continue
+        if not counts or counts[0] < 2:
+            continue
+        same = sum(c == counts[0] for c in counts) / len(counts)
+        score = (1, same, counts[0])
+        if score > best_score:
+            best, best_score = cand, score
+    return best
+
+
+def _check_sep(sep: str | None) -> str | None:
+    if sep is None:
+        return None
+    sep = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(sep, sep)
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise InputError(f"--sep takes one character such as ',' ';' or 'tab', got {sep!r}")
+    return sep
+
+
+def _head_text(data: bytes, limit: int = 1 << 16) -> str:
+    return data[:limit].decode("utf-8", errors="replace")
+
+
+def read_text_table(
+    raw: bytes,
+    name: str,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    max_columns: int = MAX_COLUMNS,
+) -> TextTable:
+    """Read delimited text (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        Empty, undecodable, too many columns, or a header with an unclosed quote.
+    """
+    dec: Decoded = to_utf8(raw, name, encoding)
+    data = dec.data
+    if not data[:4096].strip() and not data.strip():
+        raise InputError(f"{name} is empty")
+    sep = _check_sep(sep)
+    first_line = data[: data.find(b"\n") if b"\n" in data[: 1 << 22] else 1 << 22]
+    if first_line.count(b",") + first_line.count(b";") + first_line.count(b"\t") > max_columns:
+        raise InputError(
+            f"{name} has more than {max_columns:,} columns in its first line; a calls file "
+            "has a few dozen at most: check that it is the right file"
+        )
+    sep = sep or sniff_separator(_head_text(data))
+    recs = find_records(data, sep, name=name)
+    headers = unique_headers(recs.header)
+    if len(headers) > max_columns:
+        raise InputError(
+            f"{name} has {len(headers):,} columns; at most {max_columns:,} are read "
+            "(a calls file has a few dozen): check that it is the right file"
+        )
+    table, malformed = _parse(data, recs, headers, sep, name)
+    bad = np.zeros(len(recs), dtype=bool)
+    if dec.bad_offsets.size and len(recs):
+        idx = np.searchsorted(recs.starts, dec.bad_offsets, side="right") - 1
+        inside = (idx >= 0) & (dec.bad_offsets <= recs.ends[np.maximum(idx, 0)])
+        bad[idx[inside]] = True
+    return TextTable(
+        table=table,
+        headers=headers,
+        malformed=malformed,
+        bad_encoding=bad & ~malformed,
+        lines=recs.lines,
+        encoding=dec.encoding,
+        sep=sep,
+        encoding_counts=dec.counts,
+    )
+
+
+def _parse(
+    data: bytes, recs: Records, headers: list[str], sep: str, name: str
+) -> tuple[pa.Table, np.ndarray]:
+    """Arrow over the records; the rows it cannot take re-read from their spans."""
+    n = len(headers)
+    n_rec = len(recs)
+    if n_rec == 0:
+        empty = pa.table({h: pa.array([], pa.string()) for h in headers})
+        return empty, np.zeros(0, dtype=bool)
+    special = np.flatnonzero(recs.swallowing)  # records Arrow must not see
+    body = _body(data, recs, special)
+    invalid: list[str] = []
+
+    def handler(row) -> str:
+        invalid.append(row.text)
+        return "skip"
+
+    names = [f"c{i}" for i in range(n)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                newlines_in_values=recs.multiline,
+                ignore_empty_lines=True,
+                invalid_row_handler=handler,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        msg = str(exc).splitlines()[0][:120]
+        table, invalid = None, [msg]
+    expected = n_rec - len(special)
+    if invalid or table is None or table.num_rows != expected:
+        rows = _rows_of(data, recs, sep)
+        table, malformed = _from_rows(rows, headers, sep)
+        return table, malformed | recs.swallowing
+    table = table.rename_columns(headers)
+    malformed = np.zeros(n_rec, dtype=bool)
+    if special.size:
+        rows = [_fields(_text(data, recs, i), sep) for i in special]
+        extra_tab, extra_bad = _from_rows(rows, headers, sep)
+        extra_bad[:] = True
+        table = _merge(table, extra_tab, special, n_rec)
+        malformed[special] = True
+    return table, malformed
+
+
+def _text(data: bytes, recs: Records, i: int) -> str:
+    return data[recs.starts[i] : recs.ends[i]].decode("utf-8", errors="replace")
+
+
+def _body(data: bytes, recs: Records, special: np.ndarray) -> bytes:
+    """The bytes after the header without the ``special`` records and whitespace lines."""
+    cut = [(int(recs.starts[i]), int(recs.ends[i])) for i in special]
+    cut += [s for s in recs.blank_spans if s[0] >= recs.header_end]
+    if not cut:
+        return memoryview(data)[recs.header_end :]  # type: ignore[return-value]
+    cut.sort()
+    parts, pos = [], recs.header_end
+    for s, e in cut:
+        parts.append(data[pos:s])
+        pos = e
+    parts.append(data[pos:])
+    return b"".join(parts)
+
+
+def _rows_of(data: bytes, recs: Records, sep: str) -> list[list[str]]:
+    """Every record parsed on its own (the exact, slower path)."""
+    return [_fields(_text(data, recs, i), sep) for i in range(len(recs))]
+
+
+def _from_rows(rows: list[list[str]], headers: list[str], sep: str) -> tuple[pa.Table, np.ndarray]:
+    """A string table from parsed rows: short rows padded, long rows flagged with extras."""
+    n = len(headers)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    malformed = lengths > n
+    cols = {h: pa.array([r[j] if j < len(r) else "" for r in rows], pa.string()) for j, h in enumerate(headers)}
+    if malformed.any():
+        cols[EXTRA_FIELDS] = pa.array([sep.join(r[n:]) for r in rows], pa.string())
+    return pa.table(cols), malformed
+
+
+def _merge(table: pa.Table, extra: pa.Table, positions: np.ndarray, n_rec: int) -> pa.Table:
+    """Rows of ``extra`` inserted at record ``positions`` among the rows of ``table``."""
+    for col in extra.column_names:
+        if col not in table.column_names:
+            table = table.append_column(col, pa.array([""] * table.num_rows, pa.string()))
+    extra = extra.select(table.column_names)
+    both = pa.concat_tables([table, extra])
+    order = np.empty(n_rec, dtype=np.int64)
+    mask = np.ones(n_rec, dtype=bool)
+    mask[positions] = False
+    order[mask] = np.arange(table.num_rows)
+    order[positions] = table.num_rows + np.arange(len(positions))
+    return both.take(pa.array(order))

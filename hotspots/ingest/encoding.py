@@ -1,0 +1,175 @@
+"""Text encoding, decided per line: UTF-8 first, cp1251 only where a line needs it.
+
+A file that is valid UTF-8 (with or without a BOM) is used as it is. A file with a few
+invalid lines - a download cut mid-character, one line pasted from a cp1251 export - keeps
+every valid line as UTF-8; each invalid line is read as cp1251 when that gives Cyrillic text,
+and is otherwise marked as ``bad_encoding`` (its record is rejected with that reason, its
+text kept with U+FFFD where the bytes were). Only when most lines need cp1251 is the whole
+file read as cp1251 (an old Windows export). UTF-16 files are recognised by their BOM.
+
+:func:`to_utf8` returns UTF-8 bytes in every case, so the CSV parser never sees another
+encoding, and counts how many lines each encoding read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hotspots.errors import InputError
+
+#: Invalid lines met before deciding whether the whole file is another encoding.
+_PROBE_ERRORS = 16
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+# cp1251 decodes nearly every byte; text with C0 controls or Latin-1 look-alikes is not
+# Cyrillic prose
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class Decoded:
+    """UTF-8 content and what each line was read as.
+
+    Attributes
+    ----------
+    data : bytes
+        The content as UTF-8 (BOM removed).
+    encoding : str
+        ``"utf-8"``, ``"utf-8-sig"`` (had a BOM), ``"utf-16"``, ``"cp1251"`` (whole file),
+        ``"utf-8+cp1251"`` (some lines cp1251) or the encoding given.
+    bad_offsets : ndarray of int
+        Byte offsets in ``data`` of the lines that are not valid in any encoding tried (their
+        text is kept with U+FFFD); the records holding them are rejected as ``bad_encoding``.
+    counts : dict
+        Lines read per encoding: ``{"utf-8": 8690, "cp1251": 1, "bad_encoding": 1}``.
+    """
+
+    data: bytes
+    encoding: str
+    bad_offsets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def reads_as_cyrillic(text: str) -> bool:
+    """True when ``text`` holds Cyrillic letters and no control characters."""
+    return bool(_CYRILLIC.search(text)) and not _CONTROL.search(text)
+
+
+def _whole(raw: bytes, enc: str, name: str) -> str:
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name} is not valid {enc} (byte {exc.start}); try --encoding cp1251 or utf-8"
+        ) from None
+
+
+def to_utf8(raw: bytes, name: str = "input", encoding: str | None = None) -> Decoded:
+    """Decode ``raw`` line by line as described in the module docstring.
+
+    Parameters
+    ----------
+    raw : bytes
+        File content.
+    name : str
+        File name, for messages.
+    encoding : str, optional
+        Decode the whole file with this encoding instead (errors are an :class:`InputError`).
+    """
+    lines_total = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r} (try utf-8 or cp1251)") from None
+        text = _whole(raw, encoding, name).lstrip("\ufeff")
+        return Decoded(text.encode("utf-8"), encoding, counts={encoding: lines_total})
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _whole(raw, "utf-16", name).lstrip("\ufeff")
+        return Decoded(text.encode("utf-8"), "utf-16", counts={"utf-16": lines_total})
+    enc = "utf-8"
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+        enc = "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _mixed(raw, enc, exc.start, lines_total)
+    return Decoded(raw, enc, counts={"utf-8": lines_total})
+
+
+def _line_bounds(raw: bytes, pos: int) -> tuple[int, int]:
+    start = raw.rfind(b"\n", 0, pos) + 1
+    end = raw.find(b"\n", pos)
+    return start, (len(raw) if end < 0 else end)
+
+
+def _fix_line(line: bytes) -> tuple[bytes, str]:
+    """The line as UTF-8 and what read it: ``"utf-8"``, ``"cp1251"`` or ``"bad_encoding"``."""
+    try:
+        line.decode("utf-8")
+        return line, "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = line.decode("cp1251")
+    except UnicodeDecodeError:
+        text = ""
+    if text and reads_as_cyrillic(text):
+        return text.encode("utf-8"), "cp1251"
+    return line.decode("utf-8", errors="replace").encode("utf-8"), "bad_encoding"
+
+
+def _mixed(raw: bytes, enc: str, first_error: int, lines_total: int) -> Decoded:
+    """Line-by-line decoding of a file that is not valid UTF-8 as a whole."""
+    # the first invalid lines decide between "a few bad lines" and "another encoding"
+    parts: list[bytes] = []
+    fixed: dict[str, list[int]] = {"cp1251": [], "bad_encoding": []}  # output byte offsets
+    pos, err, seen, out_len = 0, first_error, 0, 0
+    while err is not None and seen < _PROBE_ERRORS:
+        start, end = _line_bounds(raw, err)
+        line, how = _fix_line(raw[start:end])
+        parts += [raw[pos:start], line]
+        out_len += start - pos
+        fixed[how].append(out_len)
+        out_len += len(line)
+        pos, seen = end, seen + 1
+        try:
+            raw[pos:].decode("utf-8")
+            err = None
+        except UnicodeDecodeError as exc:
+            err = pos + exc.start
+    if err is not None:
+        # many invalid lines: check the whole file line by line
+        rest = raw[pos:].split(b"\n")
+        out = []
+        for line in rest:
+            good, how = _fix_line(line)
+            if how != "utf-8":
+                fixed[how].append(out_len)
+            out.append(good)
+            out_len += len(good) + 1
+        parts.append(b"\n".join(out))
+    else:
+        parts.append(raw[pos:])
+    bad_share = (len(fixed["cp1251"]) + len(fixed["bad_encoding"])) / max(lines_total, 1)
+    if bad_share > 0.5:  # most lines are not UTF-8: an old Windows export
+        try:
+            text = raw.decode("cp1251")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            return Decoded(text.encode("utf-8"), "cp1251", counts={"cp1251": lines_total})
+    n_cp, n_bad = len(fixed["cp1251"]), len(fixed["bad_encoding"])
+    counts = {"utf-8": lines_total - n_cp - n_bad}
+    if n_cp:
+        counts["cp1251"] = n_cp
+    if n_bad:
+        counts["bad_encoding"] = n_bad
+    label = f"{enc}+cp1251" if n_cp else enc
+    return Decoded(
+        b"".join(parts), label, np.asarray(sorted(fixed["bad_encoding"]), dtype=np.int64), counts
+    )

@@ -1,0 +1,237 @@
+"""Physical records of a delimited text file, counted independently of the CSV parser.
+
+A *record* is a non-blank line, or several lines joined by a quoted value that holds line
+breaks (``"12 Main St<newline>back entrance"``). Counting them from the bytes, before any
+parser runs, is what lets ingest promise that every record is accepted or rejected: the
+parser's rows are checked against this count.
+
+Quotes are where rows get lost. A stray ``"`` at the start of a field opens a value that a
+CSV parser runs on until the next ``"``, swallowing every line in between into one row. Here
+a quoted value may span lines only when the record it makes is plausible: it has exactly the
+header's number of fields, and neither its first or last line nor any line inside it is a
+complete record of its own (the header's number of fields, no quote). Otherwise the line with
+the opening quote is a record by itself, rejected as ``malformed_row``, and the lines after
+it are read as records of their own.
+
+Line breaks are ``\\n``, ``\\r\\n`` and a lone ``\\r``, as for the CSV parser. Lines holding
+only spaces, tabs or nothing are blank and not records. Everything is vectorised with NumPy
+over the bytes, except the few lines with an odd number of quotes, which are scanned one by
+one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hotspots.errors import InputError
+
+#: Longest quoted value, in lines, taken as one record.
+MAX_VALUE_LINES = 200
+#: Blank-line candidates are lines up to this many bytes (longer whitespace lines are rare).
+_BLANK_SCAN = 16
+_WS = np.array([32, 9, 13], dtype=np.uint8)
+
+
+@dataclass
+class Records:
+    """Record boundaries of a text file (see the module docstring).
+
+    Attributes
+    ----------
+    header : list of str
+        The first record's fields.
+    starts, ends : ndarray of int64
+        Byte span of each data record (``ends`` exclusive, line break excluded).
+    lines : ndarray of int64
+        1-based physical line number where each data record starts.
+    swallowing : ndarray of bool
+        Records that open a quote that would swallow later lines (``malformed_row``).
+    multiline : bool
+        Some record spans several lines (the parser must allow line breaks in values).
+    blank_spans : list of (int, int)
+        Byte spans of blank lines that are not empty (spaces, tabs), to remove before
+        parsing.
+    """
+
+    header: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    lines: np.ndarray
+    swallowing: np.ndarray
+    multiline: bool = False
+    blank_spans: list[tuple[int, int]] = field(default_factory=list)
+    header_end: int = 0
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def line_spans(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (exclusive, break excluded) of every physical line of ``data``."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    n = len(buf)
+    breaks = np.flatnonzero(buf == 10)
+    cr = np.flatnonzero(buf == 13) if data.find(b"\r") >= 0 else np.zeros(0, dtype=np.int64)
+    if cr.size:
+        nxt = np.minimum(cr + 1, n - 1)
+        lone = cr[(cr + 1 >= n) | (buf[nxt] != 10)]
+        if lone.size:
+            breaks = np.union1d(breaks, lone)
+        # a \r before \n belongs to the break, not the line's content
+        crlf = cr[(cr + 1 < n) & (buf[nxt] == 10)]
+    else:
+        crlf = cr
+    starts = np.concatenate(([0], breaks + 1)).astype(np.int64)
+    ends = np.concatenate((breaks, [n])).astype(np.int64)
+    if crlf.size:
+        is_crlf_end = np.isin(ends, crlf + 1)
+        ends[is_crlf_end] -= 1
+    return starts, ends
+
+
+def _blank(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    length = ends - starts
+    blank = length <= 0
+    short = np.flatnonzero((length > 0) & (length <= _BLANK_SCAN))
+    if short.size:
+        idx = starts[short, None] + np.arange(_BLANK_SCAN)
+        inside = idx < ends[short, None]
+        vals = buf[np.minimum(idx, len(buf) - 1)]
+        ws = np.isin(vals, _WS) | ~inside
+        blank[short] = ws.all(axis=1)
+    return blank
+
+
+def scan(text: str, sep: str, in_quote: bool = False) -> tuple[bool, int]:
+    """RFC 4180 state after ``text``: (inside a quoted value, fields started).
+
+    A quote opens a value only at the start of a field; inside one, ``""`` is a quote and a
+    lone ``"`` closes it; elsewhere quotes are literal (as Python's csv and Arrow read them).
+    """
+    fields = 1
+    at_start = not in_quote
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if in_quote:
+            if c == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 1
+                else:
+                    in_quote = False
+        elif c == sep:
+            fields += 1
+            at_start = True
+            i += 1
+            continue
+        elif c == '"' and at_start:
+            in_quote = True
+        at_start = False
+        i += 1
+    return in_quote, fields
+
+
+def _fields(text: str, sep: str) -> list[str]:
+    """Fields of one record's text (an unclosed quote runs to the end of the text)."""
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    if not rows:
+        return [""]
+    out = rows[0]
+    for r in rows[1:]:  # a stray line break inside the text: keep everything
+        out = out[:-1] + [(out[-1] if out else "") + "\n" + (r[0] if r else "")] + r[1:]
+    return out
+
+
+def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
+    """Split ``data`` (UTF-8) into the header and the data records.
+
+    Raises
+    ------
+    InputError
+        No header line, or a quote in the header that is never closed.
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = line_spans(data)
+    blank = _blank(buf, starts, ends)
+    nonblank = np.flatnonzero(~blank)
+    if nonblank.size == 0:
+        raise InputError(f"{name} is empty")
+    h = int(nonblank[0])
+    head_text = data[starts[h] : ends[h]].decode("utf-8", errors="replace")
+    if scan(head_text, sep)[0]:
+        raise InputError(
+            f'{name}: the header (line {h + 1}) opens a quote (") that it never closes; '
+            "remove that quote from the column names"
+        )
+    header = _fields(head_text, sep)
+    n_fields = len(header)
+
+    q = np.flatnonzero(buf == 34) if data.find(b'"') >= 0 else np.zeros(0, dtype=np.int64)
+    cont = np.zeros(len(starts), dtype=bool)  # line continues the record above
+    last = np.arange(len(starts))  # last line of the record starting here
+    swallow: list[int] = []
+    if q.size:
+        qcount = np.searchsorted(q, ends) - np.searchsorted(q, starts)
+        odd = np.flatnonzero((qcount % 2 == 1) & (np.arange(len(starts)) > h)).tolist()
+        k = 0
+        while k < len(odd):
+            first = odd[k]
+            text = data[starts[first] : ends[first]].decode("utf-8", errors="replace")
+            if not scan(text, sep)[0]:
+                k += 1  # literal quotes, e.g. 12" TV: complete on its own
+                continue
+            j, close = k + 1, None
+            while j < len(odd) and odd[j] - first <= MAX_VALUE_LINES:
+                t = data[starts[odd[j]] : ends[odd[j]]].decode("utf-8", errors="replace")
+                if not scan(t, sep, in_quote=True)[0]:
+                    close = odd[j]
+                    break
+                j += 1
+            if close is None or not _plausible(data, buf, starts, ends, first, close, sep, n_fields):
+                swallow.append(first)
+                k += 1
+                continue
+            cont[first + 1 : close + 1] = True
+            last[first] = close
+            k = j + 1
+    is_record = ~cont & ~blank
+    is_record[: h + 1] = False
+    rec = np.flatnonzero(is_record)
+    swallowing = np.zeros(len(starts), dtype=bool)
+    swallowing[swallow] = True
+    spans = [(int(starts[i]), int(ends[i])) for i in np.flatnonzero(blank & ~cont) if ends[i] > starts[i]]
+    return Records(
+        header=header,
+        starts=starts[rec],
+        ends=ends[last[rec]],
+        lines=rec.astype(np.int64) + 1,
+        swallowing=swallowing[rec],
+        multiline=bool(cont.any()),
+        blank_spans=spans,
+        header_end=int(starts[h + 1]) if h + 1 < len(starts) else len(data),
+    )
+
+
+def _complete_line(data: bytes, s: int, e: int, sep: str, n_fields: int) -> bool:
+    """A line with no quote and exactly ``n_fields`` fields: a record of its own."""
+    line = data[s:e]
+    return b'"' not in line and line.count(sep.encode()) == n_fields - 1
+
+
+def _plausible(data, buf, starts, ends, first, close, sep, n_fields) -> bool:
+    """Whether lines ``first..close`` make one record with a multi-line quoted value."""
+    for i in range(first + 1, close):
+        if _complete_line(data, int(starts[i]), int(ends[i]), sep, n_fields):
+            return False
+    text = data[starts[first] : ends[close]].decode("utf-8", errors="replace")
+    if len(_fields(text, sep)) != n_fields:
+        return False
+    # the lines holding the quotes, each a whole record by itself: two stray quotes
+    sep_b = sep.encode()
+    head = data[starts[first] : ends[first]].count(sep_b) + 1
+    tail = data[starts[close] : ends[close]].count(sep_b) + 1
+    return not (head >= n_fields and tail >= n_fields)
