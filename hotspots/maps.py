@@ -23,7 +23,12 @@ Rules the builders keep, so the app and the exports need not think about them:
   server. Polygons carry their colour class; the page holds one style per class
   (:class:`_ClassedGeoJson`), not one per feature.
 - **Presenter mode.** Individual calls are never drawn and cells (and clusters) with fewer than
-  ``min_count`` calls are left out, so no single address can be read off the map.
+  ``min_count`` calls are left out, so no single address can be read off the map. In
+  :func:`build_map` the rules of :mod:`hotspots.privacy` apply besides: cluster outlines are
+  replaced by the 0.001° lattice cells they cover (a buffered hull gives its calls back), the
+  density surface is masked where fewer than K calls lie within the bandwidth (a lone call
+  draws no heat and no contour) and its contours are drawn again from the masked surface,
+  keeping those of K calls or more.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from folium.template import Template
 from PIL import Image
 from scipy import ndimage
 
-from hotspots import grid, i18n
+from hotspots import grid, i18n, privacy
 from hotspots.assets import make_offline
 from hotspots.errors import InputError, ParameterError
 from hotspots.escape import escape_text
@@ -1578,6 +1583,7 @@ def add_venues(
     lang: str = "en",
     name: str | None = None,
     count_col: str | None = None,
+    min_count: int = 1,
     kinds: Iterable[str] | None = None,
     max_venues: int = MAX_VENUES,
     legend: bool = True,
@@ -1592,6 +1598,8 @@ def add_venues(
         geometry is used when ``lat``/``lon`` are absent).
     count_col : str, optional
         A column of calls per venue to show in the tooltip (e.g. from the venue ranking).
+    min_count : int
+        Counts below it read "< K" in the tooltip (presenter mode's K; 1 shows every count).
     kinds : iterable of str, optional
         Only these kinds.
     max_venues : int
@@ -1605,6 +1613,7 @@ def add_venues(
     """
     _check_lang(lang)
     _check_int("max_venues", max_venues, 1, 100_000, "venues")
+    _check_int("min_count", min_count, 1, 1_000_000, "calls")
     frame = venues
     if ("lat" not in frame.columns or "lon" not in frame.columns) and isinstance(
         frame, gpd.GeoDataFrame
@@ -1645,7 +1654,10 @@ def add_venues(
     if count_col is not None:
         calls_label = escape_text(t("tip.calls_nearby", lang))
         counts = pd.to_numeric(frame[count_col], errors="coerce").fillna(0).astype(int)
-        tips = [f"{tip}<br>{calls_label}: {c}" for tip, c in zip(tips, counts, strict=True)]
+        shown = privacy.suppress_counts(counts, min_count)
+        tips = [
+            f"{tip}<br>{calls_label}: {escape_text(c)}" for tip, c in zip(tips, shown, strict=True)
+        ]
     rows = [
         [round(float(a), COORD_DECIMALS), round(float(b), COORD_DECIMALS), kind_index[s], tip]
         for a, b, s, tip in zip(lat, lon, styled, tips, strict=True)
@@ -1977,6 +1989,37 @@ def _bounds_of(frames: Iterable[Any]) -> list[list[float]] | None:
     ]
 
 
+def _presenter_data(
+    k: int,
+    calls: pd.DataFrame | None,
+    surface: Any,
+    contours: gpd.GeoDataFrame | None,
+    clusters: gpd.GeoDataFrame | None,
+) -> tuple[Any, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """The density, its contours and the clusters as presenter mode may draw them
+    (:mod:`hotspots.privacy`): the surface masked below K calls (by its own values, and by
+    the calls within the bandwidth when they are given), contours drawn again from it with
+    K calls or more, cluster outlines of K calls or more as lattice cells. A surface without
+    its bandwidth and kernel (:func:`hotspots.privacy.maskable`) is not drawn."""
+    if surface is not None and not privacy.maskable(surface):
+        surface, contours = None, None  # a surface that cannot be masked is not drawn
+    if surface is not None:
+        located = calls is not None and len(calls) > 0
+        surface = privacy.private_surface(
+            surface,
+            k,
+            lat=pd.to_numeric(calls["lat"], errors="coerce").to_numpy(float) if located else None,
+            lon=pd.to_numeric(calls["lon"], errors="coerce").to_numpy(float) if located else None,
+        )
+        if contours is not None and len(contours) and "top_area" in contours:
+            contours = privacy.private_contours(surface, k, float(contours["top_area"].iloc[0]))
+        elif contours is not None and len(contours):
+            contours = None  # contours of another making cannot be checked: not drawn
+    if clusters is not None and "n_incidents" in clusters:
+        clusters = privacy.generalise_outlines(clusters, k)
+    return surface, contours, clusters
+
+
 def build_map(
     spec: MapSpec,
     *,
@@ -2075,6 +2118,8 @@ def build_map(
     cell_layers = sum([bool(calls_as_cells), on("cells", cells), on("gistar", gistar)])
     cap = min(MAX_CELLS, CELL_BUDGET // max(cell_layers, 1))
 
+    if spec.presenter:
+        surface, contours, clusters = _presenter_data(k, calls, surface, contours, clusters)
     if on("density", surface):
         fg = add_density(m, surface, contours=contours, lang=lang, show=shown("density"))
         counts["density_max"] = fg.stats["density_max"]
@@ -2103,7 +2148,7 @@ def build_map(
     if on("calls", calls) and not calls_as_cells:
         draw_calls()
     if on("venues", venues):
-        fg = add_venues(m, venues, lang=lang, show=shown("venues"))
+        fg = add_venues(m, venues, lang=lang, min_count=k, show=shown("venues"))
         counts["venues_shown"] = fg.stats["venues_shown"]
         counts["layers"].append("venues")
     if spec.title is not None:

@@ -29,6 +29,7 @@ Every function is vectorised over calls (no Python loop per call); distances are
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from typing import Any, Final
@@ -236,9 +237,7 @@ def lattice_cells(geoms: Any, *, precision_m: float = PRECISION_M) -> pd.DataFra
     return cells.sort_values(["row", "j", "i"], kind="stable").reset_index(drop=True)
 
 
-def lattice_outlines(
-    geoms: Any, *, precision_m: float = PRECISION_M
-) -> np.ndarray:
+def lattice_outlines(geoms: Any, *, precision_m: float = PRECISION_M) -> np.ndarray:
     """Each (multi)polygon replaced by the union of its :func:`lattice_cells`.
 
     Every vertex of the result is a lattice corner (a coordinate with
@@ -400,6 +399,12 @@ def mask_density(values: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
     return np.where(np.asarray(counts) >= k, v, 0.0)
 
 
+def maskable(surface: Any) -> bool:
+    """Whether :func:`private_surface` can mask ``surface``: it needs its ``values``, its
+    ``bandwidth`` (metres) and ``kernel``. A surface that cannot be masked is not published."""
+    return all(hasattr(surface, a) for a in ("values", "bandwidth", "kernel"))
+
+
 def private_surface(
     surface: Any,
     k: int,
@@ -423,11 +428,19 @@ def private_surface(
     DensitySurface
         The same grid with masked ``values`` (``dataclasses.replace``).
     """
+    if not maskable(surface):
+        raise ParameterError(
+            "the density surface has no bandwidth or kernel: make it with hotspots.density.kde"
+        )
     values = np.nan_to_num(np.asarray(surface.values, dtype=float), nan=0.0)
     values = np.where(values >= density_floor(surface, k), values, 0.0)
-    if lat is not None and lon is not None:
+    if lat is not None and lon is not None and getattr(surface, "crs", None) is not None:
         values = mask_density(values, counts_within_bandwidth(surface, lat, lon), k)
-    return dataclasses.replace(surface, values=values)
+    if dataclasses.is_dataclass(surface):
+        return dataclasses.replace(surface, values=values)
+    out = copy.copy(surface)
+    out.values = values
+    return out
 
 
 def private_contours(
