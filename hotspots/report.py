@@ -204,6 +204,25 @@ def _fmt_change(change: Any, pct: Any, lang: str) -> tuple[str, str]:
     return text, "up" if c > 0 else ("down" if c < 0 else "")
 
 
+def _presenter_rows(
+    offense_rows: list[dict[str, Any]], venue_rows: list[dict[str, Any]], k: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The report's table rows as presenter mode prints them: counts below ``k`` read
+    "< k" (:func:`hotspots.privacy.fewer_than`), and an offense's change is not given when
+    one of its counts is below ``k`` (the difference would tell them)."""
+    from hotspots.privacy import fewer_than
+
+    below = fewer_than(k)
+    out_offenses = []
+    for r in offense_rows:
+        small = any(c < k for c in r["counts"])
+        counts = [c if c >= k else below for c in r["counts"]]
+        change = ("—", "") if small else (r["change"], r["cls"])
+        out_offenses.append({**r, "counts": counts, "change": change[0], "cls": change[1]})
+    out_venues = [{**v, "calls": v["calls"] if v["calls"] >= k else below} for v in venue_rows]
+    return out_offenses, out_venues
+
+
 def report_html(
     incidents: pd.DataFrame,
     *,
@@ -235,7 +254,9 @@ def report_html(
     map_png : bytes, optional
         The briefing map as PNG (embedded as a ``data:`` URL, so the file stands alone).
     presenter : bool
-        Presenter mode (states the suppression rule).
+        Presenter mode: states the suppression rule; counts below ``params.min_count`` in the
+        offense and venue tables read "< K" and the change of an offense with such a count is
+        not given.
     lang : {"kk", "ru", "en"}
     title : str, optional
         Report title (default: the translated "Hotspot report").
@@ -284,6 +305,8 @@ def report_html(
                     "trend": t(f"report.trend_{str(v['trend']).replace('/', '')}", lang),
                 }
             )
+    if presenter:  # every figure stands for K calls or more (hotspots.privacy)
+        rows, venue_rows = _presenter_rows(rows, venue_rows, p.min_count)
     n_calls = len(incidents)
     in_plan = int(plan["n_incidents"].sum()) if len(plan) else 0
     kpis = {
