@@ -8,8 +8,10 @@ brings its legend. The HTML has every script and style inside it (no CDN), so it
 closed network; the PNG is rendered from that HTML by headless Chromium
 (:func:`hotspots.render.html_to_png`).
 
-In presenter mode the calls layer is never drawn and cells or clusters with fewer than
-``min_count`` calls are left out (the map builder's suppression).
+In presenter mode the calls layer is never drawn, cells or clusters with fewer than
+``min_count`` calls are left out, cluster outlines are lattice cells and the density is masked
+below K calls (the map builder applies :mod:`hotspots.privacy`); the hotspot numbers sit on
+the plan's rounded centres.
 """
 
 from __future__ import annotations
