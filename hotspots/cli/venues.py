@@ -21,6 +21,7 @@ from hotspots.cli.common import (
     filter_options,
     input_options,
     load_incidents,
+    memory_message,
     note_rejected,
     output_callback,
     output_option,
@@ -45,7 +46,10 @@ def load_venues(path: str | None, sample: bool) -> gpd.GeoDataFrame | None:
         from hotspots.sample import sample_paths
 
         path = str(sample_paths().venues)
-    result = io.read_venues(path)
+    try:
+        result = io.read_venues(path)
+    except MemoryError:
+        raise InputError(memory_message(path)) from None
     again = validate_command({"sample": sample and not given}, path, venues=True)
     if len(result.accepted) == 0:
         raise InputError(
