@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, mapview, state
-from hotspots import maps
+from hotspots import maps, privacy
 from hotspots.i18n import offense_label, t, venue_label, weekday_label
 from hotspots.output import csv_bytes
 
@@ -31,6 +31,16 @@ WIDTHS = {
 
 ctx = common.context()
 lang = ctx.lang
+
+
+def count_column(width: int):
+    """Config of a count column: numbers, or right-aligned text in presenter mode (where
+    counts below K read "< K")."""
+    if ctx.presenter:
+        return st.column_config.TextColumn(alignment="right", width=width)
+    return st.column_config.NumberColumn(width=width)
+
+
 st.header(t("page.venues", lang))
 st.caption(common.source_caption(ctx))
 
@@ -58,6 +68,8 @@ with c_radius:
 radius = float(state.get("radius"))
 rk = common.venue_ranking(ctx.ds.key, ctx.fkey, radius, ctx.calls, venues)
 table = rk.table
+# what the page shows: in presenter mode no count below K (hotspots.privacy), as text
+public = privacy.suppress_venue_ranking(table, ctx.k) if ctx.presenter else table
 kinds = sorted(table["kind"].dropna().astype(str).unique())
 with c_kind:
     chosen_kinds = st.multiselect(
@@ -71,14 +83,14 @@ with c_kind:
 # the ratio to peers of a venue that is the only one of its kind (the bus station, the
 # market) is 1 by definition: it has no peers, so it shows "—"
 peers = table.groupby(table["kind"].astype("string").fillna(""))["venue_id"].transform("size")
-peer_ratio = table["peer_ratio"].where(peers.to_numpy() > 1)
+peer_ratio = public["peer_ratio"].where(peers.to_numpy() > 1)
 
 attributed = int(table["calls"].sum())
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("venues.n_venues", lang), common.num(len(table)))
 m2.metric(
     t("venues.attributed", lang),
-    common.num(attributed),
+    privacy.fewer_than(ctx.k) if ctx.presenter and attributed < ctx.k else common.num(attributed),
     help=t("venues.attributed_help", lang, radius=common.num(radius)),
 )
 m3.metric(t("venues.gini", lang), "–" if math.isnan(rk.gini) else common.num(rk.gini, 2))
@@ -87,7 +99,8 @@ m4.metric(t("venues.top10", lang), "–" if math.isnan(top10) else f"{common.num
 
 # --- ranked table ---------------------------------------------------------------------
 st.subheader(t("venues.ranking", lang))
-shown = table if not chosen_kinds else table[table["kind"].astype(str).isin(chosen_kinds)]
+picked = table["kind"].astype(str).isin(chosen_kinds) if chosen_kinds else None
+shown = public if picked is None else public[picked]
 year_cols = [c for c in table.columns if c.startswith("calls_")]
 trend_names = {
     "rising": t("venues.trend_rising", lang),
@@ -127,11 +140,8 @@ st.dataframe(
         t("venues.rank", lang): st.column_config.NumberColumn(width=WIDTHS["rank"]),
         t("tip.name", lang): st.column_config.TextColumn(width=WIDTHS["name"]),
         t("tip.kind", lang): st.column_config.TextColumn(width=WIDTHS["kind"]),
-        t("tip.count", lang): st.column_config.NumberColumn(width=WIDTHS["calls"]),
-        **{
-            c.removeprefix("calls_"): st.column_config.NumberColumn(width=WIDTHS["year"])
-            for c in year_cols
-        },
+        t("tip.count", lang): count_column(WIDTHS["calls"]),
+        **{c.removeprefix("calls_"): count_column(WIDTHS["year"]) for c in year_cols},
         t("venues.trend", lang): st.column_config.TextColumn(width=WIDTHS["trend"]),
         ratio_name: ratio_config,
         trend_name: trend_config,
@@ -139,7 +149,7 @@ st.dataframe(
 )
 st.download_button(
     t("venues.download", lang),
-    csv_bytes(table),  # UTF-8 with BOM; formulas in names quoted (OWASP)
+    csv_bytes(public),  # UTF-8 with BOM; formulas in names quoted (OWASP)
     file_name="venue_ranking.csv",
     mime="text/csv",
     key="w:venues_csv",
@@ -184,7 +194,7 @@ st.subheader(t("venues.detail", lang))
 ids = table["venue_id"].astype(str).tolist()
 labels = {
     r.venue_id: f"#{r.rank} · {r.name} · {venue_label(r.kind, lang)} · {r.calls}"
-    for r in table[["venue_id", "rank", "name", "kind", "calls"]].itertuples(index=False)
+    for r in public[["venue_id", "rank", "name", "kind", "calls"]].itertuples(index=False)
 }
 state.bound(
     st.selectbox,
@@ -197,10 +207,12 @@ state.bound(
 )
 vid = state.get("venue") or ids[0]
 detail = common.venue_detail(ctx.ds.key, ctx.fkey, radius, vid, ctx.calls, venues)
-row = table[table["venue_id"].astype(str) == vid].iloc[0]
+row = public[public["venue_id"].astype(str) == vid].iloc[0]
+n_venue = int(table.loc[row.name, "calls"])
+hidden = ctx.presenter and n_venue < ctx.k  # its count, peers and charts would give it away
 st.markdown(f"**{common.md_text(row['name'])}** · {common.md_text(venue_label(row['kind'], lang))}")
 d1, d2, d3, d4 = st.columns(4)
-d1.metric(t("tip.count", lang), common.num(int(row["calls"])))
+d1.metric(t("tip.count", lang), row["calls"] if ctx.presenter else common.num(n_venue))
 d2.metric(t("venues.rank", lang), f"{int(row['rank'])} / {len(table)}")
 d3.metric(
     t("venues.peer_ratio", lang),
@@ -209,56 +221,73 @@ d3.metric(
 )
 d4.metric(t("venues.trend", lang), trend_names.get(str(row["trend"]), "–"))
 
-b1, b2, b3 = st.columns(3)
-off = detail.by_offense.rename_axis("offense").reset_index(name="count")
-off["label"] = off["offense"].map(lambda o: offense_label(o, lang))
-b1.altair_chart(
-    common.localised(
-        alt.Chart(off)
-        .mark_bar(color="#c0392b")
-        .encode(
-            x=alt.X("count:Q", title=t("trends.calls", lang)),
-            y=alt.Y("label:N", sort="-x", title=None),
-            tooltip=[alt.Tooltip("label:N", title=t("tip.offense", lang)), "count:Q"],
-        )
-        .properties(height=220, title=t("venues.by_offense", lang)),
-        lang,
-    ),
-    width="stretch",
-)
-hours = detail.by_hour.rename_axis("hour").reset_index(name="count")
-b2.altair_chart(
-    common.localised(
-        alt.Chart(hours)
-        .mark_bar(color="#e67e22")
-        .encode(
-            x=alt.X("hour:O", title=t("trends.hour", lang)),
-            y=alt.Y("count:Q", title=t("trends.calls", lang)),
-            tooltip=["hour:O", "count:Q"],
-        )
-        .properties(height=220, title=t("venues.by_hour", lang)),
-        lang,
-    ),
-    width="stretch",
-)
-days = detail.by_weekday.rename_axis("weekday").reset_index(name="count")
-days["day"] = days["weekday"].map(lambda d: weekday_label(int(d), lang, short=True))
-b3.altair_chart(
-    common.localised(
-        alt.Chart(days)
-        .mark_bar(color="#8e44ad")
-        .encode(
-            x=alt.X(
-                "day:N", sort=[weekday_label(d, lang, short=True) for d in range(7)], title=None
-            ),
-            y=alt.Y("count:Q", title=t("trends.calls", lang)),
-            tooltip=["day:N", "count:Q"],
-        )
-        .properties(height=220, title=t("venues.by_weekday", lang)),
-        lang,
-    ),
-    width="stretch",
-)
+
+def small_hidden(counts: pd.Series) -> pd.Series:
+    """A chart's counts; in presenter mode those below K are left out (no bar)."""
+    return privacy.hide_small(counts, ctx.k) if ctx.presenter else counts
+
+
+def detail_charts() -> None:
+    """The venue's calls by offense, hour and weekday."""
+    b1, b2, b3 = st.columns(3)
+    off = detail.by_offense.rename_axis("offense").reset_index(name="count")
+    off["count"] = small_hidden(off["count"])
+    off["label"] = off["offense"].map(lambda o: offense_label(o, lang))
+    b1.altair_chart(
+        common.localised(
+            alt.Chart(off)
+            .mark_bar(color="#c0392b")
+            .encode(
+                x=alt.X("count:Q", title=t("trends.calls", lang)),
+                y=alt.Y("label:N", sort="-x", title=None),
+                tooltip=[alt.Tooltip("label:N", title=t("tip.offense", lang)), "count:Q"],
+            )
+            .properties(height=220, title=t("venues.by_offense", lang)),
+            lang,
+        ),
+        width="stretch",
+    )
+    hours = detail.by_hour.rename_axis("hour").reset_index(name="count")
+    hours["count"] = small_hidden(hours["count"])
+    b2.altair_chart(
+        common.localised(
+            alt.Chart(hours)
+            .mark_bar(color="#e67e22")
+            .encode(
+                x=alt.X("hour:O", title=t("trends.hour", lang)),
+                y=alt.Y("count:Q", title=t("trends.calls", lang)),
+                tooltip=["hour:O", "count:Q"],
+            )
+            .properties(height=220, title=t("venues.by_hour", lang)),
+            lang,
+        ),
+        width="stretch",
+    )
+    days = detail.by_weekday.rename_axis("weekday").reset_index(name="count")
+    days["count"] = small_hidden(days["count"])
+    days["day"] = days["weekday"].map(lambda d: weekday_label(int(d), lang, short=True))
+    b3.altair_chart(
+        common.localised(
+            alt.Chart(days)
+            .mark_bar(color="#8e44ad")
+            .encode(
+                x=alt.X(
+                    "day:N", sort=[weekday_label(d, lang, short=True) for d in range(7)], title=None
+                ),
+                y=alt.Y("count:Q", title=t("trends.calls", lang)),
+                tooltip=["day:N", "count:Q"],
+            )
+            .properties(height=220, title=t("venues.by_weekday", lang)),
+            lang,
+        ),
+        width="stretch",
+    )
+
+
+if hidden:  # fewer than K calls: no count, no chart (presenter mode)
+    st.info(f"{t('tip.count', lang)}: {row['calls']} · {t('msg.presenter_hidden', lang)}")
+else:
+    detail_charts()
 
 # its place on the map: the venue, its calls (or their cells in presenter mode), its peers
 one = venues[venues["venue_id"].astype(str) == vid]

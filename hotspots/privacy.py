@@ -453,3 +453,58 @@ def private_contours(
     if "hotspot" in frame:
         frame["hotspot"] = np.arange(1, len(frame) + 1)
     return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------------
+
+
+#: Columns of a venue ranking (:func:`hotspots.venues.rank_venues`) that are counts of calls.
+_COUNT_PREFIXES: Final = ("calls_", "offense_")
+#: Columns of a venue ranking computed from its counts: they would give a small count back.
+_DERIVED: Final = ("share_of_all_calls", "peer_ratio", "trend_per_year")
+
+
+def count_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of a venue ranking that count calls: ``calls``, ``calls_<year>``,
+    ``offense_<key>``."""
+    return [c for c in table.columns if c == "calls" or str(c).startswith(_COUNT_PREFIXES)]
+
+
+def suppress_venue_ranking(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """A venue ranking as presenter mode may show it: no count below ``k``.
+
+    Every count column (:func:`count_columns`) becomes text with counts below ``k`` written
+    "< k" (:func:`suppress_counts`); for a venue of fewer than ``k`` calls the figures derived
+    from its count (``share_of_all_calls``, ``peer_ratio``, ``trend_per_year``) are missing and
+    its ``trend`` is ``"n/a"``; ``trend_per_year`` is also missing when one of its years has
+    fewer than ``k`` calls. The rank and the order are kept.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"rank": [1, 2], "calls": [12, 3], "calls_2021": [12, 3],
+    ...                   "peer_ratio": [2.0, 0.5], "trend": ["rising", "falling"]})
+    >>> out = suppress_venue_ranking(t, 5)
+    >>> out["calls"].tolist(), out["peer_ratio"].tolist(), out["trend"].tolist()
+    (['12', '< 5'], [2.0, nan], ['rising', 'n/a'])
+    """
+    k = _check_k(k)
+    out = table.copy()
+    calls = pd.to_numeric(out["calls"], errors="coerce").fillna(0).to_numpy()
+    small = calls < k
+    years = [c for c in out.columns if str(c).startswith("calls_")]
+    small_year = (
+        (out[years].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy() < k).any(axis=1)
+        if years
+        else small
+    )
+    for col in _DERIVED:
+        if col in out:
+            hide = small | small_year if col == "trend_per_year" else small
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64").mask(hide)
+    if "trend" in out:
+        out["trend"] = out["trend"].astype(object).where(~small, "n/a")
+    for col in count_columns(out):
+        out[col] = suppress_counts(out[col], k)
+    return out
