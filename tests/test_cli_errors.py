@@ -234,3 +234,134 @@ def test_hotspots_without_a_command_prints_the_help(capsys):
     text = out + err
     assert code == 2 and text.startswith("Usage: hotspots [OPTIONS] COMMAND")
     assert "\nCommands:\n" in text and "error:" not in text
+
+
+# --- running out of memory: one line naming the input, never a traceback ------------------
+
+
+def _calls_file(tmp_path: Path) -> Path:
+    sample = Path(__file__).resolve().parent.parent / "geodata" / "calls.csv"
+    p = tmp_path / "calls.csv"
+    p.write_text("".join(sample.read_text(encoding="utf-8").splitlines(True)[:300]))
+    return p
+
+
+def _no_memory(*args, **kwargs):
+    raise MemoryError
+
+
+@pytest.mark.parametrize("command", ["grid", "validate", "clusters", "trends", "report"])
+def test_memory_error_reading_the_input_is_one_line(command, tmp_path, capsys, monkeypatch):
+    from hotspots import io
+
+    monkeypatch.setattr(io, "read_incidents", _no_memory)
+    calls = _calls_file(tmp_path)
+    extra = ["-o", tmp_path / "out"] if command == "report" else []
+    code, out, err = run(capsys, command, calls, *extra)
+    line = _one_error_line(err)
+    mb = f"({calls.stat().st_size / 2**20:,.0f} MB)"
+    assert code == 2 and out == ""
+    assert line.startswith(f"error: not enough memory to read {calls} {mb}; ")
+    assert "split the file" in line
+
+
+def test_memory_error_reading_the_venues_names_them(tmp_path, capsys, monkeypatch):
+    from hotspots import io
+
+    monkeypatch.setattr(io, "read_venues", _no_memory)
+    venues = tmp_path / "venues.csv"
+    venues.write_text("name,kind,lat,lon\nBar,bar,43.3,68.25\n")
+    code, _, err = run(capsys, "venues", _calls_file(tmp_path), "--venues", venues)
+    line = _one_error_line(err)
+    assert code == 2 and f"not enough memory to read {venues}" in line
+
+
+def test_memory_error_in_the_analysis_names_the_command(tmp_path, capsys, monkeypatch):
+    import hotspots.grid
+
+    monkeypatch.setattr(hotspots.grid, "count_cells", _no_memory)
+    calls = _calls_file(tmp_path)
+    code, out, err = run(capsys, "grid", calls)
+    line = _one_error_line(err)
+    assert code == 2 and line.startswith(
+        f"error: not enough memory to run `hotspots grid` on {calls}"
+    )
+
+
+def test_memory_error_anywhere_else_is_one_line(capsys, monkeypatch):
+    import hotspots.cli
+
+    monkeypatch.setattr(hotspots.cli.cli, "main", _no_memory)
+    code, out, err = run(capsys, "grid", "--sample")
+    line = _one_error_line(err)
+    assert code == 2 and line.startswith("error: not enough memory")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_dev_zero_is_one_line():
+    """A device that never ends: the console script, its memory capped at 1.5 GB."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (1500 * 2**20, 1500 * 2**20))
+
+    script = Path(sys.executable).with_name("hotspots")
+    done = subprocess.run(
+        [str(script), "validate", "/dev/zero"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=cap,
+    )
+    line = _one_error_line(done.stderr)
+    assert done.returncode == 2 and "/dev/zero" in line
+
+
+# --- report without Chromium: the other files, one line, status 2 ---------------------------
+
+NEED_CHROMIUM = ["briefing.png", "report.html", "report.pdf"]
+NO_CHROMIUM = ["patrol.csv", "patrol.geojson", "patrol.html", "briefing.html"]
+
+
+@pytest.mark.parametrize("broken", ["missing", "fails to start"])
+def test_report_without_chromium_writes_the_other_files(broken, tmp_path, capsys, monkeypatch):
+    import json
+
+    if broken == "missing":
+        exe, reason = tmp_path / "no-chromium", f"Chromium not found at {tmp_path / 'no-chromium'}"
+    else:
+        exe, reason = tmp_path / "chromium", f"Chromium at {tmp_path / 'chromium'} could not start"
+        exe.write_text("#!/bin/sh\nexit 1\n")
+        exe.chmod(0o755)
+    monkeypatch.setenv("HOTSPOTS_CHROMIUM", str(exe))
+    out = tmp_path / "out"
+    code, text, err = run(capsys, "report", "--sample", "-o", out, "--tiles", "none")
+    # the run's notes (rows rejected at ingest ...) come first, then one error line
+    assert "Traceback" not in err and all(ln.startswith("note: ") for ln in err.splitlines()[:-1])
+    line = _one_error_line(err.splitlines()[-1])
+    assert code == 2
+    assert line.startswith(f"error: {', '.join(NEED_CHROMIUM)} not written: {reason}")
+    assert line.endswith(
+        "install Debian's chromium (apt-get install chromium) or set HOTSPOTS_CHROMIUM to its path"
+    )
+    assert sorted(p.name for p in out.iterdir()) == sorted(NO_CHROMIUM)  # no temporary files
+    assert "8681 calls from sample" in text
+    for name in NO_CHROMIUM:
+        assert f"{out / name}" in text and (out / name).stat().st_size > 0
+    assert len(pd.read_csv(out / "patrol.csv", encoding="utf-8-sig")) == 10
+    assert len(json.loads((out / "patrol.geojson").read_text())["features"]) == 10
+    assert (out / "briefing.html").read_text().rstrip().endswith("</html>")
+
+
+def test_render_says_why_chromium_is_unavailable(tmp_path, monkeypatch):
+    from hotspots.errors import InputError
+    from hotspots.render import BrowserUnavailable, launch_browser
+
+    exe = tmp_path / "chromium"
+    exe.write_text("#!/bin/sh\nexit 1\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("HOTSPOTS_CHROMIUM", str(exe))
+    with pytest.raises(BrowserUnavailable) as info, launch_browser():
+        pass
+    assert isinstance(info.value, InputError) and "could not start" in info.value.reason
+    assert len(str(info.value).splitlines()) == 1
