@@ -71,6 +71,10 @@ class ColumnMap:
         least).
     name, kind, venue_id : str, optional
         Venue name, venue kind and venue identifier (venue files only).
+    time_format : str, optional
+        How to read ``time`` when it is not text in a date format: ``"epoch_s"``,
+        ``"epoch_ms"`` (Unix times), ``"excel"`` (serial days), or the order of slashed dates
+        (``"dmy"``, ``"mdy"``). Not a column.
     """
 
     lat: str | None = None
@@ -89,10 +93,11 @@ class ColumnMap:
     name: str | None = None
     kind: str | None = None
     venue_id: str | None = None
+    time_format: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         """The fields that name a column, in field order (for reports)."""
-        return {k: v for k, v in asdict(self).items() if v}
+        return {k: v for k, v in asdict(self).items() if v and k != "time_format"}
 
     @property
     def time_columns(self) -> list[str]:
@@ -343,6 +348,9 @@ def detect_columns(
         value = getattr(given, f.name)
         if not value:
             continue
+        if f.name == "time_format":
+            out[f.name] = value
+            continue
         if f.name == "time":
             cols = [c.strip() for c in str(value).split(TIME_JOIN) if c.strip()]
             out["time"] = TIME_JOIN.join(
@@ -350,7 +358,9 @@ def detect_columns(
             )
         else:
             out[f.name] = _resolve(str(value), headers, keys, source, FLAGS[f.name])
-    taken = {c for v in out.values() if v for c in v.split(TIME_JOIN)}
+    taken = {
+        c for k, v in out.items() if v and k != "time_format" for c in v.split(TIME_JOIN)
+    }
 
     def find(field: str, names: Iterable[str]) -> None:
         if out.get(field) is None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -177,7 +176,9 @@ def read_table(
             + ", ".join(SUPPORTED)
         )
     if max_columns is not None and len(table.headers) > max_columns:
-        raise InputError(f"{name} has {len(table.headers):,} columns; at most {max_columns:,} are read")
+        raise InputError(
+            f"{name} has {len(table.headers):,} columns; at most {max_columns:,} are read"
+        )
     if len(table.frame) == 0:
         raise InputError(f"{name} has no data rows (columns: {', '.join(table.headers) or '-'})")
     return table

@@ -2,8 +2,11 @@
 
 Reasons, in the order they are checked (a row gets the first that applies):
 
-1. ``malformed_row`` - a CSV row with more fields than the header (its values cannot be
-   matched to columns safely).
+1. ``malformed_row`` - a CSV record with more fields than the header (its values cannot be
+   matched to columns safely), or a line whose opening quote would swallow the lines after it
+   (see :mod:`hotspots.ingest.records`).
+   ``bad_encoding`` - a line that is neither UTF-8 nor Cyrillic cp1251 (see
+   :mod:`hotspots.ingest.encoding`).
 2. ``missing_coordinates`` - a coordinate cell is empty (or ``NA``, ``null``, ``-`` ...).
 3. ``unparseable_coordinates`` - a coordinate cell is not a number (decimal commas and
    spaces as thousands separators are understood), or a spatial file's geometry is not a
@@ -41,6 +44,8 @@ from typing import Any, Final
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
@@ -48,12 +53,47 @@ from pyproj.exceptions import CRSError
 from hotspots import schema as S
 from hotspots.columns import ColumnMap
 from hotspots.errors import InputError, ParameterError
+from hotspots.ingest.parse import (
+    DAY,
+    HOUR,
+    MONTH,
+    NULL_TOKENS,
+    PRECISIONS,
+    YEAR_RANGE,
+    Times,
+    clean,
+    join_text,
+    month_only,
+    parse_epoch,
+    parse_excel_serial,
+    parse_number,
+    parse_times,
+    slash_order,
+)
 from hotspots.offenses import UNKNOWN, normalise_kind, normalise_offense
 from hotspots.readers import RawTable
+
+__all__ = [
+    "NULL_TOKENS",
+    "REASONS",
+    "VENUE_REASONS",
+    "YEAR_RANGE",
+    "IngestResult",
+    "assemble_parts",
+    "bulk_box",
+    "clean_text",
+    "incident_times",
+    "parse_datetimes",
+    "parse_number",
+    "slash_order",
+    "validate_incidents",
+    "validate_venues",
+]
 
 #: Rejection reasons, in the order they are checked.
 REASONS: Final = (
     "malformed_row",
+    "bad_encoding",
     "missing_coordinates",
     "unparseable_coordinates",
     "zero_placeholder",
@@ -67,12 +107,6 @@ REASONS: Final = (
 VENUE_REASONS: Final = tuple(r for r in REASONS if r != "unparseable_date")
 _CODE: Final = {r: i + 1 for i, r in enumerate(REASONS)}  # 0 = accepted
 
-#: Cell values read as "no value" (compared case-insensitively after stripping).
-NULL_TOKENS: Final = frozenset(
-    {"", "na", "n/a", "nan", "null", "none", "nil", "-", "--", "—", "#n/a", "<na>", "nat"}
-)
-#: Years accepted as plausible incident dates.
-YEAR_RANGE: Final = (1900, 2100)
 #: Half-width floor (degrees) of the bulk box used by the swap check.
 BULK_MIN_HALF_WIDTH: Final = 0.1
 #: Robust standard deviations (1.4826 * MAD) of the bulk box half-width.
@@ -117,6 +151,10 @@ class IngestResult:
     encoding: str | None = None
     sep: str | None = None
     precision_counts: dict[str, int] = field(default_factory=dict)
+    time_zone: dict[str, Any] | None = None
+    encoding_counts: dict[str, int] = field(default_factory=dict)
+    detection: dict[str, str] = field(default_factory=dict)
+    compression: str | None = None
 
     @property
     def n_accepted(self) -> int:
@@ -141,8 +179,15 @@ class IngestResult:
         if self.kind == "incidents":
             out["time_precision"] = self.time_precision
             out["time_precision_counts"] = {k: int(v) for k, v in self.precision_counts.items()}
+            out["time_zone"] = self.time_zone
+        if self.detection:
+            out["detection"] = dict(self.detection)
         if self.encoding:
             out["encoding"] = self.encoding
+        if self.encoding_counts:
+            out["encoding_counts"] = {k: int(v) for k, v in self.encoding_counts.items()}
+        if self.compression:
+            out["compression"] = self.compression
         if self.sep:
             out["sep"] = {"\t": "tab"}.get(self.sep, self.sep)
         return out
@@ -158,147 +203,14 @@ class IngestResult:
 # Parsing helpers -------------------------------------------------------------------------
 def clean_text(s: pd.Series) -> pd.Series:
     """Stripped text with no-value tokens (:data:`NULL_TOKENS`) as ``""``."""
-    t = s.astype("str").fillna("").str.strip()
-    return t.mask(t.str.lower().isin(NULL_TOKENS), "")
-
-
-def _normalise_numbers(t: pd.Series) -> pd.Series:
-    """Spreadsheet-style numbers to plain ones: no spaces, ``.`` as the decimal mark.
-
-    When a number has both marks the last one is the decimal mark (``1.234,5`` and
-    ``1,234.5`` are both 1234.5); a lone comma is a decimal comma (``43,2951``).
-    """
-    t = t.str.replace(r"[\s\u00a0\u202f\u2009']", "", regex=True).str.replace("\u2212", "-")
-    comma_decimal = t.str.rfind(",") > t.str.rfind(".")  # rfind is -1 when absent
-    has_comma = t.str.contains(",", regex=False)
-    as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    as_dot = t.str.replace(",", "", regex=False)
-    return t.where(~has_comma, as_dot.where(~comma_decimal, as_comma))
-
-
-def parse_number(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse a text column of numbers written by people and spreadsheets.
-
-    Understands decimal commas (``"43,2951"``), spaces and no-break spaces inside numbers
-    (``"491 059,48"``), the Unicode minus and a leading ``+``. ``inf``, hexadecimal and
-    other exotic forms are not numbers here.
-
-    Returns
-    -------
-    values : ndarray of float
-        NaN where missing or unparseable.
-    missing : ndarray of bool
-        Empty or a no-value token.
-    bad : ndarray of bool
-        Not missing but not a finite number.
-    """
-    t = clean_text(s).reset_index(drop=True)
-    missing = (t == "").to_numpy()
-    plain = t.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").to_numpy(dtype=bool)
-    values = np.full(len(t), np.nan)
-    if plain.any():
-        values[plain] = pd.to_numeric(t[plain], errors="coerce").to_numpy(dtype=float)
-    rest = ~plain & ~missing
-    if rest.any():  # slow path only for the unusual rows
-        u = _normalise_numbers(t[rest])
-        ok = u.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").to_numpy(dtype=bool)
-        vals = np.full(len(u), np.nan)
-        if ok.any():
-            vals[ok] = pd.to_numeric(u[ok], errors="coerce").to_numpy(dtype=float)
-        values[rest] = vals
-    with np.errstate(invalid="ignore"):
-        values[~np.isfinite(values)] = np.nan
-    bad = ~missing & np.isnan(values)
-    return values, missing, bad
-
-
-# Date formats, tried in order within a family; each gives a precision.
-_ISO_FORMATS: Final = (
-    ("%Y-%m-%d %H:%M:%S", "minute"),
-    ("%Y-%m-%d %H:%M", "minute"),
-    ("%Y-%m-%d %H:%M:%S.%f", "minute"),
-    ("%Y-%m-%d", "day"),
-    ("%Y-%m", "month"),
-    ("%Y-%m-%d %H", "hour"),
-    ("%Y/%m/%d %H:%M:%S", "minute"),
-    ("%Y/%m/%d %H:%M", "minute"),
-    ("%Y/%m/%d", "day"),
-    ("%Y/%m", "month"),
-)
-_DOT_FORMATS: Final = (
-    ("%d.%m.%Y %H:%M:%S", "minute"),
-    ("%d.%m.%Y %H:%M", "minute"),
-    ("%d.%m.%Y", "day"),
-    ("%m.%Y", "month"),
-    ("%d-%m-%Y %H:%M:%S", "minute"),
-    ("%d-%m-%Y %H:%M", "minute"),
-    ("%d-%m-%Y", "day"),
-)
-_SLASH_FORMATS: Final = (  # month first (US); the day-first variant swaps %m and %d
-    ("%m/%d/%Y %H:%M", "minute"),
-    ("%m/%d/%Y %H:%M:%S", "minute"),
-    ("%m/%d/%Y %I:%M:%S %p", "minute"),
-    ("%m/%d/%Y %I:%M %p", "minute"),
-    ("%m/%d/%Y", "day"),
-)
-_FAMILIES: Final = (
-    (r"\d{4}[-/]\d{1,2}.*", _ISO_FORMATS),
-    (r"\d{1,2}[.-]\d{1,2}[.-]\d{4}.*|\d{1,2}\.\d{4}", _DOT_FORMATS),
-    (r"\d{1,2}/\d{1,2}/\d{4}.*", None),  # slash: order decided per column
-)
-
-
-def _try_formats(
-    t: pd.Series, formats: Sequence[tuple[str, str]], out: np.ndarray, prec: np.ndarray
-) -> int:
-    """Parse the rows of ``t`` with the first format that fits each; fill ``out``/``prec``.
-
-    ``t`` is a slice of the column (its index gives positions). For columns over 2,000 rows
-    the formats are tried in the order of how many of the first 200 rows they parse (a
-    format that fits nothing in the sample still gets its turn), so a typical column is
-    parsed by one ``to_datetime`` call; for short columns sampling costs more than it saves.
-    Returns the number of rows parsed.
-    """
-    order = list(range(len(formats)))
-    if len(t) > 2000:
-        sample = t.iloc[:200]
-        hits = [pd.to_datetime(sample, format=f, errors="coerce").notna().sum() for f, _ in formats]
-        order.sort(key=lambda i: -hits[i])
-    pos = t.index.to_numpy()
-    left = np.ones(len(t), dtype=bool)
-    done = 0
-    for i in order:
-        fmt, p = formats[i]
-        if not left.any():
-            break
-        parsed = pd.to_datetime(t[left], format=fmt, errors="coerce")
-        ok = parsed.notna().to_numpy()
-        if ok.any():
-            idx = pos[left][ok]
-            out[idx] = parsed.to_numpy(dtype="datetime64[us]")[ok]
-            prec[idx] = p
-            done += int(ok.sum())
-            left[np.flatnonzero(left)[ok]] = False
-    return done
-
-
-def _fix_subset(t: pd.Series, need: np.ndarray, pat: str, repl: str) -> pd.Series:
-    """``t.str.replace(pat, repl)`` on the rows in ``need`` only (back-references are slow)."""
-    if need.any():
-        t = t.copy()
-        t[need] = t[need].str.replace(pat, repl, regex=True)
-    return t
+    return pd.Series(clean(s), index=s.index, dtype="str")
 
 
 def parse_datetimes(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse a text column of dates/date-times; vectorised (explicit formats per family).
+    """Parse a text column of dates/date-times (see :func:`hotspots.ingest.parse.parse_times`).
 
-    Families, recognised by their shape: ISO (``2017-07-19 13:45[:00]``, ``2017-07-19``,
-    ``2016-02`` month-only, ``T`` separator and ``Z``/``+06:00`` suffixes allowed: the wall
-    time is kept and the offset dropped, times are naive local time), day-first dotted or
-    dashed (``19.07.2017 13:45``, Russian exports) and slashed (``7/19/2017 13:45``,
-    ``07/19/2017 01:45:00 PM``). Slashed dates are month-first (US, as Chicago) unless the
-    column shows they are day-first (see :func:`slash_order`).
+    Values with a zone (``Z``, ``+06:00``) are returned as UTC; :func:`validate_incidents`
+    converts them to the study area's local time.
 
     Returns
     -------
@@ -307,47 +219,8 @@ def parse_datetimes(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     precision : ndarray of object
         "minute", "hour", "day", "month", or None where unparsed.
     """
-    t = clean_text(text).reset_index(drop=True)
-    t = _fix_subset(t, t.str.contains("  |[\t\r\n\u00a0]").to_numpy(dtype=bool), r"\s+", " ")
-    t = _fix_subset(t, t.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}T").to_numpy(dtype=bool), "T", " ")
-    tz = t.str.contains(r"\d:\d\d(?::\d\d(?:\.\d+)?)? ?(?:Z|UTC|[+-]\d\d:?\d\d)$")
-    t = _fix_subset(t, tz.to_numpy(dtype=bool), r" ?(?:Z|UTC|[+-]\d\d:?\d\d)$", "")
-    n = len(t)
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    prec = np.full(n, None, dtype=object)
-    for pattern, formats in _FAMILIES:
-        fam = t[t.str.fullmatch(pattern).to_numpy(dtype=bool)]
-        if fam.empty:
-            continue
-        if formats is not None:
-            _try_formats(fam, formats, out, prec)
-            continue
-        _try_formats(fam, _slash_formats(slash_order(fam)), out, prec)
-    years = out.astype("datetime64[Y]").astype("int64") + 1970
-    bad = ~np.isnat(out) & ((years < YEAR_RANGE[0]) | (years > YEAR_RANGE[1]))
-    out[bad] = np.datetime64("NaT")
-    prec[bad] = None
-    return pd.Series(out, index=text.index), prec
-
-
-def slash_order(t: pd.Series) -> str:
-    """``"dmy"`` when some slashed date starts with a number over 12 and none has one second.
-
-    Otherwise ``"mdy"`` (US month-first, as Chicago's ``7/19/2017``), also when the column
-    cannot tell (every number <= 12) or contradicts itself.
-    """
-    parts = t.str.split("/", n=2, expand=True)
-    if parts.shape[1] < 2:
-        return "mdy"
-    first = pd.to_numeric(parts[0], errors="coerce")
-    second = pd.to_numeric(parts[1], errors="coerce")
-    return "dmy" if (first > 12).any() and not (second > 12).any() else "mdy"
-
-
-def _slash_formats(order: str) -> tuple[tuple[str, str], ...]:
-    if order == "mdy":
-        return _SLASH_FORMATS
-    return tuple((f.replace("%m/%d", "%d/%m"), p) for f, p in _SLASH_FORMATS)
+    times = parse_times(text)
+    return pd.Series(times.values, index=text.index), times.precision_names()
 
 
 def assemble_parts(parts: dict[str, pd.Series]) -> tuple[pd.Series, np.ndarray]:
@@ -522,6 +395,7 @@ def resolve_coordinates(
     n = len(frame)
     code = np.zeros(n, dtype=np.int8)
     code[table.malformed] = _CODE["malformed_row"]
+    code[table.bad_encoding & ~table.malformed] = _CODE["bad_encoding"]
     the_crs = check_crs(crs)
     if cmap.lat and cmap.lon:
         xcol, ycol, xy = cmap.lon, cmap.lat, False
@@ -620,6 +494,9 @@ def _ids(frame: pd.DataFrame, col: str | None, source_row: np.ndarray) -> pd.Ser
 
 def _mark_duplicates(code: np.ndarray, ids: pd.Series) -> None:
     live = code == 0
+    arr = pa.array(ids)
+    if live.all() and pc.count_distinct(arr).as_py() == len(arr):
+        return  # the common case: every id unique (one hash pass)
     dup = np.zeros(len(code), dtype=bool)
     dup[live] = ids[live].duplicated(keep="first").to_numpy()
     code[dup] = _CODE["duplicate_id"]
@@ -692,8 +569,88 @@ def _result(
         crs=coords.crs,
         encoding=table.encoding,
         sep=table.sep,
+        encoding_counts=table.encoding_counts,
+        compression=table.compression,
         **extra,
     )
+
+
+def incident_times(table: RawTable, cmap: ColumnMap) -> Times | None:
+    """Parse the time column(s) named in ``cmap``; ``None`` when there are none.
+
+    A date column and a time-of-day column are joined with a space. ``cmap.time_format``
+    picks a numeric format (``epoch_s``, ``epoch_ms``, ``excel``) or a slash order
+    (``dmy``/``mdy``). Dates that are all the 1st of their month over several months are
+    month-precision data (``2022-01-01``, ``2022-02-01`` ...), not day precision.
+    """
+    frame = table.frame
+    if cmap.time_columns:
+        cols = [frame[c] for c in cmap.time_columns]
+        fmt = cmap.time_format
+        if fmt in ("epoch_s", "epoch_ms"):
+            return parse_epoch(cols[0], unit=fmt.split("_")[1])
+        if fmt == "excel":
+            return parse_excel_serial(cols[0])
+        times = parse_times(join_text(cols), order=fmt if fmt in ("dmy", "mdy") else None)
+        if month_only(times):
+            times.precision[times.precision == DAY] = MONTH
+        return times
+    if cmap.time_parts:
+        parts = {k: frame[v].reset_index(drop=True) for k, v in cmap.time_parts.items()}
+        occurred, prec = assemble_parts(parts)
+        codes = {p: i for i, p in enumerate(PRECISIONS)}
+        pcode = np.fromiter((codes[p] for p in prec), dtype=np.int8, count=len(prec))
+        return Times(occurred.to_numpy(dtype="datetime64[us]"), pcode, np.zeros(len(prec), bool))
+    return None
+
+
+def zone_of(lat: np.ndarray, lon: np.ndarray) -> str | None:
+    """IANA time zone at the median of the points (offline lookup), ``None`` without points."""
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.any():
+        return None
+    import tzfpy
+
+    return tzfpy.get_tz(float(np.median(lon[ok])), float(np.median(lat[ok])))
+
+
+def check_tz(tz: str) -> str:
+    """``tz`` if it is an IANA zone name, else an :class:`InputError` naming ``--tz``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"--tz {tz!r} is not a time zone name; use an IANA name such as Asia/Almaty, "
+            "Asia/Qyzylorda or Europe/London"
+        ) from None
+    return tz
+
+
+def _to_local(times: Times, coords: _Coords, code: np.ndarray, tz: str | None) -> dict | None:
+    """Convert the zoned (UTC) values of ``times`` to local wall time, in place.
+
+    Returns what the report says about it: ``{"zone", "from", "converted"}``, or ``None``
+    when no value carried a zone and no zone was given.
+    """
+    aware = times.aware & ~np.isnat(times.values)
+    if tz is not None:
+        zone, origin = check_tz(tz), "--tz"
+    elif aware.any():
+        live = code == 0
+        zone, origin = zone_of(coords.lat[live], coords.lon[live]), "coordinates"
+    else:
+        return None
+    if zone is None:
+        zone, origin = "UTC", "no coordinates to find it from"
+    n = int(aware.sum())
+    if n:
+        idx = np.flatnonzero(aware)
+        utc = pd.DatetimeIndex(times.values[idx]).tz_localize("UTC")
+        local = utc.tz_convert(zone).tz_localize(None)
+        times.values[idx] = local.to_numpy(dtype="datetime64[us]")
+    return {"zone": zone, "from": origin, "converted": n}
 
 
 def validate_incidents(
@@ -703,6 +660,7 @@ def validate_incidents(
     crs: Any = None,
     boundary: Area | None = None,
     bbox: Sequence[float] | None = None,
+    tz: str | None = None,
 ) -> IngestResult:
     """Check every row of ``table`` and build the canonical incidents (see module docs).
 
@@ -719,39 +677,39 @@ def validate_incidents(
         Study area; rows outside are rejected.
     bbox : (min_lon, min_lat, max_lon, max_lat), optional
         Study-area box in degrees.
+    tz : str, optional
+        IANA time zone of the study area (``"Asia/Almaty"``): times with a zone are
+        converted to it. Found from the coordinates when omitted.
     """
     frame = table.frame
-    n = len(frame)
     source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox)
     code = coords.code
 
     # dates
-    if cmap.time_columns:
-        cols = cmap.time_columns
-        text = frame[cols[0]].astype("str").fillna("").str.strip()
-        for c in cols[1:]:
-            text = text + " " + frame[c].astype("str").fillna("").str.strip()
-        occurred, prec = parse_datetimes(text.reset_index(drop=True))
-    elif cmap.time_parts:
-        parts = {k: frame[v].reset_index(drop=True) for k, v in cmap.time_parts.items()}
-        occurred, prec = assemble_parts(parts)
+    times = incident_times(table, cmap)
+    if times is not None:
+        code[(code == 0) & (times.precision == 0)] = _CODE["unparseable_date"]
+        zone = _to_local(times, coords, code, tz)
     else:
-        occurred = pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"))
-        prec = None
-    if prec is not None:
-        code[(code == 0) & pd.isna(prec)] = _CODE["unparseable_date"]
+        zone = None
 
     ids = _ids(frame, cmap.incident_id, source_row)
     _mark_duplicates(code, ids)
 
     ok = code == 0
-    occ = pd.Series(occurred.to_numpy()[ok]).astype("datetime64[ns]")
-    if prec is None:
-        precision = pd.Series(["none"] * int(ok.sum()), dtype="str")
+    n_ok = int(ok.sum())
+    if times is None:
+        occ = pd.Series(np.full(n_ok, np.datetime64("NaT"), dtype="datetime64[ns]"))
+        pcode = np.zeros(n_ok, dtype=np.int8)
     else:
-        precision = pd.Series(prec[ok], dtype="str")
-    known_day = precision.isin(["minute", "hour", "day"]).to_numpy()
-    known_hour = precision.isin(["minute", "hour"]).to_numpy()
+        occ = pd.Series(times.values[ok].astype("datetime64[ns]"))
+        pcode = times.precision[ok]
+    names = pa.array(["none", *PRECISIONS[1:]])
+    precision = pd.Series(
+        pa.DictionaryArray.from_arrays(pa.array(pcode), names).cast(pa.string()), dtype="str"
+    )
+    known_day = pcode >= DAY
+    known_hour = pcode >= HOUR
     offense_raw = _accepted_text(frame, cmap.offense, ok)
     accepted = _accepted_frame(
         {
@@ -770,11 +728,11 @@ def validate_incidents(
         source_row,
         ok,
     )
-    counts = precision.value_counts()
+    bins = np.bincount(pcode, minlength=len(PRECISIONS))
     precision_counts = {
-        p: int(counts[p]) for p in ("minute", "hour", "day", "month") if p in counts
+        p: int(bins[i]) for i, p in reversed(list(enumerate(PRECISIONS))) if i and bins[i]
     }
-    if prec is None:
+    if times is None:
         summary = "none"
     elif len(precision_counts) == 1:
         summary = next(iter(precision_counts))
@@ -792,6 +750,7 @@ def validate_incidents(
         "incidents",
         time_precision=summary,
         precision_counts=precision_counts,
+        time_zone=zone,
     )
 
 

@@ -330,9 +330,19 @@ def test_unreadable_geojson(tmp_path: Path) -> None:
     ("text", "bad_row", "extra_row"),
     [
         # an address with an opening quote: the rest of the file would be one value
-        ('id,block,lat,lon\n1,"12 MAIN ST,43.30,68.25\n2,OAK,43.31,68.26\n3,PINE,43.32,68.27\n', 1, None),
+        (
+            'id,block,lat,lon\n1,"12 MAIN ST,43.30,68.25\n2,OAK,43.31,68.26\n'
+            "3,PINE,43.32,68.27\n",
+            1,
+            None,
+        ),
         # the same after a row with an extra field
-        ('id,block,lat,lon\n1,OAK,43.30,68.25,x\n2,"12 MAIN,43.31,68.26\n3,PINE,43.32,68.27\n', 2, 1),
+        (
+            'id,block,lat,lon\n1,OAK,43.30,68.25,x\n2,"12 MAIN,43.31,68.26\n'
+            "3,PINE,43.32,68.27\n",
+            2,
+            1,
+        ),
         # two stray quotes: the lines between them would merge into one value
         ('id,block,lat,lon\n1,"OAK,43.30,68.25\n2,ELM,43.31,68.26\n3,ASH,43.32,68.27\n'
          '4,PINE",43.33,68.28\n', 1, None),

@@ -117,7 +117,7 @@ def _check_sep(sep: str | None) -> str | None:
     if sep is None:
         return None
     sep = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(sep, sep)
-    if len(sep) != 1 or sep in "\"\r\n":
+    if len(sep) != 1 or sep in '"\r\n':
         raise InputError(f"--sep takes one character such as ',' ';' or 'tab', got {sep!r}")
     return sep
 
@@ -261,7 +261,10 @@ def _from_rows(rows: list[list[str]], headers: list[str], sep: str) -> tuple[pa.
     n = len(headers)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
     malformed = lengths > n
-    cols = {h: pa.array([r[j] if j < len(r) else "" for r in rows], pa.string()) for j, h in enumerate(headers)}
+    cols = {
+        h: pa.array([r[j] if j < len(r) else "" for r in rows], pa.string())
+        for j, h in enumerate(headers)
+    }
     if malformed.any():
         cols[EXTRA_FIELDS] = pa.array([sep.join(r[n:]) for r in rows], pa.string())
     return pa.table(cols), malformed

@@ -191,7 +191,9 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
                     close = odd[j]
                     break
                 j += 1
-            if close is None or not _plausible(data, buf, starts, ends, first, close, sep, n_fields):
+            if close is None or not _plausible(
+                data, buf, starts, ends, first, close, sep, n_fields
+            ):
                 swallow.append(first)
                 k += 1
                 continue
@@ -203,7 +205,9 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
     rec = np.flatnonzero(is_record)
     swallowing = np.zeros(len(starts), dtype=bool)
     swallowing[swallow] = True
-    spans = [(int(starts[i]), int(ends[i])) for i in np.flatnonzero(blank & ~cont) if ends[i] > starts[i]]
+    spans = [
+        (int(starts[i]), int(ends[i])) for i in np.flatnonzero(blank & ~cont) if ends[i] > starts[i]
+    ]
     return Records(
         header=header,
         starts=starts[rec],

@@ -104,7 +104,9 @@ def _stream(fobj, name: str, limit: int | None) -> bytes:
 
 
 def _member(zf: zipfile.ZipFile, name: str, member: str | None) -> zipfile.ZipInfo:
-    files = [i for i in zf.infolist() if not i.is_dir() and not PurePath(i.filename).name.startswith(".")]
+    files = [
+        i for i in zf.infolist() if not i.is_dir() and not PurePath(i.filename).name.startswith(".")
+    ]
     files = [i for i in files if "__MACOSX" not in i.filename]
     if member is not None:
         for info in files:
@@ -120,9 +122,7 @@ def _member(zf: zipfile.ZipFile, name: str, member: str | None) -> zipfile.ZipIn
     raise InputError(f"{name} holds {len(files)} files ({listed}); choose one with --member NAME")
 
 
-def open_source(
-    src: Source, *, member: str | None = None, max_bytes: int | None = None
-) -> Opened:
+def open_source(src: Source, *, member: str | None = None, max_bytes: int | None = None) -> Opened:
     """Resolve ``src`` to its (decompressed) content.
 
     Parameters

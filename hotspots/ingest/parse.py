@@ -1,0 +1,371 @@
+"""Vectorised parsing of text columns with Arrow: numbers and date-times.
+
+Both parsers take a column of text (pandas or Arrow) and return NumPy arrays, so a million
+values cost a few Arrow kernel calls, not a Python loop. The common case - every value in one
+format - is one kernel call; only the values it leaves are tried against the other formats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Cell values read as "no value" (compared case-insensitively after stripping).
+NULL_TOKENS: Final = frozenset(
+    {"", "na", "n/a", "nan", "null", "none", "nil", "-", "--", "—", "#n/a", "<na>", "nat"}
+)
+#: Years accepted as plausible incident dates.
+YEAR_RANGE: Final = (1900, 2100)
+#: Precision codes and names (0 = not parsed).
+PRECISIONS: Final = (None, "month", "day", "hour", "minute")
+MONTH, DAY, HOUR, MINUTE = 1, 2, 3, 4
+
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+_NULLS = pa.array(sorted(NULL_TOKENS - {""}))
+
+
+def as_arrow(values) -> pa.Array:
+    """One contiguous Arrow string array (nulls as ``""``) from pandas or Arrow text."""
+    if isinstance(values, pd.Series):
+        values = values.array
+    arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    return arr
+
+
+def clean(values) -> pa.Array:
+    """Stripped text with the no-value tokens of :data:`NULL_TOKENS` as ``""``."""
+    arr = pc.utf8_trim_whitespace(as_arrow(values))
+    short = pc.less_equal(pc.utf8_length(arr), 4)  # every token is short
+    if pc.any(short).as_py():
+        token = pc.and_(short, pc.is_in(pc.utf8_lower(arr), value_set=_NULLS))
+        if pc.any(token).as_py():
+            arr = pc.if_else(token, "", arr)
+    return arr
+
+
+def _np_bool(a) -> np.ndarray:
+    return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _normalise_numbers(t: pd.Series) -> pd.Series:
+    """Spreadsheet-style numbers to plain ones: no spaces, ``.`` as the decimal mark.
+
+    When a number has both marks the last one is the decimal mark (``1.234,5`` and
+    ``1,234.5`` are both 1234.5); a lone comma is a decimal comma (``43,2951``).
+    """
+    t = t.str.replace(r"[\s\u00a0\u202f\u2009']", "", regex=True).str.replace("\u2212", "-")
+    comma_decimal = t.str.rfind(",") > t.str.rfind(".")  # rfind is -1 when absent
+    has_comma = t.str.contains(",", regex=False)
+    as_comma = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    as_dot = t.str.replace(",", "", regex=False)
+    return t.where(~has_comma, as_dot.where(~comma_decimal, as_comma))
+
+
+def parse_number(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse a text column of numbers written by people and spreadsheets.
+
+    Understands decimal commas (``"43,2951"``), spaces and no-break spaces inside numbers
+    (``"491 059,48"``), the Unicode minus and a leading ``+``. ``inf``, hexadecimal and
+    other exotic forms are not numbers here.
+
+    Returns
+    -------
+    values : ndarray of float
+        NaN where missing or unparseable.
+    missing : ndarray of bool
+        Empty or a no-value token.
+    bad : ndarray of bool
+        Not missing but not a finite number.
+    """
+    t = clean(values)
+    missing = _np_bool(pc.equal(t, ""))
+    n = len(t)
+    out = np.full(n, np.nan)
+    plain = None
+    if not missing.any():
+        try:  # the common case: every cell a plain number
+            if _np_bool(pc.match_substring_regex(t.slice(0, 64), _NUMBER)).all():
+                out = pc.cast(t, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+                plain = np.ones(n, dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            plain = None
+    if plain is None:
+        plain = _np_bool(pc.match_substring_regex(t, _NUMBER))
+        if plain.any():
+            sub = pc.if_else(pa.array(plain), t, None)
+            vals = pc.cast(sub, pa.float64()).to_numpy(zero_copy_only=False)
+            out = np.asarray(vals, dtype=float)
+            out[~plain] = np.nan
+    rest = ~plain & ~missing
+    if rest.any():  # decimal commas, spaces, Unicode minus: the unusual rows only
+        idx = np.flatnonzero(rest)
+        u = _normalise_numbers(pd.Series(t.take(pa.array(idx)), dtype="str"))
+        ok = u.str.fullmatch(_NUMBER[1:-1]).to_numpy(dtype=bool)
+        vals = np.full(len(u), np.nan)
+        if ok.any():
+            vals[ok] = pd.to_numeric(u[ok], errors="coerce").to_numpy(dtype=float)
+        out[idx] = vals
+    with np.errstate(invalid="ignore"):
+        out[~np.isfinite(out)] = np.nan
+    bad = ~missing & np.isnan(out)
+    return out, missing, bad
+
+
+# Date-times ------------------------------------------------------------------------------
+# (format, precision code, aware); slashed dates are month-first here, day-first by swapping
+_ISO: Final = (
+    ("%Y-%m-%d %H:%M:%S", MINUTE, False),
+    ("%Y-%m-%d %H:%M", MINUTE, False),
+    ("%Y-%m-%dT%H:%M:%S", MINUTE, False),
+    ("%Y-%m-%dT%H:%M", MINUTE, False),
+    ("%Y-%m-%dT%H:%M:%S%z", MINUTE, True),
+    ("%Y-%m-%d %H:%M:%S%z", MINUTE, True),
+    ("%Y-%m-%dT%H:%M%z", MINUTE, True),
+    ("%Y-%m-%d %H:%M%z", MINUTE, True),
+    ("%Y-%m-%d", DAY, False),
+    ("%Y-%m", MONTH, False),
+    ("%Y-%m-%d %H", HOUR, False),
+    ("%Y/%m/%d %H:%M:%S", MINUTE, False),
+    ("%Y/%m/%d %H:%M", MINUTE, False),
+    ("%Y/%m/%d", DAY, False),
+    ("%Y/%m", MONTH, False),
+)
+_DOT: Final = (
+    ("%d.%m.%Y %H:%M:%S", MINUTE, False),
+    ("%d.%m.%Y %H:%M", MINUTE, False),
+    ("%d.%m.%Y", DAY, False),
+    ("%m.%Y", MONTH, False),
+    ("%d-%m-%Y %H:%M:%S", MINUTE, False),
+    ("%d-%m-%Y %H:%M", MINUTE, False),
+    ("%d-%m-%Y", DAY, False),
+)
+_SLASH: Final = (
+    ("%m/%d/%Y %H:%M", MINUTE, False),
+    ("%m/%d/%Y %H:%M:%S", MINUTE, False),
+    ("%m/%d/%Y %I:%M:%S %p", MINUTE, False),
+    ("%m/%d/%Y %I:%M %p", MINUTE, False),
+    ("%m/%d/%Y", DAY, False),
+)
+_SAMPLE = 256
+
+
+@dataclass
+class Times:
+    """Parsed date-times.
+
+    Attributes
+    ----------
+    values : ndarray of datetime64[us]
+        NaT where unparsed; wall time for naive values, UTC for aware ones.
+    precision : ndarray of int8
+        Code into :data:`PRECISIONS` (0 = unparsed).
+    aware : ndarray of bool
+        The value carried a zone (``Z``, ``UTC``, ``+06:00``): ``values`` is UTC there.
+    """
+
+    values: np.ndarray
+    precision: np.ndarray
+    aware: np.ndarray
+
+    def precision_names(self) -> np.ndarray:
+        """Precision per row as ``"minute"`` ... or ``None``."""
+        return np.asarray(PRECISIONS, dtype=object)[self.precision]
+
+
+def slash_order(values) -> str:
+    """``"dmy"`` when some slashed date starts with a number over 12 and none has one second.
+
+    Otherwise ``"mdy"`` (US month-first, as Chicago's ``7/19/2017``), also when the column
+    cannot tell (every number <= 12) or contradicts itself.
+    """
+    arr = as_arrow(values)
+    parts = pc.extract_regex(arr, r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/")
+    if len(arr) == 0:
+        return "mdy"
+    a = pc.cast(pc.struct_field(parts, [0]), pa.int32(), safe=False)
+    b = pc.cast(pc.struct_field(parts, [1]), pa.int32(), safe=False)
+    a_big = pc.any(pc.greater(a, 12)).as_py() or False
+    b_big = pc.any(pc.greater(b, 12)).as_py() or False
+    return "dmy" if a_big and not b_big else "mdy"
+
+
+def _formats(order: str) -> tuple[tuple[str, int, bool], ...]:
+    slash = (
+        _SLASH
+        if order == "mdy"
+        else tuple((f.replace("%m/%d", "%d/%m"), p, a) for f, p, a in _SLASH)
+    )
+    return _ISO + _DOT + slash
+
+
+def _prepare(t: pa.Array) -> pa.Array:
+    """Unusual spellings to the formats' ones: fractions of seconds, ``UTC``, many spaces."""
+    t = pc.replace_substring_regex(t, r"\s+", " ")
+    t = pc.replace_substring_regex(t, r"(\d:\d\d)\.\d+", r"\1")
+    t = pc.replace_substring_regex(t, r" ?(?:UTC|GMT|Z)$", "+0000")
+    return pc.replace_substring_regex(t, r" ([+-]\d\d:?\d\d)$", r"\1")
+
+
+def parse_times(values, *, order: str | None = None) -> Times:
+    """Parse a text column of dates / date-times (see the formats above).
+
+    Families: ISO (``2017-07-19 13:45[:00]``, ``T`` separator, ``Z``/``UTC``/``+06:00``
+    zones, ``2017-07-19``, ``2016-02``), day-first dotted or dashed (``19.07.2017 13:45``)
+    and slashed (``7/19/2017 13:45``, ``07/19/2017 01:45:00 PM``). Slashed dates are
+    month-first unless the column shows they are day-first (:func:`slash_order`) or
+    ``order="dmy"``. Years outside :data:`YEAR_RANGE` are not parsed.
+    """
+    t = clean(values)
+    n = len(t)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    prec = np.zeros(n, dtype=np.int8)
+    aware = np.zeros(n, dtype=bool)
+    left = ~_np_bool(pc.equal(t, ""))
+    if not left.any():
+        return Times(out, prec, aware)
+    if order is None:
+        order = slash_order(t) if pc.any(pc.match_substring(t, "/")).as_py() else "mdy"
+    formats = _formats(order)
+    first = np.flatnonzero(left)[:_SAMPLE]
+    sample = t.take(pa.array(first))
+    hits = [
+        _ok(pc.strptime(sample, format=f, unit="us", error_is_null=True)).sum()
+        for f, _, _ in formats
+    ]
+    ranked = sorted(range(len(formats)), key=lambda i: -hits[i])
+    prepared = False
+    for round_ in (0, 1):
+        for i in ranked:
+            if not left.any():
+                break
+            if round_ == 0 and hits[i] == 0:
+                continue
+            idx = np.flatnonzero(left)
+            sub = t if len(idx) == n else t.take(pa.array(idx))
+            fmt, p, is_aware = formats[i]
+            parsed = pc.strptime(sub, format=fmt, unit="us", error_is_null=True)
+            ok = _ok(parsed)
+            if not ok.any():
+                continue
+            if p >= DAY:
+                ok &= ~_rolled_over(sub, parsed, ok, month_first=fmt.startswith("%m"))
+            got = idx[ok]
+            ts = parsed.filter(pa.array(ok))
+            if is_aware:
+                ts = pc.cast(ts, pa.timestamp("us"))  # the UTC instant, naive
+            out[got] = ts.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+            prec[got] = p
+            aware[got] = is_aware
+            left[got] = False
+        if not left.any() or prepared:
+            break
+        # second round: the values no format took, after normalising their spelling
+        idx = np.flatnonzero(left)
+        digits = _np_bool(pc.match_substring_regex(t.take(pa.array(idx)), r"^\d"))
+        left[idx[~digits]] = False
+        if not left.any():
+            break
+        t = _fill(t, idx[digits], _prepare(t.take(pa.array(idx[digits]))))
+        prepared = True
+    years = out.astype("datetime64[Y]").astype("int64") + 1970
+    bad = ~np.isnat(out) & ((years < YEAR_RANGE[0]) | (years > YEAR_RANGE[1]))
+    out[bad] = np.datetime64("NaT")
+    prec[bad] = 0
+    aware[bad] = False
+    return Times(out, prec, aware)
+
+
+def _rolled_over(text: pa.Array, parsed: pa.Array, ok: np.ndarray, month_first: bool) -> np.ndarray:
+    """Values whose day does not exist (``2021-02-30``): strptime rolls them into next month.
+
+    Only a day of 29-31 can roll over, landing on day 1-3 of the next month, so only the
+    parsed values on days 1-3 are checked against the month written in the text.
+    """
+    out = np.zeros(len(ok), dtype=bool)
+    day = np.asarray(pc.day(parsed).to_numpy(zero_copy_only=False), dtype=float)
+    cand = np.flatnonzero(ok & (np.nan_to_num(day, nan=99) <= 3))
+    if cand.size == 0:
+        return out
+    sel = pa.array(cand)
+    parts = pc.extract_regex(text.take(sel), r"^\D*(?P<a>\d+)\D+(?P<b>\d+)")
+    written = pc.struct_field(parts, [0 if month_first else 1])
+    written = np.asarray(pc.cast(written, pa.int64()).to_numpy(zero_copy_only=False), float)
+    month = np.asarray(pc.month(parsed.take(sel)).to_numpy(zero_copy_only=False), float)
+    out[cand] = written != month
+    return out
+
+
+def _ok(parsed: pa.Array) -> np.ndarray:
+    return _np_bool(pc.is_valid(parsed))
+
+
+def _fill(t: pa.Array, idx: np.ndarray, new: pa.Array) -> pa.Array:
+    """``t`` with the values at ``idx`` replaced by ``new``."""
+    values = np.asarray(t.to_numpy(zero_copy_only=False), dtype=object)
+    values[idx] = np.asarray(new.to_numpy(zero_copy_only=False), dtype=object)
+    return pa.array(values, pa.string())
+
+
+def parse_epoch(values, unit: str = "s") -> Times:
+    """Unix times (seconds or milliseconds since 1970-01-01 UTC): aware, minute precision."""
+    v, _, _ = parse_number(values)
+    scale = {"s": 1_000_000, "ms": 1_000}[unit]
+    n = len(v)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    ok = np.isfinite(v)
+    out[ok] = (v[ok] * scale).astype("int64").astype("datetime64[us]")
+    years = out.astype("datetime64[Y]").astype("int64") + 1970
+    ok &= (years >= YEAR_RANGE[0]) & (years <= YEAR_RANGE[1])
+    out[~ok] = np.datetime64("NaT")
+    return Times(out, np.where(ok, MINUTE, 0).astype(np.int8), ok.copy())
+
+
+def parse_excel_serial(values) -> Times:
+    """Excel serial dates (days since 1899-12-30, fraction = time of day): naive local time."""
+    v, _, _ = parse_number(values)
+    n = len(v)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    ok = np.isfinite(v) & (v > 0)
+    base = np.datetime64("1899-12-30T00:00", "us")
+    out[ok] = base + (v[ok] * 86_400_000_000).round().astype("int64").astype("timedelta64[us]")
+    has_time = ok & (np.abs(v - np.round(v)) > 1e-9)
+    years = out.astype("datetime64[Y]").astype("int64") + 1970
+    ok &= (years >= YEAR_RANGE[0]) & (years <= YEAR_RANGE[1])
+    out[~ok] = np.datetime64("NaT")
+    prec = np.where(ok, np.where(has_time, MINUTE, DAY), 0).astype(np.int8)
+    return Times(out, prec, np.zeros(n, dtype=bool))
+
+
+def month_only(times: Times, min_rows: int = 20) -> bool:
+    """True when every parsed day-precision value is the 1st and they span several months.
+
+    Monthly data written as dates (``2022-01-01``, ``2022-02-01``): its precision is the
+    month, not the day.
+    """
+    day = times.precision == DAY
+    if day.sum() < min_rows or (times.precision > DAY).any():
+        return False
+    vals = times.values[day]
+    firsts = (vals.astype("datetime64[D]") - vals.astype("datetime64[M]")).astype(int) == 0
+    months = np.unique(vals.astype("datetime64[M]"))
+    return bool(firsts.all() and len(months) >= 2)
+
+
+def join_text(columns: Sequence) -> pa.Array:
+    """Columns of text joined with a space (a date column and a time-of-day column)."""
+    arrs = [pc.cast(pc.utf8_trim_whitespace(as_arrow(c)), pa.large_string()) for c in columns]
+    if len(arrs) == 1:
+        return arrs[0]
+    return pc.binary_join_element_wise(*arrs, pa.scalar(" ", pa.large_string()))
