@@ -22,8 +22,10 @@ import geopandas as gpd
 import shapely
 
 from hotspots import schema as S
-from hotspots.columns import ColumnMap, detect_columns, require_coordinates
+from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
+from hotspots.ingest.detect import detect
+from hotspots.ingest.store import read_ingested
 from hotspots.readers import Source, read_table
 from hotspots.validation import (
     REASONS,
@@ -54,15 +56,15 @@ def _prepare(
     sep: str | None,
     encoding: str | None,
     kind: str,
+    limits: dict[str, Any],
 ):
-    table = read_table(path, sep=sep, encoding=encoding)
-    cmap = detect_columns(
-        table.headers, columns, kind=kind, source=table.source, prefer_xy=crs is not None
-    )
-    require_coordinates(cmap, table.headers, table.source)
+    table = read_table(path, sep=sep, encoding=encoding, **limits)
+    det = detect(table.frame, columns, kind=kind, source=table.source, prefer_xy=crs is not None)
+    require_coordinates(det.columns, table.headers, table.source)
+    cmap = det.columns
     if {cmap.lat, cmap.lon} == _GEOMETRY_COLUMNS:
         crs = None  # already converted to WGS84 from the file's own CRS
-    return table, cmap, crs
+    return table, det, crs
 
 
 def _boundary(boundary: Area | str | Path | None) -> Area | None:
@@ -82,6 +84,10 @@ def read_incidents(
     bbox: Sequence[float] | None = None,
     sep: str | None = None,
     encoding: str | None = None,
+    tz: str | None = None,
+    member: str | None = None,
+    max_bytes: int | None = None,
+    max_columns: int | None = None,
 ) -> IngestResult:
     """Read and validate an incident (calls / crimes) file.
 
@@ -101,11 +107,26 @@ def read_incidents(
         Study-area box in degrees.
     sep, encoding : str, optional
         CSV separator and text encoding (both detected when omitted).
+    tz : str, optional
+        IANA time zone of the study area; timestamps with a zone (``Z``, ``+06:00``) are
+        converted to it. Found from the coordinates when omitted.
+    member : str, optional
+        The table to read inside a zip archive holding several files.
+    max_bytes, max_columns : int, optional
+        Refuse an input larger than this (after unpacking) or wider than this, before
+        parsing (the app's upload limits).
+
+    Columns are found by their values, names breaking ties (:mod:`hotspots.ingest.detect`);
+    when the time columns chosen would reject more than half of the rows as
+    ``unparseable_date``, the next candidate is tried. A GeoParquet file written by
+    ``hotspots ingest`` (:func:`hotspots.ingest.store.write_ingested`) is loaded as it is,
+    without validating again.
 
     Returns
     -------
     IngestResult
-        ``accepted`` has :data:`hotspots.schema.INCIDENT_COLUMNS`.
+        ``accepted`` has :data:`hotspots.schema.INCIDENT_COLUMNS`; ``detection`` says which
+        column was taken for what and why.
 
     Raises
     ------
@@ -113,8 +134,23 @@ def read_incidents(
         The file cannot be used at all: unreadable, empty, no coordinate columns, a named
         column that does not exist, projected X/Y without ``crs``.
     """
-    table, cmap, crs = _prepare(path, columns, crs, sep, encoding, "incidents")
-    return validate_incidents(table, cmap, crs=crs, boundary=_boundary(boundary), bbox=bbox)
+    stored = read_ingested(path, kind="incidents", boundary=_boundary(boundary), bbox=bbox)
+    if stored is not None:
+        return stored
+    limits = {"member": member, "max_bytes": max_bytes, "max_columns": max_columns}
+    table, det, crs = _prepare(path, columns, crs, sep, encoding, "incidents", limits)
+    area = _boundary(boundary)
+    result = validate_incidents(table, det.columns, crs=crs, boundary=area, bbox=bbox, tz=tz)
+    notes = dict(det.notes)
+    for alt, why in det.time_alternatives:
+        if result.reasons.get("unparseable_date", 0) <= result.rows / 2:
+            break
+        other = validate_incidents(table, alt, crs=crs, boundary=area, bbox=bbox, tz=tz)
+        if other.reasons["unparseable_date"] < result.reasons["unparseable_date"]:
+            result = other
+            notes["time"] = f"{why} (the first choice rejected more than half of the rows)"
+    result.detection = notes
+    return result
 
 
 def read_venues(
@@ -126,6 +162,9 @@ def read_venues(
     bbox: Sequence[float] | None = None,
     sep: str | None = None,
     encoding: str | None = None,
+    member: str | None = None,
+    max_bytes: int | None = None,
+    max_columns: int | None = None,
 ) -> IngestResult:
     """Read and validate a venue file (cafés, bars, public spaces ...).
 
@@ -139,8 +178,14 @@ def read_venues(
     IngestResult
         ``accepted`` has :data:`hotspots.schema.VENUE_COLUMNS` plus ``source_row``.
     """
-    table, cmap, crs = _prepare(path, columns, crs, sep, encoding, "venues")
-    return validate_venues(table, cmap, crs=crs, boundary=_boundary(boundary), bbox=bbox)
+    stored = read_ingested(path, kind="venues", boundary=_boundary(boundary), bbox=bbox)
+    if stored is not None:
+        return stored
+    limits = {"member": member, "max_bytes": max_bytes, "max_columns": max_columns}
+    table, det, crs = _prepare(path, columns, crs, sep, encoding, "venues", limits)
+    result = validate_venues(table, det.columns, crs=crs, boundary=_boundary(boundary), bbox=bbox)
+    result.detection = dict(det.notes)
+    return result
 
 
 def read_boundary(path: Source) -> gpd.GeoDataFrame:

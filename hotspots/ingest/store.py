@@ -1,0 +1,145 @@
+"""Ingest once: the validated calls as GeoParquet, loaded again without validating.
+
+``hotspots ingest calls.csv -o calls.parquet`` (:func:`write_ingested`) writes the accepted
+rows as GeoParquet (WKB points, EPSG:4326, readable by QGIS and GeoPandas) with the
+validation report, the column mapping and the provenance as JSON under the schema metadata
+key :data:`INGEST_KEY`, and the rejected rows beside it as ``calls.rejects.csv``.
+:func:`read_ingested` recognises such a file by that key and rebuilds the
+:class:`~hotspots.validation.IngestResult` from it: no parsing, no checks, the points made
+from the stored ``lat``/``lon`` (faster than decoding WKB).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hotspots import schema as S
+from hotspots.columns import ColumnMap
+
+#: Schema metadata key holding the ingest report.
+INGEST_KEY = b"hotspots_ingest"
+_SUFFIXES = (".parquet", ".geoparquet", ".pq")
+
+
+def rejects_path(path: str | Path) -> Path:
+    """Where the rejected rows of an ingested file are written: ``<stem>.rejects.csv``."""
+    path = Path(path)
+    return path.with_name(path.stem + ".rejects.csv")
+
+
+def write_ingested(result, path: str | Path, *, provenance: dict[str, Any] | None = None) -> Path:
+    """Write ``result`` (an :class:`~hotspots.validation.IngestResult`) for fast reloading.
+
+    Returns the GeoParquet path; the rejects go to :func:`rejects_path` (always written, with
+    the header only when nothing was rejected, so a stale file is never left beside).
+    """
+    from hotspots.output import atomic_write, write_csv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "version": 1,
+        "kind": result.kind,
+        "report": result.report(),
+        "columns": result.columns.as_dict(),
+        "time_format": result.columns.time_format,
+        "time_precision": result.time_precision,
+        "precision_counts": result.precision_counts,
+        "provenance": provenance or {},
+    }
+    table = pa.table(result.accepted.to_arrow(geometry_encoding="WKB"))
+    md = dict(table.schema.metadata or {})
+    md[INGEST_KEY] = json.dumps(meta, ensure_ascii=False, default=str).encode("utf-8")
+    table = table.replace_schema_metadata(md)
+    with atomic_write(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    write_csv(result.rejected, rejects_path(path), encoding="utf-8-sig")
+    return path
+
+
+def ingest_metadata(path: str | Path) -> dict[str, Any] | None:
+    """The ingest metadata of a GeoParquet file, or ``None`` (not one written here)."""
+    try:
+        md = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowInvalid):
+        return None
+    raw = md.get(INGEST_KEY)
+    return json.loads(raw) if raw else None
+
+
+def read_ingested(path, *, kind: str, boundary=None, bbox=None):
+    """The stored :class:`~hotspots.validation.IngestResult`, or ``None`` for other files.
+
+    A boundary or bounding box given now rejects the stored rows outside it as
+    ``outside_study_area`` (they were inside whatever area was used at ingest).
+    """
+    if not isinstance(path, str | Path) or Path(path).suffix.lower() not in _SUFFIXES:
+        return None
+    if not Path(path).is_file():
+        return None
+    meta = ingest_metadata(path)
+    if meta is None or meta.get("kind") != kind:
+        return None
+    from hotspots.validation import IngestResult, _inside, area_geometry, check_bbox
+
+    table = pq.read_table(path, columns=None)
+    geo_col = S.GEOMETRY if S.GEOMETRY in table.column_names else None
+    frame = table.drop_columns([geo_col]).to_pandas() if geo_col else table.to_pandas()
+    points = gpd.points_from_xy(frame[S.LON].to_numpy(), frame[S.LAT].to_numpy())
+    accepted = gpd.GeoDataFrame(frame, geometry=points, crs=S.CRS)
+    report = meta["report"]
+    rej_file = rejects_path(path)
+    if rej_file.is_file():
+        rejected = pd.read_csv(rej_file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        rejected[S.SOURCE_ROW] = pd.to_numeric(rejected[S.SOURCE_ROW]).astype("int64")
+    else:
+        rejected = pd.DataFrame({S.SOURCE_ROW: pd.Series([], "int64"), "reason": []})
+    reasons = dict(report["reasons"])
+    area, box = area_geometry(boundary), check_bbox(bbox)
+    if area is not None or box is not None:
+        inside = _inside(accepted[S.LAT].to_numpy(), accepted[S.LON].to_numpy(), area, box)
+        if not inside.all():
+            out = accepted.loc[~inside]
+            rejected = pd.concat(
+                [
+                    rejected,
+                    pd.DataFrame(
+                        {S.SOURCE_ROW: out[S.SOURCE_ROW].to_numpy(), "reason": "outside_study_area"}
+                    ),
+                ],
+                ignore_index=True,
+            )
+            accepted = accepted.loc[inside].reset_index(drop=True)
+            reasons["outside_study_area"] = reasons.get("outside_study_area", 0) + int(
+                (~inside).sum()
+            )
+    cols = {k: v for k, v in meta["columns"].items()}
+    return IngestResult(
+        accepted=accepted,
+        rejected=rejected,
+        rows=len(accepted) + len(rejected),
+        reasons=reasons,
+        columns=ColumnMap(**cols, time_format=meta.get("time_format")),
+        time_precision=meta.get("time_precision"),
+        kind=kind,
+        source=str(report.get("source", Path(path).name)),
+        crs=report.get("crs"),
+        encoding=report.get("encoding"),
+        sep=(report.get("sep") or None),
+        precision_counts=meta.get("precision_counts") or {},
+        time_zone=report.get("time_zone"),
+        encoding_counts=report.get("encoding_counts") or {},
+        detection={"ingested": f"loaded from {Path(path).name} (validated at ingest)"}
+        | dict(report.get("detection") or {}),
+        compression=report.get("compression"),
+    )
+
+
+__all__ = ["INGEST_KEY", "ingest_metadata", "read_ingested", "rejects_path", "write_ingested"]
