@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
+from app_pages.dataset import PARSE_MEMORY_BYTES, PARSE_SECONDS, read_file
+from hotspots import sandbox, upload_limits
 from hotspots.columns import ColumnMap, detect_columns
 from hotspots.errors import InputError, ParameterError
 from hotspots.i18n import has_key, t
 from hotspots.output import csv_bytes
-from hotspots.readers import read_table
 
 #: Largest upload, MB (also ``server.maxUploadSize`` in .streamlit/config.toml).
 MAX_UPLOAD_MB = 50
@@ -21,6 +22,31 @@ CALL_TYPES = ["csv", "txt", "tsv", "xlsx", "geojson", "json", "gpkg", "parquet"]
 BOUNDARY_TYPES = ["geojson", "json", "gpkg", "parquet"]
 #: ColumnMap fields offered in the mapping form, in order.
 MAP_FIELDS = ("lat", "lon", "x", "y", "time", "offense", "incident_id", "premise")
+#: The limits an upload must meet and why (shown as text under the uploader, not only in
+#: hover help): the figures come from hotspots.upload_limits and app_pages.dataset.
+LIMITS_TEXT = {
+    "en": (
+        "Limits that protect the server: a workbook (.xlsx) may unpack to at most {unpacked} MB, "
+        "and none of its parts to more than {ratio} times its packed size; a table may have at "
+        "most {columns} columns; reading a file may take at most {memory} MB of memory and "
+        "{seconds} s. A small file can unpack to gigabytes, so these are checked before the "
+        "file is read, and a file over a limit is refused with a message naming it."
+    ),
+    "ru": (
+        "Ограничения, защищающие сервер: книга Excel (.xlsx) распаковывается не более чем в "
+        "{unpacked} МБ, и ни одна её часть — не более чем в {ratio} раз больше сжатого размера; "
+        "в таблице не более {columns} столбцов; чтение файла занимает не более {memory} МБ "
+        "памяти и {seconds} с. Небольшой файл может распаковаться в гигабайты, поэтому это "
+        "проверяется до чтения, а файл сверх ограничения отклоняется с сообщением о нём."
+    ),
+    "kk": (
+        "Серверді қорғайтын шектеулер: Excel кітабы (.xlsx) ашылғанда {unpacked} МБ-тан "
+        "аспайды, ал оның ешбір бөлігі сығылған көлемінен {ratio} еседен артық болмайды; "
+        "кестеде {columns} бағаннан аспайды; файлды оқу {memory} МБ жадтан және {seconds} "
+        "секундтан аспайды. Шағын файл гигабайттарға дейін ашылуы мүмкін, сондықтан бұл оқудан "
+        "бұрын тексеріледі, ал шектен асқан файл себебі айтылып қабылданбайды."
+    ),
+}
 
 ctx = common.context()
 lang = ctx.lang
@@ -72,6 +98,29 @@ def report(result, kind: str, key: str) -> None:
     st.caption(" · ".join(extra))
 
 
+def limits_text() -> str:
+    """The upload limits and their reason, in the page's language."""
+    lim = upload_limits.DEFAULT
+    return LIMITS_TEXT.get(lang, LIMITS_TEXT["en"]).format(
+        unpacked=common.num(lim.max_uncompressed_bytes / 1024**2),
+        ratio=common.num(lim.max_compression_ratio),
+        columns=common.num(lim.max_columns),
+        memory=common.num(PARSE_MEMORY_BYTES / 1024**2),
+        seconds=common.num(PARSE_SECONDS),
+    )
+
+
+def refused(upload, data: bytes) -> bool:
+    """Check ``data`` against :mod:`hotspots.upload_limits` before anything reads it; show
+    the one-line reason and return True when it is over a limit."""
+    try:
+        upload_limits.check_upload(upload.name, data)
+    except upload_limits.UploadRefused as exc:
+        st.error(t("msg.error", lang, message=common.md_text(exc)))
+        return True
+    return False
+
+
 def too_big(upload) -> bool:
     if upload is not None and upload.size > limit_mb * 1024 * 1024:
         st.error(
@@ -116,21 +165,21 @@ with st.expander(t("data.report_calls", lang), expanded=False):
 # --- upload calls ---------------------------------------------------------------------------
 st.subheader(t("data.upload_calls", lang))
 st.caption(t("data.upload_help", lang, limit=limit_mb))
+st.caption(limits_text())
 up = st.file_uploader(
     t("data.calls_file", lang),
     type=CALL_TYPES,
     key="w:upload_calls",
     max_upload_size=limit_mb,
 )
-if up is not None and not too_big(up):
-    data = up.getvalue()
+if up is not None and not too_big(up) and not refused(up, data := up.getvalue()):
     ref = common.file_ref_for_bytes(up.name, data)
     headers: list[str] = []
     detected = ColumnMap()
     problem = None
     try:
-        raw = read_table(common._open(ref, {ref.digest: data}))
-        headers = raw.headers
+        # parsed in a child process with memory and time limits (app_pages.dataset)
+        headers, head = read_file(sandbox.table_head, ref, {ref.digest: data})
         detected = detect_columns(headers, source=up.name)
     except InputError as exc:
         st.error(t("msg.error", lang, message=common.md_text(exc)))
@@ -161,7 +210,7 @@ if up is not None and not too_big(up):
     if problem:
         st.error(t("msg.error", lang, message=common.md_text(problem)))
     with st.expander(t("data.mapping", lang), expanded=bool(missing or problem)):
-        st.dataframe(raw.frame.head(5), hide_index=True, key="data_preview")
+        st.dataframe(head, hide_index=True, key="data_preview")
         with st.form("w:mapping"):
             none = "—"
             options = [none, *headers]
@@ -209,8 +258,8 @@ st.caption(t("data.venues_help", lang))
 vup = st.file_uploader(
     t("data.venues_file", lang), type=CALL_TYPES, key="w:upload_venues", max_upload_size=limit_mb
 )
-if vup is not None and not too_big(vup):
-    vref = common.file_ref_for_bytes(vup.name, vup.getvalue())
+if vup is not None and not too_big(vup) and not refused(vup, vdata := vup.getvalue()):
+    vref = common.file_ref_for_bytes(vup.name, vdata)
     src = common.current_source()
     candidate = common.Source(
         calls=src.calls, venues=vref, boundary=src.boundary, columns=src.columns, crs=src.crs
@@ -233,8 +282,8 @@ bup = st.file_uploader(
     key="w:upload_boundary",
     max_upload_size=limit_mb,
 )
-if bup is not None and not too_big(bup):
-    bref = common.file_ref_for_bytes(bup.name, bup.getvalue())
+if bup is not None and not too_big(bup) and not refused(bup, bdata := bup.getvalue()):
+    bref = common.file_ref_for_bytes(bup.name, bdata)
     src = common.current_source()
     if src.is_sample:
         st.info(t("data.boundary_needs_calls", lang))

@@ -1,5 +1,21 @@
 """The data set in use: where it comes from (:class:`Source`: the sample, files named by the
-environment, uploads), loading it (cached) and switching it."""
+environment, uploads), loading it (cached) and switching it.
+
+Uploads are the session's own, and leave with it
+------------------------------------------------
+- Their bytes live in a session-scoped ``st.cache_resource`` (:func:`_blob_store`), never in
+  ``st.session_state`` (kept for a while after a tab closes, for reconnection) or a global cache.
+- Before parsing, :func:`hotspots.upload_limits.check_upload` refuses a workbook that unpacks to
+  too much or a table too wide, from the zip directory or the first line, in milliseconds.
+- Parsing runs in a child process (:func:`hotspots.sandbox.run_limited`) with a memory limit
+  (:data:`PARSE_MEMORY_BYTES`) and a time limit (:data:`PARSE_SECONDS`): a costly file costs the
+  child, and the page shows one line.
+- The data set loaded from an upload is cached per session (``scope="session"``); when the
+  session ends (the tab closes) Streamlit drops it, and its ``on_release`` clears the derived
+  caches (filtered calls, analyses, rendered maps) that could still hold its frames.
+- The bundled sample and the files named by the environment are the server's own: one shared
+  copy (global cache), read in the server process.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +31,7 @@ import streamlit as st
 
 from app_pages import state
 from app_pages.texts import md_text, tr
-from hotspots import views
+from hotspots import sandbox, upload_limits, views
 from hotspots.errors import InputError, ParameterError
 
 #: Environment variables naming the files the app opens with (instead of the sample).
@@ -23,14 +39,22 @@ ENV_CALLS = "HOTSPOTS_CALLS"
 ENV_VENUES = "HOTSPOTS_VENUES"
 ENV_BOUNDARY = "HOTSPOTS_BOUNDARY"
 
+#: Memory limit of the child process that parses an upload, bytes (its address space: about
+#: 350 MB of it are the interpreter and libraries). A 50 MB CSV needs well under 1 GB.
+PARSE_MEMORY_BYTES = 2 * 1024**3
+#: Time limit of parsing an upload, seconds (the 148,636 Chicago assaults take about 5 s).
+PARSE_SECONDS = 90
+#: Most uploads a session keeps (calls, venues and boundary, and the previous calls file).
+MAX_BLOBS = 4
+
 
 # --------------------------------------------------------------------------------------------
 # Data set
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class FileRef:
-    """A file to read: an upload (bytes kept in the session under ``blob:<digest>``) or a file
-    on the server (``path``)."""
+    """A file to read: an upload (bytes kept in the session's :func:`_blob_store` under its
+    SHA-256 ``digest``) or a file on the server (``path``)."""
 
     name: str
     digest: str
@@ -59,7 +83,7 @@ class Source:
 
 @dataclass
 class Dataset:
-    """A loaded data set (shared between sessions: treat as read-only)."""
+    """A loaded data set (treat as read-only: the sample's is shared between sessions)."""
 
     key: str
     label: str
@@ -83,10 +107,21 @@ def file_ref_for_path(path: str | os.PathLike) -> FileRef:
     return FileRef(p.name, digest, str(p))
 
 
+@st.cache_resource(scope="session", show_spinner=False)
+def _blob_store() -> dict[str, bytes]:
+    """The session's uploaded bytes by SHA-256 (dropped by Streamlit when the session ends)."""
+    return {}
+
+
 def file_ref_for_bytes(name: str, data: bytes) -> FileRef:
-    """Register uploaded bytes in the session and return their reference."""
+    """Register uploaded bytes in the session and return their reference (the session keeps
+    the :data:`MAX_BLOBS` latest uploads)."""
     digest = hashlib.sha256(data).hexdigest()
-    st.session_state[f"blob:{digest}"] = data
+    store = _blob_store()
+    store.pop(digest, None)
+    store[digest] = data  # latest last
+    while len(store) > MAX_BLOBS:
+        store.pop(next(iter(store)))
     return FileRef(Path(name).name, digest)
 
 
@@ -111,12 +146,28 @@ def _open(ref: FileRef, blobs: dict[str, bytes]) -> Any:
     return stream
 
 
-@st.cache_resource(max_entries=6, show_spinner=False)
-def _load(key: str, _source: Source, _blobs: dict[str, bytes]) -> Dataset:
+def read_file(fn: Any, ref: FileRef, blobs: dict[str, bytes], **kwargs: Any) -> Any:
+    """``fn(file, **kwargs)`` (a reader of :mod:`hotspots.io`): a server file in this process;
+    an upload checked against :mod:`hotspots.upload_limits`, then parsed in a child process
+    with the memory and time limits (:func:`hotspots.sandbox.run_limited`)."""
+    src = _open(ref, blobs)
+    if ref.path:
+        return fn(src, **kwargs)
+    upload_limits.check_upload(ref.name, blobs[ref.digest])
+    return sandbox.run_limited(
+        fn,
+        src,
+        memory_bytes=PARSE_MEMORY_BYTES,
+        seconds=PARSE_SECONDS,
+        what=f"reading {ref.name}",
+        **kwargs,
+    )
+
+
+def _build(key: str, source: Source, blobs: dict[str, bytes]) -> Dataset:
     from hotspots import io
     from hotspots.columns import ColumnMap
 
-    source = _source
     warnings: list[str] = []
     if source.is_sample:
         from hotspots.sample import load_sample
@@ -127,10 +178,12 @@ def _load(key: str, _source: Source, _blobs: dict[str, bytes]) -> Dataset:
         venues, venues_result = sample.venues, None
         label = "sample"
     else:
-        boundary = io.read_boundary(_open(source.boundary, _blobs)) if source.boundary else None
+        boundary = read_file(io.read_boundary, source.boundary, blobs) if source.boundary else None
         columns = ColumnMap(**dict(source.columns)) if source.columns else None
-        calls_result = io.read_incidents(
-            _open(source.calls, _blobs),
+        calls_result = read_file(
+            io.read_incidents,
+            source.calls,
+            blobs,
             columns=columns,
             crs=source.crs or None,
             boundary=boundary,
@@ -138,7 +191,7 @@ def _load(key: str, _source: Source, _blobs: dict[str, bytes]) -> Dataset:
         venues = venues_result = None
         label = source.calls.name
     if source.venues is not None:
-        venues_result = io.read_venues(_open(source.venues, _blobs))
+        venues_result = read_file(io.read_venues, source.venues, blobs)
         venues = venues_result.accepted
         label = f"{label} + {source.venues.name}"
     if venues is None:
@@ -167,9 +220,56 @@ def _load(key: str, _source: Source, _blobs: dict[str, bytes]) -> Dataset:
     )
 
 
+def is_upload(source: Source) -> bool:
+    """Whether ``source`` reads an uploaded file (else only server files or the sample)."""
+    return any(r is not None and not r.path for r in (source.calls, source.venues, source.boundary))
+
+
+def release_derived(_value: Any = None) -> None:
+    """Clear the caches derived from data sets (filtered calls, analyses, rendered maps): they
+    are keyed on the data set, so those of an upload would outlive its session. Called when
+    Streamlit releases an upload's data set (its session ended, or the session loaded others);
+    the sample's results are recomputed on their next use."""
+    from app_pages import analyses, mapview, sidebar
+
+    for fn in (
+        sidebar._filtered,
+        analyses.headline,
+        analyses.cells,
+        analyses.clusters,
+        analyses.gistar,
+        analyses.venue_ranking,
+        analyses.trends,
+        analyses.comparison,
+        analyses.density,
+        analyses.venue_detail,
+        mapview._rendered,
+    ):
+        fn.clear()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _load_shared(key: str, _source: Source) -> Dataset:
+    """The sample's or the environment's data set: one copy for every session."""
+    return _build(key, _source, {})
+
+
+@st.cache_resource(max_entries=2, show_spinner=False, scope="session", on_release=release_derived)
+def _load_upload(key: str, _source: Source, _blobs: dict[str, bytes]) -> Dataset:
+    """A data set with an upload: the session's own, released when the session ends."""
+    return _build(key, _source, _blobs)
+
+
+def _load(key: str, _source: Source, _blobs: dict[str, bytes]) -> Dataset:
+    if is_upload(_source):
+        return _load_upload(key, _source, _blobs)
+    return _load_shared(key, _source)
+
+
 def blobs_for(source: Source) -> dict[str, bytes]:
     refs = [r for r in (source.calls, source.venues, source.boundary) if r and not r.path]
-    return {r.digest: st.session_state.get(f"blob:{r.digest}") for r in refs}
+    store = _blob_store()
+    return {r.digest: store.get(r.digest) for r in refs if r.digest in store}
 
 
 def load_source(source: Source) -> Dataset:

@@ -1,0 +1,231 @@
+"""Run a function in a child process with a memory and a time limit.
+
+Parsing an uploaded file is the one step of the app whose cost the user controls: a workbook
+that unpacks to gigabytes, a table with 200,000 columns. :func:`run_limited` runs such a step
+(``hotspots.io.read_incidents`` and friends) in a child process started by a fork server (a
+fresh, small interpreter: never a fork of the multi-threaded server), with
+
+- a memory limit: ``RLIMIT_AS`` (address space) set in the child, so an allocation past it
+  raises ``MemoryError`` there, or the child dies, and the server keeps its memory;
+- a time limit: the child is killed (SIGKILL) after ``seconds``.
+
+The child never imports the parent's ``__main__``: under ``streamlit run`` that is the app's
+script (Streamlit puts it in ``sys.modules["__main__"]``), which must not run again in a child.
+
+The function's result comes back pickled (a :class:`hotspots.validation.IngestResult` with
+its GeoDataFrames pickles as is). User errors (:class:`hotspots.errors.InputError`,
+``ParameterError``) are raised again in the parent with their message; running out of memory
+or time raises :class:`LimitExceeded` (an ``InputError``) with one line naming the limit.
+
+Examples
+--------
+>>> import math
+>>> run_limited(math.sqrt, 16.0, seconds=30)
+4.0
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from hotspots.errors import InputError, ParameterError
+
+T = TypeVar("T")
+
+#: Default memory limit of a child, bytes (address space: libraries and thread stacks count).
+MEMORY_BYTES = 2 * 1024**3
+#: Default time limit of a child, seconds.
+SECONDS = 120.0
+#: Modules the fork server imports once, so each child starts without importing them.
+PRELOAD = ("hotspots.io",)
+
+_CONTEXT: Any = None
+_NAME = "hotspots-sandbox"
+
+
+class LimitExceeded(InputError):
+    """The child ran out of its memory or time, or died: the message is one line."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits of a child process.
+
+    Attributes
+    ----------
+    memory_bytes : int
+        Address-space limit (``RLIMIT_AS``) of the child, bytes; 0 for none.
+    seconds : float
+        Wall-clock limit, seconds; the child is killed after it.
+    """
+
+    memory_bytes: int = MEMORY_BYTES
+    seconds: float = SECONDS
+
+
+def _no_main_in_children() -> None:
+    """Make :mod:`multiprocessing` leave ``__main__`` alone in the sandbox's children.
+
+    Its preparation data tells a child to import the parent's main module (by path, or by
+    name); for processes named :data:`_NAME` both entries are dropped, so nothing but the
+    function's own module is imported. Other processes are not affected.
+    """
+    from multiprocessing import spawn
+
+    orig = spawn.get_preparation_data
+    if getattr(orig, "_hotspots_sandbox", False):
+        return
+
+    def get_preparation_data(name: str) -> dict:
+        data = orig(name)
+        if name == _NAME:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    get_preparation_data._hotspots_sandbox = True  # type: ignore[attr-defined]
+    spawn.get_preparation_data = get_preparation_data
+
+
+def _context() -> Any:
+    """The fork-server context (one per process, started on first use)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        _no_main_in_children()
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        ctx = mp.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(list(PRELOAD))
+        _CONTEXT = ctx
+    return _CONTEXT
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict, memory: int) -> None:
+    """Child entry point: limit the address space, call, send ("ok", value) or an error."""
+    try:
+        if memory > 0:
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        value = fn(*args, **kwargs)
+        conn.send(("ok", value))
+    except MemoryError:
+        conn.send(("memory", ""))
+    except (InputError, ParameterError) as exc:
+        conn.send(("user", (type(exc).__name__, str(exc))))
+    except BaseException as exc:  # noqa: BLE001 - anything else is reported, one line
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        try:
+            conn.send(("other", last))
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        conn.close()
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:,.0f} MB"
+
+
+def run_limited(
+    fn: Callable[..., T],
+    *args: Any,
+    memory_bytes: int | None = None,
+    seconds: float | None = None,
+    what: str = "reading the file",
+    **kwargs: Any,
+) -> T:
+    """``fn(*args, **kwargs)`` in a child process with a memory and a time limit.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (it is pickled to the child), e.g.
+        ``hotspots.io.read_incidents``.
+    *args, **kwargs
+        Its arguments (pickled: bytes, ``io.BytesIO``, frames and plain values are fine).
+    memory_bytes : int, optional
+        Address-space limit of the child, bytes (default :data:`MEMORY_BYTES`; 0: none).
+    seconds : float, optional
+        Time limit, seconds (default :data:`SECONDS`); the child is killed after it.
+    what : str
+        What the child does, for the messages ("reading calls.csv").
+
+    Returns
+    -------
+    The function's value.
+
+    Raises
+    ------
+    LimitExceeded
+        The child needed more memory than ``memory_bytes``, ran longer than ``seconds`` or
+        died; one line naming the limit.
+    InputError, ParameterError
+        Raised by ``fn``: raised again here with the same message.
+    """
+    memory = MEMORY_BYTES if memory_bytes is None else int(memory_bytes)
+    limit_s = SECONDS if seconds is None else float(seconds)
+    ctx = _context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_child, args=(child, fn, args, kwargs, memory), name=_NAME, daemon=True
+    )
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(limit_s):
+            raise LimitExceeded(
+                f"{what} took longer than {limit_s:,.0f} s, the limit that protects the "
+                "server; upload a smaller file (fewer rows or columns) or save it as CSV"
+            )
+        try:
+            status, payload = parent.recv()
+        except (EOFError, OSError):
+            proc.join(5)
+            code = proc.exitcode
+            raise LimitExceeded(
+                f"{what} stopped (exit {code}), most likely past the "
+                f"{_mb(memory)} memory limit that protects the server; upload a smaller "
+                "file (fewer rows or columns) or save it as CSV"
+            ) from None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        parent.close()
+        if hasattr(proc, "close"):
+            try:
+                proc.close()
+            except ValueError:
+                pass
+    if status == "ok":
+        return payload
+    if status == "memory":
+        raise LimitExceeded(
+            f"{what} needed more than the {_mb(memory)} of memory allowed (to protect the "
+            "server); upload a smaller file (fewer rows or columns) or save it as CSV"
+        )
+    if status == "user":
+        kind, message = payload
+        raise (ParameterError if kind == "ParameterError" else InputError)(message)
+    raise LimitExceeded(f"{what} failed: {payload}")
+
+
+def table_head(src: Any, rows: int = 5, **kwargs: Any) -> tuple[list[str], Any]:
+    """The headers and first ``rows`` rows of :func:`hotspots.readers.read_table` (a module
+    function, so :func:`run_limited` can run it in a child and send back only what a column
+    mapping form shows, not the whole table).
+
+    Returns
+    -------
+    (list of str, pandas.DataFrame)
+    """
+    from hotspots.readers import read_table
+
+    raw = read_table(src, **kwargs)
+    return list(raw.headers), raw.frame.head(rows).copy()
