@@ -122,3 +122,23 @@ def test_no_provenance_when_none_is_given_or_in_csv(tmp_path):
     assert read_provenance(write_table(FRAME, tmp_path / "c.geojson")) is None
     assert read_provenance(write_table(FRAME, tmp_path / "c.parquet")) is None
     assert read_provenance(write_table(FRAME, tmp_path / "c.csv", provenance=PROV)) is None
+
+
+def test_csv_quotes_text_that_would_run_as_a_formula(tmp_path):
+    """OWASP CSV injection: text cells (and names) starting with = + - @ are quoted, numbers
+    and plain negative numbers are kept."""
+    frame = pd.DataFrame(
+        {"name": ['=HYPERLINK("x")', "+1", "@SUM(A1)", "-2+3", "-12.5"], "calls": [-1, 0, 1, 2, 3]}
+    )
+    back = pd.read_csv(write_table(frame, tmp_path / "t.csv"), dtype={"name": str})
+    assert back["name"].tolist() == ['\'=HYPERLINK("x")', "'+1", "'@SUM(A1)", "'-2+3", "-12.5"]
+    assert back["calls"].tolist() == [-1, 0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])
+def test_layer_is_named_after_the_file_not_its_temporary_name(tmp_path, suffix):
+    import pyogrio
+
+    path = write_table(FRAME, tmp_path / f"cells{suffix}")
+    assert pyogrio.list_layers(path)[0][0] == "cells"
+    assert list(tmp_path.iterdir()) == [path]
