@@ -25,6 +25,7 @@ from hotspots.errors import InputError, ParameterError
 # command name -> module under hotspots.cli defining a click command called `command`
 COMMANDS: dict[str, str] = {
     "validate": "validate",
+    "ingest": "ingest",
     "gistar": "gistar",
     "emerging": "emerging",
     "evaluate": "evaluate",

@@ -53,7 +53,17 @@ def column_options(f: Callable) -> Callable:
         click.option("--premise", help="Premise / location-description column."),
         click.option("--crs", help="CRS of projected X/Y columns, e.g. EPSG:32610."),
         click.option("--sep", help="CSV separator (detected when omitted)."),
-        click.option("--encoding", help="Text encoding (utf-8 and cp1251 are detected)."),
+        click.option(
+            "--encoding",
+            help="Text encoding of the whole file (by default each line is read as UTF-8, "
+            "or as cp1251 where it is not UTF-8 and reads as Cyrillic).",
+        ),
+        click.option(
+            "--tz",
+            help="Time zone of the study area, e.g. Asia/Almaty; timestamps with a zone "
+            "(Z, +06:00) are converted to it (found from the coordinates when omitted).",
+        ),
+        click.option("--member", help="The file to read inside a .zip holding several."),
         click.option(
             "--boundary",
             type=click.Path(exists=True, dir_okay=False),
@@ -277,6 +287,8 @@ _VALIDATE_FLAGS = (
     ("--crs", "crs"),
     ("--sep", "sep"),
     ("--encoding", "encoding"),
+    ("--tz", "tz"),
+    ("--member", "member"),
     ("--boundary", "boundary"),
     ("--bbox", "bbox"),
 )
@@ -375,6 +387,8 @@ def _read_incidents(io: Any, path: str, boundary: Any, kwargs: dict[str, Any]) -
         bbox=parse_bbox(kwargs.get("bbox")),
         sep=kwargs.get("sep"),
         encoding=kwargs.get("encoding"),
+        tz=kwargs.get("tz"),
+        member=kwargs.get("member"),
     )
 
 

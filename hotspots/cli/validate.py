@@ -46,6 +46,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["", "Columns used:"]
     for field, col in report["columns"].items():
         lines.append(f"  {field:<{width}}  {col}")
+    for role, why in (report.get("detection") or {}).items():
+        lines.append(f"  ({role}: {why})")
     missing = report.get("columns_not_found") or {}
     if missing:
         flags = ", ".join(f"{field} ({flag})" for field, flag in missing.items())
@@ -67,9 +69,22 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"Time precision: {prec}" + (f" ({detail})" if len(counts) > 1 else ""))
         if prec == "month":
             lines.append("  (month-only dates: day, weekday and hour are unknown)")
+        zone = report.get("time_zone")
+        if zone:
+            lines.append(
+                f"Time zone: {zone['zone']} (from {zone['from']}); "
+                f"{zone['converted']:,} timestamps with a zone converted to it"
+            )
     if report.get("encoding"):
         sep = report.get("sep")
         lines.append(f"Encoding: {report['encoding']}" + (f", separator {sep!r}" if sep else ""))
+        counts = report.get("encoding_counts") or {}
+        if len(counts) > 1:
+            lines.append(
+                "  lines read as " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            )
+    if report.get("compression"):
+        lines.append(f"Unpacked from {report['compression']}")
     if report.get("rejects_file"):
         lines.append(f"Rejected rows written to {report['rejects_file']}")
     return "\n".join(lines)
@@ -90,6 +105,7 @@ def _venues(kwargs: dict[str, Any]):
         bbox=parse_bbox(kwargs.get("bbox")),
         sep=kwargs.get("sep"),
         encoding=kwargs.get("encoding"),
+        member=kwargs.get("member"),
     )
 
 
@@ -109,8 +125,10 @@ def command(**kwargs: Any) -> None:
     """Check INPUT (or --sample): rows accepted, rejected per reason, columns detected.
 
     Every row is either accepted or rejected with one reason; accepted + rejected = rows.
-    Columns are detected from common names (lat/latitude/широта, lon/longitude/долгота,
-    date/datetime/дата, type/offense/тип ...); name them with the flags when needed.
+    Columns are detected from their values (numbers that fit latitude and longitude, dates
+    and times, a category of words), common names (lat/широта, date/дата, type/тип ...)
+    breaking ties; the report says what was chosen and why. Name them with the flags when
+    needed. Compressed files (.gz, .bz2, .xz, .zip) are unpacked.
     """
     if kwargs.get("venues"):
         result = _venues(kwargs)
