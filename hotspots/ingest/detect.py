@@ -156,7 +156,7 @@ def profile_columns(sample: pd.DataFrame) -> list[Profile]:
         p.unique = p.distinct / n_fill
         p.words = float(
             np.asarray(
-                pc.match_substring_regex(tf, r"[^\W\d_]{2}").to_numpy(zero_copy_only=False), bool
+                pc.match_substring_regex(tf, r"\pL\pL").to_numpy(zero_copy_only=False), bool
             ).mean()
         )
         low = {str(x).lower() for x in uniq.to_pylist()[:20]}

@@ -54,7 +54,9 @@ def write_ingested(result, path: str | Path, *, provenance: dict[str, Any] | Non
         "precision_counts": result.precision_counts,
         "provenance": provenance or {},
     }
-    table = pa.table(result.accepted.to_arrow(geometry_encoding="WKB"))
+    from geopandas.io.arrow import _geopandas_to_arrow  # adds the GeoParquet 'geo' metadata
+
+    table = _geopandas_to_arrow(result.accepted, index=False)
     md = dict(table.schema.metadata or {})
     md[INGEST_KEY] = json.dumps(meta, ensure_ascii=False, default=str).encode("utf-8")
     table = table.replace_schema_metadata(md)
