@@ -213,7 +213,8 @@ def check_csv(name: str, data: bytes | IO[bytes], limits: UploadLimits = DEFAULT
     """Refuse a delimited text file whose header has more than ``limits.max_columns`` fields.
 
     Only the first non-empty line is read (its delimiters counted, then parsed with quotes
-    when the count is over the limit): 200,000 columns are refused in milliseconds.
+    when the count is over the limit and the line has quotes): 200,000 columns are refused
+    in milliseconds.
 
     Returns
     -------
@@ -227,8 +228,8 @@ def check_csv(name: str, data: bytes | IO[bytes], limits: UploadLimits = DEFAULT
     """
     raw = _bytes_of(data)
     n = header_columns(raw)
-    if n > limits.max_columns:
-        line = _first_line(raw)
+    line = _first_line(raw) if n > limits.max_columns else b""
+    if b'"' in line:  # quoted names may hold delimiters: parse the line
         n = max(_quoted_columns(line, d) for d in DELIMITERS if line.count(d.encode()) >= 1)
     if n > limits.max_columns:
         raise UploadRefused(
