@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from pyogrio.errors import DataSourceError
 
@@ -115,10 +116,36 @@ def safe_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
-        if col.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).any():
-            out.isetitem(i, col.map(escape_formula).astype(col.dtype))
+        risky = _formula_mask(col)
+        if not risky.any():
+            continue
+        if isinstance(col.dtype, pd.StringDtype):
+            col = ("'" + col).where(risky, col)
+        else:  # object: only the risky values are text
+            col = col.copy()
+            col[risky] = ["'" + v for v in col[risky]]
+        out.isetitem(i, col)
     out.columns = [escape_formula(c) for c in out.columns]
     return out
+
+
+def _formula_mask(col: pd.Series) -> np.ndarray:
+    """Which values of a text column :func:`escape_formula` would quote (vectorised)."""
+    if isinstance(col.dtype, pd.StringDtype):  # pandas' string columns (Arrow): no Python loop
+        starts = col.str.startswith(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+        if starts.any():
+            plain = col.str.fullmatch(_NEGATIVE_NUMBER.pattern).fillna(False)
+            starts = starts & ~plain.to_numpy(dtype=bool)
+        return starts
+    values = col.to_numpy(dtype=object, na_value=None)
+    is_str = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
+    if not is_str.any():
+        return is_str
+    text = pd.Series(np.where(is_str, values, ""), index=col.index, dtype=object).astype(str)
+    starts = text.str.startswith(FORMULA_START).to_numpy(dtype=bool) & is_str
+    if starts.any():
+        starts = starts & ~text.str.fullmatch(_NEGATIVE_NUMBER).to_numpy(dtype=bool)
+    return starts
 
 
 def csv_text(frame: pd.DataFrame, **kwargs: Any) -> str:
