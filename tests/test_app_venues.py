@@ -146,3 +146,32 @@ def test_ranking_columns_have_widths_that_fit_the_page_in_russian():
     widths = [config[c]["width"] for c in shown]  # every column sized, none auto
     # the grid at 1440 px gets 978 px (the browser test checks it does not scroll sideways)
     assert sum(widths) <= 960
+
+
+# --- presenter mode -----------------------------------------------------------------------
+def test_presenter_ranking_writes_counts_below_k_as_less_than_k(attribution):
+    s = sample()
+    k = 5
+    ids, n = np.unique(attribution[attribution != None], return_counts=True)  # noqa: E711
+    per_venue = dict(zip(ids, n, strict=True))
+    counts = [int(per_venue.get(v, 0)) for v in s.venues["venue_id"]]
+    expected = sorted(str(c) if c >= k else f"< {k}" for c in counts)
+    at = goto(run(new_app({"presenter": "1", "k": str(k)})), "venues")
+    table = ranking(at)
+    assert sorted(table["Calls"].astype(str)) == expected
+    assert any(c < k for c in counts if c > 0)  # the sample has small venues to hide
+    small = table["Calls"] == f"< {k}"
+    assert (table.loc[small, "Ratio to peers"] == "—").all()
+
+
+def test_presenter_detail_of_a_small_venue_shows_no_count_nor_chart(attribution):
+    s = sample()
+    k = 5
+    ids, n = np.unique(attribution[attribution != None], return_counts=True)  # noqa: E711
+    small = str(ids[(n > 0) & (n < k)][0])
+    at = goto(run(new_app({"presenter": "1", "k": str(k), "venue": small})), "venues")
+    assert metrics(at)["Calls"] == f"< {k}"
+    # only the concentration curve is drawn: no chart of the venue's few calls
+    assert len(at.get("vega_lite_chart")) == 1
+    name = s.venues.set_index("venue_id").loc[small, "name"]
+    assert name in texts(at)
