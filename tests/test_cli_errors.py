@@ -365,3 +365,25 @@ def test_render_says_why_chromium_is_unavailable(tmp_path, monkeypatch):
         pass
     assert isinstance(info.value, InputError) and "could not start" in info.value.reason
     assert len(str(info.value).splitlines()) == 1
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+def test_report_when_chromium_fails_on_the_page(tmp_path, capsys, monkeypatch):
+    """Chromium starts but the render fails (a crash, a timeout): the same four files."""
+    from playwright.sync_api import Error
+
+    from hotspots import briefing
+
+    def crash(*args, **kwargs):
+        raise Error("Target crashed\nBrowser logs: ...")
+
+    monkeypatch.setattr(briefing, "briefing_png", crash)
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "report", "--sample", "-o", out, "--tiles", "none")
+    line = _one_error_line(err.splitlines()[-1])
+    assert code == 2 and "Traceback" not in err
+    assert line.startswith(
+        f"error: {', '.join(NEED_CHROMIUM)} not written: Chromium failed while rendering "
+        "(Target crashed)"
+    )
+    assert sorted(p.name for p in out.iterdir()) == sorted(NO_CHROMIUM)

@@ -19,6 +19,7 @@ one of the inputs (``hotspots report DIR/patrol.csv -o DIR`` is refused before a
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -145,27 +146,35 @@ def command(**kwargs: Any) -> None:
     params = _params(kwargs)
     loaded = load_incidents(kwargs)
     venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
+    build = functools.partial(
+        build_report_bundle,
+        loaded.incidents,
+        venues,
+        loaded.boundary,
+        source=loaded.source,
+        filters=loaded.filters,
+        params=params,
+        presenter=bool(kwargs["presenter"]),
+        lang=kwargs["lang"],
+        tiles=_tiles(kwargs.get("tiles")),
+        title=kwargs.get("title"),
+    )
+    without_browser = tuple(f for f in BUNDLE_FILES if f not in BROWSER_FILES)
     files, no_browser = tuple(BUNDLE_FILES), None
     with contextlib.ExitStack() as stack:
         try:
             browser = stack.enter_context(launch_browser())
         except BrowserUnavailable as exc:  # write what needs no browser, then say so
-            browser, no_browser = None, exc
-            files = tuple(f for f in BUNDLE_FILES if f not in BROWSER_FILES)
-        bundle = build_report_bundle(
-            loaded.incidents,
-            venues,
-            loaded.boundary,
-            source=loaded.source,
-            filters=loaded.filters,
-            params=params,
-            presenter=bool(kwargs["presenter"]),
-            lang=kwargs["lang"],
-            tiles=_tiles(kwargs.get("tiles")),
-            title=kwargs.get("title"),
-            files=files,
-            browser=browser,
-        )
+            browser, no_browser, files = None, exc.reason, without_browser
+        try:
+            bundle = build(files=files, browser=browser)
+        except Exception as exc:
+            if browser is None or not type(exc).__module__.startswith("playwright"):
+                raise
+            # Chromium started but failed on the page (crashed, timed out): the same
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            no_browser, files = f"failed while rendering ({reason})", without_browser
+            bundle = build(files=files, browser=None)
     paths = write_bundle(bundle, kwargs["output"])
     plan = bundle.plan
     click.echo(
@@ -183,5 +192,5 @@ def command(**kwargs: Any) -> None:
 
         missing = [f for f in BUNDLE_FILES if f not in files]
         raise PartialOutput(
-            f"{', '.join(missing)} not written: Chromium {no_browser.reason}; {INSTALL_HINT}"
+            f"{', '.join(missing)} not written: Chromium {no_browser}; {INSTALL_HINT}"
         )
