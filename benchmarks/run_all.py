@@ -11,6 +11,7 @@ import sys
 import time
 
 BENCHMARKS = (
+    "bench_ingest",
     "bench_grid",
     "bench_density",
     "bench_clusters",

@@ -504,6 +504,11 @@ def _mark_duplicates(code: np.ndarray, ids: pd.Series) -> None:
 
 def _rejected_frame(table: RawTable, code: np.ndarray, source_row: np.ndarray) -> pd.DataFrame:
     rej = code != 0
+    if not rej.any():  # nothing to copy out of the (possibly large) raw frame
+        cols = {S.SOURCE_ROW: pd.Series([], dtype="int64"), "reason": pd.Series([], dtype="str")}
+        for c in table.frame.columns:
+            cols["raw_" + c if c in ("source_row", "reason") else c] = pd.Series([], dtype="str")
+        return pd.DataFrame(cols)
     raw = table.frame.loc[rej].reset_index(drop=True)
     clash = {c: f"raw_{c}" for c in raw.columns if c in ("source_row", "reason")}
     raw = raw.rename(columns=clash)

@@ -198,7 +198,7 @@ def _parse(
     names = [f"c{i}" for i in range(n)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(body),
             read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep,
@@ -236,12 +236,12 @@ def _text(data: bytes, recs: Records, i: int) -> str:
     return data[recs.starts[i] : recs.ends[i]].decode("utf-8", errors="replace")
 
 
-def _body(data: bytes, recs: Records, special: np.ndarray) -> bytes:
+def _body(data: bytes, recs: Records, special: np.ndarray) -> bytes | pa.Buffer:
     """The bytes after the header without the ``special`` records and whitespace lines."""
     cut = [(int(recs.starts[i]), int(recs.ends[i])) for i in special]
     cut += [s for s in recs.blank_spans if s[0] >= recs.header_end]
     if not cut:
-        return memoryview(data)[recs.header_end :]  # type: ignore[return-value]
+        return pa.py_buffer(data).slice(recs.header_end)  # no copy
     cut.sort()
     parts, pos = [], recs.header_end
     for s, e in cut:

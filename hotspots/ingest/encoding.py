@@ -94,11 +94,29 @@ def to_utf8(raw: bytes, name: str = "input", encoding: str | None = None) -> Dec
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
         enc = "utf-8-sig"
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return _mixed(raw, enc, exc.start, lines_total)
+    bad_at = _first_invalid_utf8(raw)
+    if bad_at is not None:
+        return _mixed(raw, enc, bad_at, lines_total)
     return Decoded(raw, enc, counts={"utf-8": lines_total})
+
+
+def _first_invalid_utf8(raw: bytes, block: int = 8 << 20) -> int | None:
+    """Offset of the first byte that is not valid UTF-8, or ``None``.
+
+    Checked block by block with an incremental decoder, so no copy of the whole text is
+    ever held (a 1 GB file would otherwise need another 1 GB as a str).
+    """
+    if raw.isascii():
+        return None
+    dec = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    for start in range(0, len(raw), block):
+        pending = len(dec.getstate()[0])  # bytes of a character cut by the last block
+        try:
+            dec.decode(view[start : start + block], final=start + block >= len(raw))
+        except UnicodeDecodeError as exc:
+            return max(0, start - pending + exc.start)
+    return None
 
 
 def _line_bounds(raw: bytes, pos: int) -> tuple[int, int]:

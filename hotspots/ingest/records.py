@@ -170,13 +170,12 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
     header = _fields(head_text, sep)
     n_fields = len(header)
 
-    q = np.flatnonzero(buf == 34) if data.find(b'"') >= 0 else np.zeros(0, dtype=np.int64)
     cont = np.zeros(len(starts), dtype=bool)  # line continues the record above
     last = np.arange(len(starts))  # last line of the record starting here
     swallow: list[int] = []
-    if q.size:
-        qcount = np.searchsorted(q, ends) - np.searchsorted(q, starts)
-        odd = np.flatnonzero((qcount % 2 == 1) & (np.arange(len(starts)) > h)).tolist()
+    if data.find(b'"') >= 0:
+        odd = np.flatnonzero(_odd_quotes(buf, starts, ends) & (np.arange(len(starts)) > h))
+        odd = odd.tolist()
         k = 0
         while k < len(odd):
             first = odd[k]
@@ -218,6 +217,19 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
         blank_spans=spans,
         header_end=int(starts[h + 1]) if h + 1 < len(starts) else len(data),
     )
+
+
+def _odd_quotes(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Lines holding an odd number of ``"`` (one pass over the bytes, no position arrays)."""
+    odd = np.zeros(len(starts), dtype=bool)
+    live = np.flatnonzero(ends > starts)
+    if live.size == 0:
+        return odd
+    isq = (buf == 34).view(np.uint8)
+    counts = np.add.reduceat(isq, starts[live], dtype=np.int64)
+    # reduceat sums up to the next start: the line break bytes are never quotes
+    odd[live] = (counts & 1).astype(bool)
+    return odd
 
 
 def _complete_line(data: bytes, s: int, e: int, sep: str, n_fields: int) -> bool:
