@@ -1,6 +1,7 @@
 """Ingest: :func:`hotspots.io.read_incidents` (read + validate) against ``pyarrow.csv.read_csv``.
 
-Run from the repo root: ``.venv/bin/python -m benchmarks.bench_ingest [--sizes 1e6,1e7] [--runs 3]``.
+Run from the repo root:
+``.venv/bin/python -m benchmarks.bench_ingest [--sizes 1e6,1e7] [--runs 3]``.
 
 For each size a synthetic calls CSV is written once (id, date-time, offense, lat, lon, premise
 and a quoted address with a comma in one row of ten; about 60 bytes a row) and every
