@@ -126,7 +126,7 @@ def _size_mb(path: str) -> str:
     except OSError:
         return ""
     if not stat.S_ISREG(st.st_mode):
-        return ": not a regular file (a device or a pipe has no end); give a file"
+        return ": not a regular file (a device or a pipe may never end); give a file"
     return f" ({st.st_size / 2**20:,.0f} MB)"
 
 
@@ -144,10 +144,14 @@ def memory_message(path: str | None, doing: str = "read") -> str:
     size = _size_mb(path)
     if size.startswith(":"):
         return f"not enough memory to {doing} {path}{size}"
+    fewer = (
+        "split the file (e.g. by year)"
+        if doing == "read"
+        else "keep fewer calls (--years, --offenses, --boundary)"
+    )
     return (
-        f"not enough memory to {doing} {path}{size}; close other programs, keep fewer rows "
-        "(e.g. split the file by year, or --years/--offenses/--boundary) or use a machine "
-        "with more memory"
+        f"not enough memory to {doing} {path}{size}; close other programs, {fewer} or use a "
+        "machine with more memory"
     )
 
 
