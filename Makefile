@@ -19,8 +19,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+# the app binds to this machine only; `make run HOST=0.0.0.0` serves it on the network on purpose
+run: HOST ?= localhost
 run: $(VENV)/.installed
-	$(BIN)/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
+	  --browser.gatherUsageStats false
 
 # Debian's chromium for the real-browser tests and the PNG/PDF exports
 chromium:

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import resource
+import sys
 import traceback
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -46,6 +48,7 @@ PRELOAD = ("hotspots.io",)
 
 _CONTEXT: Any = None
 _NAME = "hotspots-sandbox"
+_PLACEHOLDER = types.ModuleType("__mp_main__")
 
 
 class LimitExceeded(InputError):
@@ -92,9 +95,25 @@ def _no_main_in_children() -> None:
     spawn.get_preparation_data = get_preparation_data
 
 
+def _forget_script_module() -> None:
+    """Drop :mod:`multiprocessing`'s alias of the main module.
+
+    On import, :mod:`multiprocessing` keeps ``sys.modules["__mp_main__"] =
+    sys.modules["__main__"]``. Imported during a Streamlit run, that is the run's script
+    module, whose globals (the app's data set, an upload's frames) it would keep alive for the
+    life of the server. The sandbox's children never import the main module
+    (:func:`_no_main_in_children`) and nothing here unpickles objects of ``__main__``, so an
+    empty module takes its place.
+    """
+    main = sys.modules.get("__mp_main__")
+    if main is not None and main is not _PLACEHOLDER:
+        sys.modules["__mp_main__"] = _PLACEHOLDER
+
+
 def _context() -> Any:
     """The fork-server context (one per process, started on first use)."""
     global _CONTEXT
+    _forget_script_module()
     if _CONTEXT is None:
         _no_main_in_children()
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"

@@ -204,3 +204,115 @@ def test_month_only_data_has_no_hour_or_weekday_filter_and_keeps_every_call():
     assert "does not record the day, so there is no weekday filter" in shown
     assert not [w for w in at.selectbox if w.label in ("From", "To")]
     assert "hours" not in at.query_params and "days" not in at.query_params
+
+
+# -- bounded uploads, uploads that leave with their session, safe serving (issue 10) ------------
+
+
+def test_the_upload_limits_and_their_reason_are_said_as_text():
+    at = goto(run(new_app()), "data")
+    shown = " ".join(c.value for c in at.caption)
+    assert (
+        "Limits that protect the server: a workbook (.xlsx) may unpack to at most 200 MB" in shown
+    )
+    assert "at most 1,000 columns" in shown and "2,048 MB of memory and 90 s" in shown
+    at = goto(run(new_app({"lang": "ru"})), "data")
+    assert "Ограничения, защищающие сервер" in " ".join(c.value for c in at.caption)
+
+
+def test_a_zip_bomb_workbook_is_refused_before_it_is_read():
+    from test_upload_limits import zip_bomb_xlsx
+
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", "bomb.xlsx", zip_bomb_xlsx(), "application/octet-stream")
+    (error,) = [e.value for e in at.error]
+    assert "bomb.xlsx: the workbook unpacks to" in error and "200 MB" in error
+    assert "\n" not in error and not at.exception
+    assert metrics(at)["Accepted"] == f"{len(sample().calls):,}"  # the sample stays in use
+
+
+def test_a_csv_with_200000_columns_is_refused_at_once():
+    import time
+
+    from test_upload_limits import wide_csv
+
+    at = goto(run(new_app()), "data")
+    t0 = time.perf_counter()
+    upload(at, "Calls file", "wide.csv", wide_csv())
+    assert time.perf_counter() - t0 < 20  # a rerun of the page; before: 464 s, then a crash
+    (error,) = [e.value for e in at.error]
+    assert "wide.csv: the header has 200,000 columns, more than the 1,000" in error
+
+
+def test_an_upload_leaves_memory_with_its_session(monkeypatch):
+    """The upload's bytes are not in the session state (kept after the tab closes) and its
+    data set is the session's: when Streamlit clears the session's caches (what it does on
+    disconnect), the data set is freed."""
+    import gc
+    import weakref
+
+    from streamlit.runtime import caching
+
+    from app_pages import dataset
+
+    built = []
+    real_build = dataset._build
+
+    def build(key, source, blobs):
+        ds = real_build(key, source, blobs)
+        if dataset.is_upload(source):  # the sample is shared and stays
+            built.append(weakref.ref(ds))
+        return ds
+
+    monkeypatch.setattr(dataset, "_build", build)
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", "calls.csv", GOOD.encode())
+    assert "calls.csv: 4 calls in use on every page" in texts(at)
+    state = at.session_state._state._state
+    assert not [k for k in state._keys() if isinstance(state[k], bytes | bytearray)]
+    assert built and all(r() is not None for r in built)
+    caching.clear_session_resource_cache("test session id")  # the session ends
+    caching.clear_session_data_cache("test session id")
+    del at, state
+    gc.collect()
+    assert [r() for r in built] == [None] * len(built)
+
+
+def test_config_binds_to_localhost_and_hides_tracebacks():
+    import tomllib
+
+    from app_support import REPO_ROOT
+
+    cfg = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["address"] == "localhost"
+    assert cfg["client"]["showErrorDetails"] in ("none", False)
+    make = (REPO_ROOT / "Makefile").read_text()
+    assert "--server.address $(HOST)" in make and "run: HOST ?= localhost" in make
+
+
+def test_an_uncaught_error_is_one_line_with_a_reference_when_served(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        from app_pages import failsafe
+
+        with failsafe.guard("ru", reraise=False):
+            raise RuntimeError("/secret/path/data.csv broke")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("На этой странице произошла ошибка (RuntimeError, номер ")
+    assert "secret" not in error and "\n" not in error
+
+
+def test_tracebacks_show_while_developing(monkeypatch):
+    from app_pages import failsafe
+
+    assert failsafe.developing()  # no server (the tests): exceptions reach the test
+    monkeypatch.setattr("streamlit.runtime.exists", lambda: True)
+    monkeypatch.setattr(failsafe.st, "get_option", lambda name: "none")
+    monkeypatch.delenv("HOTSPOTS_DEV", raising=False)
+    assert not failsafe.developing()
+    monkeypatch.setenv("HOTSPOTS_DEV", "1")
+    assert failsafe.developing()
