@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -150,22 +151,11 @@ def read_table(
     suffix = Path(opened.name).suffix.lower()
     path, data = opened.path, opened.data
     if suffix in TEXT_SUFFIXES:
-        tt = read_text_table(
-            opened.read(), name, sep=sep, encoding=encoding,
-            max_columns=max_columns or MAX_COLUMNS,
+        _check_fits_memory(opened)
+        table = text_table(
+            opened.read(), name, sep=sep, encoding=encoding, max_columns=max_columns or MAX_COLUMNS
         )
-        frame = tt.table.to_pandas()
-        table = RawTable(
-            frame,
-            name,
-            malformed=tt.malformed,
-            encoding=tt.encoding,
-            sep=tt.sep,
-            bad_encoding=tt.bad_encoding,
-            encoding_counts=tt.encoding_counts,
-            lines=tt.lines,
-            compression=opened.compression,
-        )
+        table.compression = opened.compression
     elif suffix in EXCEL_SUFFIXES:
         table = _read_excel(path if path is not None else io.BytesIO(data), name)
     elif suffix in VECTOR_SUFFIXES or suffix in PARQUET_SUFFIXES:
@@ -182,6 +172,54 @@ def read_table(
     if len(table.frame) == 0:
         raise InputError(f"{name} has no data rows (columns: {', '.join(table.headers) or '-'})")
     return table
+
+
+#: Memory needed to validate a text file in one piece, as a multiple of its size.
+MEMORY_PER_BYTE = 6
+
+
+def _check_fits_memory(opened: Opened) -> None:
+    """Refuse, with the way out, a file too big to validate in memory on this machine."""
+    if opened.path is None:
+        return
+    size = opened.path.stat().st_size
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return
+    if size * MEMORY_PER_BYTE > free:
+        name = opened.path.name
+        raise InputError(
+            f"{name} is {size / 2**30:.1f} GB, more than this machine can validate in memory "
+            f"({free / 2**30:.1f} GB free); run `hotspots ingest {name} -o calls.parquet` "
+            "(it reads in blocks) and use calls.parquet instead"
+        )
+
+
+def text_table(
+    data: bytes,
+    name: str,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    max_columns: int | None = None,
+) -> RawTable:
+    """A :class:`RawTable` from the bytes of delimited text (:mod:`hotspots.ingest.csvtable`)."""
+    from hotspots.ingest.csvtable import MAX_COLUMNS
+
+    tt = read_text_table(
+        data, name, sep=sep, encoding=encoding, max_columns=max_columns or MAX_COLUMNS
+    )
+    return RawTable(
+        tt.table.to_pandas(),
+        name,
+        malformed=tt.malformed,
+        encoding=tt.encoding,
+        sep=tt.sep,
+        bad_encoding=tt.bad_encoding,
+        encoding_counts=tt.encoding_counts,
+        lines=tt.lines,
+    )
 
 
 def decode(raw: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:

@@ -492,14 +492,43 @@ def _ids(frame: pd.DataFrame, col: str | None, source_row: np.ndarray) -> pd.Ser
     return given.where(given != "", generated)
 
 
-def _mark_duplicates(code: np.ndarray, ids: pd.Series) -> None:
+class SeenIds:
+    """Ids accepted in earlier batches of the same file, as 64-bit hashes (8 bytes an id).
+
+    Reading a file in batches (:mod:`hotspots.ingest.batches`), an id already accepted in an
+    earlier batch is a ``duplicate_id`` too.
+    """
+
+    def __init__(self) -> None:
+        self._sorted = np.zeros(0, dtype=np.uint64)
+
+    @staticmethod
+    def hashes(ids: pd.Series) -> np.ndarray:
+        return pd.util.hash_pandas_object(ids.reset_index(drop=True), index=False).to_numpy()
+
+    def contains(self, h: np.ndarray) -> np.ndarray:
+        if self._sorted.size == 0:
+            return np.zeros(len(h), dtype=bool)
+        pos = np.searchsorted(self._sorted, h).clip(0, self._sorted.size - 1)
+        return self._sorted[pos] == h
+
+    def add(self, h: np.ndarray) -> None:
+        self._sorted = np.union1d(self._sorted, h)
+
+
+def _mark_duplicates(code: np.ndarray, ids: pd.Series, seen: SeenIds | None = None) -> None:
     live = code == 0
     arr = pa.array(ids)
-    if live.all() and pc.count_distinct(arr).as_py() == len(arr):
-        return  # the common case: every id unique (one hash pass)
-    dup = np.zeros(len(code), dtype=bool)
-    dup[live] = ids[live].duplicated(keep="first").to_numpy()
-    code[dup] = _CODE["duplicate_id"]
+    if not (live.all() and pc.count_distinct(arr).as_py() == len(arr)):
+        dup = np.zeros(len(code), dtype=bool)
+        dup[live] = ids[live].duplicated(keep="first").to_numpy()
+        code[dup] = _CODE["duplicate_id"]
+    if seen is not None:
+        live = np.flatnonzero(code == 0)
+        h = SeenIds.hashes(ids.iloc[live])
+        again = seen.contains(h)
+        code[live[again]] = _CODE["duplicate_id"]
+        seen.add(h[~again])
 
 
 def _rejected_frame(table: RawTable, code: np.ndarray, source_row: np.ndarray) -> pd.DataFrame:
@@ -666,6 +695,7 @@ def validate_incidents(
     boundary: Area | None = None,
     bbox: Sequence[float] | None = None,
     tz: str | None = None,
+    seen_ids: SeenIds | None = None,
 ) -> IngestResult:
     """Check every row of ``table`` and build the canonical incidents (see module docs).
 
@@ -685,6 +715,8 @@ def validate_incidents(
     tz : str, optional
         IANA time zone of the study area (``"Asia/Almaty"``): times with a zone are
         converted to it. Found from the coordinates when omitted.
+    seen_ids : SeenIds, optional
+        Ids accepted in earlier batches of the same file (batched reading); updated.
     """
     frame = table.frame
     source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox)
@@ -699,7 +731,7 @@ def validate_incidents(
         zone = None
 
     ids = _ids(frame, cmap.incident_id, source_row)
-    _mark_duplicates(code, ids)
+    _mark_duplicates(code, ids, seen_ids)
 
     ok = code == 0
     n_ok = int(ok.sum())

@@ -20,13 +20,17 @@ import click
 
 from hotspots.cli.common import (
     check_not_overwriting,
+    column_map,
     input_options,
     input_path,
     load_incidents,
     output_callback,
+    parse_bbox,
     validate_command,
 )
+from hotspots.cli.progress import progress_bar
 from hotspots.cli.validate import _venues
+from hotspots.ingest.batches import ingest_to_parquet
 from hotspots.ingest.store import rejects_path, write_ingested
 
 
@@ -56,18 +60,73 @@ def command(**kwargs: Any) -> None:
     path, source = input_path(kwargs, "venues" if kwargs.get("venues") else "incidents")
     check_not_overwriting([("INPUT", path)], [("-o/--output", out), ("the rejects file", rejects)])
     t0 = time.perf_counter()
-    if kwargs.get("venues"):
-        result = _venues(kwargs)
-    else:
-        result = load_incidents(kwargs, apply=False, note=False).result
     provenance = {
         "source": source,
         "command": validate_command(kwargs, path).replace("validate", "ingest", 1),
         "made_at": dt.datetime.now().replace(microsecond=0).isoformat(),
     }
-    write_ingested(result, out, provenance=provenance)
+    if not kwargs.get("venues") and is_text(path):
+        with progress_bar("ingest", Path(path).name) as bar:
+            report = ingest_to_parquet(
+                path,
+                out,
+                columns=_columns(kwargs),
+                crs=kwargs.get("crs"),
+                boundary=_boundary_of(kwargs),
+                bbox=parse_bbox(kwargs.get("bbox")),
+                tz=kwargs.get("tz"),
+                sep=kwargs.get("sep"),
+                encoding=kwargs.get("encoding"),
+                member=kwargs.get("member"),
+                progress=bar,
+                provenance=provenance,
+            )
+        rows, acc, rej, src = report["rows"], report["accepted"], report["rejected"], source
+    else:
+        if kwargs.get("venues"):
+            result = _venues(kwargs)
+        else:
+            result = load_incidents(kwargs, apply=False, note=False).result
+        write_ingested(result, out, provenance=provenance)
+        rows, acc, rej, src = result.rows, result.n_accepted, result.n_rejected, result.source
     took = time.perf_counter() - t0
     click.echo(
-        f"{result.source}: {result.rows:,} rows, {result.n_accepted:,} accepted -> {out}; "
-        f"{result.n_rejected:,} rejected -> {rejects} ({took:.1f} s)"
+        f"{src}: {rows:,} rows, {acc:,} accepted -> {out}; "
+        f"{rej:,} rejected -> {rejects} ({took:.1f} s)"
     )
+
+
+def is_text(path: str) -> bool:
+    """Delimited text (perhaps compressed): read in batches."""
+    from pathlib import PurePath
+
+    from hotspots.ingest.source import COMPRESSED
+    from hotspots.readers import TEXT_SUFFIXES
+
+    p = PurePath(path.lower())
+    suffix = p.suffix
+    if suffix in COMPRESSED:
+        suffix = PurePath(p.stem).suffix if suffix != ".zip" else ".csv"
+    return suffix in TEXT_SUFFIXES and suffix != ""
+
+
+def _columns(kwargs: dict[str, Any]):
+    return column_map(
+        kwargs,
+        time=kwargs.get("time"),
+        offense=kwargs.get("type_"),
+        incident_id=kwargs.get("id_"),
+        premise=kwargs.get("premise"),
+    )
+
+
+def _boundary_of(kwargs: dict[str, Any]):
+    from hotspots.io import read_boundary
+
+    if kwargs.get("boundary"):
+        return read_boundary(kwargs["boundary"])
+    if kwargs.get("sample"):
+        from hotspots.sample import sample_paths
+
+        return read_boundary(sample_paths().boundary)
+    return None

@@ -185,3 +185,33 @@ def open_source(src: Source, *, member: str | None = None, max_bytes: int | None
     if PurePath(inner).suffix.lower() in COMPRESSED:
         raise InputError(f"{name} is compressed twice; unpack it once first")
     return Opened(inner, None, content, kind, name)
+
+
+def open_stream(src: Source, *, member: str | None = None) -> tuple[str, str, IO[bytes], int]:
+    """A binary stream of the (decompressed) content, for reading in batches.
+
+    Returns ``(inner name, name as given, stream, size on disk)``; the caller closes the
+    stream. Unlike :func:`open_source` nothing is held in memory.
+    """
+    import io
+
+    name, path, data = _name_and_bytes(src)
+    suffix = PurePath(name).suffix.lower()
+    raw: IO[bytes] = io.BytesIO(data) if data is not None else open(path, "rb")  # noqa: SIM115
+    size = len(data) if data is not None else path.stat().st_size  # type: ignore[union-attr]
+    if suffix not in COMPRESSED:
+        return name, name, raw, size
+    inner = name[: -len(suffix)] or "input"
+    if suffix == ".zip":
+        try:
+            zf = zipfile.ZipFile(raw)
+        except zipfile.BadZipFile:
+            raw.close()
+            raise InputError(f"{name} is not a readable zip archive") from None
+        info = _member(zf, name, member)
+        return PurePath(info.filename).name, name, zf.open(info), size
+    if suffix == ".gz":
+        return inner, name, gzip.GzipFile(fileobj=raw), size
+    if suffix == ".bz2":
+        return inner, name, bz2.BZ2File(raw), size
+    return inner, name, lzma.LZMAFile(raw), size

@@ -69,7 +69,7 @@ def write_ingested(result, path: str | Path, *, provenance: dict[str, Any] | Non
 def ingest_metadata(path: str | Path) -> dict[str, Any] | None:
     """The ingest metadata of a GeoParquet file, or ``None`` (not one written here)."""
     try:
-        md = pq.read_schema(path).metadata or {}
+        md = pq.read_metadata(path).metadata or {}  # the footer: written last, by batches too
     except (OSError, pa.ArrowInvalid):
         return None
     raw = md.get(INGEST_KEY)

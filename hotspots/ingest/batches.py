@@ -1,0 +1,286 @@
+"""Reading a delimited file in batches, with bounded memory, into an ingested GeoParquet.
+
+``hotspots ingest`` reads text files through :func:`ingest_to_parquet`: blocks of about
+``block_bytes`` (64 MB by default, about a million calls) cut at a line break, each read and
+validated as a file of its own (:func:`hotspots.readers.text_table`,
+:func:`hotspots.validation.validate_incidents`) and appended to the GeoParquet and the
+rejects file. Memory stays that of one block whatever the size of the file, so a 50-million
+row CSV is read on a laptop.
+
+What carries from block to block:
+
+- the header, the separator and the columns detected on the first block (and its time
+  zone, slash order of dates and whole-file encoding, when it had one);
+- the ids accepted so far, as 64-bit hashes (:class:`hotspots.validation.SeenIds`), so a
+  ``duplicate_id`` is found across blocks;
+- a record cut by the block's end: a quoted value with line breaks still open where the
+  block ends is moved to the next block, never split.
+
+What does not: the swap check's bulk box (``swapped_lat_lon``) is computed per block, from
+that block's million rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from hotspots import schema as S
+from hotspots.columns import ColumnMap, require_coordinates
+from hotspots.errors import InputError
+from hotspots.ingest.detect import detect
+from hotspots.ingest.parse import as_arrow, slash_order
+from hotspots.ingest.records import MAX_VALUE_LINES, find_records
+from hotspots.ingest.source import Source, open_stream
+from hotspots.ingest.store import INGEST_KEY, rejects_path
+
+#: Bytes read per block.
+BLOCK_BYTES = 64 << 20
+
+Progress = Callable[[float, str], None]
+
+
+def _open_record_start(block: bytes, sep: str) -> int | None:
+    """Byte offset of a record whose quote is still open at the end of ``block``, if any."""
+    if block.rfind(b'"') < 0:
+        return None
+    try:
+        recs = find_records(block, sep)
+    except InputError:
+        return None
+    if not recs.swallowing.any():
+        return None
+    last_line = recs.lines[-1] if len(recs) else 0
+    idx = np.flatnonzero(recs.swallowing & (recs.lines >= last_line - MAX_VALUE_LINES))
+    return int(recs.starts[idx[0]]) if idx.size else None
+
+
+def _blocks(stream, block_bytes: int, sep_of: Callable[[bytes], str]):
+    """Yield ``(header, body)`` byte blocks cut at line breaks (see the module docstring)."""
+    header = None
+    carry = b""
+    while True:
+        chunk = stream.read(block_bytes)
+        eof = not chunk
+        data = carry + chunk
+        if not data:
+            return
+        if not eof:
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data  # a line longer than a block: read on
+                continue
+            body, carry = data[: cut + 1], data[cut + 1 :]
+        else:
+            body, carry = data, b""
+        if header is None:
+            end = body.find(b"\n")
+            header = body[: end + 1] if end >= 0 else body + b"\n"
+            body = body[len(header) :] if end >= 0 else b""
+        if not eof:
+            start = _open_record_start(header + body, sep_of(header))
+            if start is not None:
+                cut_at = start - len(header)
+                if cut_at > 0:
+                    body, carry = body[:cut_at], body[cut_at:] + carry
+                elif body.count(b"\n") <= MAX_VALUE_LINES:
+                    carry = body + carry  # the open record is all there is: read on
+                    continue
+        yield header, body, eof
+        if eof:
+            return
+
+
+def ingest_to_parquet(
+    src: Source,
+    out: str | Path,
+    *,
+    columns: ColumnMap | None = None,
+    crs: Any = None,
+    boundary=None,
+    bbox=None,
+    tz: str | None = None,
+    sep: str | None = None,
+    encoding: str | None = None,
+    member: str | None = None,
+    block_bytes: int = BLOCK_BYTES,
+    progress: Progress | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate a delimited file block by block into GeoParquet ``out`` (+ rejects beside).
+
+    Returns the validation report (as :meth:`IngestResult.report`), also stored in the file.
+    """
+    from hotspots.io import _boundary
+    from hotspots.output import atomic_write, safe_csv_frame
+    from hotspots.readers import text_table
+    from hotspots.validation import SeenIds, validate_incidents
+
+    area = _boundary(boundary)
+    inner, name, stream, size = open_stream(src, member=member)
+    out = Path(out)
+    rej_path = rejects_path(out)
+    seen = SeenIds()
+    writer = None
+    schema = None
+    totals: dict[str, Any] = {"rows": 0, "accepted": 0, "rejected": 0}
+    reasons: dict[str, int] = {}
+    precision: dict[str, int] = {}
+    enc_counts: dict[str, int] = {}
+    first = None
+    rej_cols: list[str] | None = None
+    read_bytes = 0
+
+    def sep_of(header: bytes) -> str:
+        from hotspots.ingest.csvtable import _check_sep, sniff_separator
+
+        return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
+
+    try:
+        with atomic_write(out) as tmp, atomic_write(rej_path) as rej_tmp:
+            rej_file = open(rej_tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            try:
+                for header, body, _eof in _blocks(stream, block_bytes, sep_of):
+                    read_bytes += len(body)
+                    if not body.strip() and first is not None:
+                        continue
+                    table = text_table(header + body, name, sep=sep, encoding=encoding)
+                    if first is None:
+                        det = detect(
+                            table.frame,
+                            columns,
+                            kind="incidents",
+                            source=name,
+                            prefer_xy=crs is not None,
+                        )
+                        require_coordinates(det.columns, table.headers, name)
+                        cmap = det.columns
+                        if cmap.time_columns and cmap.time_format is None:
+                            col = as_arrow(table.frame[cmap.time_columns[0]])
+                            if pc.any(pc.match_substring(col, "/")).as_py():
+                                cmap = _with_order(cmap, slash_order(col))
+                        sep = table.sep
+                        if table.encoding == "cp1251":
+                            encoding = "cp1251"
+                        first = (cmap, det.notes)
+                    cmap = first[0]
+                    res = validate_incidents(
+                        table, cmap, crs=crs, boundary=area, bbox=bbox, tz=tz, seen_ids=seen
+                    )
+                    if res.time_zone and tz is None:
+                        tz = res.time_zone["zone"]
+                        totals["time_zone"] = res.time_zone
+                    elif res.time_zone and "time_zone" in totals:
+                        totals["time_zone"]["converted"] += res.time_zone["converted"]
+                    offset = totals["rows"]
+                    acc = res.accepted
+                    acc[S.SOURCE_ROW] = acc[S.SOURCE_ROW] + offset
+                    part = _to_arrow(acc)
+                    if writer is None:
+                        schema = part.schema
+                        writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                    writer.write_table(part.cast(schema))
+                    rej = res.rejected
+                    rej[S.SOURCE_ROW] = rej[S.SOURCE_ROW] + offset
+                    if rej_cols is None:
+                        rej_cols = [S.SOURCE_ROW, "reason"] + [
+                            c for c in rej.columns if c not in (S.SOURCE_ROW, "reason")
+                        ]
+                        if "_extra_fields" not in rej_cols:
+                            rej_cols.append("_extra_fields")
+                        rej_file.write(
+                            safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(index=False)
+                        )
+                    elif len(rej):
+                        rej_file.write(
+                            safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(
+                                index=False, header=False
+                            )
+                        )
+                    totals["rows"] += res.rows
+                    totals["accepted"] += res.n_accepted
+                    totals["rejected"] += res.n_rejected
+                    for k, v in res.reasons.items():
+                        reasons[k] = reasons.get(k, 0) + v
+                    for k, v in res.precision_counts.items():
+                        precision[k] = precision.get(k, 0) + v
+                    for k, v in res.encoding_counts.items():
+                        enc_counts[k] = enc_counts.get(k, 0) + v
+                    totals["last"] = res
+                    if progress is not None:
+                        progress(min(read_bytes / max(size, 1), 1.0), f"{totals['rows']:,} rows")
+                if first is None or writer is None:
+                    raise InputError(f"{name} has no data rows")
+                last = totals["last"]
+                summary = "none"
+                if precision:
+                    summary = next(iter(precision)) if len(precision) == 1 else "mixed"
+                elif last.time_precision not in (None, "none"):
+                    summary = last.time_precision
+                report = {
+                    "source": name,
+                    "kind": "incidents",
+                    "rows": totals["rows"],
+                    "accepted": totals["accepted"],
+                    "rejected": totals["rejected"],
+                    "reasons": reasons,
+                    "columns": first[0].as_dict(),
+                    "crs": last.crs,
+                    "time_precision": summary,
+                    "time_precision_counts": precision,
+                    "time_zone": totals.get("time_zone"),
+                    "detection": dict(first[1]),
+                    "encoding": last.encoding,
+                    "encoding_counts": enc_counts,
+                    "sep": {"\t": "tab"}.get(sep or "", sep),
+                    "batches": f"read in blocks of {block_bytes >> 20:,} MB",
+                }
+                meta = {
+                    "version": 1,
+                    "kind": "incidents",
+                    "report": report,
+                    "columns": first[0].as_dict(),
+                    "time_format": first[0].time_format,
+                    "time_precision": summary,
+                    "precision_counts": precision,
+                    "provenance": provenance or {},
+                }
+                writer.add_key_value_metadata(
+                    {INGEST_KEY.decode(): json.dumps(meta, ensure_ascii=False, default=str)}
+                )
+            finally:
+                if writer is not None:
+                    writer.close()
+                rej_file.close()
+    finally:
+        stream.close()
+    return report
+
+
+def _with_order(cmap: ColumnMap, order: str) -> ColumnMap:
+    from dataclasses import replace
+
+    return replace(cmap, time_format=order)
+
+
+def _to_arrow(accepted) -> pa.Table:
+    from geopandas.io.arrow import _geopandas_to_arrow
+
+    table = _geopandas_to_arrow(accepted, index=False)
+    md = dict(table.schema.metadata or {})
+    geo = json.loads(md.get(b"geo", b"{}"))
+    for col in geo.get("columns", {}).values():
+        col.pop("bbox", None)  # the first block's extent is not the file's
+    md[b"geo"] = json.dumps(geo).encode()
+    md.pop(b"pandas", None)
+    return table.replace_schema_metadata(md)
+
+
+__all__ = ["BLOCK_BYTES", "ingest_to_parquet"]
