@@ -5,8 +5,12 @@ that unpacks to gigabytes, a table with 200,000 columns. :func:`run_limited` run
 (``hotspots.io.read_incidents`` and friends) in a child process started by a fork server (a
 fresh, small interpreter: never a fork of the multi-threaded server), with
 
-- a memory limit: ``RLIMIT_AS`` (address space) set in the child, so an allocation past it
-  raises ``MemoryError`` there, or the child dies, and the server keeps its memory;
+- a memory limit: the child's resident memory is watched (``/proc/<pid>/statm``, every
+  0.05 s) and the child killed past ``memory_bytes``; and, as a backstop that needs no
+  watching, ``RLIMIT_AS`` (address space) is set in the child to ``address_space_bytes``
+  (by default 2.5 times ``memory_bytes``, at least 4 GB: address space runs about 2.8 times
+  the resident memory when pandas parses a 50 MB CSV), so an allocation past it raises
+  ``MemoryError`` there. Either way the server keeps its memory;
 - a time limit: the child is killed (SIGKILL) after ``seconds``.
 
 The child never imports the parent's ``__main__``: under ``streamlit run`` that is the app's
@@ -29,6 +33,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import resource
 import sys
+import time
 import traceback
 import types
 from collections.abc import Callable
@@ -39,8 +44,13 @@ from hotspots.errors import InputError, ParameterError
 
 T = TypeVar("T")
 
-#: Default memory limit of a child, bytes (address space: libraries and thread stacks count).
-MEMORY_BYTES = 2 * 1024**3
+#: Default memory limit of a child: its resident memory, bytes.
+MEMORY_BYTES = 1536 * 1024**2
+#: Smallest address-space limit (``RLIMIT_AS``) of a child, bytes: libraries, thread stacks and
+#: the allocator's reserves count there (2.1 GB of it for a 50 MB CSV using 750 MB of memory).
+MIN_ADDRESS_SPACE = 4 * 1024**3
+#: How often the child's resident memory is read, seconds.
+WATCH_EVERY = 0.05
 #: Default time limit of a child, seconds.
 SECONDS = 120.0
 #: Modules the fork server imports once, so each child starts without importing them.
@@ -62,7 +72,7 @@ class Limits:
     Attributes
     ----------
     memory_bytes : int
-        Address-space limit (``RLIMIT_AS``) of the child, bytes; 0 for none.
+        Resident-memory limit of the child, bytes; 0 for none.
     seconds : float
         Wall-clock limit, seconds; the child is killed after it.
     """
@@ -147,6 +157,18 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict, memory:
         conn.close()
 
 
+def _resident(pid: int | None) -> int:
+    """Resident memory of process ``pid``, bytes (0 when it is gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_PAGE = resource.getpagesize()
+
+
 def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:,.0f} MB"
 
@@ -155,6 +177,7 @@ def run_limited(
     fn: Callable[..., T],
     *args: Any,
     memory_bytes: int | None = None,
+    address_space_bytes: int | None = None,
     seconds: float | None = None,
     what: str = "reading the file",
     **kwargs: Any,
@@ -169,7 +192,11 @@ def run_limited(
     *args, **kwargs
         Its arguments (pickled: bytes, ``io.BytesIO``, frames and plain values are fine).
     memory_bytes : int, optional
-        Address-space limit of the child, bytes (default :data:`MEMORY_BYTES`; 0: none).
+        Resident-memory limit of the child, bytes (default :data:`MEMORY_BYTES`; 0: none);
+        the child is killed past it.
+    address_space_bytes : int, optional
+        ``RLIMIT_AS`` of the child, bytes (default: 2.5 x ``memory_bytes``, at least
+        :data:`MIN_ADDRESS_SPACE`; 0: none).
     seconds : float, optional
         Time limit, seconds (default :data:`SECONDS`); the child is killed after it.
     what : str
@@ -188,29 +215,43 @@ def run_limited(
         Raised by ``fn``: raised again here with the same message.
     """
     memory = MEMORY_BYTES if memory_bytes is None else int(memory_bytes)
+    if address_space_bytes is None:
+        space = max(MIN_ADDRESS_SPACE, int(2.5 * memory)) if memory > 0 else 0
+    else:
+        space = int(address_space_bytes)
     limit_s = SECONDS if seconds is None else float(seconds)
+    over_memory = LimitExceeded(
+        f"{what} needed more than the {_mb(memory or space)} of memory allowed (to protect "
+        "the server); upload a smaller file (fewer rows or columns) or save it as CSV"
+    )
     ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child, args=(child, fn, args, kwargs, memory), name=_NAME, daemon=True
+        target=_child, args=(child, fn, args, kwargs, space), name=_NAME, daemon=True
     )
     proc.start()
     child.close()
     try:
-        if not parent.poll(limit_s):
-            raise LimitExceeded(
-                f"{what} took longer than {limit_s:,.0f} s, the limit that protects the "
-                "server; upload a smaller file (fewer rows or columns) or save it as CSV"
-            )
+        deadline = time.monotonic() + limit_s
+        while not parent.poll(WATCH_EVERY):
+            if memory > 0 and _resident(proc.pid) > memory:
+                raise over_memory
+            if time.monotonic() > deadline or not proc.is_alive() and not parent.poll(0):
+                if proc.is_alive():
+                    raise LimitExceeded(
+                        f"{what} took longer than {limit_s:,.0f} s, the limit that protects "
+                        "the server; upload a smaller file (fewer rows or columns) or save it "
+                        "as CSV"
+                    )
+                break
         try:
             status, payload = parent.recv()
         except (EOFError, OSError):
             proc.join(5)
-            code = proc.exitcode
             raise LimitExceeded(
-                f"{what} stopped (exit {code}), most likely past the "
-                f"{_mb(memory)} memory limit that protects the server; upload a smaller "
-                "file (fewer rows or columns) or save it as CSV"
+                f"{what} stopped (exit {proc.exitcode}), most likely past the "
+                f"{_mb(memory or space)} memory limit that protects the server; upload a "
+                "smaller file (fewer rows or columns) or save it as CSV"
             ) from None
     finally:
         if proc.is_alive():
@@ -225,10 +266,7 @@ def run_limited(
     if status == "ok":
         return payload
     if status == "memory":
-        raise LimitExceeded(
-            f"{what} needed more than the {_mb(memory)} of memory allowed (to protect the "
-            "server); upload a smaller file (fewer rows or columns) or save it as CSV"
-        )
+        raise over_memory
     if status == "user":
         kind, message = payload
         raise (ParameterError if kind == "ParameterError" else InputError)(message)

@@ -215,7 +215,7 @@ def test_the_upload_limits_and_their_reason_are_said_as_text():
     assert (
         "Limits that protect the server: a workbook (.xlsx) may unpack to at most 200 MB" in shown
     )
-    assert "at most 1,000 columns" in shown and "2,048 MB of memory and 90 s" in shown
+    assert "at most 1,000 columns" in shown and "1,536 MB of memory and 90 s" in shown
     at = goto(run(new_app({"lang": "ru"})), "data")
     assert "Ограничения, защищающие сервер" in " ".join(c.value for c in at.caption)
 

@@ -5,6 +5,7 @@ memory and time limits): the zip-bomb workbook, the 200,000-column CSV, a parse 
 from __future__ import annotations
 
 import io
+import operator
 import time
 import tracemalloc
 import zipfile
@@ -177,7 +178,7 @@ def test_worker_past_its_memory_limit_is_one_line_and_the_server_keeps_its_memor
     before = psutil.Process().memory_info().rss
     t0 = time.perf_counter()
     with pytest.raises(sandbox.LimitExceeded) as err:
-        sandbox.run_limited(bytearray, 3 * 1024**3, memory_bytes=1024**3, seconds=60)
+        sandbox.run_limited(operator.mul, b"x", 3 * 1024**3, memory_bytes=1024**3, seconds=60)
     assert time.perf_counter() - t0 < 10
     msg = str(err.value)
     assert "\n" not in msg and "more than the 1,024 MB of memory allowed" in msg
@@ -195,6 +196,13 @@ def test_worker_past_its_time_limit_is_killed_with_one_line():
     assert msg.startswith("reading slow.csv took longer than 1 s") and "\n" not in msg
     time.sleep(0.2)
     assert _descendants() <= alive  # the child is gone
+
+
+def test_worker_address_space_backstop_is_one_line_too():
+    with pytest.raises(sandbox.LimitExceeded, match="more than the 1,024 MB of memory allowed"):
+        sandbox.run_limited(
+            bytearray, 3 * 1024**3, memory_bytes=0, address_space_bytes=1024**3, seconds=60
+        )
 
 
 def test_worker_passes_user_errors_through_with_their_message(bomb):
