@@ -194,10 +194,9 @@ class IngestResult:
 
     def write_rejects(self, path: str | Path) -> Path:
         """Write the rejected rows to a CSV file (UTF-8 with BOM, so Excel shows Cyrillic)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.rejected.to_csv(path, index=False, encoding="utf-8-sig")
-        return path
+        from hotspots.output import write_csv  # formulas neutralised, written atomically
+
+        return write_csv(self.rejected, path, encoding="utf-8-sig")
 
 
 # Parsing helpers -------------------------------------------------------------------------

@@ -235,11 +235,6 @@ def test_cli_csv_numbers_stay_numbers(seeded, tmp_path, capsys):
     assert summary["n_incidents"].sum() == (labels["cluster"] >= 0).sum()
 
 
-@pytest.mark.xfail(
-    reason="IngestResult.write_rejects (hotspots/validation.py, ingest rebuild) is to call "
-    "hotspots.output.write_csv; remove this mark then",
-    strict=False,
-)
 def test_rejects_csv_has_no_formula(seeded, tmp_path, capsys):
     code, _, err = run(capsys, "validate", seeded["calls"], "--rejects", tmp_path / "rejects.csv")
     assert code == 0, err
@@ -297,7 +292,7 @@ def _made_safe(receiver: ast.expr) -> bool:
 
 #: Where ``DataFrame.to_csv`` may still be called: the safe writer itself, and the ingest's
 #: rejects writer until the ingest rebuild routes it through ``output.write_csv``.
-TO_CSV_ALLOWED = {"hotspots/output.py", "hotspots/validation.py"}
+TO_CSV_ALLOWED = {"hotspots/output.py"}
 
 
 def test_every_csv_goes_through_the_safe_writer():

@@ -1,0 +1,356 @@
+"""Points: venues (an icon per kind) and calls (one by one when few, else counted in H3 cells)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from folium.template import Template
+
+from hotspots import privacy
+from hotspots.errors import InputError
+from hotspots.escape import escape_text
+from hotspots.i18n import offense_label, t, venue_label
+from hotspots.maps.cells import add_cells, h3_cell_counts, h3_cells_frame
+from hotspots.maps.elements import (
+    HotspotLayer,
+    _as_wgs84,
+    _check_int,
+    _check_lang,
+    _js_literal,
+    _RawRender,
+)
+from hotspots.maps.legends import _insert_before_legends, add_legend
+from hotspots.maps.settings import (
+    _OTHER_COLOUR,
+    COORD_DECIMALS,
+    LEGEND_POSITIONS,
+    MAX_CELLS,
+    MAX_POINTS_LIMIT,
+    MAX_VENUES,
+    OFFENSE_COLOURS,
+    VENUE_STYLES,
+)
+
+
+class _VenueMarkers(_RawRender, MacroElement):
+    """Venue icons (DivIcon with a CSS class per kind) and name tooltips, from one array."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var group = {{ this._parent.get_name() }};
+            var kinds = {{ this.kinds_js }};
+            var rows = {{ this.rows_js }};
+            for (var i = 0; i < rows.length; i++) {
+                var r = rows[i];
+                L.marker([r[0], r[1]], {
+                    icon: L.divIcon({
+                        className: "hs-venue hs-venue-" + kinds[r[2]],
+                        iconSize: [22, 22],
+                        iconAnchor: [11, 11],
+                        html: ""
+                    }),
+                    keyboard: false
+                }).bindTooltip(r[3], {direction: "top", offset: [0, -10]}).addTo(group);
+            }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, kinds: list[str], rows: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "HotspotVenues"
+        self.kinds_js = _js_literal(kinds)
+        self.rows_js = _js_literal(rows)
+
+
+def add_venues(
+    m: folium.Map,
+    venues: pd.DataFrame,
+    *,
+    lang: str = "en",
+    name: str | None = None,
+    count_col: str | None = None,
+    min_count: int = 1,
+    kinds: Iterable[str] | None = None,
+    max_venues: int = MAX_VENUES,
+    legend: bool = True,
+    show: bool = True,
+) -> HotspotLayer:
+    """Venues (cafés, restaurants, tea houses, bars, public spaces ...), an icon per kind.
+
+    Parameters
+    ----------
+    venues : DataFrame
+        Canonical venues: ``name``, ``kind``, ``lat``, ``lon`` (a GeoDataFrame's point
+        geometry is used when ``lat``/``lon`` are absent).
+    count_col : str, optional
+        A column of calls per venue to show in the tooltip (e.g. from the venue ranking).
+    min_count : int
+        Counts below it read "< K" in the tooltip (presenter mode's K; 1 shows every count).
+    kinds : iterable of str, optional
+        Only these kinds.
+    max_venues : int
+        Most venues drawn (those with the most calls in ``count_col`` when given).
+
+    Returns
+    -------
+    HotspotLayer
+        ``stats``: ``venues_shown``, ``venues_dropped`` (beyond ``max_venues``),
+        ``venue_kinds`` (kind -> number shown).
+    """
+    _check_lang(lang)
+    _check_int("max_venues", max_venues, 1, 100_000, "venues")
+    _check_int("min_count", min_count, 1, 1_000_000, "calls")
+    frame = venues
+    if ("lat" not in frame.columns or "lon" not in frame.columns) and isinstance(
+        frame, gpd.GeoDataFrame
+    ):
+        pts = _as_wgs84(frame, "venues")
+        frame = pd.DataFrame(pts.drop(columns=pts.geometry.name))
+        frame["lat"], frame["lon"] = pts.geometry.y.to_numpy(), pts.geometry.x.to_numpy()
+    for col in ("name", "kind", "lat", "lon"):
+        if col not in frame.columns:
+            raise InputError(f"venues needs a {col!r} column (see hotspots.schema)")
+    if count_col is not None and count_col not in frame.columns:
+        raise InputError(f"venues has no {count_col!r} column")
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    kind = frame["kind"].astype("string").fillna("other").str.lower().to_numpy(dtype=object)
+    if kinds is not None:
+        ok &= np.isin(kind, list(kinds))
+    frame, lat, lon, kind = frame[ok], lat[ok], lon[ok], kind[ok]
+    dropped = max(len(frame) - max_venues, 0)
+    if dropped:
+        if count_col is not None:  # keep the venues with the most calls
+            keep = np.sort(
+                np.argsort(-pd.to_numeric(frame[count_col]).fillna(0).to_numpy(), kind="stable")[
+                    :max_venues
+                ]
+            )
+        else:
+            keep = np.arange(max_venues)
+        frame, lat, lon, kind = frame.iloc[keep], lat[keep], lon[keep], kind[keep]
+    fg = HotspotLayer(name or t("layer.venues", lang), show=show)
+    styled = np.array([k if k in VENUE_STYLES else "other" for k in kind], dtype=object)
+    kind_list = sorted(set(styled.tolist()))
+    kind_index = {k: i for i, k in enumerate(kind_list)}
+    names = [escape_text(v) for v in frame["name"]]
+    labels = {k: escape_text(venue_label(k, lang)) for k in set(kind.tolist())}
+    tips = [f"<b>{n}</b><br>{labels[k]}" for n, k in zip(names, kind, strict=True)]
+    if count_col is not None:
+        calls_label = escape_text(t("tip.calls_nearby", lang))
+        counts = pd.to_numeric(frame[count_col], errors="coerce").fillna(0).astype(int)
+        shown = privacy.suppress_counts(counts, min_count)
+        tips = [
+            f"{tip}<br>{calls_label}: {escape_text(c)}" for tip, c in zip(tips, shown, strict=True)
+        ]
+    rows = [
+        [round(float(a), COORD_DECIMALS), round(float(b), COORD_DECIMALS), kind_index[s], tip]
+        for a, b, s, tip in zip(lat, lon, styled, tips, strict=True)
+    ]
+    if rows:
+        fg.add_child(_VenueMarkers(kind_list, rows))
+    counts_by_kind = pd.Series(kind, dtype=object).value_counts()
+    fg.stats = {
+        "venues_shown": len(rows),
+        "venues_dropped": dropped,
+        "venue_kinds": {str(k): int(v) for k, v in counts_by_kind.items()},
+    }
+    if legend and rows:
+        items = [
+            (f"venue:{k if k in VENUE_STYLES else 'other'}", venue_label(k, lang))
+            for k in counts_by_kind.index
+        ]
+        add_legend(
+            m, items, t("legend.venues", lang), layer=fg, position=LEGEND_POSITIONS["venues"]
+        )
+    _insert_before_legends(m, fg)
+    return fg
+
+
+class _CallMarkers(_RawRender, MacroElement):
+    """Individual calls as small circle markers (SVG paths), from one compact array."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var group = {{ this._parent.get_name() }};
+            var colours = {{ this.colours_js }};
+            var labels = {{ this.labels_js }};
+            var rows = {{ this.rows_js }};
+            for (var i = 0; i < rows.length; i++) {
+                var r = rows[i];
+                L.circleMarker([r[0], r[1]], {
+                    radius: 4, weight: 1, color: "#ffffff", fillColor: colours[r[2]],
+                    fillOpacity: 0.85
+                }).bindTooltip(labels[r[2]] + (r[3] ? "<br>" + r[3] : "")).addTo(group);
+            }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, colours: list[str], labels: list[str], rows: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "HotspotCalls"
+        self.colours_js = _js_literal(colours)
+        self.labels_js = _js_literal(labels)
+        self.rows_js = _js_literal(rows)
+
+
+def _time_text(calls: pd.DataFrame) -> np.ndarray:
+    """Occurrence time as text at the precision the source knows (vectorised)."""
+    if "occurred_at" not in calls.columns:
+        return np.full(len(calls), "", dtype=object)
+    at = pd.to_datetime(calls["occurred_at"], errors="coerce")
+    precision = (
+        calls["time_precision"].astype("string").fillna("minute")
+        if "time_precision" in calls.columns
+        else pd.Series("minute", index=calls.index, dtype="string")
+    )
+    minute = at.dt.strftime("%Y-%m-%d %H:%M")
+    hour = at.dt.strftime("%Y-%m-%d %H:00")
+    day = at.dt.strftime("%Y-%m-%d")
+    month = at.dt.strftime("%Y-%m")
+    text = np.select(
+        [
+            precision.eq("month").to_numpy(),
+            precision.eq("day").to_numpy(),
+            precision.eq("hour").to_numpy(),
+        ],
+        [month.to_numpy(dtype=object), day.to_numpy(dtype=object), hour.to_numpy(dtype=object)],
+        default=minute.to_numpy(dtype=object),
+    )
+    return np.where(at.isna().to_numpy(), "", text)
+
+
+def _located(calls: pd.DataFrame) -> np.ndarray:
+    """Mask of the calls with finite ``lat`` and ``lon``."""
+    for col in ("lat", "lon"):
+        if col not in calls.columns:
+            raise InputError(f"calls needs a {col!r} column (see hotspots.schema)")
+    lat = pd.to_numeric(calls["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(calls["lon"], errors="coerce").to_numpy(dtype=float)
+    return np.isfinite(lat) & np.isfinite(lon)
+
+
+def add_calls(
+    m: folium.Map,
+    calls: pd.DataFrame,
+    max_points: int = 2000,
+    *,
+    lang: str = "en",
+    presenter: bool = False,
+    min_count: int = 1,
+    resolution: int = 9,
+    max_cells: int = MAX_CELLS,
+    name: str | None = None,
+    legend: bool = True,
+    show: bool = True,
+) -> HotspotLayer:
+    """Individual calls when few enough to draw, otherwise their counts in H3 cells.
+
+    Parameters
+    ----------
+    calls : DataFrame
+        Canonical incidents (``lat``, ``lon``, ``offense``; ``occurred_at`` and
+        ``time_precision`` for the tooltip).
+    max_points : int
+        Most calls drawn one by one (1 .. 20 000); above it they are aggregated.
+    presenter : bool
+        Never draw individual calls; cells with fewer than ``min_count`` calls are hidden.
+    min_count : int
+        Minimum-count suppression K for the aggregated cells (applied in presenter mode
+        and whenever given above 1).
+    resolution : int
+        H3 resolution of the aggregation (0-15); coarsened if more than ``max_cells`` cells.
+
+    Returns
+    -------
+    HotspotLayer
+        ``stats["mode"]`` is ``"points"``, ``"cells"`` or ``"none"`` (no calls); also
+        ``calls_total``, ``calls_shown`` (points drawn, or calls in the cells drawn),
+        ``cells_shown``, ``cells_suppressed`` and ``resolution`` when aggregated.
+    """
+    _check_lang(lang)
+    _check_int("max_points", max_points, 1, MAX_POINTS_LIMIT, "points")
+    _check_int("min_count", min_count, 1, 1_000_000, "calls")
+    ok = _located(calls)
+    lat = pd.to_numeric(calls["lat"], errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(calls["lon"], errors="coerce").to_numpy(dtype=float)
+    total = int(ok.sum())
+    if total == 0:
+        fg = HotspotLayer(name or t("layer.calls", lang), show=show)
+        fg.stats = {"mode": "none", "calls_total": 0, "calls_shown": 0}
+        fg.add_to(m)
+        return fg
+    if presenter or total > max_points:
+        counts, res = h3_cell_counts(lat[ok], lon[ok], resolution, max_cells=max_cells)
+        fg = add_cells(
+            m,
+            h3_cells_frame(counts),
+            "count",
+            min_count=min_count,
+            lang=lang,
+            name=name or t("layer.calls_cells", lang),
+            max_cells=max_cells,
+            legend=legend,
+            show=show,
+        )
+        fg.stats = {
+            "mode": "cells",
+            "calls_total": total,
+            "calls_shown": fg.stats["calls_shown"],
+            "cells_shown": fg.stats["cells_shown"],
+            "cells_suppressed": fg.stats["cells_suppressed"],
+            "cells_dropped": fg.stats["cells_dropped"],
+            "resolution": res,
+        }
+        return fg
+    sub = calls[ok]
+    offense = (
+        sub["offense"].astype("string").fillna("other").to_numpy(dtype=object)
+        if "offense" in sub.columns
+        else np.full(total, "other", dtype=object)
+    )
+    keys, codes = np.unique(offense.astype(str), return_inverse=True)
+    colours = [OFFENSE_COLOURS.get(k, _OTHER_COLOUR) for k in keys]
+    labels = [f"<b>{escape_text(offense_label(k, lang))}</b>" for k in keys]
+    times = _time_text(sub)
+    rows = [
+        [a, b, int(c), s]
+        for a, b, c, s in zip(
+            np.round(lat[ok], COORD_DECIMALS).tolist(),
+            np.round(lon[ok], COORD_DECIMALS).tolist(),
+            codes.tolist(),
+            times.tolist(),
+            strict=True,
+        )
+    ]
+    fg = HotspotLayer(name or t("layer.calls", lang), show=show)
+    fg.add_child(_CallMarkers(colours, labels, rows))
+    fg.stats = {"mode": "points", "calls_total": total, "calls_shown": total}
+    if legend:
+        order = np.argsort(-np.bincount(codes, minlength=len(keys)), kind="stable")
+        items = [(colours[i], offense_label(keys[i], lang)) for i in order[:10]]
+        add_legend(
+            m,
+            items,
+            t("legend.calls", lang),
+            layer=fg,
+            shape="dot",
+            position=LEGEND_POSITIONS["calls"],
+        )
+    _insert_before_legends(m, fg)
+    return fg
