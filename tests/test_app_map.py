@@ -237,3 +237,43 @@ def test_a_missing_env_file_falls_back_to_the_sample(monkeypatch, calls):
     assert_clean(at)
     assert any("does not exist" in e.value for e in at.error)
     assert calls_metric(at) == len(calls)
+
+
+def _geojson_layers(script: str) -> list[dict]:
+    """Every FeatureCollection the map script adds to a GeoJSON layer (``.addData({...})``)."""
+    import json
+    import re
+
+    dec = json.JSONDecoder()
+    return [dec.raw_decode(script[m.end() :])[0] for m in re.finditer(r"\.addData\(", script)]
+
+
+def _layer_with(docs: list[dict], prop: str) -> list[dict]:
+    return [f for d in docs for f in d["features"] if prop in (f.get("properties") or {})]
+
+
+def _flat(coords) -> list[float]:
+    if isinstance(coords, (int, float)):
+        return [coords]
+    return [v for c in coords for v in _flat(c)]
+
+
+def test_presenter_map_draws_lattice_clusters_and_contours_of_k_calls():
+    k = 300
+    layers = "clusters,density"
+    shown = _geojson_layers(map_args(run(new_app({"layers": layers})))["script"])
+    hulls = _layer_with(shown, "n_incidents")
+    xy = np.array([v for f in hulls for v in _flat(f["geometry"]["coordinates"])])
+    assert hulls and not np.allclose(xy, np.round(xy, 3), atol=1e-9)  # analyst: the hulls
+    at = run(new_app({"presenter": "1", "k": str(k), "layers": layers}))
+    docs = _geojson_layers(map_args(at)["script"])
+    clusters = _layer_with(docs, "n_incidents")
+    assert clusters and all(f["properties"]["n_incidents"] >= k for f in clusters)
+    for f in clusters:  # outlines of 0.001° lattice cells, never the calls' hull
+        xy = np.array(_flat(f["geometry"]["coordinates"]))
+        assert np.allclose(xy, np.round(xy, 3), atol=1e-9)
+    contours = _layer_with(docs, "incidents")
+    assert contours and all(
+        float(f["properties"]["incidents"].replace(",", "")) >= k for f in contours
+    )
+    assert f"{len(clusters)} clusters" in texts(at)
