@@ -61,6 +61,7 @@ from hotspots.ingest.parse import (
     PRECISIONS,
     YEAR_RANGE,
     Times,
+    as_arrow,
     clean,
     join_text,
     month_only,
@@ -470,25 +471,40 @@ def resolve_coordinates(
 
 
 # Whole tables ----------------------------------------------------------------------------
-def _text_or_na(s: pd.Series) -> pd.Series:
-    t = s.astype("str").fillna("").str.strip()
-    return t.where(t != "").astype("str")
+def _text_or_na(s) -> pd.Series:
+    """Stripped text, ``<NA>`` where empty (Arrow kernels, no Python strings)."""
+    t = pc.utf8_trim_whitespace(as_arrow(s))
+    t = pc.if_else(pc.equal(t, ""), pa.scalar(None, t.type), t)
+    return pd.Series(t, dtype="str")
+
+
+def _take(s: pd.Series, ok: np.ndarray) -> pa.Array:
+    arr = as_arrow(s)
+    return arr if ok.all() else arr.filter(pa.array(ok))
 
 
 def _accepted_text(frame: pd.DataFrame, col: str | None, ok: np.ndarray) -> pd.Series:
     """Stripped text of column ``col`` on the accepted rows (<NA> when empty or no column)."""
     if not col:
-        return pd.Series([pd.NA] * int(ok.sum()), dtype="str")
-    return _text_or_na(frame[col].reset_index(drop=True)[ok].reset_index(drop=True))
+        return pd.Series(pa.nulls(int(ok.sum()), pa.string()), dtype="str")
+    return _text_or_na(_take(frame[col], ok))
 
 
 def _ids(frame: pd.DataFrame, col: str | None, source_row: np.ndarray) -> pd.Series:
-    generated = pd.Series(source_row, dtype="int64").astype("str")
-    generated = "row-" + generated
-    if not col:
-        return generated
-    given = frame[col].astype("str").fillna("").str.strip().reset_index(drop=True)
-    return given.where(given != "", generated)
+    """The id column stripped, ``row-<source_row>`` where it is empty or absent."""
+    if col:
+        given = pc.utf8_trim_whitespace(as_arrow(frame[col]))
+        empty = np.asarray(pc.equal(given, "").to_numpy(zero_copy_only=False), dtype=bool)
+        if not empty.any():
+            return pd.Series(given, dtype="str")
+    else:
+        given, empty = None, np.ones(len(source_row), dtype=bool)
+    generated = np.char.add("row-", source_row[empty].astype(str))
+    if given is None:
+        return pd.Series(generated, dtype="str")
+    out = np.asarray(given.to_numpy(zero_copy_only=False), dtype=object)
+    out[empty] = generated
+    return pd.Series(out, dtype="str")
 
 
 class SeenIds:
@@ -577,7 +593,8 @@ def _accepted_frame(
         S.LON: lon.astype("float64"),
         S.SOURCE_ROW: source_row[ok],
     }
-    return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(lon, lat), crs=S.CRS)
+    frame = pd.DataFrame(data, copy=False)  # no consolidation copy of the columns
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=S.CRS, copy=False)
 
 
 def _result(
@@ -749,7 +766,7 @@ def validate_incidents(
     offense_raw = _accepted_text(frame, cmap.offense, ok)
     accepted = _accepted_frame(
         {
-            S.INCIDENT_ID: ids[ok].reset_index(drop=True).astype("str"),
+            S.INCIDENT_ID: pd.Series(_take(ids, ok), dtype="str"),
             S.OCCURRED_AT: occ,
             S.TIME_PRECISION: precision,
             S.YEAR: occ.dt.year.astype("Int64"),
@@ -815,7 +832,7 @@ def validate_venues(
     ok = code == 0
     accepted = _accepted_frame(
         {
-            S.VENUE_ID: ids[ok].reset_index(drop=True).astype("str"),
+            S.VENUE_ID: pd.Series(_take(ids, ok), dtype="str"),
             S.NAME: _accepted_text(table.frame, cmap.name, ok),
             S.KIND: normalise_kind(_accepted_text(table.frame, cmap.kind, ok)),
         },

@@ -226,7 +226,7 @@ def _odd_quotes(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     if live.size == 0:
         return odd
     isq = (buf == 34).view(np.uint8)
-    counts = np.add.reduceat(isq, starts[live], dtype=np.int64)
+    counts = np.add.reduceat(isq, starts[live], dtype=np.uint8)  # mod 256 keeps parity
     # reduceat sums up to the next start: the line break bytes are never quotes
     odd[live] = (counts & 1).astype(bool)
     return odd
