@@ -531,10 +531,19 @@ class SeenIds:
         self._sorted = np.union1d(self._sorted, h)
 
 
+def _all_unique(ids: pd.Series) -> bool:
+    """Whether every id differs; whole-number ids are checked as integers (a sort)."""
+    try:
+        v = pc.cast(as_arrow(ids), pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return bool(ids.is_unique)
+    # distinct numbers are distinct texts; equal numbers may not be ("007", "7"): ask pandas
+    return not (np.diff(np.sort(v)) == 0).any() or bool(ids.is_unique)
+
+
 def _mark_duplicates(code: np.ndarray, ids: pd.Series, seen: SeenIds | None = None) -> None:
     live = code == 0
-    arr = pa.array(ids)
-    if not (live.all() and pc.count_distinct(arr).as_py() == len(arr)):
+    if not (live.all() and _all_unique(ids)):
         dup = np.zeros(len(code), dtype=bool)
         dup[live] = ids[live].duplicated(keep="first").to_numpy()
         code[dup] = _CODE["duplicate_id"]

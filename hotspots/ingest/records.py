@@ -70,12 +70,27 @@ class Records:
         return len(self.starts)
 
 
+#: Bytes compared at a time (one reused buffer instead of a file-sized boolean array).
+_CHUNK = 8 << 20
+
+
+def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
+    """Offsets of ``byte`` in ``buf``, scanned in chunks through one reused buffer."""
+    tmp = np.empty(min(_CHUNK, len(buf)), dtype=bool)
+    out = []
+    for a in range(0, len(buf), _CHUNK):
+        b = min(a + _CHUNK, len(buf))
+        np.equal(buf[a:b], byte, out=tmp[: b - a])
+        out.append(np.flatnonzero(tmp[: b - a]) + a)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
 def line_spans(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, break excluded) of every physical line of ``data``."""
     buf = np.frombuffer(data, dtype=np.uint8)
     n = len(buf)
-    breaks = np.flatnonzero(buf == 10)
-    cr = np.flatnonzero(buf == 13) if data.find(b"\r") >= 0 else np.zeros(0, dtype=np.int64)
+    breaks = _positions(buf, 10)
+    cr = _positions(buf, 13) if data.find(b"\r") >= 0 else np.zeros(0, dtype=np.int64)
     if cr.size:
         nxt = np.minimum(cr + 1, n - 1)
         lone = cr[(cr + 1 >= n) | (buf[nxt] != 10)]
@@ -220,16 +235,25 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
 
 
 def _odd_quotes(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Lines holding an odd number of ``"`` (one pass over the bytes, no position arrays)."""
-    odd = np.zeros(len(starts), dtype=bool)
-    live = np.flatnonzero(ends > starts)
-    if live.size == 0:
-        return odd
-    isq = (buf == 34).view(np.uint8)
-    counts = np.add.reduceat(isq, starts[live], dtype=np.uint8)  # mod 256 keeps parity
-    # reduceat sums up to the next start: the line break bytes are never quotes
-    odd[live] = (counts & 1).astype(bool)
-    return odd
+    """Lines holding an odd number of ``"``: quotes summed per line, chunk by chunk.
+
+    Sums are kept modulo 256 (uint8), which keeps their parity; a line that crosses a chunk
+    boundary gets the rest of its sum from the next chunk.
+    """
+    n = len(buf)
+    counts = np.zeros(len(starts), dtype=np.uint8)
+    tmp = np.empty(min(_CHUNK, n), dtype=np.uint8)
+    for a in range(0, n, _CHUNK):
+        b = min(a + _CHUNK, n)
+        np.equal(buf[a:b], 34, out=tmp[: b - a].view(bool))
+        i0, i1 = np.searchsorted(starts, [a, b])
+        first = int(starts[i0]) if i0 < i1 else b
+        if i0 > 0 and first > a:  # the tail of the line that started in an earlier chunk
+            counts[i0 - 1] += np.uint8(int(tmp[: first - a].sum()) & 255)
+        if i0 < i1:
+            counts[i0:i1] += np.add.reduceat(tmp[: b - a], starts[i0:i1] - a, dtype=np.uint8)
+    # line breaks are never quotes, so summing to the next start counts the line alone
+    return (counts & 1).astype(bool) & (ends > starts)
 
 
 def _complete_line(data: bytes, s: int, e: int, sep: str, n_fields: int) -> bool:
