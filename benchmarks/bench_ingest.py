@@ -52,47 +52,43 @@ print(json.dumps({"s": took, "mem": max(peak - base, 0), "n": n}))
 
 
 def write_calls(path: Path, n: int, seed: int = 0) -> None:
-    """A calls CSV of ``n`` rows, written in blocks with Arrow (quick even for 10M)."""
+    """A calls CSV of ``n`` rows, written in blocks of a million with NumPy string joins.
+
+    Only the addresses holding a comma are quoted, as spreadsheet and database exports do;
+    about 60 bytes a row, like the 55 MB per million rows of the issue's measurement.
+    """
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     rng = np.random.default_rng(seed)
     offenses = np.array(["theft", "hooliganism", "fight", "public_order", "traffic", "other"])
     premises = np.array(["street", "residence", "restaurant", "bar", "park", "store"])
     block = 1_000_000
-    with pacsv.CSVWriter(
-        str(path),
-        pa.schema(
-            [
-                (c, pa.string())
-                for c in ("id", "date", "offense", "lat", "lon", "premise", "address")
-            ]
-        ),
-    ) as w:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("id,date,offense,lat,lon,premise,address\n")
         for start in range(0, n, block):
             m = min(block, n - start)
             minutes = rng.integers(0, 3 * 365 * 24 * 60, m)
-            when = (np.datetime64("2019-01-01T00:00") + minutes.astype("timedelta64[m]")).astype(
-                "datetime64[m]"
-            )
+            when = np.datetime64("2019-01-01T00:00") + minutes.astype("timedelta64[m]")
+            number = rng.integers(1, 999, m).astype(str)
             addr = np.where(
                 rng.random(m) < 0.1,
-                np.char.add(rng.integers(1, 999, m).astype(str), " MAIN ST, APT 2"),
-                np.char.add(rng.integers(1, 999, m).astype(str), " OAK AVE"),
+                np.char.add(np.char.add('"', number), ' MAIN ST, APT 2"'),
+                np.char.add(number, " OAK AVE"),
             )
-            table = pa.table(
-                {
-                    "id": pa.array((np.arange(start, start + m)).astype(str)),
-                    "date": pa.array(np.datetime_as_string(when).astype(str)).cast(pa.string()),
-                    "offense": pa.array(offenses[rng.integers(0, 6, m)]),
-                    "lat": pa.array(np.round(41.88 + rng.normal(0, 0.05, m), 6).astype(str)),
-                    "lon": pa.array(np.round(-87.63 + rng.normal(0, 0.05, m), 6).astype(str)),
-                    "premise": pa.array(premises[rng.integers(0, 6, m)]),
-                    "address": pa.array(addr),
-                }
-            )
-            w.write_table(table)
+            cols = [
+                np.arange(start, start + m).astype(str),
+                np.datetime_as_string(when.astype("datetime64[m]")).astype(str),
+                offenses[rng.integers(0, 6, m)],
+                np.char.mod("%.6f", 41.88 + rng.normal(0, 0.05, m)),
+                np.char.mod("%.6f", -87.63 + rng.normal(0, 0.05, m)),
+                premises[rng.integers(0, 6, m)],
+                addr,
+            ]
+            line = cols[0]
+            for c in cols[1:]:
+                line = np.char.add(np.char.add(line, ","), c)
+            f.write("\n".join(line.tolist()))
+            f.write("\n")
 
 
 def run_child(mode: str, path: Path) -> dict:
