@@ -4,8 +4,10 @@
 Caching strategy
 ----------------
 - The loaded data set (canonical GeoDataFrames) is a ``st.cache_resource`` keyed on a short
-  digest of its *source* (the bundled sample, files named by environment variables, or uploaded
-  bytes identified by their SHA-256): one shared, read-only copy per source, never hashed.
+  digest of its *source*: for the bundled sample and files named by environment variables, one
+  shared, read-only copy per source, never hashed; for uploads (bytes identified by their
+  SHA-256), the session's own copy (``scope="session"``), freed when the session ends, which
+  also clears the derived caches below (:mod:`app_pages.dataset`).
 - The filtered calls are a ``st.cache_resource`` keyed on (data key, filters tuple): a filter
   change costs one vectorised mask, and revisiting a filter costs nothing.
 - Every analysis result (cells, density, clusters, Gi*, rankings, tables) is a
