@@ -37,6 +37,7 @@ Reasons, in the order they are checked (a row gets the first that applies):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -592,9 +593,17 @@ def _check_coordinates(
 
 
 def _accepted_frame(
-    columns: dict[str, Any], coords: _Coords, source_row: np.ndarray, ok: np.ndarray
+    columns: dict[str, Any],
+    coords: _Coords,
+    source_row: np.ndarray,
+    ok: np.ndarray,
+    points: Future | None = None,
 ) -> gpd.GeoDataFrame:
-    """The accepted rows: ``columns``, then ``lat``, ``lon``, ``source_row`` and points."""
+    """The accepted rows: ``columns``, then ``lat``, ``lon``, ``source_row`` and points.
+
+    ``points`` is the points of every row being built in another thread (see
+    :func:`_points_meanwhile`); without it they are built here.
+    """
     lat, lon = coords.lat[ok], coords.lon[ok]
     data = {
         **columns,
@@ -603,7 +612,21 @@ def _accepted_frame(
         S.SOURCE_ROW: source_row[ok],
     }
     frame = pd.DataFrame(data, copy=False)  # no consolidation copy of the columns
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=S.CRS, copy=False)
+    if points is not None:
+        every = points.result()
+        geometry = gpd.GeoSeries(every if ok.all() else every[ok], crs=S.CRS)
+    else:
+        geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=S.CRS)
+    return gpd.GeoDataFrame(frame, geometry=geometry.values, crs=S.CRS, copy=False)
+
+
+def _points_meanwhile(pool: ThreadPoolExecutor, coords: _Coords) -> Future:
+    """Start building a point per row in ``pool`` while the other checks run.
+
+    Making a million shapely points takes about as long as all the other checks together;
+    GEOS and Arrow's kernels release the GIL, so on two cores the two overlap.
+    """
+    return pool.submit(shapely.points, coords.lon, coords.lat)
 
 
 def _result(
@@ -743,9 +766,19 @@ def validate_incidents(
     seen_ids : SeenIds, optional
         Ids accepted in earlier batches of the same file (batched reading); updated.
     """
-    frame = table.frame
     source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox)
     code = coords.code
+    pool = ThreadPoolExecutor(max_workers=1)
+    points = _points_meanwhile(pool, coords)
+    try:
+        return _incidents(table, cmap, code, source_row, coords, points, tz, seen_ids)
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _incidents(table, cmap, code, source_row, coords, points, tz, seen_ids) -> IngestResult:
+    """The rest of :func:`validate_incidents`, with the points being built meanwhile."""
+    frame = table.frame
 
     # dates
     times = incident_times(table, cmap)
@@ -789,6 +822,7 @@ def validate_incidents(
         coords,
         source_row,
         ok,
+        points,
     )
     bins = np.bincount(pcode, minlength=len(PRECISIONS))
     precision_counts = {

@@ -89,7 +89,18 @@ def parse_number(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     bad : ndarray of bool
         Not missing but not a finite number.
     """
-    t = clean(values)
+    raw = as_arrow(values)
+    n = len(raw)
+    head = raw.slice(0, 64)
+    if n and _np_bool(pc.match_substring_regex(head, _NUMBER)).all():
+        try:  # the common case, a clean column of plain numbers: one cast, no copies
+            out = np.asarray(pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False), float)
+            if np.isfinite(out).all():
+                none = np.zeros(n, dtype=bool)
+                return out, none, none.copy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    t = clean(raw)
     missing = _np_bool(pc.equal(t, ""))
     n = len(t)
     out = np.full(n, np.nan)
@@ -212,7 +223,7 @@ def _formats(order: str) -> tuple[tuple[str, int, bool], ...]:
 
 def _prepare(t: pa.Array) -> pa.Array:
     """Unusual spellings to the formats' ones: fractions of seconds, ``UTC``, many spaces."""
-    t = pc.replace_substring_regex(t, r"\s+", " ")
+    t = pc.utf8_trim_whitespace(pc.replace_substring_regex(t, r"\s+", " "))
     t = pc.replace_substring_regex(t, r"(\d:\d\d)\.\d+", r"\1")
     t = pc.replace_substring_regex(t, r" ?(?:UTC|GMT|Z)$", "+0000")
     return pc.replace_substring_regex(t, r" ([+-]\d\d:?\d\d)$", r"\1")
@@ -227,19 +238,22 @@ def parse_times(values, *, order: str | None = None) -> Times:
     month-first unless the column shows they are day-first (:func:`slash_order`) or
     ``order="dmy"``. Years outside :data:`YEAR_RANGE` are not parsed.
     """
-    t = clean(values)
+    # no cleaning pass: empty cells and no-value tokens simply parse as nothing, and the
+    # values a format leaves (stray spaces, odd spellings) get a second round below
+    t = as_arrow(values)
     n = len(t)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     prec = np.zeros(n, dtype=np.int8)
     aware = np.zeros(n, dtype=bool)
-    left = ~_np_bool(pc.equal(t, ""))
+    left = _np_bool(pc.greater(pc.binary_length(t), 0))
     if not left.any():
         return Times(out, prec, aware)
-    if order is None:
-        order = slash_order(t) if pc.any(pc.match_substring(t, "/")).as_py() else "mdy"
-    formats = _formats(order)
     first = np.flatnonzero(left)[:_SAMPLE]
     sample = t.take(pa.array(first))
+    if order is None:
+        slashed = pc.any(pc.match_substring(sample, "/")).as_py()
+        order = slash_order(t) if slashed else "mdy"
+    formats = _formats(order)
     hits = [
         _ok(pc.strptime(sample, format=f, unit="us", error_is_null=True)).sum()
         for f, _, _ in formats
@@ -273,7 +287,7 @@ def parse_times(values, *, order: str | None = None) -> Times:
             break
         # second round: the values no format took, after normalising their spelling
         idx = np.flatnonzero(left)
-        digits = _np_bool(pc.match_substring_regex(t.take(pa.array(idx)), r"^\d"))
+        digits = _np_bool(pc.match_substring_regex(t.take(pa.array(idx)), r"^\s*\d"))
         left[idx[~digits]] = False
         if not left.any():
             break
