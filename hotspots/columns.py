@@ -296,9 +296,13 @@ def _resolve(given: str, headers: Sequence[str], keys: dict[str, str], source: s
     return col
 
 
-def list_columns(headers: Sequence[str], limit: int = 30) -> str:
-    """``a, b, c`` (the first ``limit`` headers), for one-line messages."""
-    shown = [str(h) for h in headers[:limit]]
+def list_columns(headers: Sequence[str], limit: int = 30, width: int = 40) -> str:
+    """``a, b, c`` (the first ``limit`` headers, each cut to ``width`` characters and kept on
+    one line), for one-line messages."""
+    shown = []
+    for h in headers[:limit]:
+        h = " ".join(str(h).split())
+        shown.append(h if len(h) <= width else h[: width - 1] + "…")
     more = f", ... ({len(headers) - limit} more)" if len(headers) > limit else ""
     return ", ".join(shown) + more
 

@@ -276,3 +276,23 @@ def test_ingest_once_then_load_without_validating(tmp_path: Path, capsys) -> Non
     with pytest.raises(SystemExit) as ex:
         main(["ingest", str(tmp_path / "c.csv"), "-o", str(tmp_path / "c.csv")])
     assert ex.value.code == 2
+
+
+def test_error_lines_never_quote_more_than_a_short_piece_of_the_input(tmp_path: Path) -> None:
+    # a 300 kB header name: the "no coordinates" message names it in 40 characters
+    p = tmp_path / "longhead.csv"
+    p.write_text("a," + "x" * 300_000 + "\n1,2\n")
+    with pytest.raises(InputError) as err:
+        read_incidents(p)
+    msg = str(err.value)
+    assert "no coordinate columns" in msg and len(msg) < 400 and "\n" not in msg
+
+
+def test_an_unclosed_quote_in_a_300_kb_cell_is_one_rejected_row(tmp_path: Path) -> None:
+    big = "y" * 300_000
+    p = tmp_path / "cell.csv"
+    p.write_text(f'lat,lon,note\n43.3,68.2,"{"x" * 300_000}"\n43.31,68.21,"{big}\n43.32,68.22,ok\n')
+    r = read_incidents(p)
+    assert r.rows == 3 and r.n_accepted == 2
+    assert r.rejected["reason"].tolist() == ["malformed_row"]
+    assert r.rejected["source_row"].tolist() == [2]

@@ -152,7 +152,14 @@ def scan(text: str, sep: str, in_quote: bool = False) -> tuple[bool, int]:
 
 def _fields(text: str, sep: str) -> list[str]:
     """Fields of one record's text (an unclosed quote runs to the end of the text)."""
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, len(text) + 1))  # a 10 MB cell is a cell, not an error
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    except csv.Error:  # e.g. a NUL byte: split on the separator, quotes as they are
+        rows = [text.split(sep)]
+    finally:
+        csv.field_size_limit(old)
     if not rows:
         return [""]
     out = rows[0]
