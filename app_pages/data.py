@@ -11,14 +11,18 @@ import streamlit as st
 from app_pages import common
 from app_pages.dataset import PARSE_MEMORY_BYTES, PARSE_SECONDS, read_file
 from hotspots import sandbox, upload_limits
-from hotspots.columns import ColumnMap, detect_columns
+from hotspots.columns import ColumnMap
 from hotspots.errors import InputError, ParameterError
 from hotspots.i18n import has_key, t
 from hotspots.output import csv_bytes
 
 #: Largest upload, MB (also ``server.maxUploadSize`` in .streamlit/config.toml).
 MAX_UPLOAD_MB = 50
-CALL_TYPES = ["csv", "txt", "tsv", "xlsx", "geojson", "json", "gpkg", "parquet"]
+#: what the uploader offers: tables, spatial files, ingested GeoParquet and compressed text
+CALL_TYPES = [
+    "csv", "txt", "tsv", "xlsx", "geojson", "json", "gpkg", "parquet", "geoparquet",
+    "gz", "bz2", "xz", "zip",
+]
 BOUNDARY_TYPES = ["geojson", "json", "gpkg", "parquet"]
 #: ColumnMap fields offered in the mapping form, in order.
 MAP_FIELDS = ("lat", "lon", "x", "y", "time", "offense", "incident_id", "premise")
@@ -179,8 +183,8 @@ if up is not None and not too_big(up) and not refused(up, data := up.getvalue())
     problem = None
     try:
         # parsed in a child process with memory and time limits (app_pages.dataset)
-        headers, head = read_file(sandbox.table_head, ref, {ref.digest: data})
-        detected = detect_columns(headers, source=up.name)
+        # columns found by their values, names breaking ties (hotspots.ingest.detect)
+        headers, head, detected = read_file(sandbox.table_preview, ref, {ref.digest: data})
     except InputError as exc:
         st.error(t("msg.error", lang, message=common.md_text(exc)))
         st.stop()

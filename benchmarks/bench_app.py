@@ -94,7 +94,7 @@ def _naive_map_bytes(path: Path, n_total: int) -> float:
 
 #: Functions timed by :class:`StepTimer`: (module, attribute, step shown).
 STEPS = (
-    ("app_pages.common", "apply_filters", "filter"),
+    ("app_pages.sidebar", "apply_filters", "filter"),
     ("hotspots.views", "headline", "headline"),
     ("hotspots.views", "cell_layer", "cells"),
     ("hotspots.views", "density_layer", "density"),

@@ -321,8 +321,10 @@ class DensitySurface:
             raise InputError(f"cannot write {path.name}: a density surface is a .tif GeoTIFF")
         path.parent.mkdir(parents=True, exist_ok=True)
         rows, cols = self.shape
-        with rasterio.open(
-            path,
+        from hotspots.output import atomic_write  # an interrupted write leaves no half file
+
+        with atomic_write(path) as tmp, rasterio.open(
+            tmp,
             "w",
             driver="GTiff",
             height=rows,

@@ -273,6 +273,23 @@ def run_limited(
     raise LimitExceeded(f"{what} failed: {payload}")
 
 
+def table_preview(src: Any, rows: int = 5, **kwargs: Any) -> tuple[list[str], Any, Any]:
+    """Headers, first ``rows`` rows and the columns detected from the values
+    (:func:`hotspots.ingest.detect.detect` on the whole table), for the column mapping form;
+    a module function so :func:`run_limited` can run it in a child.
+
+    Returns
+    -------
+    (list of str, pandas.DataFrame, hotspots.columns.ColumnMap)
+    """
+    from hotspots.ingest.detect import detect
+    from hotspots.readers import read_table
+
+    raw = read_table(src, **kwargs)
+    found = detect(raw.frame, kind="incidents", source=raw.source).columns
+    return list(raw.headers), raw.frame.head(rows).copy(), found
+
+
 def table_head(src: Any, rows: int = 5, **kwargs: Any) -> tuple[list[str], Any]:
     """The headers and first ``rows`` rows of :func:`hotspots.readers.read_table` (a module
     function, so :func:`run_limited` can run it in a child and send back only what a column

@@ -292,12 +292,35 @@ def check_upload(name: str, data: bytes | IO[bytes], limits: UploadLimits = DEFA
     raw = _bytes_of(data)
     suffix = Path(name).suffix.lower()
     head = raw[:4]
-    if head == ZIP_MAGIC or suffix in (".xlsx", ".xlsm", ".zip"):
+    if suffix in (".gz", ".bz2", ".xz"):
+        check_compressed(name, raw, limits)
+    elif head == ZIP_MAGIC or suffix in (".xlsx", ".xlsm", ".zip"):
         check_zip(name, raw, limits)
     elif head == PARQUET_MAGIC or suffix in (".parquet", ".geoparquet"):
         check_parquet(name, raw, limits)
     elif suffix in TEXT_SUFFIXES:
         check_csv(name, raw, limits)
+
+
+def check_compressed(name: str, data: bytes, limits: UploadLimits = DEFAULT) -> None:
+    """Refuse a ``.gz``/``.bz2``/``.xz`` upload that unpacks to too much or is too wide.
+
+    Unpacks as a stream and stops at ``max_uncompressed_bytes``
+    (:func:`hotspots.ingest.source.open_source`), so a bomb costs at most that much; then
+    the unpacked table's header gets :func:`check_csv`.
+    """
+    import io as _io
+
+    from hotspots.ingest.source import open_source
+
+    stream = _io.BytesIO(data)
+    stream.name = name
+    try:
+        opened = open_source(stream, max_bytes=limits.max_uncompressed_bytes)
+    except InputError as exc:
+        raise UploadRefused(str(exc)) from None
+    inner = opened.read()
+    check_csv(opened.name, inner[: 1 << 22], limits)
 
 
 def describe(limits: UploadLimits = DEFAULT) -> dict[str, str]:

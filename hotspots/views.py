@@ -316,7 +316,9 @@ def display_cell_m(
 
     The number of node spacings is the smallest that keeps the longer side of the extent
     (padded by the kernel's support) within ``max_side`` cells, and at least the largest that
-    keeps the cell no coarser than the field's bandwidth / 5. A map image needs no finer grid,
+    keeps the cell no coarser than the field's bandwidth / 5; but the cell is never coarser
+    than bandwidth / 2 (one far-off call must not make the cells kilometre-sized: kde leaves
+    such calls out of the surface and says so). A map image needs no finer grid,
     and a city-wide surface at 50 m is a million cells to compute, outline and encode.
 
     Examples
@@ -347,6 +349,9 @@ def display_cell_m(
         math.ceil(side / int(max_side) / node - 1e-9),  # at most max_side cells a side
         math.floor(bandwidth_m / 5.0 / node + 1e-9),  # no coarser than bandwidth / 5
     )
+    # never coarser than bandwidth / 2, however far apart a few calls lie: kde then leaves
+    # far-off calls out with a note instead of drawing kilometre cells
+    nodes = min(nodes, max(1, math.floor(bandwidth_m / 2.0 / node + 1e-9)))
     # a hair under the whole number, so kde's ceil() gives exactly `nodes` nodes per cell
     return float(nodes * node * (1.0 - 1e-9))
 

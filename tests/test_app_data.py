@@ -17,12 +17,20 @@ GOOD = (
     "5,2024-06-05 13:00,Кража,,\n"
     "6,not a date,Кража,43.3010,68.2550\n"
 )
-# nothing detectable: coordinates, time and type must be mapped by hand
-ODD = (
+# names no list holds: every column is found by its values
+UNNAMED = (
     "n,when,what,north,east\n"
     "1,2023-05-01 22:10,theft,43.2970,68.2510\n"
     "2,2023-05-02 23:40,fight,43.2980,68.2520\n"
     "3,2024-06-03 01:15,theft,43.2990,68.2530\n"
+)
+# whole-degree coordinates and article numbers: neither names nor values tell, so the
+# coordinates and the type must be mapped by hand (the date is still found by its values)
+ODD = (
+    "n,when,what,north,east\n"
+    "1,2023-05-01 22:10,188,43,68\n"
+    "2,2023-05-02 23:40,293,43,68\n"
+    "3,2024-06-03 01:15,188,43,68\n"
 )
 
 
@@ -78,10 +86,24 @@ def test_a_good_upload_is_used_on_every_page():
     assert "Source: calls.csv" in texts(at)
 
 
+def test_columns_under_unknown_names_are_found_by_their_values():
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", "unnamed.csv", UNNAMED.encode())
+    assert "unnamed.csv: 3 calls in use on every page" in texts(at)
+
+
+def test_a_compressed_upload_is_unpacked():
+    import gzip
+
+    at = goto(run(new_app()), "data")
+    upload(at, "Calls file", "calls.csv.gz", gzip.compress(GOOD.encode()), "application/gzip")
+    assert "calls.csv.gz: 4 calls in use on every page" in texts(at)
+
+
 def test_unsure_detection_shows_the_mapping_form_and_loads_when_mapped():
     at = goto(run(new_app()), "data")
     upload(at, "Calls file", "odd.csv", ODD.encode())
-    assert "Could not recognise: coordinates, date and time, offense type" in texts(at)
+    assert "Could not recognise: coordinates, offense type" in texts(at)
     assert metrics(at).get("Accepted") == f"{len(sample().calls):,}"  # still the sample
     for label, column in (
         ("Latitude", "north"),

@@ -213,3 +213,20 @@ def test_worker_passes_user_errors_through_with_their_message(bomb):
 def test_worker_other_errors_are_one_line():
     with pytest.raises(sandbox.LimitExceeded, match=r"^reading the file failed: ValueError: "):
         sandbox.run_limited(int, "x", seconds=60)
+
+
+def test_a_gzip_bomb_upload_is_refused_before_it_unpacks_past_the_limit():
+    import gzip
+    import time
+
+    from hotspots.upload_limits import DEFAULT, UploadRefused, check_upload
+
+    bomb = gzip.compress(b"lat,lon\n" + b"0" * (DEFAULT.max_uncompressed_bytes + (1 << 20)))
+    t0 = time.perf_counter()
+    with pytest.raises(UploadRefused, match="unpacks to more than"):
+        check_upload("calls.csv.gz", bomb)
+    assert time.perf_counter() - t0 < 10
+    # a small good one passes, a wide one inside a .gz is refused by its header
+    check_upload("calls.csv.gz", gzip.compress(b"lat,lon\n43.3,68.2\n"))
+    with pytest.raises(UploadRefused, match="columns"):
+        check_upload("wide.csv.gz", gzip.compress(b"," * 5_000 + b"\n"))
