@@ -184,7 +184,15 @@ if up is not None and not too_big(up) and not refused(up, data := up.getvalue())
     try:
         # parsed in a child process with memory and time limits (app_pages.dataset)
         # columns found by their values, names breaking ties (hotspots.ingest.detect)
-        headers, head, detected = read_file(sandbox.table_preview, ref, {ref.digest: data})
+        bar = st.progress(0.0, text=common.md_text(up.name))
+
+        def step(fraction: float, what: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=f"{common.md_text(up.name)}: {what}")
+
+        headers, head, detected = read_file(
+            sandbox.table_preview, ref, {ref.digest: data}, progress=step
+        )
+        bar.empty()
     except InputError as exc:
         st.error(t("msg.error", lang, message=common.md_text(exc)))
         st.stop()

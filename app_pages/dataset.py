@@ -146,13 +146,16 @@ def _open(ref: FileRef, blobs: dict[str, bytes]) -> Any:
     return stream
 
 
-def read_file(fn: Any, ref: FileRef, blobs: dict[str, bytes], **kwargs: Any) -> Any:
+def read_file(
+    fn: Any, ref: FileRef, blobs: dict[str, bytes], progress: Any = None, **kwargs: Any
+) -> Any:
     """``fn(file, **kwargs)`` (a reader of :mod:`hotspots.io`): a server file in this process;
     an upload checked against :mod:`hotspots.upload_limits`, then parsed in a child process
-    with the memory and time limits (:func:`hotspots.sandbox.run_limited`)."""
+    with the memory and time limits (:func:`hotspots.sandbox.run_limited`). ``progress``
+    (``progress(fraction, what)``, for ``st.progress``) hears the reader's stages."""
     src = _open(ref, blobs)
     if ref.path:
-        return fn(src, **kwargs)
+        return fn(src, **kwargs) if progress is None else fn(src, progress=progress, **kwargs)
     upload_limits.check_upload(ref.name, blobs[ref.digest])
     return sandbox.run_limited(
         fn,
@@ -160,6 +163,7 @@ def read_file(fn: Any, ref: FileRef, blobs: dict[str, bytes], **kwargs: Any) -> 
         memory_bytes=PARSE_MEMORY_BYTES,
         seconds=PARSE_SECONDS,
         what=f"reading {ref.name}",
+        progress=progress,
         **kwargs,
     )
 

@@ -14,7 +14,7 @@ row; the reasons and their order are documented there).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +57,26 @@ def _prepare(
     encoding: str | None,
     kind: str,
     limits: dict[str, Any],
+    progress: Progress | None = None,
 ):
+    step = progress or _silent
+    step(0.0, "reading")
     table = read_table(path, sep=sep, encoding=encoding, **limits)
+    step(0.4, "finding the columns")
     det = detect(table.frame, columns, kind=kind, source=table.source, prefer_xy=crs is not None)
+    step(0.5, "checking every row")
     require_coordinates(det.columns, table.headers, table.source)
     cmap = det.columns
     if {cmap.lat, cmap.lon} == _GEOMETRY_COLUMNS:
         crs = None  # already converted to WGS84 from the file's own CRS
     return table, det, crs
+
+
+Progress = Callable[[float, str], None]
+
+
+def _silent(fraction: float, what: str = "") -> None:
+    """No progress report."""
 
 
 def _boundary(boundary: Area | str | Path | None) -> Area | None:
@@ -88,6 +100,7 @@ def read_incidents(
     member: str | None = None,
     max_bytes: int | None = None,
     max_columns: int | None = None,
+    progress: Progress | None = None,
 ) -> IngestResult:
     """Read and validate an incident (calls / crimes) file.
 
@@ -115,6 +128,9 @@ def read_incidents(
     max_bytes, max_columns : int, optional
         Refuse an input larger than this (after unpacking) or wider than this, before
         parsing (the app's upload limits).
+    progress : callable, optional
+        ``progress(fraction, what)`` called as the stages go by (reading, finding the
+        columns, checking every row, done): the app's progress bar.
 
     Columns are found by their values, names breaking ties (:mod:`hotspots.ingest.detect`);
     when the time columns chosen would reject more than half of the rows as
@@ -138,7 +154,9 @@ def read_incidents(
     if stored is not None:
         return stored
     limits = {"member": member, "max_bytes": max_bytes, "max_columns": max_columns}
-    table, det, crs = _prepare(path, columns, crs, sep, encoding, "incidents", limits)
+    table, det, crs = _prepare(
+        path, columns, crs, sep, encoding, "incidents", limits, progress
+    )
     area = _boundary(boundary)
     result = validate_incidents(table, det.columns, crs=crs, boundary=area, bbox=bbox, tz=tz)
     notes = dict(det.notes)
@@ -150,6 +168,7 @@ def read_incidents(
             result = other
             notes["time"] = f"{why} (the first choice rejected more than half of the rows)"
     result.detection = notes
+    (progress or _silent)(1.0, "done")
     return result
 
 

@@ -134,13 +134,28 @@ def _context() -> Any:
     return _CONTEXT
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict, memory: int) -> None:
-    """Child entry point: limit the address space, call, send ("ok", value) or an error."""
+class _Report:
+    """The child's ``progress(fraction, what)``: sends ``("progress", fraction, what)``."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def __call__(self, fraction: float, what: str = "") -> None:
+        self.conn.send(("progress", float(fraction), str(what)))
+
+
+def _child(
+    conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict, memory: int, report: bool = False
+) -> None:
+    """Child entry point: limit the address space, call, send ("ok", value) or an error
+    (with ``report``, ``fn`` gets ``progress=`` sending its progress first)."""
     try:
         if memory > 0:
             soft, hard = resource.getrlimit(resource.RLIMIT_AS)
             cap = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
             resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        if report:
+            kwargs = {**kwargs, "progress": _Report(conn)}
         value = fn(*args, **kwargs)
         conn.send(("ok", value))
     except MemoryError:
@@ -180,6 +195,7 @@ def run_limited(
     address_space_bytes: int | None = None,
     seconds: float | None = None,
     what: str = "reading the file",
+    progress: Callable[[float, str], None] | None = None,
     **kwargs: Any,
 ) -> T:
     """``fn(*args, **kwargs)`` in a child process with a memory and a time limit.
@@ -201,6 +217,9 @@ def run_limited(
         Time limit, seconds (default :data:`SECONDS`); the child is killed after it.
     what : str
         What the child does, for the messages ("reading calls.csv").
+    progress : callable, optional
+        ``progress(fraction, what)``, called here as the child reports; ``fn`` must then take
+        a ``progress`` keyword (as :func:`hotspots.io.read_incidents` does).
 
     Returns
     -------
@@ -227,13 +246,29 @@ def run_limited(
     ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child, args=(child, fn, args, kwargs, space), name=_NAME, daemon=True
+        target=_child,
+        args=(child, fn, args, kwargs, space, progress is not None),
+        name=_NAME,
+        daemon=True,
     )
     proc.start()
     child.close()
     try:
         deadline = time.monotonic() + limit_s
-        while not parent.poll(WATCH_EVERY):
+        message = None
+        while True:
+            if parent.poll(WATCH_EVERY):
+                try:
+                    message = parent.recv()
+                except (EOFError, OSError):
+                    message = None
+                    break
+                if message[0] == "progress":
+                    if progress is not None:
+                        progress(message[1], message[2])
+                    message = None
+                    continue
+                break
             if memory > 0 and _resident(proc.pid) > memory:
                 raise over_memory
             if time.monotonic() > deadline or not proc.is_alive() and not parent.poll(0):
@@ -245,7 +280,9 @@ def run_limited(
                     )
                 break
         try:
-            status, payload = parent.recv()
+            if message is None:
+                raise EOFError
+            status, payload = message
         except (EOFError, OSError):
             proc.join(5)
             raise LimitExceeded(
@@ -273,7 +310,9 @@ def run_limited(
     raise LimitExceeded(f"{what} failed: {payload}")
 
 
-def table_preview(src: Any, rows: int = 5, **kwargs: Any) -> tuple[list[str], Any, Any]:
+def table_preview(
+    src: Any, rows: int = 5, progress: Callable[[float, str], None] | None = None, **kwargs: Any
+) -> tuple[list[str], Any, Any]:
     """Headers, first ``rows`` rows and the columns detected from the values
     (:func:`hotspots.ingest.detect.detect` on the whole table), for the column mapping form;
     a module function so :func:`run_limited` can run it in a child.
@@ -285,8 +324,14 @@ def table_preview(src: Any, rows: int = 5, **kwargs: Any) -> tuple[list[str], An
     from hotspots.ingest.detect import detect
     from hotspots.readers import read_table
 
+    if progress is not None:
+        progress(0.0, "reading")
     raw = read_table(src, **kwargs)
+    if progress is not None:
+        progress(0.7, "finding the columns")
     found = detect(raw.frame, kind="incidents", source=raw.source).columns
+    if progress is not None:
+        progress(1.0, "done")
     return list(raw.headers), raw.frame.head(rows).copy(), found
 
 

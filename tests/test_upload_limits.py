@@ -230,3 +230,19 @@ def test_a_gzip_bomb_upload_is_refused_before_it_unpacks_past_the_limit():
     check_upload("calls.csv.gz", gzip.compress(b"lat,lon\n43.3,68.2\n"))
     with pytest.raises(UploadRefused, match="columns"):
         check_upload("wide.csv.gz", gzip.compress(b"," * 5_000 + b"\n"))
+
+
+def test_the_worker_reports_the_readers_progress(tmp_path):
+    from hotspots import sandbox
+    from hotspots.io import read_incidents
+
+    p = tmp_path / "calls.csv"
+    p.write_text("lat,lon,date\n43.30,68.25,2020-01-01 10:00\n43.31,68.26,2020-01-02 11:00\n")
+    heard: list[tuple[float, str]] = []
+    result = sandbox.run_limited(
+        read_incidents, str(p), progress=lambda f, what: heard.append((f, what))
+    )
+    assert result.n_accepted == 2
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert [w for _, w in heard][:3] == ["reading", "finding the columns", "checking every row"]
