@@ -515,21 +515,30 @@ class SeenIds:
     earlier batch is a ``duplicate_id`` too.
     """
 
+    #: Sorted runs kept before they are merged into one (membership asks every run).
+    MAX_RUNS = 8
+
     def __init__(self) -> None:
-        self._sorted = np.zeros(0, dtype=np.uint64)
+        self._runs: list[np.ndarray] = []
 
     @staticmethod
     def hashes(ids: pd.Series) -> np.ndarray:
         return pd.util.hash_pandas_object(ids.reset_index(drop=True), index=False).to_numpy()
 
     def contains(self, h: np.ndarray) -> np.ndarray:
-        if self._sorted.size == 0:
-            return np.zeros(len(h), dtype=bool)
-        pos = np.searchsorted(self._sorted, h).clip(0, self._sorted.size - 1)
-        return self._sorted[pos] == h
+        found = np.zeros(len(h), dtype=bool)
+        for run in self._runs:
+            pos = np.searchsorted(run, h).clip(0, run.size - 1)
+            found |= run[pos] == h
+        return found
 
     def add(self, h: np.ndarray) -> None:
-        self._sorted = np.union1d(self._sorted, h)
+        # one sorted run per batch; merged now and then, so a lookup asks few runs
+        self._runs.append(np.sort(h))
+        if len(self._runs) > self.MAX_RUNS:
+            merged = np.concatenate(self._runs)
+            merged.sort()
+            self._runs = [merged]
 
 
 def _all_unique(ids: pd.Series) -> bool:

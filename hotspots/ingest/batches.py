@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,9 +99,71 @@ def _blocks(stream, block_bytes: int, sep_of: Callable[[bytes], str]):
             return
 
 
-def ingest_to_parquet(
+@dataclass
+class Totals:
+    """What the blocks add up to (the file's validation report)."""
+
+    name: str = ""
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    precision: dict[str, int] = field(default_factory=dict)
+    encodings: dict[str, int] = field(default_factory=dict)
+    time_zone: dict[str, Any] | None = None
+    columns: ColumnMap | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+    last: Any = None
+    sep: str | None = None
+    block_bytes: int = BLOCK_BYTES
+
+    def add(self, res) -> None:
+        self.rows += res.rows
+        self.accepted += res.n_accepted
+        self.rejected += res.n_rejected
+        for total, part in (
+            (self.reasons, res.reasons),
+            (self.precision, res.precision_counts),
+            (self.encodings, res.encoding_counts),
+        ):
+            for k, v in part.items():
+                total[k] = total.get(k, 0) + v
+        if res.time_zone:
+            if self.time_zone is None:
+                self.time_zone = dict(res.time_zone)
+            else:
+                self.time_zone["converted"] += res.time_zone["converted"]
+        self.last = res
+
+    @property
+    def time_precision(self) -> str:
+        if self.precision:
+            return next(iter(self.precision)) if len(self.precision) == 1 else "mixed"
+        return "none"
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "source": self.name,
+            "kind": "incidents",
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "reasons": self.reasons,
+            "columns": self.columns.as_dict() if self.columns else {},
+            "crs": self.last.crs if self.last is not None else None,
+            "time_precision": self.time_precision,
+            "time_precision_counts": self.precision,
+            "time_zone": self.time_zone,
+            "detection": dict(self.notes),
+            "encoding": self.last.encoding if self.last is not None else None,
+            "encoding_counts": self.encodings,
+            "sep": {"\t": "tab"}.get(self.sep or "", self.sep),
+            "batches": f"read in blocks of {self.block_bytes >> 20:,} MB",
+        }
+
+
+def validated_blocks(
     src: Source,
-    out: str | Path,
     *,
     columns: ColumnMap | None = None,
     crs: Any = None,
@@ -112,30 +175,19 @@ def ingest_to_parquet(
     member: str | None = None,
     block_bytes: int = BLOCK_BYTES,
     progress: Progress | None = None,
-    provenance: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Validate a delimited file block by block into GeoParquet ``out`` (+ rejects beside).
-
-    Returns the validation report (as :meth:`IngestResult.report`), also stored in the file.
-    """
+    totals: Totals | None = None,
+):
+    """Yield the :class:`~hotspots.validation.IngestResult` of each block, source rows
+    counted from the start of the file; ``totals`` (updated) adds them up."""
     from hotspots.io import _boundary
-    from hotspots.output import atomic_write, safe_csv_frame
     from hotspots.readers import text_table
     from hotspots.validation import SeenIds, validate_incidents
 
     area = _boundary(boundary)
     inner, name, stream, size = open_stream(src, member=member)
-    out = Path(out)
-    rej_path = rejects_path(out)
+    totals = totals if totals is not None else Totals()
+    totals.name, totals.block_bytes = name, block_bytes
     seen = SeenIds()
-    writer = None
-    schema = None
-    totals: dict[str, Any] = {"rows": 0, "accepted": 0, "rejected": 0}
-    reasons: dict[str, int] = {}
-    precision: dict[str, int] = {}
-    enc_counts: dict[str, int] = {}
-    first = None
-    rej_cols: list[str] | None = None
     read_bytes = 0
 
     def sep_of(header: bytes) -> str:
@@ -144,123 +196,105 @@ def ingest_to_parquet(
         return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
 
     try:
-        with atomic_write(out) as tmp, atomic_write(rej_path) as rej_tmp:
-            rej_file = open(rej_tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
-            try:
-                for header, body, _eof in _blocks(stream, block_bytes, sep_of):
-                    read_bytes += len(body)
-                    if not body.strip() and first is not None:
-                        continue
-                    table = text_table(header + body, name, sep=sep, encoding=encoding)
-                    if first is None:
-                        det = detect(
-                            table.frame,
-                            columns,
-                            kind="incidents",
-                            source=name,
-                            prefer_xy=crs is not None,
-                        )
-                        require_coordinates(det.columns, table.headers, name)
-                        cmap = det.columns
-                        if cmap.time_columns and cmap.time_format is None:
-                            col = as_arrow(table.frame[cmap.time_columns[0]])
-                            if pc.any(pc.match_substring(col, "/")).as_py():
-                                cmap = _with_order(cmap, slash_order(col))
-                        sep = table.sep
-                        if table.encoding == "cp1251":
-                            encoding = "cp1251"
-                        first = (cmap, det.notes)
-                    cmap = first[0]
-                    res = validate_incidents(
-                        table, cmap, crs=crs, boundary=area, bbox=bbox, tz=tz, seen_ids=seen
-                    )
-                    if res.time_zone and tz is None:
-                        tz = res.time_zone["zone"]
-                        totals["time_zone"] = res.time_zone
-                    elif res.time_zone and "time_zone" in totals:
-                        totals["time_zone"]["converted"] += res.time_zone["converted"]
-                    offset = totals["rows"]
-                    acc = res.accepted
-                    acc[S.SOURCE_ROW] = acc[S.SOURCE_ROW] + offset
-                    part = _to_arrow(acc)
-                    if writer is None:
-                        schema = part.schema
-                        writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-                    writer.write_table(part.cast(schema))
-                    rej = res.rejected
-                    rej[S.SOURCE_ROW] = rej[S.SOURCE_ROW] + offset
-                    if rej_cols is None:
-                        rej_cols = [S.SOURCE_ROW, "reason"] + [
-                            c for c in rej.columns if c not in (S.SOURCE_ROW, "reason")
-                        ]
-                        if "_extra_fields" not in rej_cols:
-                            rej_cols.append("_extra_fields")
-                        rej_file.write(
-                            safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(index=False)
-                        )
-                    elif len(rej):
-                        rej_file.write(
-                            safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(
-                                index=False, header=False
-                            )
-                        )
-                    totals["rows"] += res.rows
-                    totals["accepted"] += res.n_accepted
-                    totals["rejected"] += res.n_rejected
-                    for k, v in res.reasons.items():
-                        reasons[k] = reasons.get(k, 0) + v
-                    for k, v in res.precision_counts.items():
-                        precision[k] = precision.get(k, 0) + v
-                    for k, v in res.encoding_counts.items():
-                        enc_counts[k] = enc_counts.get(k, 0) + v
-                    totals["last"] = res
-                    if progress is not None:
-                        progress(min(read_bytes / max(size, 1), 1.0), f"{totals['rows']:,} rows")
-                if first is None or writer is None:
-                    raise InputError(f"{name} has no data rows")
-                last = totals["last"]
-                summary = "none"
-                if precision:
-                    summary = next(iter(precision)) if len(precision) == 1 else "mixed"
-                elif last.time_precision not in (None, "none"):
-                    summary = last.time_precision
-                report = {
-                    "source": name,
-                    "kind": "incidents",
-                    "rows": totals["rows"],
-                    "accepted": totals["accepted"],
-                    "rejected": totals["rejected"],
-                    "reasons": reasons,
-                    "columns": first[0].as_dict(),
-                    "crs": last.crs,
-                    "time_precision": summary,
-                    "time_precision_counts": precision,
-                    "time_zone": totals.get("time_zone"),
-                    "detection": dict(first[1]),
-                    "encoding": last.encoding,
-                    "encoding_counts": enc_counts,
-                    "sep": {"\t": "tab"}.get(sep or "", sep),
-                    "batches": f"read in blocks of {block_bytes >> 20:,} MB",
-                }
-                meta = {
-                    "version": 1,
-                    "kind": "incidents",
-                    "report": report,
-                    "columns": first[0].as_dict(),
-                    "time_format": first[0].time_format,
-                    "time_precision": summary,
-                    "precision_counts": precision,
-                    "provenance": provenance or {},
-                }
-                writer.add_key_value_metadata(
-                    {INGEST_KEY.decode(): json.dumps(meta, ensure_ascii=False, default=str)}
+        for header, body, _eof in _blocks(stream, block_bytes, sep_of):
+            read_bytes += len(body)
+            if not body.strip() and totals.columns is not None:
+                continue
+            table = text_table(header + body, name, sep=sep, encoding=encoding)
+            if totals.columns is None:
+                det = detect(
+                    table.frame, columns, kind="incidents", source=name, prefer_xy=crs is not None
                 )
-            finally:
-                if writer is not None:
-                    writer.close()
-                rej_file.close()
+                require_coordinates(det.columns, table.headers, name)
+                cmap = det.columns
+                if cmap.time_columns and cmap.time_format is None:
+                    col = as_arrow(table.frame[cmap.time_columns[0]])
+                    if pc.any(pc.match_substring(col, "/")).as_py():
+                        cmap = _with_order(cmap, slash_order(col))
+                sep = table.sep
+                if table.encoding == "cp1251":
+                    encoding = "cp1251"
+                totals.columns, totals.notes, totals.sep = cmap, dict(det.notes), sep
+            res = validate_incidents(
+                table, totals.columns, crs=crs, boundary=area, bbox=bbox, tz=tz, seen_ids=seen
+            )
+            if res.time_zone and tz is None:
+                tz = res.time_zone["zone"]  # the first block's zone for every block
+            offset = totals.rows
+            res.accepted[S.SOURCE_ROW] = res.accepted[S.SOURCE_ROW] + offset
+            res.rejected[S.SOURCE_ROW] = res.rejected[S.SOURCE_ROW] + offset
+            totals.add(res)
+            yield res
+            if progress is not None:
+                progress(min(read_bytes / max(size, 1), 1.0), f"{totals.rows:,} rows")
     finally:
         stream.close()
+    if totals.columns is None:
+        raise InputError(f"{name} has no data rows")
+
+
+def ingest_to_parquet(
+    src: Source,
+    out: str | Path,
+    *,
+    provenance: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Validate a delimited file block by block into GeoParquet ``out`` (+ rejects beside).
+
+    Keywords as :func:`validated_blocks`. Returns the validation report (as
+    :meth:`IngestResult.report`), also stored in the file's metadata.
+    """
+    from hotspots.output import atomic_write, safe_csv_frame
+
+    out = Path(out)
+    totals = Totals()
+    writer = None
+    schema = None
+    rej_cols: list[str] | None = None
+    with atomic_write(out) as tmp, atomic_write(rejects_path(out)) as rej_tmp:
+        rej_file = open(rej_tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        try:
+            for res in validated_blocks(src, totals=totals, **kwargs):
+                part = _to_arrow(res.accepted)
+                if writer is None:
+                    schema = part.schema
+                    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                writer.write_table(part.cast(schema))
+                rej = res.rejected
+                if rej_cols is None:
+                    rej_cols = [S.SOURCE_ROW, "reason"] + [
+                        c for c in rej.columns if c not in (S.SOURCE_ROW, "reason")
+                    ]
+                    if "_extra_fields" not in rej_cols:
+                        rej_cols.append("_extra_fields")
+                    rej_file.write(
+                        safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(index=False)
+                    )
+                elif len(rej):
+                    rej_file.write(
+                        safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(
+                            index=False, header=False
+                        )
+                    )
+            report = totals.report()
+            meta = {
+                "version": 1,
+                "kind": "incidents",
+                "report": report,
+                "columns": totals.columns.as_dict(),
+                "time_format": totals.columns.time_format,
+                "time_precision": totals.time_precision,
+                "precision_counts": totals.precision,
+                "provenance": provenance or {},
+            }
+            writer.add_key_value_metadata(
+                {INGEST_KEY.decode(): json.dumps(meta, ensure_ascii=False, default=str)}
+            )
+        finally:
+            if writer is not None:
+                writer.close()
+            rej_file.close()
     return report
 
 
@@ -283,4 +317,4 @@ def _to_arrow(accepted) -> pa.Table:
     return table.replace_schema_metadata(md)
 
 
-__all__ = ["BLOCK_BYTES", "ingest_to_parquet"]
+__all__ = ["BLOCK_BYTES", "Totals", "ingest_to_parquet", "validated_blocks"]
