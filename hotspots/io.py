@@ -14,8 +14,6 @@ row; the reasons and their order are documented there).
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,26 +154,7 @@ def read_incidents(
     if stored is not None:
         return stored
     limits = {"member": member, "max_bytes": max_bytes, "max_columns": max_columns}
-    with _gc_paused():
-        return _read_incidents(
-            path, columns, crs, boundary, bbox, sep, encoding, tz, limits, progress
-        )
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """No cyclic garbage collection while millions of point objects are made.
-
-    They hold no reference cycles, but each one counts towards the collector's thresholds:
-    full collections over a growing heap cost 10-15 % of a 10M-row read.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    return _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limits, progress)
 
 
 def _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limits, progress):
