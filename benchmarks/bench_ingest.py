@@ -29,13 +29,13 @@ import tempfile
 from pathlib import Path
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 mode, path = sys.argv[1], sys.argv[2]
 import numpy as np, pyarrow.csv, pyarrow.parquet
 from hotspots.io import read_incidents
-def rss():
+def rss(key="VmRSS:"):
     for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(key):
             return int(line.split()[1]) * 1024
 base = rss()
 t0 = time.perf_counter()
@@ -46,7 +46,8 @@ else:
     n = r.n_accepted
     assert r.rows == r.n_accepted + r.n_rejected
 took = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, not ru_maxrss: ru_maxrss survives exec and may be the parent's peak
+peak = rss("VmHWM:")
 print(json.dumps({"s": took, "mem": max(peak - base, 0), "n": n}))
 """
 
