@@ -14,6 +14,7 @@ import streamlit as st
 
 from app_pages import common
 from hotspots.i18n import offense_label, t, weekday_label
+from hotspots.privacy import fewer_than, hide_small, suppress_counts
 from hotspots.temporal import ALL_OFFENSES
 
 #: Headline metrics in one row at most: four leave each label about 200 px at 1280 px wide.
@@ -31,6 +32,8 @@ LABEL_WRAP_CSS = (
 
 ctx = common.context()
 lang = ctx.lang
+#: presenter mode: no figure, bar or cell from fewer than K calls (hotspots.privacy)
+K = ctx.k if ctx.presenter else 0
 st.header(t("page.trends", lang))
 st.caption(common.source_caption(ctx))
 
@@ -77,6 +80,11 @@ if not common.no_calls(ctx):
     # with one offense type the all-offenses rows would repeat it
     rows = offenses if len(offenses) == 1 else [ALL_OFFENSES, *offenses]
     by_offense = yearly[yearly["offense"] != ALL_OFFENSES]
+    if K:  # no point for a year and offense with fewer than K calls
+        by_offense = by_offense.assign(count=hide_small(by_offense["count"], K).to_numpy())
+        by_offense = by_offense.assign(
+            change_pct=by_offense["change_pct"].where(by_offense["count"].notna())
+        )
     recent, span = tr.recent, tr.span
     if recent is not None:
         # one metric per offense: last year's count and the change from the year before,
@@ -110,10 +118,13 @@ if not common.no_calls(ctx):
                 )
             pct = r["change_pct"]
             delta = pct_text(pct) if not pd.isna(pct) else f"{int(r['change']):+d}"
+            small = K and min(int(r["from_count"]), int(r["to_count"])) < K
+            if small:  # a change between counts under K would give them away
+                delta, flat, help_text = None, True, None
             cols[i % per_row].metric(
                 common.md_text(label(code)),
-                common.num(int(r["to_count"])),
-                "±0%" if flat else delta,
+                fewer_than(K) if K and int(r["to_count"]) < K else common.num(int(r["to_count"])),
+                None if small else ("±0%" if flat else delta),
                 delta_color="off" if flat else "inverse",
                 delta_arrow="off" if flat else "auto",
                 help=help_text,
@@ -147,6 +158,8 @@ if not common.no_calls(ctx):
         # the change over the whole period, one bar per offense: rises and falls at a glance
         y0, y1 = whole.attrs["from_year"], whole.attrs["to_year"]
         change = whole[whole["offense"].isin(offenses)].dropna(subset=["change_pct"]).copy()
+        if K:  # a change between counts under K would give them away
+            change = change[(change["from_count"] >= K) & (change["to_count"] >= K)]
         change["label"] = change["offense"].map(label)
         change["pct"] = change["change_pct"].astype("float64")
         title = t("trends.span_title" if span is not None else "trends.change_title", lang)
@@ -195,8 +208,14 @@ if not common.no_calls(ctx):
             first=comp.attrs["from_year"],
             last=comp.attrs["to_year"],
         )
-        pct = comp.set_index("offense")["change_pct"].reindex(rows)
+        c = comp.set_index("offense").reindex(rows)
+        pct = c["change_pct"]
+        if K:
+            pct = pct.where((c["from_count"] >= K) & (c["to_count"] >= K))
         table[name], config[name] = common.decimal_column(pct, lang, 1, signed=True)
+    if K:  # counts under K as "< K"
+        for col in [str(y) for y in years if str(y) in table.columns]:
+            table[col] = suppress_counts(table[col], K).to_numpy()
     table.index = [label(c) for c in table.index]
     table.index.name = t("tip.offense", lang)
     st.dataframe(table, width="stretch", key="trends_table", column_config=config)
@@ -207,6 +226,8 @@ if not common.no_calls(ctx):
     hw.index = range(7)
     long = hw.stack().rename("count").reset_index()
     long.columns = ["weekday", "hour", "count"]
+    if K:  # no cell from fewer than K calls
+        long["count"] = hide_small(long["count"], K).to_numpy()
     long["day"] = long["weekday"].map(lambda d: weekday_label(int(d), lang, short=True))
     day_order = [weekday_label(d, lang, short=True) for d in range(7)]
     heat = (
@@ -241,6 +262,8 @@ if not common.no_calls(ctx):
         monthly = tr.monthly.assign(offense=offenses[0] if len(offenses) == 1 else ALL_OFFENSES)
         codes = list(monthly["offense"].unique())
     monthly["label"] = monthly["offense"].map(label)
+    if K:  # no point from fewer than K calls
+        monthly["count"] = hide_small(monthly["count"], K).to_numpy()
     monthly["month_name"] = [common.month_year(m, lang) for m in pd.to_datetime(monthly["month"])]
     line = (
         alt.Chart(monthly)

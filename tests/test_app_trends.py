@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from app_support import (
+    chart_data,
     chart_with,
     goto,
     metric_deltas,
@@ -158,3 +159,29 @@ def test_month_names_in_russian_tooltips():
     at = goto(run(new_app({"lang": "ru"})), "trends")
     monthly = chart_with(at, "month_name")
     assert "Апр 2020" in set(monthly["month_name"])
+
+
+def test_presenter_mode_shows_no_figure_from_fewer_than_k_calls():
+    # K = 400: on the sample fight (325-335 a year) and others fall under it, theft does not
+    k = 400
+    calls = sample().calls
+    by = calls.groupby(["offense", "year"]).size()
+    last = int(calls["year"].max())
+    at = goto(run(new_app({"presenter": "1", "k": str(k)})), "trends")
+    m, d = metrics(at), metric_deltas(at)
+    assert by["fight", last] < k and m["Fight"] == f"< {k}" and d["Fight"] == ""
+    assert by["theft", last] >= k and m["Theft"] == f"{by['theft', last]:,}"
+    table = table_with(at, str(last))
+    for col in [c for c in table.columns if c.isdigit()]:
+        for offense, cell in table[col].items():
+            assert cell == f"< {k}" or int(str(cell).replace(",", "")) >= k, (offense, col, cell)
+    assert (table[str(last)] == f"< {k}").any()
+    # no chart draws a count under K: the yearly lines, the hour x weekday cells, the months
+    for i in range(len(at.get("vega_lite_chart"))):
+        data = chart_data(at, i)
+        if "count" in data.columns:
+            shown = data["count"].dropna()
+            assert (shown >= k).all(), i
+    # the analyst view of the same page shows the small counts
+    at = goto(run(new_app({"k": str(k)})), "trends")
+    assert metrics(at)["Fight"] == f"{by['fight', last]:,}"
