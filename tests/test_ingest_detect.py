@@ -296,3 +296,43 @@ def test_an_unclosed_quote_in_a_300_kb_cell_is_one_rejected_row(tmp_path: Path) 
     assert r.rows == 3 and r.n_accepted == 2
     assert r.rejected["reason"].tolist() == ["malformed_row"]
     assert r.rejected["source_row"].tolist() == [2]
+
+
+GMP = ("uk_manchester_merseyside", "gmp_burglary_2016_2019.csv")
+VANCOUVER = ("vancouver_vpd_2020", "crimedata_csv_AllNeighbourhoods_2020.csv")
+
+
+def _neutral(src: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    f = pd.read_csv(src, dtype=str, keep_default_na=False)
+    named = dict(zip(f.columns, [f"c{i + 1}" for i in range(len(f.columns))], strict=True))
+    f.columns = list(named.values())
+    return _write(tmp_path / "neutral.csv", f), named
+
+
+def test_neutral_names_on_police_uk_longitude_first_one_offense(tmp_path: Path) -> None:
+    # Greater Manchester: Longitude before Latitude, both within +-90; month-only; one offense
+    src = real_file(*GMP)
+    p, named = _neutral(src, tmp_path)
+    r = read_incidents(p)
+    assert (r.columns.lat, r.columns.lon) == (named["Latitude"], named["Longitude"])
+    assert r.columns.time == named["Month"] and r.time_precision == "month"
+    assert r.columns.offense == named["Crime.type"]
+    ref = read_incidents(src)
+    assert r.n_accepted == ref.n_accepted == 92_666
+    assert (r.accepted["offense"].to_numpy() == ref.accepted["offense"].to_numpy()).all()
+
+
+def test_neutral_names_on_projected_xy_and_date_parts(tmp_path: Path) -> None:
+    # Vancouver: UTM X/Y (found, still needing --crs) and YEAR, MONTH, DAY, HOUR, MINUTE
+    src = real_file(*VANCOUVER)
+    p, named = _neutral(src, tmp_path)
+    with pytest.raises(InputError, match="projected coordinates.*--crs"):
+        read_incidents(p)
+    r = read_incidents(p, crs="EPSG:32610")
+    assert (r.columns.x, r.columns.y) == (named["X"], named["Y"])
+    parts = {k: named[k.upper()] for k in ("year", "month", "day", "hour", "minute")}
+    assert r.columns.time_parts == parts and r.time_precision == "minute"
+    assert r.columns.offense == named["TYPE"]
+    ref = read_incidents(src, crs="EPSG:32610")
+    assert r.reasons == ref.reasons and r.n_accepted == ref.n_accepted
+    assert (r.accepted["occurred_at"].to_numpy() == ref.accepted["occurred_at"].to_numpy()).all()

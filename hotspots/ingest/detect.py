@@ -93,6 +93,8 @@ class Profile:
     lon_ok: float = 0.0
     beyond_90: float = 0.0
     median: float = float("nan")
+    vmin: float = float("nan")
+    vmax: float = float("nan")
     distinct: int = 0
     unique: float = 0.0
     words: float = 0.0
@@ -151,6 +153,7 @@ def profile_columns(sample: pd.DataFrame) -> list[Profile]:
             p.lon_ok = float((np.abs(vv) <= 180).mean())
             p.beyond_90 = float((np.abs(vv) > 90).mean())
             p.median = float(np.median(vv))
+            p.vmin, p.vmax = float(vv.min()), float(vv.max())
         uniq = pc.unique(tf)
         p.distinct = len(uniq)
         p.unique = p.distinct / n_fill
@@ -225,7 +228,64 @@ def coordinates_by_values(profiles: list[Profile]) -> tuple[str, str, str] | Non
     return best[0], best[1], why
 
 
+def projected_by_values(profiles: list[Profile], taken: set[str]) -> tuple[str, str] | None:
+    """(x column, y column) of numbers in metres (|median| over 1,000, many values), the two
+    nearest each other in the file, in file order; or ``None``. They still need ``--crs``."""
+    cands = [
+        p
+        for p in profiles
+        if p.name not in taken
+        and p.numeric >= 0.9
+        and np.isfinite(p.median)
+        and abs(p.median) > 1000
+        and p.distinct >= 10
+        and p.unique < 0.99  # ids are unique; places repeat
+    ]
+    pairs = [(a, b) for i, a in enumerate(cands) for b in cands[i + 1 :]]
+    if not pairs:
+        return None
+    a, b = min(pairs, key=lambda ab: (abs(ab[0].position - ab[1].position), ab[0].position))
+    return a.name, b.name
+
+
 # Time -------------------------------------------------------------------------------------
+#: Whole-number ranges of date-part columns, in the order files put them.
+_PART_RANGES = (
+    ("year", 1900, 2100),
+    ("month", 1, 12),
+    ("day", 1, 31),
+    ("hour", 0, 23),
+    ("minute", 0, 59),
+)
+
+
+def parts_by_values(profiles: list[Profile], taken: set[str]) -> ColumnMap | None:
+    """Year, month [, day, hour, minute] columns side by side, told by their whole-number
+    ranges (Vancouver's ``YEAR, MONTH, DAY, HOUR, MINUTE`` under any names), or ``None``."""
+
+    def fits(p: Profile, lo: int, hi: int) -> bool:
+        return (
+            p.name not in taken
+            and p.numeric >= 0.9
+            and p.integer >= 0.999
+            and lo <= p.vmin
+            and p.vmax <= hi
+        )
+
+    by_pos = sorted(profiles, key=lambda p: p.position)
+    for i, p in enumerate(by_pos):
+        if not fits(p, 1900, 2100):
+            continue
+        found = {"year": p.name}
+        for q, (part, lo, hi) in zip(by_pos[i + 1 :], _PART_RANGES[1:], strict=False):
+            if not fits(q, lo, hi):
+                break
+            found[part] = q.name
+        if "month" in found:
+            return ColumnMap(**found)
+    return None
+
+
 def _share(n_ok: int, n: int) -> float:
     return n_ok / max(n, 1)
 
@@ -280,19 +340,20 @@ def time_candidates(
                     f"Unix times in {'seconds' if p.epoch == 's' else 'milliseconds'}",
                     [p.name],
                 )
-    if named.time_parts:
+    parts_map = named if named.time_parts else parts_by_values(profiles, taken)
+    if parts_map is not None and parts_map.time_parts:
         from hotspots.validation import assemble_parts
 
-        parts = {k: sample[v] for k, v in named.time_parts.items()}
+        parts = {k: sample[v] for k, v in parts_map.time_parts.items()}
         _, prec = assemble_parts(parts)
         codes = {q: i for i, q in enumerate(PRECISIONS)}
         pcode = np.fromiter((codes[q] for q in prec), dtype=np.int8, count=len(prec))
         from hotspots.ingest.parse import Times
 
         times = Times(np.zeros(len(prec), "datetime64[us]"), pcode, np.zeros(len(prec), bool))
-        cols = list(named.time_parts.values())
-        parts_map = ColumnMap(**{k: v for k, v in named.time_parts.items()})
-        add(parts_map, cols, times, "date parts", cols + cols)  # part names are strong hints
+        cols = list(parts_map.time_parts.values())
+        hints = cols + cols if named.time_parts else []  # part names are strong hints
+        add(ColumnMap(**parts_map.time_parts), cols, times, "date parts", hints)
     cands.sort(key=lambda c: c[0], reverse=True)
     return cands
 
@@ -309,11 +370,22 @@ def _category(p: Profile, n: int) -> bool:
 
 
 def offense_by_values(profiles: list[Profile], n: int, taken: set[str]) -> Profile | None:
-    """The word column with the fewest distinct values (a category), or ``None``."""
-    cands = [p for p in profiles if p.name not in taken and _category(p, n)]
-    if not cands:
-        return None
-    return min(cands, key=lambda p: (p.distinct, p.position))
+    """The word column with the fewest distinct values (a category), or ``None``.
+
+    A file of one offense (a burglary extract) has a single kind: its offense column is taken
+    when it is the only word column with one value; with several such columns ("Reported
+    by", "Falls within") nothing tells them apart, and ``None`` is returned.
+    """
+    free = [p for p in profiles if p.name not in taken]
+    cands = [p for p in free if _category(p, n)]
+    if cands:
+        return min(cands, key=lambda p: (p.distinct, p.position))
+    single = [
+        p
+        for p in free
+        if p.distinct == 1 and p.words >= 0.8 and p.time_share < 0.5 and p.filled >= 0.5
+    ]
+    return single[0] if len(single) == 1 else None
 
 
 # Everything -------------------------------------------------------------------------------
@@ -345,10 +417,15 @@ def detect(
         notes["coordinates"] = f"{pair[0]}/{pair[1]}: by name, values are numbers"
     else:
         found = coordinates_by_values(profiles)
+        projected = None if found else projected_by_values(profiles, set())
         if found is not None:
             lat, lon, why = found
             out = replace(out, lat=lat, lon=lon, x=None, y=None)
             notes["coordinates"] = f"{lat}/{lon}: by values ({why})"
+        elif projected is not None:
+            x, y = projected
+            out = replace(out, lat=None, lon=None, x=x, y=y)
+            notes["coordinates"] = f"{x}/{y}: by values, projected X/Y in metres (need --crs)"
 
     if kind != "incidents":
         return Detection(out, notes)
@@ -405,7 +482,8 @@ def detect(
                 notes["offense"] = f"{p.name}: by name"
             elif q is not None:
                 out = replace(out, offense=q.name)
-                notes["offense"] = f"{q.name}: by values, {q.distinct} kinds of words"
+                kinds = "one kind" if q.distinct == 1 else f"{q.distinct} kinds"
+                notes["offense"] = f"{q.name}: by values, a category of words ({kinds})"
             else:
                 out = replace(out, offense=None)
                 notes["offense"] = "none found (every call is 'unknown'); name it with --type"
