@@ -32,7 +32,12 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import InputError
-from hotspots.ingest.csvtable import EXTRA_FIELDS, read_text_table, sniff_separator
+from hotspots.ingest.csvtable import (  # noqa: F401  (SEPARATORS: re-exported)
+    EXTRA_FIELDS,
+    SEPARATORS,
+    read_text_table,
+    sniff_separator,
+)
 from hotspots.ingest.csvtable import unique_headers as _unique_headers
 from hotspots.ingest.source import COMPRESSED, Opened, open_source
 from hotspots.ingest.source import _name_and_bytes as _name_and_bytes
@@ -47,8 +52,6 @@ SUPPORTED = sorted(
     TEXT_SUFFIXES - {""} | VECTOR_SUFFIXES | PARQUET_SUFFIXES | EXCEL_SUFFIXES | set(COMPRESSED)
 )
 
-#: Separators tried when none is given.
-SEPARATORS = (",", ";", "\t", "|")
 
 Source = str | Path | IO[bytes] | bytes
 
@@ -144,7 +147,6 @@ def read_table(
     InputError
         Unreadable, unsupported, too big or empty input (no data rows).
     """
-    from hotspots.ingest.csvtable import MAX_COLUMNS
 
     opened: Opened = open_source(src, member=member, max_bytes=max_bytes)
     name = opened.outer
@@ -153,7 +155,7 @@ def read_table(
     if suffix in TEXT_SUFFIXES:
         _check_fits_memory(opened)
         table = text_table(
-            opened.read(), name, sep=sep, encoding=encoding, max_columns=max_columns or MAX_COLUMNS
+            opened.read(), name, sep=sep, encoding=encoding, max_columns=max_columns
         )
         table.compression = opened.compression
     elif suffix in EXCEL_SUFFIXES:

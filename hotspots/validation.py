@@ -70,6 +70,7 @@ from hotspots.ingest.parse import (
     parse_excel_serial,
     parse_number,
     parse_times,
+    precision_codes,
     slash_order,
 )
 from hotspots.offenses import UNKNOWN, normalise_kind, normalise_offense
@@ -689,8 +690,7 @@ def incident_times(table: RawTable, cmap: ColumnMap) -> Times | None:
     if cmap.time_parts:
         parts = {k: frame[v].reset_index(drop=True) for k, v in cmap.time_parts.items()}
         occurred, prec = assemble_parts(parts)
-        codes = {p: i for i, p in enumerate(PRECISIONS)}
-        pcode = np.fromiter((codes[p] for p in prec), dtype=np.int8, count=len(prec))
+        pcode = precision_codes(prec)
         return Times(occurred.to_numpy(dtype="datetime64[us]"), pcode, np.zeros(len(prec), bool))
     return None
 

@@ -327,15 +327,7 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
     from hotspots import io
 
     path, source = input_path(kwargs, "incidents")
-    boundary_path = kwargs.get("boundary")
-    if kwargs.get("sample") and not boundary_path:
-        from hotspots.sample import sample_paths
-
-        boundary_path = str(sample_paths().boundary)
-    try:
-        boundary = io.read_boundary(boundary_path) if boundary_path else None
-    except MemoryError:
-        raise InputError(memory_message(boundary_path)) from None
+    boundary = study_area(kwargs)
     try:
         result = _read_incidents(io, path, boundary, kwargs)
     except MemoryError:
@@ -372,16 +364,36 @@ def load_incidents(kwargs: dict[str, Any], *, apply: bool = True, note: bool = T
     return Loaded(result, incidents, filters, boundary, source)
 
 
+def study_area(kwargs: dict[str, Any]) -> Any:
+    """The ``--boundary`` polygons, or the sample's boundary with ``--sample`` (else None)."""
+    from hotspots import io
+
+    boundary_path = kwargs.get("boundary")
+    if kwargs.get("sample") and not boundary_path:
+        from hotspots.sample import sample_paths
+
+        boundary_path = str(sample_paths().boundary)
+    try:
+        return io.read_boundary(boundary_path) if boundary_path else None
+    except MemoryError:
+        raise InputError(memory_message(boundary_path)) from None
+
+
+def incident_columns(kwargs: dict[str, Any]) -> Any:
+    """The :class:`~hotspots.columns.ColumnMap` of the column flags of a calls file."""
+    return column_map(
+        kwargs,
+        time=kwargs.get("time"),
+        offense=kwargs.get("type_"),
+        incident_id=kwargs.get("id_"),
+        premise=kwargs.get("premise"),
+    )
+
+
 def _read_incidents(io: Any, path: str, boundary: Any, kwargs: dict[str, Any]) -> Any:
     return io.read_incidents(
         path,
-        columns=column_map(
-            kwargs,
-            time=kwargs.get("time"),
-            offense=kwargs.get("type_"),
-            incident_id=kwargs.get("id_"),
-            premise=kwargs.get("premise"),
-        ),
+        columns=incident_columns(kwargs),
         crs=kwargs.get("crs"),
         boundary=boundary,
         bbox=parse_bbox(kwargs.get("bbox")),

@@ -20,12 +20,13 @@ import click
 
 from hotspots.cli.common import (
     check_not_overwriting,
-    column_map,
+    incident_columns,
     input_options,
     input_path,
     load_incidents,
     output_callback,
     parse_bbox,
+    study_area,
     validate_command,
 )
 from hotspots.cli.progress import progress_bar
@@ -70,9 +71,9 @@ def command(**kwargs: Any) -> None:
             report = ingest_to_parquet(
                 path,
                 out,
-                columns=_columns(kwargs),
+                columns=incident_columns(kwargs),
                 crs=kwargs.get("crs"),
-                boundary=_boundary_of(kwargs),
+                boundary=study_area(kwargs),
                 bbox=parse_bbox(kwargs.get("bbox")),
                 tz=kwargs.get("tz"),
                 sep=kwargs.get("sep"),
@@ -108,25 +109,3 @@ def is_text(path: str) -> bool:
     if suffix in COMPRESSED:
         suffix = PurePath(p.stem).suffix if suffix != ".zip" else ".csv"
     return suffix in TEXT_SUFFIXES and suffix != ""
-
-
-def _columns(kwargs: dict[str, Any]):
-    return column_map(
-        kwargs,
-        time=kwargs.get("time"),
-        offense=kwargs.get("type_"),
-        incident_id=kwargs.get("id_"),
-        premise=kwargs.get("premise"),
-    )
-
-
-def _boundary_of(kwargs: dict[str, Any]):
-    from hotspots.io import read_boundary
-
-    if kwargs.get("boundary"):
-        return read_boundary(kwargs["boundary"])
-    if kwargs.get("sample"):
-        from hotspots.sample import sample_paths
-
-        return read_boundary(sample_paths().boundary)
-    return None

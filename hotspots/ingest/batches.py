@@ -94,7 +94,7 @@ def _blocks(stream, block_bytes: int, sep_of: Callable[[bytes], str]):
                 elif body.count(b"\n") <= MAX_VALUE_LINES:
                     carry = body + carry  # the open record is all there is: read on
                     continue
-        yield header, body, eof
+        yield header, body
         if eof:
             return
 
@@ -196,7 +196,7 @@ def validated_blocks(
         return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
 
     try:
-        for header, body, _eof in _blocks(stream, block_bytes, sep_of):
+        for header, body in _blocks(stream, block_bytes, sep_of):
             read_bytes += len(body)
             if not body.strip() and totals.columns is not None:
                 continue

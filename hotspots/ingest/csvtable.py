@@ -32,12 +32,6 @@ SEPARATORS = (",", ";", "\t", "|")
 EXTRA_FIELDS = "_extra_fields"
 #: Refuse tables wider than this (a header of 200,000 empty columns is not a calls file).
 MAX_COLUMNS = 2_000
-#: Refuse a single value longer than this many bytes.
-MAX_CELL_BYTES = 1 << 20
-
-#: Pre-assigned row codes (see hotspots.validation.REASONS).
-MALFORMED = "malformed_row"
-BAD_ENCODING = "bad_encoding"
 
 
 @dataclass

@@ -46,13 +46,14 @@ from hotspots.ingest.parse import (
     DAY,
     HOUR,
     PRECISIONS,
-    as_arrow,
+    Times,
     clean,
     join_text,
     month_only,
     parse_epoch,
     parse_number,
     parse_times,
+    precision_codes,
 )
 
 #: Rows profiled per column.
@@ -76,8 +77,8 @@ _TIME_HINTS = tuple(DATETIME_NAMES + DATE_NAMES + TIME_NAMES) + (
     "datum",
     "zeit",
 )
-_LAT_HINTS = LAT_NAMES + ("latitude", "ylat", "lat_y", "lat")
-_LON_HINTS = LON_NAMES + ("xlon", "lon_x", "lng")
+_LAT_HINTS = LAT_NAMES + ("ylat", "laty")
+_LON_HINTS = LON_NAMES + ("xlon", "lonx")
 
 
 @dataclass
@@ -346,10 +347,7 @@ def time_candidates(
 
         parts = {k: sample[v] for k, v in parts_map.time_parts.items()}
         _, prec = assemble_parts(parts)
-        codes = {q: i for i, q in enumerate(PRECISIONS)}
-        pcode = np.fromiter((codes[q] for q in prec), dtype=np.int8, count=len(prec))
-        from hotspots.ingest.parse import Times
-
+        pcode = precision_codes(prec)
         times = Times(np.zeros(len(prec), "datetime64[us]"), pcode, np.zeros(len(prec), bool))
         cols = list(parts_map.time_parts.values())
         hints = cols + cols if named.time_parts else []  # part names are strong hints
@@ -506,4 +504,4 @@ def _time_fields(cmap: ColumnMap) -> dict:
     }
 
 
-__all__ = ["Detection", "Profile", "detect", "profile_columns", "sample_frame", "as_arrow"]
+__all__ = ["Detection", "Profile", "detect", "profile_columns", "sample_frame"]

@@ -377,6 +377,15 @@ def month_only(times: Times, min_rows: int = 20) -> bool:
     return bool(firsts.all() and len(months) >= 2)
 
 
+def precision_codes(names) -> np.ndarray:
+    """Codes into :data:`PRECISIONS` of precision names (``None`` -> 0), vectorised."""
+    names = np.asarray(names, dtype=object)
+    codes = np.zeros(len(names), dtype=np.int8)
+    for code, name in enumerate(PRECISIONS[1:], start=1):
+        codes[names == name] = code
+    return codes
+
+
 def join_text(columns: Sequence) -> pa.Array:
     """Columns of text joined with a space (a date column and a time-of-day column)."""
     arrs = [pc.cast(pc.utf8_trim_whitespace(as_arrow(c)), pa.large_string()) for c in columns]

@@ -212,9 +212,7 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
                     close = odd[j]
                     break
                 j += 1
-            if close is None or not _plausible(
-                data, buf, starts, ends, first, close, sep, n_fields
-            ):
+            if close is None or not _plausible(data, starts, ends, first, close, sep, n_fields):
                 swallow.append(first)
                 k += 1
                 continue
@@ -269,7 +267,7 @@ def _complete_line(data: bytes, s: int, e: int, sep: str, n_fields: int) -> bool
     return b'"' not in line and line.count(sep.encode()) == n_fields - 1
 
 
-def _plausible(data, buf, starts, ends, first, close, sep, n_fields) -> bool:
+def _plausible(data, starts, ends, first, close, sep, n_fields) -> bool:
     """Whether lines ``first..close`` make one record with a multi-line quoted value."""
     for i in range(first + 1, close):
         if _complete_line(data, int(starts[i]), int(ends[i]), sep, n_fields):

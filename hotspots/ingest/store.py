@@ -122,13 +122,12 @@ def read_ingested(path, *, kind: str, boundary=None, bbox=None):
             reasons["outside_study_area"] = reasons.get("outside_study_area", 0) + int(
                 (~inside).sum()
             )
-    cols = {k: v for k, v in meta["columns"].items()}
     return IngestResult(
         accepted=accepted,
         rejected=rejected,
         rows=len(accepted) + len(rejected),
         reasons=reasons,
-        columns=ColumnMap(**cols, time_format=meta.get("time_format")),
+        columns=ColumnMap(**meta["columns"], time_format=meta.get("time_format")),
         time_precision=meta.get("time_precision"),
         kind=kind,
         source=str(report.get("source", Path(path).name)),
