@@ -37,7 +37,6 @@ Reasons, in the order they are checked (a row gets the first that applies):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -607,13 +606,8 @@ def _accepted_frame(
     coords: _Coords,
     source_row: np.ndarray,
     ok: np.ndarray,
-    points: Future | None = None,
 ) -> gpd.GeoDataFrame:
-    """The accepted rows: ``columns``, then ``lat``, ``lon``, ``source_row`` and points.
-
-    ``points`` is the points of every row being built in another thread (see
-    :func:`_points_meanwhile`); without it they are built here.
-    """
+    """The accepted rows: ``columns``, then ``lat``, ``lon``, ``source_row`` and points."""
     lat, lon = coords.lat[ok], coords.lon[ok]
     data = {
         **columns,
@@ -622,21 +616,8 @@ def _accepted_frame(
         S.SOURCE_ROW: source_row[ok],
     }
     frame = pd.DataFrame(data, copy=False)  # no consolidation copy of the columns
-    if points is not None:
-        every = points.result()
-        geometry = gpd.GeoSeries(every if ok.all() else every[ok], crs=S.CRS)
-    else:
-        geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=S.CRS)
-    return gpd.GeoDataFrame(frame, geometry=geometry.values, crs=S.CRS, copy=False)
-
-
-def _points_meanwhile(pool: ThreadPoolExecutor, coords: _Coords) -> Future:
-    """Start building a point per row in ``pool`` while the other checks run.
-
-    Making a million shapely points takes about as long as all the other checks together;
-    GEOS and Arrow's kernels release the GIL, so on two cores the two overlap.
-    """
-    return pool.submit(shapely.points, coords.lon, coords.lat)
+    geometry = gpd.points_from_xy(lon, lat, crs=S.CRS)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=S.CRS, copy=False)
 
 
 def _result(
@@ -775,19 +756,9 @@ def validate_incidents(
     seen_ids : SeenIds, optional
         Ids accepted in earlier batches of the same file (batched reading); updated.
     """
+    frame = table.frame
     source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox)
     code = coords.code
-    pool = ThreadPoolExecutor(max_workers=1)
-    points = _points_meanwhile(pool, coords)
-    try:
-        return _incidents(table, cmap, code, source_row, coords, points, tz, seen_ids)
-    finally:
-        pool.shutdown(wait=True)
-
-
-def _incidents(table, cmap, code, source_row, coords, points, tz, seen_ids) -> IngestResult:
-    """The rest of :func:`validate_incidents`, with the points being built meanwhile."""
-    frame = table.frame
 
     # dates
     times = incident_times(table, cmap)
@@ -831,7 +802,6 @@ def _incidents(table, cmap, code, source_row, coords, points, tz, seen_ids) -> I
         coords,
         source_row,
         ok,
-        points,
     )
     bins = np.bincount(pcode, minlength=len(PRECISIONS))
     precision_counts = {
