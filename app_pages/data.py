@@ -148,7 +148,6 @@ label = (
     if ds.label.startswith("sample")
     else ds.label
 )
-first, last = ds.calls["occurred_at"].min(), ds.calls["occurred_at"].max()
 st.markdown(
     t(
         "data.current_line",
@@ -156,7 +155,7 @@ st.markdown(
         source=common.md_text(label),
         calls=common.num(len(ds.calls)),
         venues=common.num(len(ds.venues)),
-        period=common.period_text(first, last),
+        period=common.period_text(ds.calls),
     )
 )
 if not common.current_source().is_sample or not ds.is_sample:

@@ -62,7 +62,7 @@ cols[0].metric(
 cols[1].metric(
     t("map.period", lang),
     period_label(h.first, h.last),
-    help=common.period_text(h.first, h.last),
+    help=common.period_text(ctx.calls),
 )
 top_name = offense_label(h.top_offense, lang) if h.top_offense else "–"
 st.html(f"<style>{name_css(top_name, ctx.presenter)}</style>")

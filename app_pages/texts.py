@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from app_pages import state
@@ -74,7 +73,9 @@ def pct_lang(share: float, lang: str) -> str:
     return format_number(value, lang, 0 if value.is_integer() else 1)
 
 
-def period_text(first: Any, last: Any) -> str:
-    if first is None or pd.isna(first):
-        return "–"
-    return f"{pd.Timestamp(first):%Y-%m-%d} – {pd.Timestamp(last):%Y-%m-%d}"
+def period_text(incidents: Any) -> str:
+    """``"2019-01-01 – 2021-12-31"`` (months for month-only sources: ``"2016-02 – 2019-01"``)."""
+    from hotspots.provenance import incident_period
+
+    span = incident_period(incidents)
+    return f"{span[0]} – {span[1]}" if span else "–"

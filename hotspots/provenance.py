@@ -215,6 +215,31 @@ class Provenance:
         return sep.join(f"{label}: {value}" for label, value in self.lines(lang))
 
 
+def incident_period(incidents: Any) -> tuple[str, str] | None:
+    """First and last date of the incidents as text (``"2019-01-01"``; ``"2019-01"`` where
+    only the month is known), or ``None`` without dates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> calls = pd.DataFrame({"occurred_at": pd.to_datetime(["2016-02-01", "2019-01-01"]),
+    ...                       "time_precision": ["month", "month"]})
+    >>> incident_period(calls)
+    ('2016-02', '2019-01')
+    """
+    if len(incidents) == 0 or "occurred_at" not in incidents:
+        return None
+    when = incidents["occurred_at"]
+    first, last = when.min(), when.max()
+    if not (first == first and last == last):  # NaT
+        return None
+    precision = incidents.get("time_precision")
+    return (
+        _date_text(first, _month_only(precision, when == first)),
+        _date_text(last, _month_only(precision, when == last)),
+    )
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, tuple | set | frozenset):
         return [_jsonable(v) for v in value]
@@ -273,13 +298,7 @@ def make_provenance(
     n = start = end = None
     if incidents is not None:
         n = int(len(incidents))
-        if n and "occurred_at" in incidents:
-            when = incidents["occurred_at"]
-            first, last = when.min(), when.max()
-            if first == first and last == last:  # not NaT
-                precision = incidents.get("time_precision")
-                start = _date_text(first, _month_only(precision, when == first))
-                end = _date_text(last, _month_only(precision, when == last))
+        start, end = incident_period(incidents) or (None, None)
     return Provenance(
         source=PurePath(str(source)).name or str(source),
         filters=text,
