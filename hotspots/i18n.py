@@ -1,6 +1,8 @@
 """Translations: Kazakh, Russian and English labels for maps, the app and the reports.
 
-Catalogues are flat JSON files in ``hotspots/locales/<lang>.json`` mapping a dotted key
+Catalogues are flat JSON files in ``hotspots/locales/<lang>.json`` (plus one
+``hotspots/locales/<topic>/<lang>.json`` per feature that brings its own labels, e.g.
+``locales/nearrepeat/en.json``; a key may live in only one file) mapping a dotted key
 (``"offense.theft"``, ``"layer.cells"``, ``"msg.calls_shown"``) to the text. Placeholders use
 ``str.format`` syntax (``"{shown} of {total} calls shown"``) and must be the same in every
 language (``tests/test_i18n.py`` checks it).
@@ -41,16 +43,28 @@ def check_lang(lang: str) -> str:
 
 @lru_cache(maxsize=len(LANGS))
 def catalogue(lang: str) -> Mapping[str, str]:
-    """The read-only catalogue of ``lang`` (key -> text), loaded once from its JSON file."""
+    """The read-only catalogue of ``lang`` (key -> text), loaded once from its JSON files:
+    ``locales/<lang>.json`` and every ``locales/<topic>/<lang>.json``."""
     check_lang(lang)
-    path = LOCALE_DIR / f"{lang}.json"
-    with path.open(encoding="utf-8") as f:
-        data = json.load(f)
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise ValueError(f"{path}: a catalogue must be a JSON object of strings")
-    return MappingProxyType(data)
+    merged: dict[str, str] = {}
+    for path in catalogue_files(lang):
+        with path.open(encoding="utf-8") as f:
+            data = json.load(f)
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        ):
+            raise ValueError(f"{path}: a catalogue must be a JSON object of strings")
+        twice = sorted(set(data) & set(merged))
+        if twice:
+            raise ValueError(f"{path}: keys already defined in another catalogue: {twice[:5]}")
+        merged.update(data)
+    return MappingProxyType(merged)
+
+
+def catalogue_files(lang: str) -> list[Path]:
+    """The JSON files that make up the catalogue of ``lang``: the main one first, then the
+    topic folders' in name order (topics keep a feature's labels out of the shared files)."""
+    return [LOCALE_DIR / f"{lang}.json", *sorted(LOCALE_DIR.glob(f"*/{lang}.json"))]
 
 
 def placeholders(text: str) -> frozenset[str]:
@@ -94,7 +108,8 @@ def t(key: str, lang: str = FALLBACK_LANG, **fmt: object) -> str:
     if text is None:
         text = catalogue(FALLBACK_LANG).get(key)
     if text is None:
-        raise KeyError(f"no translation for {key!r}: add it to hotspots/locales/{{kk,ru,en}}.json")
+        raise KeyError(f"no translation for {key!r}: add it to hotspots/locales/{{kk,ru,en}}.json "
+            "(or a topic folder's)")
     return text.format(**fmt) if fmt else text
 
 

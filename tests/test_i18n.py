@@ -52,9 +52,30 @@ def test_placeholders_match_english(lang: str) -> None:
 
 def test_catalogue_files_are_sorted_utf8_json_objects() -> None:
     for lang in LANGS:
-        path = i18n.LOCALE_DIR / f"{lang}.json"
-        data = json.loads(path.read_text(encoding="utf-8"))
-        assert list(data) == sorted(data), f"{path.name}: keep the keys sorted"
+        for path in i18n.catalogue_files(lang):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            assert list(data) == sorted(data), f"{path}: keep the keys sorted"
+
+
+def test_every_topic_folder_has_every_language() -> None:
+    for folder in (p for p in i18n.LOCALE_DIR.iterdir() if p.is_dir()):
+        assert {f.name for f in folder.glob("*.json")} == {f"{lang}.json" for lang in LANGS}, folder
+
+
+def test_topic_catalogues_merge_and_a_key_lives_in_one_file(tmp_path, monkeypatch) -> None:
+    (tmp_path / "topic").mkdir()
+    (tmp_path / "en.json").write_text(json.dumps({"a.one": "One"}), encoding="utf-8")
+    (tmp_path / "topic" / "en.json").write_text(json.dumps({"b.two": "Two"}), encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.catalogue.cache_clear()
+    try:
+        assert dict(i18n.catalogue("en")) == {"a.one": "One", "b.two": "Two"}
+        (tmp_path / "topic" / "en.json").write_text(json.dumps({"a.one": "X"}), encoding="utf-8")
+        i18n.catalogue.cache_clear()
+        with pytest.raises(ValueError, match="already defined"):
+            i18n.catalogue("en")
+    finally:
+        i18n.catalogue.cache_clear()
 
 
 def test_placeholders_parser() -> None:
