@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from hotspots.i18n import LANGS, weekday_label
-from hotspots.schema import HOUR, OFFENSE, OFFENSE_RAW, WEEKDAY, WEEKDAY_NAMES, YEAR
+from hotspots.schema import CRS, HOUR, OFFENSE, OFFENSE_RAW, WEEKDAY, WEEKDAY_NAMES, YEAR
 
 
 @dataclass(frozen=True)
@@ -176,15 +176,19 @@ def filter_mask(incidents: pd.DataFrame, filters: Filters | None) -> np.ndarray:
     return mask
 
 
-def within_area(gdf: gpd.GeoDataFrame, area: shapely.Geometry | gpd.GeoDataFrame) -> np.ndarray:
-    """Boolean mask of the points of ``gdf`` inside ``area`` (EPSG:4326 polygon(s)).
+def within_area(gdf: pd.DataFrame, area: shapely.Geometry | gpd.GeoDataFrame) -> np.ndarray:
+    """Boolean mask of the rows of ``gdf`` (``lat``/``lon`` columns or point geometries)
+    inside ``area`` (EPSG:4326 polygon(s)).
 
     Points on the boundary count as inside, as at ingest (``outside_study_area``).
     """
+    from hotspots.clusters import latlon_of
+
     if isinstance(area, gpd.GeoSeries | gpd.GeoDataFrame):
-        area = shapely.union_all(area.to_crs(gdf.crs).geometry.values)
+        area = shapely.union_all(area.to_crs(CRS).geometry.values)
     shapely.prepare(area)
-    return shapely.intersects_xy(area, gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
+    lat, lon = latlon_of(gdf)
+    return shapely.intersects_xy(area, lon, lat)
 
 
 def apply_filters(

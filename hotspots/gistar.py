@@ -291,7 +291,10 @@ def _area_geometry(
     if area is None:
         if len(incidents) == 0:
             return None
-        hull = shapely.convex_hull(shapely.multipoints(incidents.geometry.values))
+        from hotspots.clusters import latlon_of
+
+        lat, lon = latlon_of(incidents)
+        hull = shapely.convex_hull(shapely.multipoints(np.column_stack([lon, lat])))
         return hull if hull.area > 0 else None
     if isinstance(area, gpd.GeoSeries | gpd.GeoDataFrame):
         return shapely.union_all(area.to_crs("EPSG:4326").geometry.values)

@@ -1,9 +1,13 @@
 """The data contract: the canonical incident and venue tables every module works on.
 
-Incidents (calls for service, crimes) are a GeoDataFrame in EPSG:4326 with the columns of
-:data:`INCIDENT_COLUMNS`; venues (cafés, restaurants, public spaces) with those of
-:data:`VENUE_COLUMNS`. Readers in :mod:`hotspots.io` produce them; every analysis function
-accepts them (and only needs the columns it documents).
+Incidents (calls for service, crimes) are a DataFrame with the columns of
+:data:`INCIDENT_COLUMNS`, located by ``lat``/``lon`` (WGS84 degrees, EPSG:4326) and without
+point geometries: a million shapely points would cost more than reading the file, and every
+analysis works on the coordinate arrays. :func:`incident_points` makes the points for a caller
+that needs them. Venues (cafés, restaurants, public spaces; a few hundred rows, drawn as
+markers) are a GeoDataFrame in EPSG:4326 with the columns of :data:`VENUE_COLUMNS`. Readers in
+:mod:`hotspots.io` produce both; every analysis function accepts them (and only needs the
+columns it documents); a GeoDataFrame of incidents with a geometry column is accepted too.
 """
 
 from __future__ import annotations
@@ -46,7 +50,6 @@ INCIDENT_COLUMNS: Final = (
     LAT,
     LON,
     SOURCE_ROW,
-    GEOMETRY,
 )
 
 # Venue columns ----------------------------------------------------------------------------
@@ -64,3 +67,17 @@ PUBLIC_SPACE_KINDS: Final = frozenset(
 )
 
 WEEKDAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def incident_points(incidents):
+    """The incidents as a GeoDataFrame with point geometries made from ``lat``/``lon``.
+
+    For the few callers that need geometries (a spatial join, a GeoJSON of points); a frame
+    that already is a GeoDataFrame with geometries is returned as it is.
+    """
+    import geopandas as gpd
+
+    if isinstance(incidents, gpd.GeoDataFrame) and incidents.geometry.name in incidents:
+        return incidents
+    points = gpd.points_from_xy(incidents[LON].to_numpy(), incidents[LAT].to_numpy(), crs=CRS)
+    return gpd.GeoDataFrame(incidents, geometry=points, crs=CRS)

@@ -124,9 +124,10 @@ class IngestResult:
 
     Attributes
     ----------
-    accepted : geopandas.GeoDataFrame
-        Canonical incidents (:data:`hotspots.schema.INCIDENT_COLUMNS`) or venues
-        (:data:`hotspots.schema.VENUE_COLUMNS`), EPSG:4326, in input order.
+    accepted : pandas.DataFrame or geopandas.GeoDataFrame
+        Canonical incidents (:data:`hotspots.schema.INCIDENT_COLUMNS`: a DataFrame located by
+        ``lat``/``lon``, no point geometries) or venues (:data:`hotspots.schema.VENUE_COLUMNS`:
+        a GeoDataFrame of points), EPSG:4326, in input order.
     rejected : pandas.DataFrame
         ``source_row``, ``reason`` and the raw text of every input column.
     rows : int
@@ -141,7 +142,7 @@ class IngestResult:
         when they don't, "none" without a time column; ``None`` for venues.
     """
 
-    accepted: gpd.GeoDataFrame
+    accepted: pd.DataFrame
     rejected: pd.DataFrame
     rows: int
     reasons: dict[str, int]
@@ -606,8 +607,16 @@ def _accepted_frame(
     coords: _Coords,
     source_row: np.ndarray,
     ok: np.ndarray,
-) -> gpd.GeoDataFrame:
-    """The accepted rows: ``columns``, then ``lat``, ``lon``, ``source_row`` and points."""
+    *,
+    points: bool,
+) -> pd.DataFrame:
+    """The accepted rows: ``columns``, then ``lat``, ``lon``, ``source_row``; with ``points``
+    a GeoDataFrame with point geometries too (venues: a few hundred rows, drawn as markers).
+
+    Incidents get no points: a million shapely objects cost more than the rest of ingest
+    (0.6 s and 200 MiB), and every analysis reads ``lat``/``lon`` (:func:`schema.incident_points`
+    makes them when a caller needs geometries).
+    """
     lat, lon = coords.lat[ok], coords.lon[ok]
     data = {
         **columns,
@@ -616,6 +625,8 @@ def _accepted_frame(
         S.SOURCE_ROW: source_row[ok],
     }
     frame = pd.DataFrame(data, copy=False)  # no consolidation copy of the columns
+    if not points:
+        return frame
     geometry = gpd.points_from_xy(lon, lat, crs=S.CRS)
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=S.CRS, copy=False)
 
@@ -802,6 +813,7 @@ def validate_incidents(
         coords,
         source_row,
         ok,
+        points=False,
     )
     bins = np.bincount(pcode, minlength=len(PRECISIONS))
     precision_counts = {
@@ -861,5 +873,6 @@ def validate_venues(
         coords,
         source_row,
         ok,
+        points=True,
     )
     return _result(table, cmap, code, source_row, coords, accepted, "venues")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from conftest import real_file
 
@@ -271,7 +272,15 @@ def test_ingest_once_then_load_without_validating(tmp_path: Path, capsys) -> Non
     # GeoPandas reads it as any GeoParquet
     import geopandas as gpd
 
-    assert len(gpd.read_parquet(out)) == 199
+    back = gpd.read_parquet(out)
+    assert len(back) == 199 and back.crs.to_epsg() == 4326
+    # the NumPy-encoded WKB points are the stored lat/lon, and the 'geo' bbox is their extent
+    assert back.geometry.x.tolist() == back["lon"].tolist()
+    assert back.geometry.y.tolist() == back["lat"].tolist()
+    geo = json.loads(pq.read_schema(out).metadata[b"geo"])
+    assert geo["columns"]["geometry"]["bbox"] == [
+        back["lon"].min(), back["lat"].min(), back["lon"].max(), back["lat"].max()
+    ]
     # ingest refuses to write over its input
     with pytest.raises(SystemExit) as ex:
         main(["ingest", str(tmp_path / "c.csv"), "-o", str(tmp_path / "c.csv")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -401,7 +402,7 @@ def test_accepted_has_the_contract_columns_and_types() -> None:
     r = run(calls(place=["кафе", ""] * 6), columns=ColumnMap(premise="place"))
     a = r.accepted
     assert tuple(a.columns) == S.INCIDENT_COLUMNS
-    assert a.crs.to_epsg() == 4326
+    assert not isinstance(a, gpd.GeoDataFrame)  # located by lat/lon, no shapely points
     for col in ("year", "month", "weekday", "hour"):
         assert str(a[col].dtype) == "Int64"
     assert a["lat"].dtype == np.float64 and a["lon"].dtype == np.float64
@@ -412,8 +413,10 @@ def test_accepted_has_the_contract_columns_and_types() -> None:
     assert (first["weekday"], first["hour"]) == (6, 18)  # 1 March 2020 was a Sunday
     assert (first["offense"], first["offense_raw"], first["premise"]) == ("theft", "Кража", "кафе")
     assert pd.isna(a["premise"].iloc[1])
-    assert a.geometry.x.tolist() == a["lon"].tolist()
-    assert a.geometry.y.tolist() == a["lat"].tolist()
+    pts = S.incident_points(a)
+    assert pts.crs.to_epsg() == 4326
+    assert pts.geometry.x.tolist() == a["lon"].tolist()
+    assert pts.geometry.y.tolist() == a["lat"].tolist()
 
 
 def test_report_and_rejects_file(tmp_path: Path) -> None:

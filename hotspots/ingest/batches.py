@@ -305,16 +305,9 @@ def _with_order(cmap: ColumnMap, order: str) -> ColumnMap:
 
 
 def _to_arrow(accepted) -> pa.Table:
-    from geopandas.io.arrow import _geopandas_to_arrow
+    from hotspots.ingest.store import geoparquet_table
 
-    table = _geopandas_to_arrow(accepted, index=False)
-    md = dict(table.schema.metadata or {})
-    geo = json.loads(md.get(b"geo", b"{}"))
-    for col in geo.get("columns", {}).values():
-        col.pop("bbox", None)  # the first block's extent is not the file's
-    md[b"geo"] = json.dumps(geo).encode()
-    md.pop(b"pandas", None)
-    return table.replace_schema_metadata(md)
+    return geoparquet_table(accepted, bbox=False)  # the first block's extent is not the file's
 
 
 __all__ = ["BLOCK_BYTES", "Totals", "ingest_to_parquet", "validated_blocks"]

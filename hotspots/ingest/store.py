@@ -6,7 +6,7 @@ validation report, the column mapping and the provenance as JSON under the schem
 key :data:`INGEST_KEY`, and the rejected rows beside it as ``calls.rejects.csv``.
 :func:`read_ingested` recognises such a file by that key and rebuilds the
 :class:`~hotspots.validation.IngestResult` from it: no parsing, no checks, the points made
-from the stored ``lat``/``lon`` (faster than decoding WKB).
+kept in the stored ``lat``/``lon`` (the WKB column is for other tools and is not decoded).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,6 +26,51 @@ from hotspots.columns import ColumnMap
 #: Schema metadata key holding the ingest report.
 INGEST_KEY = b"hotspots_ingest"
 _SUFFIXES = (".parquet", ".geoparquet", ".pq")
+# a WKB point, packed: byte order, geometry type, x, y (21 bytes)
+_WKB_POINT = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+def point_wkb(lon: np.ndarray, lat: np.ndarray) -> pa.BinaryArray:
+    """Well-known-binary points of ``lon``/``lat``, encoded with NumPy (no shapely objects).
+
+    Each point is 21 bytes: byte order (1 = little endian), geometry type (uint32 1 = Point),
+    then x and y as float64; the Arrow array is made over that buffer and fixed offsets.
+    """
+    n = len(lon)
+    rec = np.empty(
+        n, dtype=np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+    )
+    rec["order"], rec["kind"], rec["x"], rec["y"] = 1, 1, lon, lat
+    offsets = np.arange(0, 21 * (n + 1), 21, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rec.view(np.uint8))]
+    )
+
+
+def geoparquet_table(frame: pd.DataFrame, *, bbox: bool = True) -> pa.Table:
+    """``frame`` (canonical rows with ``lat``/``lon``) as an Arrow table with WKB points in
+    ``geometry`` and the GeoParquet 1.0 ``geo`` metadata, readable by GeoPandas and QGIS.
+
+    ``bbox=False`` leaves the extent out (a block of a larger file does not know it).
+    """
+    from pyproj import CRS
+
+    lon = frame[S.LON].to_numpy(dtype="float64")
+    lat = frame[S.LAT].to_numpy(dtype="float64")
+    table = pa.Table.from_pandas(
+        frame.drop(columns=[S.GEOMETRY], errors="ignore"), preserve_index=False
+    )
+    table = table.append_column(S.GEOMETRY, point_wkb(lon, lat))
+    column: dict[str, Any] = {
+        "encoding": "WKB",
+        "geometry_types": ["Point"],
+        "crs": CRS(S.CRS).to_json_dict(),
+    }
+    if bbox and len(lon):
+        column["bbox"] = [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())]
+    geo = {"version": "1.0.0", "primary_column": S.GEOMETRY, "columns": {S.GEOMETRY: column}}
+    md = {b"geo": json.dumps(geo).encode("utf-8")}
+    return table.replace_schema_metadata(md)
 
 
 def rejects_path(path: str | Path) -> Path:
@@ -54,9 +99,7 @@ def write_ingested(result, path: str | Path, *, provenance: dict[str, Any] | Non
         "precision_counts": result.precision_counts,
         "provenance": provenance or {},
     }
-    from geopandas.io.arrow import _geopandas_to_arrow  # adds the GeoParquet 'geo' metadata
-
-    table = _geopandas_to_arrow(result.accepted, index=False)
+    table = geoparquet_table(result.accepted)
     md = dict(table.schema.metadata or {})
     md[INGEST_KEY] = json.dumps(meta, ensure_ascii=False, default=str).encode("utf-8")
     table = table.replace_schema_metadata(md)
@@ -91,11 +134,9 @@ def read_ingested(path, *, kind: str, boundary=None, bbox=None):
         return None
     from hotspots.validation import IngestResult, _inside, area_geometry, check_bbox
 
-    table = pq.read_table(path, columns=None)
-    geo_col = S.GEOMETRY if S.GEOMETRY in table.column_names else None
-    frame = table.drop_columns([geo_col]).to_pandas() if geo_col else table.to_pandas()
-    points = gpd.points_from_xy(frame[S.LON].to_numpy(), frame[S.LAT].to_numpy())
-    accepted = gpd.GeoDataFrame(frame, geometry=points, crs=S.CRS)
+    # the points are not decoded: the canonical table carries lat/lon (schema)
+    names = [c for c in pq.read_schema(path).names if c != S.GEOMETRY]
+    accepted = pq.read_table(path, columns=names).to_pandas()
     report = meta["report"]
     rej_file = rejects_path(path)
     if rej_file.is_file():
