@@ -277,7 +277,7 @@ def test_ingest_once_then_load_without_validating(tmp_path: Path, capsys) -> Non
     # the NumPy-encoded WKB points are the stored lat/lon, and the 'geo' bbox is their extent
     assert back.geometry.x.tolist() == back["lon"].tolist()
     assert back.geometry.y.tolist() == back["lat"].tolist()
-    geo = json.loads(pq.read_schema(out).metadata[b"geo"])
+    geo = json.loads(pq.read_metadata(out).metadata[b"geo"])  # the footer: written last
     assert geo["columns"]["geometry"]["bbox"] == [
         back["lon"].min(), back["lat"].min(), back["lon"].max(), back["lat"].max()
     ]

@@ -251,14 +251,26 @@ def ingest_to_parquet(
     totals = Totals()
     writer = None
     schema = None
+    geo = None
+    extent = np.array([np.inf, np.inf, -np.inf, -np.inf])  # the file's lon/lat bbox
     rej_cols: list[str] | None = None
     with atomic_write(out) as tmp, atomic_write(rejects_path(out)) as rej_tmp:
         rej_file = open(rej_tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
         try:
             for res in validated_blocks(src, totals=totals, **kwargs):
                 part = _to_arrow(res.accepted)
+                if len(res.accepted):
+                    lon, lat = res.accepted[S.LON], res.accepted[S.LAT]
+                    extent = np.concatenate(
+                        [
+                            np.fmin(extent[:2], [lon.min(), lat.min()]),
+                            np.fmax(extent[2:], [lon.max(), lat.max()]),
+                        ]
+                    )
                 if writer is None:
-                    schema = part.schema
+                    # 'geo' goes in the footer at the end, with the whole file's bbox
+                    geo = json.loads(part.schema.metadata[b"geo"])
+                    schema = part.schema.remove_metadata()
                     writer = pq.ParquetWriter(tmp, schema, compression="zstd")
                 writer.write_table(part.cast(schema))
                 rej = res.rejected
@@ -288,8 +300,13 @@ def ingest_to_parquet(
                 "precision_counts": totals.precision,
                 "provenance": provenance or {},
             }
+            if np.isfinite(extent).all():
+                geo["columns"][S.GEOMETRY]["bbox"] = extent.tolist()
             writer.add_key_value_metadata(
-                {INGEST_KEY.decode(): json.dumps(meta, ensure_ascii=False, default=str)}
+                {
+                    "geo": json.dumps(geo),
+                    INGEST_KEY.decode(): json.dumps(meta, ensure_ascii=False, default=str),
+                }
             )
         finally:
             if writer is not None:
