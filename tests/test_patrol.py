@@ -10,9 +10,9 @@ from html import escape as html_escape
 import geopandas as gpd
 import h3
 import numpy as np
-import shapely
 import pandas as pd
 import pytest
+import shapely
 from conftest import real_file
 
 from hotspots import schema as S
