@@ -39,6 +39,9 @@ from hotspots.risk.model import (
     RiskModel as RiskModel,
 )
 from hotspots.risk.model import (
+    fit_by_year as fit_by_year,
+)
+from hotspots.risk.model import (
     fit_risk as fit_risk,
 )
 from hotspots.risk.model import (
@@ -59,6 +62,7 @@ __all__ = [
     "Factor",
     "RiskModel",
     "exposure_from",
+    "fit_by_year",
     "fit_risk",
     "risk_data",
     "risk_surface",

@@ -393,7 +393,9 @@ def exposure_from(cells: Cells, table: pd.DataFrame, column: str) -> np.ndarray:
         The exposure of every cell (NaN where no row or polygon covers it).
     """
     if column not in table:
-        raise InputError(f"the exposure file has no column {column!r}: name it with --exposure-column")
+        raise InputError(
+            f"the exposure file has no column {column!r}: name it with --exposure-column"
+        )
     values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
     if np.any(values[np.isfinite(values)] < 0):
         raise InputError(f"exposure {column!r}: values must be >= 0 (people, visits)")

@@ -130,7 +130,8 @@ def risk_data(
     resolution: int = fx.DEFAULT_RESOLUTION,
     area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     background_bandwidth: float = DEFAULT_BACKGROUND_BANDWIDTH,
-    exposure: np.ndarray | None = None,
+    exposure: np.ndarray | pd.DataFrame | None = None,
+    exposure_column: str = "population",
 ) -> RiskData:
     """The cells, their target counts, candidate factors, background density and exposure.
 
@@ -151,10 +152,12 @@ def risk_data(
         Study area (EPSG:4326); default the convex hull of target and background calls.
     background_bandwidth : float
         Quartic kernel bandwidth of the background density, metres (10-10000, default 500).
-    exposure : array, optional
-        Population or footfall per cell (in the order of the study cells,
-        :func:`hotspots.risk.factors.exposure_from`); cells with no or zero exposure are left
-        out of the model.
+    exposure : array, DataFrame or GeoDataFrame, optional
+        Population or footfall: one value per study cell (in their order), or a cell table /
+        polygon layer read by :func:`hotspots.risk.factors.exposure_from`. It enters as an
+        offset (log exposure); cells with no or zero exposure are left out of the model.
+    exposure_column : str
+        The value column of an exposure table (default ``population``).
     """
     if len(target) == 0:
         raise InputError("no calls of the modelled offense: check --offenses and the filters")
@@ -167,14 +170,20 @@ def risk_data(
         cells, venues, kinds=kinds, distances=distances, measures=measures
     )
     y = fx.cell_counts(cells, target)
-    bg = None if background is None else fx.background_density(
-        cells, background, background_bandwidth
+    bg = (
+        None
+        if background is None
+        else fx.background_density(cells, background, background_bandwidth)
     )
     data = RiskData(cells, y, design, factors, bg, None)
+    if isinstance(exposure, pd.DataFrame):
+        exposure = fx.exposure_from(cells, exposure, exposure_column)
     if exposure is not None:
         e = np.asarray(exposure, dtype=float)
         if e.shape != (len(cells),):
-            raise ParameterError(f"exposure: one value per study cell ({len(cells)}), got {e.shape}")
+            raise ParameterError(
+                f"exposure: one value per study cell ({len(cells)}), got {e.shape}"
+            )
         keep = np.isfinite(e) & (e > 0)
         if keep.sum() < 10:
             raise InputError("the exposure covers fewer than 10 study cells: check its file")
@@ -218,12 +227,13 @@ class _Fit:
 
 def glm(y: np.ndarray, x: pd.DataFrame, *, alpha: float = 0.0, offset: np.ndarray | None = None):
     """statsmodels GLM of ``y`` on ``x``: Poisson (``alpha`` 0) or NB2 with that alpha."""
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
-    family = sm.families.Poisson() if alpha == 0 else sm.families.NegativeBinomial(alpha=alpha)
+    family = families.Poisson() if alpha == 0 else families.NegativeBinomial(alpha=alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return sm.GLM(y, x, family=family, offset=offset).fit()
+        return GLM(y, x, family=family, offset=offset).fit()
 
 
 def nb_alpha(y: np.ndarray, x: pd.DataFrame, offset: np.ndarray | None = None) -> float:
@@ -266,36 +276,42 @@ def irls(
     alpha: float = 0.0,
     offset: np.ndarray | None = None,
     *,
-    tol: float = 1e-10,
+    tol: float = 1e-9,
     max_iter: int = 100,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Log-link Poisson / NB2 (fixed ``alpha``) regression by iteratively reweighted least
     squares on the normal equations: coefficients, their standard errors (expected
     information) and the log-likelihood. The same estimates as statsmodels' GLM, without its
     per-fit overhead (the stepwise search fits hundreds of candidate models)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _irls(y, x, alpha, offset, tol, max_iter)
+        return _irls(y, x, alpha, offset, tol, max_iter, start)
 
 
-def _irls(y, x, alpha, offset, tol, max_iter):
+def _irls(y, x, alpha, offset, tol, max_iter, start=None):
     off = np.zeros(len(y)) if offset is None else offset
-    beta = np.zeros(x.shape[1])
-    beta[0] = math.log(max(y.mean(), 1e-10)) - float(np.mean(off))
-    dev_old = math.inf
+    if start is None:
+        beta = np.zeros(x.shape[1])
+        beta[0] = math.log(max(y.mean(), 1e-10)) - float(np.mean(off))
+    else:
+        beta = np.asarray(start, dtype=float)
     for _ in range(max_iter):
         eta = x @ beta + off
         mu = np.exp(np.clip(eta, -700, 700))
         w = mu / (1.0 + alpha * mu)
         z = eta - off + (y - mu) / mu
         xtw = x.T * w
-        beta = np.linalg.solve(xtw @ x, xtw @ z)
-        ll = loglik(y, np.exp(np.clip(x @ beta + off, -700, 700)), alpha)
-        if abs(ll - dev_old) < tol * (1 + abs(ll)):
+        new = np.linalg.solve(xtw @ x, xtw @ z)
+        done = np.max(np.abs(new - beta)) < tol * (1 + np.max(np.abs(beta)))
+        beta = new
+        if done:
             break
-        dev_old = ll
     mu = np.exp(np.clip(x @ beta + off, -700, 700))
     w = mu / (1.0 + alpha * mu)
-    cov = np.linalg.inv((x.T * w) @ x)
+    info = (x.T * w) @ x
+    if not np.linalg.cond(info) < 1e12:  # a column (nearly) a combination of the others
+        raise np.linalg.LinAlgError("collinear design")
+    cov = np.linalg.inv(info)
     return beta, np.sqrt(np.clip(np.diag(cov), 0, None)), loglik(y, mu, alpha)
 
 
@@ -325,29 +341,27 @@ def select_factors(
         raise ParameterError(f"p_enter: a probability in (0, 1], got {p_enter!r}")
     n = len(data.y)
     marked = data.candidates.sum(axis=0)
-    usable = [
-        f
-        for f in data.factors
-        if min_cells <= int(marked[f.name]) <= n - min_cells
-    ]
+    usable = [f for f in data.factors if min_cells <= int(marked[f.name]) <= n - min_cells]
     y, off = data.y.astype(float), data.offset
     pen = math.log(n) if criterion == "bic" else 2.0
     extra = 1 if alpha > 0 else 0
     x = data.fixed().to_numpy(float)
     cand = data.candidates.to_numpy(float)
     col = {f.name: j for j, f in enumerate(data.factors)}
-    best = -2 * irls(y, x, alpha, off)[2] + pen * (x.shape[1] + extra)
+    beta0, _, ll0 = irls(y, x, alpha, off)
+    best = -2 * ll0 + pen * (x.shape[1] + extra)
     chosen: list[str] = []
     used_kinds: set[str] = set()
     steps: list[dict[str, Any]] = [{"factor": None, "criterion": best, "p": math.nan}]
     while True:
-        trial: tuple[float, str, float] | None = None
+        trial: tuple[float, str, float, np.ndarray] | None = None
         for f in usable:  # tens of candidates: one small IRLS fit each
             if f.kind in used_kinds:
                 continue
             xt = np.column_stack([x, cand[:, col[f.name]]])
             try:
-                beta, se, ll = irls(y, xt, alpha, off)
+                # warm start: the current model's coefficients and 0 for the newcomer
+                beta, se, ll = irls(y, xt, alpha, off, start=np.r_[beta0, 0.0])
             except np.linalg.LinAlgError:
                 continue
             if not (np.all(np.isfinite(beta)) and np.isfinite(se[-1]) and math.isfinite(ll)):
@@ -355,10 +369,10 @@ def select_factors(
             crit = -2 * ll + pen * (xt.shape[1] + extra)
             p = float(2 * stats.norm.sf(abs(beta[-1] / se[-1]))) if se[-1] > 0 else 1.0
             if math.isfinite(crit) and p < p_enter and (trial is None or crit < trial[0]):
-                trial = (crit, f.name, p)
+                trial = (crit, f.name, p, beta)
         if trial is None or not trial[0] < best:
             break
-        best, name, p = trial
+        best, name, p, beta0 = trial
         f = next(f for f in usable if f.name == name)
         chosen.append(name)
         used_kinds.add(f.kind)
@@ -389,7 +403,8 @@ def fit_risk(
     resolution: int = fx.DEFAULT_RESOLUTION,
     area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     background_bandwidth: float = DEFAULT_BACKGROUND_BANDWIDTH,
-    exposure: np.ndarray | None = None,
+    exposure: np.ndarray | pd.DataFrame | None = None,
+    exposure_column: str = "population",
     family: str = "auto",
     criterion: str = "bic",
     p_enter: float = 0.05,
@@ -401,7 +416,7 @@ def fit_risk(
     Parameters
     ----------
     target, venues, background, kinds, distances, measures, resolution, area,
-    background_bandwidth, exposure
+    background_bandwidth, exposure, exposure_column
         As :func:`risk_data` (distances and bandwidths in metres).
     family : {"auto", "poisson", "negbin"}
         Count model; ``auto`` fits both and keeps the one of lower BIC.
@@ -445,6 +460,7 @@ def fit_risk(
             target, venues, background=background, kinds=kinds, distances=distances,
             measures=measures, resolution=resolution, area=area,
             background_bandwidth=background_bandwidth, exposure=exposure,
+            exposure_column=exposure_column,
         )  # fmt: skip
     if family not in FAMILIES:
         raise ParameterError(f"family: use {', '.join(FAMILIES)}, got {family!r}")
@@ -502,7 +518,10 @@ def fit_risk(
         "bic": final.criterion("bic", n),
         "baseline_llf": base.llf,
         "baseline_aic": base.criterion("aic", n),
-        "baseline_deviance": float(base.result.deviance),
+        # at the final model's alpha, so that the two deviances compare
+        "baseline_deviance": float(
+            glm(data.y, data.fixed(), alpha=final.alpha, offset=data.offset).deviance
+        ),
         "lr_stat": lr,
         "lr_df": df,
         "lr_p": float(stats.chi2.sf(lr, df)) if df > 0 else None,
@@ -533,3 +552,57 @@ def split_offenses(
         return incidents, None
     mask = np.asarray(filter_mask(incidents, Filters(offenses=tuple(offenses))), dtype=bool)
     return incidents.loc[mask], incidents.loc[~mask]
+
+
+def fit_by_year(
+    incidents: pd.DataFrame,
+    venues: pd.DataFrame,
+    *,
+    offenses: Sequence[str] | None = None,
+    **fit_kwargs: Any,
+) -> pd.DataFrame:
+    """The risk model fitted on each year of ``incidents`` on its own (modelled calls and
+    background of that year): are the venue effects stable, rising or fading?
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Calls of every offense type (``year`` and ``offense`` used).
+    offenses : sequence of str, optional
+        The modelled offense types (the rest is the background), as :func:`split_offenses`.
+    **fit_kwargs
+        Passed to :func:`fit_risk` (``kinds``, ``distances``, ``area`` ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per selected factor and year (a year with none selected has one row with
+        ``kind`` <NA>): ``year``, the columns of :attr:`RiskModel.factors`, and the year's
+        ``calls``, ``family``, ``lr_p`` (the test against the baseline) and
+        ``background_coef``.
+    """
+    from hotspots.schema import YEAR
+
+    if YEAR not in incidents:
+        raise InputError("the calls have no year: fit_by_year needs dated calls")
+    years = pd.array(incidents[YEAR], dtype="Int64")
+    rows = []
+    for year in sorted({int(y) for y in years.dropna()}):  # a few years, one model each
+        part = incidents.loc[np.asarray(years == year, dtype=bool)]
+        target, background = split_offenses(part, offenses)
+        if len(target) == 0:
+            continue
+        model = fit_risk(target, venues, background=background, **fit_kwargs)
+        extra = {
+            "year": year,
+            "year_calls": model.fit["calls"],
+            "family": model.fit["family"],
+            "lr_p": model.fit["lr_p"],
+            "background_coef": model.fit["background_coef"],
+        }
+        if len(model.factors):
+            rows.extend({**extra, **r} for r in model.factors.to_dict(orient="records"))
+        else:
+            rows.append({**extra, "kind": pd.NA})
+    cols = ["year", *FACTOR_COLUMNS, "year_calls", "family", "lr_p", "background_coef"]
+    return pd.DataFrame(rows, columns=cols)

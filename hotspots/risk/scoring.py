@@ -132,8 +132,9 @@ def score_risk(
         raise InputError("no modelled calls in the training or the test years")
     sa = ev.study_area(pd.concat([target_train, target_test]), area)
     if area is not None:
-        target_train, target_test = _inside(target_train, sa.geometry), _inside(
-            target_test, sa.geometry
+        target_train, target_test = (
+            _inside(target_train, sa.geometry),
+            _inside(target_test, sa.geometry),
         )
         if len(target_train) == 0 or len(target_test) == 0:
             raise InputError("no modelled calls of the training or test years inside the area")
