@@ -106,3 +106,24 @@ def test_bad_input_is_one_line_and_status_2(capsys, args, message):
     code, out, err = run(capsys, "risk", "--sample", "--offenses", "hooliganism", *args)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_by_year_tells_the_seeds_story_on_the_sample(capsys):
+    # hooliganism: catering venues and public spaces raise the risk beyond the background in
+    # every year (the generator puts those calls at the venues and in the public spaces)
+    code, out, err = run(
+        capsys, "risk", "--sample", "--offenses", "hooliganism",
+        "--kinds", "catering,public_space", "--by-year", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    rows = json.loads(out)["by_year"]
+    assert sorted({r["year"] for r in rows}) == [2019, 2020, 2021]
+    for year in (2019, 2020, 2021):
+        kinds = {r["kind"]: r for r in rows if r["year"] == year}
+        assert set(kinds) == {"catering", "public_space"}
+        assert all(r["ci_low"] > 1.5 for r in kinds.values())
+        assert kinds["public_space"]["relative_risk"] > kinds["catering"]["relative_risk"]
+    # the modelled calls per year: the sample's hooliganism calls the validation accepts
+    # (README: 315, 355, 405; one 2020 row is defective)
+    calls = {r["year"]: r["year_calls"] for r in rows}
+    assert calls == {2019: 315, 2020: 354, 2021: 405}
