@@ -316,3 +316,42 @@ def test_unknown_kind_names_the_kinds_there_are(city):
 def test_no_modelled_calls_is_an_input_error(city):
     with pytest.raises(InputError, match="--offenses"):
         risk_data(city.target.iloc[:0], city.venues, area=city.area)
+
+
+# --- real data ----------------------------------------------------------------------------
+def test_manchester_burglary_near_licensed_premises(real_data):
+    """Greater Manchester burglaries (month-only dates) around the city centre's licensed
+    premises: a negative binomial model whose factor and coefficients check against brute force
+    and statsmodels' joint NB fit."""
+    from conftest import real_file
+
+    from hotspots import grid, io
+    from hotspots.filters import within_area
+
+    folder = "uk_manchester_merseyside"
+    venues = io.read_venues(real_file(folder, "poi_manchester_city_centre_licensed_premises.csv"))
+    venues = venues.accepted.assign(kind="licensed")
+    box = shapely.box(
+        venues["lon"].min() - 0.006, venues["lat"].min() - 0.004,
+        venues["lon"].max() + 0.006, venues["lat"].max() + 0.004,
+    )  # fmt: skip
+    calls = io.read_incidents(real_file(folder, "gmp_burglary_2016_2019.csv")).accepted
+    calls = calls[within_area(calls, box)]
+    assert len(calls) > 3000
+    m = fit_risk(calls, venues, area=box)
+    assert m.fit["family"] == "negbin" and m.fit["background"] is False
+    assert len(m.factors) == 1
+    f = m.factors.iloc[0]
+    assert f["relative_risk"] > 1 and f["ci_low"] > 1 and m.fit["lr_p"] < 1e-4
+    ref = NegativeBinomial(m.data.y, m.design, loglike_method="nb2").fit(disp=0, maxiter=500)
+    np.testing.assert_allclose(m.coef.to_numpy(), ref.params.to_numpy()[:-1], rtol=1e-3)
+    # the marked cells and their calls, by brute force
+    cells = m.data.cells
+    d = haversine(
+        cells.lat[:, None], cells.lon[:, None], venues["lat"].to_numpy(), venues["lon"].to_numpy()
+    ).min(axis=1)
+    assert f["measure"] == "proximity"  # burglaries spread along streets, not in clusters
+    marked = d <= f["distance_m"]
+    assert f["cells"] == marked.sum()
+    ids = grid.cell_ids(calls["lat"].to_numpy(), calls["lon"].to_numpy(), cells.resolution)
+    assert f["calls"] == np.isin(ids, cells.ids[marked]).sum()
