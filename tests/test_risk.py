@@ -350,7 +350,7 @@ def test_manchester_burglary_near_licensed_premises(real_data):
     d = haversine(
         cells.lat[:, None], cells.lon[:, None], venues["lat"].to_numpy(), venues["lon"].to_numpy()
     ).min(axis=1)
-    assert f["measure"] == "proximity"  # burglaries spread along streets, not in clusters
+    assert f["measure"] == "proximity"  # what the selection keeps on this data
     marked = d <= f["distance_m"]
     assert f["cells"] == marked.sum()
     ids = grid.cell_ids(calls["lat"].to_numpy(), calls["lon"].to_numpy(), cells.resolution)

@@ -196,8 +196,8 @@ def study_cells(
     --------
     >>> sq = shapely.box(68.24, 43.29, 68.26, 43.30)
     >>> c = study_cells(sq, resolution=9)
-    >>> 15 < len(c) < 25  # about 1.6 km x 1.1 km of ~0.1 km² cells
-    True
+    >>> len(c)  # about 1.6 km x 1.1 km of ~0.1 km² cells
+    15
     """
     res = grid.check_resolution(resolution, 7, 12)
     minx, miny, maxx, maxy = area.bounds
@@ -256,9 +256,8 @@ def quartic_sum(
 
     Examples
     --------
-    >>> float(quartic_sum(np.r_[0.0], np.r_[0.0], np.r_[0.0], np.r_[0.0], 100.0)[0]) * 1e-6
-    ... # doctest: +ELLIPSIS
-    9.549...e-05
+    >>> round(float(quartic_sum(np.r_[0.0], np.r_[0.0], np.r_[0.0], np.r_[0.0], 100.0)[0]), 2)
+    95.49
     """
     out = np.zeros(len(x))
     if len(px) == 0 or len(x) == 0:
