@@ -381,9 +381,7 @@ def select_factors(
     return chosen, steps
 
 
-def fit_design(
-    data: RiskData, columns: Sequence[str], family: str, alpha0: float = 0.0
-) -> tuple[_Fit, pd.DataFrame]:
+def fit_design(data: RiskData, columns: Sequence[str], family: str) -> tuple[_Fit, pd.DataFrame]:
     """The final model on the baseline plus ``columns``; the NB re-estimates alpha."""
     x = data.fixed()
     for c in columns:
@@ -470,7 +468,7 @@ def fit_risk(
         chosen, steps = select_factors(
             data, alpha=alpha0, criterion=criterion, p_enter=p_enter, min_cells=min_cells
         )
-        final, x = fit_design(data, chosen, fam, alpha0)
+        final, x = fit_design(data, chosen, fam)
         # the baseline with its own alpha, for the likelihood-ratio test
         base = _fit(data.y, data.fixed(), alpha0, data.offset)
         fits[fam] = (final, x, chosen, steps, base)

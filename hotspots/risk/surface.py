@@ -12,12 +12,11 @@ Two readings per cell, both from :class:`hotspots.risk.model.RiskModel`:
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from hotspots import grid
-from hotspots.risk.model import BACKGROUND, CONST, RiskModel
+from hotspots.risk.model import RiskModel
 
 SURFACE_COLUMNS: tuple[str, ...] = (
     "cell",
@@ -85,13 +84,3 @@ def risk_surface(model: RiskModel, *, geometry: bool = False) -> pd.DataFrame:
     if geometry:
         return grid.cells_to_gdf(out)
     return out
-
-
-def fixed_terms() -> tuple[str, str]:
-    """The design's columns that are not risk factors."""
-    return CONST, BACKGROUND
-
-
-def to_gdf(surface: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The surface's cells as hexagons (EPSG:4326)."""
-    return grid.cells_to_gdf(surface)
