@@ -31,10 +31,9 @@ import shapely
 
 from hotspots import evaluate as ev
 from hotspots import grid
-from hotspots.errors import InputError
+from hotspots.errors import InputError, ParameterError
 from hotspots.risk import factors as fx
 from hotspots.risk.model import fit_risk, split_offenses
-from hotspots.risk.surface import risk_surface
 from hotspots.schema import LAT, LON
 
 #: The risk surface's rankings, in report order.
@@ -79,6 +78,76 @@ def pei(hits: int, best: int) -> float:
     0.75
     """
     return hits / best if best > 0 else float("nan")
+
+
+def _rank(model: Any, ranking: str) -> np.ndarray:
+    """Positions of the model's cells in the order ``ranking`` flags them."""
+    cells = model.data.cells
+    expected = model.predict()
+    if ranking == "risk_model":
+        return np.lexsort((cells.ids, -expected))
+    if ranking == "risk_terrain":
+        sel = model.selected
+        x = model.design[sel].to_numpy(float) if sel else np.zeros((len(cells), 0))
+        risk = np.exp(x @ model.coef[sel].to_numpy(float)) if sel else np.ones(len(cells))
+        return np.lexsort((cells.ids, -expected, -risk))
+    raise ParameterError(f"ranking: use {' or '.join(RISK_METHODS)}, got {ranking!r}")
+
+
+def _chosen(model: Any, ranking: str, areas: np.ndarray, budget: float) -> np.ndarray:
+    """Mask of the model's cells flagged by ``ranking`` within ``budget`` m²."""
+    order = _rank(model, ranking)
+    n = int(np.searchsorted(np.cumsum(areas[order]), budget * (1 + 1e-12), side="right"))
+    chosen = np.zeros(order.size, dtype=bool)
+    chosen[order[:n]] = True
+    return chosen
+
+
+def cell_areas(cells: fx.Cells, sa: ev.StudyArea) -> np.ndarray:
+    """The cells' hexagon areas in m², measured as :mod:`hotspots.evaluate` measures H3 cells."""
+    return shapely.area(sa.to_metric(grid.cell_polygons(cells.ids)))
+
+
+def select_risk(
+    train: pd.DataFrame,
+    sa: ev.StudyArea,
+    coverage: float,
+    *,
+    venues: pd.DataFrame,
+    offenses: Sequence[str] | None = None,
+    ranking: str = "risk_model",
+    **fit_kwargs: Any,
+) -> ev.Selection:
+    """The risk surface as a :mod:`hotspots.evaluate` selector: fit on ``train``, flag the top
+    cells within ``coverage`` of the study area ``sa``.
+
+    Its signature is that of ``hotspots.evaluate.SELECTORS`` plus the venues (and the
+    modelled ``offenses`` when ``train`` holds every offense type, the rest being the
+    background), so ``functools.partial(select_risk, venues=venues)`` plugs it in.
+
+    Parameters
+    ----------
+    ranking : {"risk_model", "risk_terrain"}
+        Rank cells by the model's expected calls, or by the venues' composite relative risk.
+    **fit_kwargs
+        Passed to :func:`hotspots.risk.model.fit_risk` (``kinds``, ``distances``,
+        ``resolution`` ...).
+    """
+    if ranking not in RISK_METHODS:
+        raise ParameterError(f"ranking: use {' or '.join(RISK_METHODS)}, got {ranking!r}")
+    target, background = split_offenses(train, offenses)
+    model = fit_risk(target, venues, background=background, area=sa.geometry, **fit_kwargs)
+    cells = model.data.cells
+    areas = cell_areas(cells, sa)
+    chosen = _chosen(model, ranking, areas, ev._check_coverage(coverage) * sa.area_m2)
+    flagged = np.sort(cells.ids[chosen])
+
+    def contains(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        if len(lat) == 0 or flagged.size == 0:
+            return np.zeros(len(lat), dtype=bool)
+        return np.isin(grid.cell_ids(np.asarray(lat), np.asarray(lon), cells.resolution), flagged)
+
+    return ev.Selection(contains, float(areas[chosen].sum()), int(chosen.sum()))
 
 
 def score_risk(
@@ -140,26 +209,12 @@ def score_risk(
             raise InputError("no modelled calls of the training or test years inside the area")
     model = fit_risk(target_train, venues, background=bg_train, area=sa.geometry, **fit_kwargs)
     cells = model.data.cells
-    areas = shapely.area(sa.to_metric(grid.cell_polygons(cells.ids)))
+    areas = cell_areas(cells, sa)
     y_train = fx.cell_counts(cells, target_train)
     y_test = fx.cell_counts(cells, target_test)
-    surf = risk_surface(model)
-    # surface rows -> positions in the model's cells
-    pos = np.searchsorted(cells.ids, grid.to_int(surf["cell"].to_numpy()))
-    risk = np.empty(len(cells))
-    expected = np.empty(len(cells))
-    risk[pos], expected[pos] = surf["risk"].to_numpy(), surf["expected"].to_numpy()
-    budget = cov * sa.area_m2
     rows = []
-    idx = np.arange(len(cells))
-    rankings = {
-        "risk_terrain": np.lexsort((cells.ids, -expected, -risk)),
-        "risk_model": np.lexsort((cells.ids, -expected)),
-    }
-    for method, order in rankings.items():
-        n = int(np.searchsorted(np.cumsum(areas[order]), budget * (1 + 1e-12), side="right"))
-        chosen = np.zeros(len(cells), dtype=bool)
-        chosen[idx[order[:n]]] = True
+    for method in RISK_METHODS:
+        chosen = _chosen(model, method, areas, cov * sa.area_m2)
         used = float(areas[chosen].sum())
         hits_test, hits_train = int(y_test[chosen].sum()), int(y_train[chosen].sum())
         share = used / sa.area_m2
@@ -176,7 +231,7 @@ def score_risk(
                 "n_train": len(target_train),
                 "n_test": len(target_test),
                 "hits_test": hits_test,
-                "n_areas": n,
+                "n_areas": int(chosen.sum()),
                 "area_km2": used / 1e6,
             }
         )
