@@ -234,7 +234,7 @@ def release_derived(_value: Any = None) -> None:
     are keyed on the data set, so those of an upload would outlive its session. Called when
     Streamlit releases an upload's data set (its session ended, or the session loaded others);
     the sample's results are recomputed on their next use."""
-    from app_pages import analyses, mapview, sidebar
+    from app_pages import analyses, mapview, risk, sidebar
 
     for fn in (
         sidebar._filtered,
@@ -248,6 +248,7 @@ def release_derived(_value: Any = None) -> None:
         analyses.density,
         analyses.venue_detail,
         mapview._rendered,
+        risk.fitted,
     ):
         fn.clear()
     return_freed_memory()

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, mapview, state
+from app_pages import common, mapview, risk, state
 from hotspots import maps, privacy
 from hotspots.i18n import offense_label, t, venue_label, weekday_label
 from hotspots.output import csv_bytes
@@ -313,3 +313,4 @@ if ctx.presenter:  # as on the Map page: the calls are there, counted in cells
     line = (line + " · " if line else "") + t("msg.presenter_hidden", lang)
 st.markdown(f"**{common.md_text(line)}**")
 st.caption(common.source_caption(ctx))
+risk.panel(ctx)  # venue risk: the risk terrain model's factors and surface
