@@ -207,13 +207,13 @@ def text_table(
     max_columns: int | None = None,
 ) -> RawTable:
     """A :class:`RawTable` from the bytes of delimited text (:mod:`hotspots.ingest.csvtable`)."""
-    from hotspots.ingest.csvtable import MAX_COLUMNS
+    from hotspots.ingest.csvtable import MAX_COLUMNS, text_frame
 
     tt = read_text_table(
         data, name, sep=sep, encoding=encoding, max_columns=max_columns or MAX_COLUMNS
     )
     return RawTable(
-        tt.table.to_pandas(),
+        text_frame(tt),
         name,
         malformed=tt.malformed,
         encoding=tt.encoding,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -277,3 +278,24 @@ def _merge(table: pa.Table, extra: pa.Table, positions: np.ndarray, n_rec: int) 
     order[mask] = np.arange(table.num_rows)
     order[positions] = table.num_rows + np.arange(len(positions))
     return both.take(pa.array(order))
+
+
+def text_frame(tt: TextTable) -> pd.DataFrame:
+    """The text of ``tt`` as pandas ``str`` columns of one Arrow chunk each; empties ``tt``.
+
+    Arrow's parser gives each column in several chunks, and every kernel that needs one array
+    (a take, :func:`~hotspots.ingest.parse.as_arrow`) would concatenate them again. Done here
+    once, column by column, with each column's chunks released as soon as it is copied, so
+    the copy costs one column of memory rather than a second table.
+    """
+    names = tt.table.column_names
+    columns = list(tt.table.columns)
+    tt.table = None  # the chunks now live only in `columns`
+    out = {}
+    for i, name in enumerate(names):
+        col, columns[i] = columns[i], None
+        col = col.cast(pa.large_string())  # pandas' str dtype stores large_string
+        out[name] = pd.Series(col.combine_chunks(), dtype="str", copy=False)
+        del col
+    return pd.DataFrame(out, copy=False)
+
