@@ -41,6 +41,7 @@ _MAP_READY_JS: Final = """() => {
     const container = document.querySelector(".leaflet-container");
     if (!container) return true;
     if (!container.querySelector(".leaflet-map-pane .leaflet-overlay-pane")) return false;
+    if (container.dataset.hsBasemap === "loading") return false;
     const tiles = container.querySelectorAll("img.leaflet-tile");
     for (const tile of tiles) {
         if (!tile.classList.contains("leaflet-tile-loaded") && !tile.complete) return false;

@@ -189,7 +189,14 @@ def build_map(
         center = ((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2)
     else:
         center = (0.0, 0.0)
-    m = base_map(center, spec.zoom if spec.zoom is not None else 12, tiles=spec.tiles)
+    lonlat = None if bounds is None else (bounds[0][1], bounds[0][0], bounds[1][1], bounds[1][0])
+    m = base_map(
+        center,
+        spec.zoom if spec.zoom is not None else 12,
+        tiles=spec.tiles.for_bounds(lonlat),
+        bounds=bounds,
+        lang=lang,
+    )
     if spec.zoom is None and spec.center is None and bounds is not None:
         m.fit_bounds(bounds, padding=(10, 10))
     counts: dict[str, Any] = {
