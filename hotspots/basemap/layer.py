@@ -39,7 +39,7 @@ function hotspotsStyle(P, lang) {
     var minorW = P.exp(1.6, [[12, 0.6], [14, 1.6], [16, 4], [18, 10]]);
     var majorW = P.exp(1.6, [[10, 1], [13, 2.4], [16, 6], [18, 14]]);
     return {
-        background: "#ece8e1",
+        background: "#f2efe9",
         paint: [
             {dataLayer: "earth", symbolizer: new P.PolygonSymbolizer({fill: "#f2efe9"})},
             {dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({fill: "#d3e6cc"}),

@@ -56,6 +56,10 @@ class MapSpec:
         Initial view; by default the map fits the data.
     layer_control : bool
         Add the layer switcher.
+    venue_icons : {"hotspots", "all"}
+        ``"hotspots"`` (default): venues are icons only inside or next to the hotspots (top
+        class of cells, hot Gi* cells at 99 %, clusters), small dots elsewhere, so the icons
+        never bury the hotspots; ``"all"``: every venue is an icon.
     """
 
     layers: frozenset[str] = frozenset({"boundary", "cells", "venues", "calls"})
@@ -71,8 +75,13 @@ class MapSpec:
     center: tuple[float, float] | None = None
     zoom: int | None = None
     layer_control: bool = True
+    venue_icons: str = "hotspots"
 
     def __post_init__(self) -> None:
+        if self.venue_icons not in ("hotspots", "all"):
+            raise ParameterError(
+                f"venue_icons must be 'hotspots' or 'all'; got {self.venue_icons!r}"
+            )
         unknown = set(self.layers) - set(LAYERS)
         if unknown:
             raise ParameterError(
@@ -87,6 +96,15 @@ class MapSpec:
     def k(self) -> int:
         """The suppression threshold in force (1 outside presenter mode)."""
         return self.min_count if self.presenter else 1
+
+
+def _top_class(cells: gpd.GeoDataFrame, edges: list[float], k: int) -> gpd.GeoDataFrame:
+    """The cells of the darkest colour class (the hotspots a reader sees), K or more calls."""
+    gdf = _as_wgs84(cells, "cells")
+    if len(edges) < 2 or "count" not in gdf:
+        return gdf.iloc[:0][["geometry"]]
+    counts = pd.to_numeric(gdf["count"], errors="coerce").fillna(0)
+    return gdf[(counts >= edges[-2]) & (counts >= k)][["geometry"]]
 
 
 def _bounds_of(frames: Iterable[Any]) -> list[list[float]] | None:
@@ -210,6 +228,7 @@ def build_map(
         "gistar_hot": 0,
         "gistar_cold": 0,
         "venues_shown": 0,
+        "venue_icons": 0,
         "calls_cells": 0,
         "density_max": None,
         "min_count": k,
@@ -257,8 +276,10 @@ def build_map(
         counts["layers"].append("density")
     if calls_as_cells:
         draw_calls()
+    hot: list[gpd.GeoDataFrame] = []  # the hotspots venue icons must not bury
     if on("cells", cells):
         fg = add_cells(m, cells, min_count=k, lang=lang, max_cells=cap, show=shown("cells"))
+        hot.append(_top_class(cells, fg.stats["class_edges"], k))
         counts["cells_shown"] = fg.stats["cells_shown"]
         counts["cells_dropped"] += fg.stats["cells_dropped"]
         counts["cells_suppressed"] = fg.stats["cells_suppressed"]
@@ -268,10 +289,14 @@ def build_map(
         counts["gistar_hot"] = fg.stats["gistar_hot"]
         counts["cells_dropped"] += fg.stats["gistar_dropped"]
         counts["gistar_cold"] = fg.stats["gistar_cold"]
+        if "bin" in gistar:
+            hot.append(_as_wgs84(gistar[pd.to_numeric(gistar["bin"]) >= 3], "gi")[["geometry"]])
         counts["layers"].append("gistar")
     if on("clusters", clusters):
         fg = add_clusters(m, clusters, min_count=k, lang=lang, show=shown("clusters"))
         counts["clusters_shown"] = fg.stats["clusters_shown"]
+        if isinstance(clusters, gpd.GeoDataFrame) and clusters.crs is not None:
+            hot.append(_as_wgs84(clusters, "clusters")[["geometry"]])
         counts["layers"].append("clusters")
     if on("boundary", boundary):
         add_boundary(m, boundary, lang=lang)
@@ -279,8 +304,14 @@ def build_map(
     if on("calls", calls) and not calls_as_cells:
         draw_calls()
     if on("venues", venues):
-        fg = add_venues(m, venues, lang=lang, min_count=k, show=shown("venues"))
+        hotspots = None
+        if spec.venue_icons == "hotspots" and hot:
+            hotspots = gpd.GeoDataFrame(pd.concat(hot, ignore_index=True), crs=4326)
+        fg = add_venues(
+            m, venues, lang=lang, min_count=k, show=shown("venues"), hotspots=hotspots
+        )
         counts["venues_shown"] = fg.stats["venues_shown"]
+        counts["venue_icons"] = fg.stats["venue_icons"]
         counts["layers"].append("venues")
     if spec.title is not None:
         add_caption(m, spec.title, spec.caption_lines)

@@ -48,8 +48,9 @@ def add_cells(
     palette: str = "YlOrRd",
     legend: bool = True,
     show: bool = True,
+    breaks: str = "headtail",
 ) -> HotspotLayer:
-    """Cells (H3 hexagons or any polygons) coloured by ``value`` in quantile classes.
+    """Cells (H3 hexagons or any polygons) coloured by ``value`` in classes that show the peak.
 
     Parameters
     ----------
@@ -68,11 +69,15 @@ def add_cells(
         Most cells drawn (the highest values); keeps the page small.
     legend : bool
         Add the legend box.
+    breaks : {"headtail", "quantile"}
+        Class breaks (:func:`~hotspots.maps.legends.class_breaks`): head/tail breaks by default,
+        so the darkest class holds only the busiest cells.
 
     Returns
     -------
     HotspotLayer
-        ``stats``: ``cells_shown``, ``cells_suppressed`` (below ``min_count``),
+        ``stats``: ``cells_shown``, ``class_edges`` (the legend's edges),
+        ``cells_suppressed`` (below ``min_count``),
         ``cells_dropped`` (beyond ``max_cells``), ``calls_shown`` (sum of ``count`` shown).
     """
     _check_lang(lang)
@@ -95,7 +100,7 @@ def add_cells(
     fg = HotspotLayer(name or t("layer.cells", lang), show=show)
     integer = bool(np.all(np.isfinite(vals)) and np.allclose(vals, np.round(vals)))
     if len(gdf):
-        edges = class_breaks(vals, classes, integer=integer)
+        edges = class_breaks(vals, classes, integer=integer, method=breaks)
         cls = classify(vals, edges)
         colours = _palette(len(edges) - 1, palette)
         fields: dict[str, tuple[str, Sequence[Any]]] = {}
@@ -124,6 +129,7 @@ def add_cells(
             )
     shown_counts = pd.to_numeric(gdf[count_col], errors="coerce").fillna(0)
     fg.stats = {
+        "class_edges": edges.tolist() if len(gdf) else [],
         "cells_shown": len(gdf),
         "cells_suppressed": suppressed,
         "cells_dropped": dropped,
