@@ -129,13 +129,22 @@ class BasemapLayer(JSCSSMixin, _RawRender, MacroElement):
                     maxNativeZoom: opts.maxDataZoom, minNativeZoom: opts.minDataZoom,
                     maxZoom: 20});
             }
-            // the PNG/PDF renderer waits for "ready" (hotspots.render): vector tiles are
-            // drawn asynchronously after the page's load event
+            // the PNG/PDF renderer and the browser tests wait for "ready": every tile of the
+            // current zoom drawn (vector tiles are drawn after the page's load event, and tiles
+            // of a zoom left behind by fitBounds are cancelled, so Leaflet's "load" may not come)
             var box = map.getContainer();
             box.dataset.hsBasemap = "loading";
-            layer.on("load", function () { box.dataset.hsBasemap = "ready"; });
             layer.addTo(map);
-            if (!layer._loading) { box.dataset.hsBasemap = "ready"; }  // nothing to load here
+            setInterval(function () {
+                var done = true, any = false;
+                for (var key in layer._tiles) {
+                    var t = layer._tiles[key];
+                    if (t.coords.z !== layer._tileZoom) continue;
+                    any = true;
+                    if (!t.loaded) { done = false; break; }
+                }
+                box.dataset.hsBasemap = done || !any ? "ready" : "loading";
+            }, 150);
         })();
         {% endmacro %}
         """

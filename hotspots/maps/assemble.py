@@ -11,6 +11,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from branca.element import Element
 
 from hotspots import privacy
 from hotspots.assets import make_offline
@@ -56,6 +57,11 @@ class MapSpec:
         Initial view; by default the map fits the data.
     layer_control : bool
         Add the layer switcher.
+    zoom_control : bool
+        Show Leaflet's zoom buttons (off for slides: presenter mode and briefing maps).
+    fill_frame : bool
+        The map fills the height of the app's frame, whatever height the page gives that
+        frame (presenter mode sizes it to the window); otherwise the app's fixed height.
     venue_icons : {"hotspots", "all"}
         ``"hotspots"`` (default): venues are icons only inside or next to the hotspots (top
         class of cells, hot Gi* cells at 99 %, clusters), small dots elsewhere, so the icons
@@ -76,6 +82,8 @@ class MapSpec:
     zoom: int | None = None
     layer_control: bool = True
     venue_icons: str = "hotspots"
+    zoom_control: bool = True
+    fill_frame: bool = False
 
     def __post_init__(self) -> None:
         if self.venue_icons not in ("hotspots", "all"):
@@ -215,6 +223,14 @@ def build_map(
         bounds=bounds,
         lang=lang,
     )
+    if not spec.zoom_control:
+        m.options["zoom_control"] = False
+    if spec.fill_frame:
+        # streamlit-folium gives its map div a fixed pixel height: follow the frame instead
+        m.get_root().header.add_child(
+            Element("<style>#map_div.leaflet-container{height:100vh!important}</style>"),
+            name="hotspots_fill_frame",
+        )
     if spec.zoom is None and spec.center is None and bounds is not None:
         m.fit_bounds(bounds, padding=(10, 10))
     counts: dict[str, Any] = {
