@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -62,11 +63,7 @@ class Basemap:
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         """Tile ``z/x/y`` (XYZ scheme), decompressed, or ``None`` where the file has none."""
         if self.container == "pmtiles":
-            from pmtiles.reader import MmapSource, Reader
-
-            with open(self.path, "rb") as f:
-                data = Reader(MmapSource(f)).get(z, x, y)
-            data = bytes(data) if data else None
+            data = _pmtiles_tile(str(self.path), self.path.stat().st_mtime_ns, z, x, y)
         else:
             with _mbtiles(self.path) as db:
                 row = db.execute(
@@ -110,6 +107,40 @@ class Basemap:
             out.update(level)
             total += size
         return out
+
+
+@lru_cache(maxsize=8)
+def _pmtiles_index(path: str, mtime_ns: int) -> tuple[dict, list, dict]:
+    """Header, root directory and a leaf-directory cache of a PMTiles file (parsed once:
+    the reader of the ``pmtiles`` package parses the root directory on every tile)."""
+    from pmtiles.tile import deserialize_directory, deserialize_header
+
+    with open(path, "rb") as f:
+        header = deserialize_header(f.read(127))
+        f.seek(header["root_offset"])
+        root = deserialize_directory(f.read(header["root_length"]))
+    return header, root, {}
+
+
+def _pmtiles_tile(path: str, mtime_ns: int, z: int, x: int, y: int) -> bytes | None:
+    from pmtiles.tile import deserialize_directory, find_tile, zxy_to_tileid
+
+    header, directory, leaves = _pmtiles_index(path, mtime_ns)
+    tile_id = zxy_to_tileid(z, x, y)
+    with open(path, "rb") as f:
+        for _ in range(4):  # the format's maximum directory depth
+            entry = find_tile(directory, tile_id)
+            if entry is None:
+                return None
+            if entry.run_length > 0:
+                f.seek(header["tile_data_offset"] + entry.offset)
+                return f.read(entry.length)
+            key = (entry.offset, entry.length)
+            if key not in leaves:
+                f.seek(header["leaf_directory_offset"] + entry.offset)
+                leaves[key] = deserialize_directory(f.read(entry.length))
+            directory = leaves[key]
+    return None
 
 
 class _mbtiles:

@@ -216,10 +216,11 @@ def build_map(
     else:
         center = (0.0, 0.0)
     lonlat = None if bounds is None else (bounds[0][1], bounds[0][0], bounds[1][1], bounds[1][0])
+    tiles = spec.tiles.for_bounds(lonlat)
     m = base_map(
         center,
         spec.zoom if spec.zoom is not None else 12,
-        tiles=spec.tiles.for_bounds(lonlat),
+        tiles=tiles,
         bounds=bounds,
         lang=lang,
     )
@@ -294,7 +295,10 @@ def build_map(
         draw_calls()
     hot: list[gpd.GeoDataFrame] = []  # the hotspots venue icons must not bury
     if on("cells", cells):
-        fg = add_cells(m, cells, min_count=k, lang=lang, max_cells=cap, show=shown("cells"))
+        fg = add_cells(
+            m, cells, min_count=k, lang=lang, max_cells=cap, show=shown("cells"),
+            venues=venues, tiles=tiles,
+        )
         hot.append(_top_class(cells, fg.stats["class_edges"], k))
         counts["cells_shown"] = fg.stats["cells_shown"]
         counts["cells_dropped"] += fg.stats["cells_dropped"]

@@ -32,7 +32,9 @@ from hotspots.maps.legends import (
     class_breaks,
     classify,
 )
+from hotspots.maps.names import nearest_venue_text, street_text
 from hotspots.maps.settings import _GISTAR_KEYS, GISTAR_COLOURS, LEGEND_POSITIONS, MAX_CELLS
+from hotspots.tiles import TileConfig
 
 
 def add_cells(
@@ -49,6 +51,9 @@ def add_cells(
     legend: bool = True,
     show: bool = True,
     breaks: str = "headtail",
+    venues: pd.DataFrame | None = None,
+    tiles: TileConfig | None = None,
+    max_named: int = 300,
 ) -> HotspotLayer:
     """Cells (H3 hexagons or any polygons) coloured by ``value`` in classes that show the peak.
 
@@ -72,6 +77,9 @@ def add_cells(
     breaks : {"headtail", "quantile"}
         Class breaks (:func:`~hotspots.maps.legends.class_breaks`): head/tail breaks by default,
         so the darkest class holds only the busiest cells.
+    venues, tiles : optional
+        Name the ``max_named`` busiest cells in their tooltip: the nearest venue (within
+        150 m) and the nearest street of a basemap file (within 150 m).
 
     Returns
     -------
@@ -110,6 +118,7 @@ def add_cells(
             fields[value] = (escape_text(value_label), [int(v) for v in vals])
         else:
             fields[value] = (escape_text(value_label), _fmt_float(vals, lang, 2))
+        _add_names(fields, gdf, vals, venues, tiles, lang, max_named)
         if count_col != value:
             fields["count"] = (
                 escape_text(t("tip.count", lang)),
@@ -138,6 +147,32 @@ def add_cells(
     # The legend refers to the group, so the group must be on the map before it renders.
     _insert_before_legends(m, fg)
     return fg
+
+
+def _add_names(
+    fields: dict[str, tuple[str, Sequence[Any]]],
+    gdf: gpd.GeoDataFrame,
+    vals: np.ndarray,
+    venues: pd.DataFrame | None,
+    tiles: TileConfig | None,
+    lang: str,
+    max_named: int,
+) -> None:
+    """Tooltip fields naming the busiest cells: nearest venue, street (names, not codes)."""
+    if (venues is None and (tiles is None or tiles.file is None)) or not len(gdf):
+        return
+    busiest = np.argsort(-vals, kind="stable")[:max_named]
+    centre = gdf.geometry.iloc[busiest].representative_point()
+    lat, lon = centre.y.to_numpy(), centre.x.to_numpy()
+    for key, label, values in (
+        ("venue", "tip.nearest_venue", nearest_venue_text(lat, lon, venues, lang)),
+        ("street", "tip.street", street_text(lat, lon, tiles, lang)),
+    ):
+        if any(values):
+            column = [""] * len(gdf)
+            for i, v in zip(busiest, values, strict=True):
+                column[i] = v
+            fields[key] = (escape_text(t(label, lang)), column)
 
 
 def add_gistar(
