@@ -52,7 +52,7 @@ def presenter_css() -> str:
     frame = "iframe[title='streamlit_folium.st_folium']"
     return (
         f"{frame}{{height:{PRESENTER_MAP_HEIGHT}!important;min-height:18rem}}"
-        ".st-key-map_title h2{padding:0 0 .25rem 0;font-size:clamp(1.4rem,2.2vw,2.4rem)}"
+        ".st-key-map_title h3{padding:0 0 .25rem 0}"
         "[data-testid='stMainBlockContainer']{padding-bottom:0!important}"
     )
 
