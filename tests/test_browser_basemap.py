@@ -210,3 +210,43 @@ def test_presenter_mode_is_a_slide(app_url, browser, size) -> None:
         assert session.blocked == []
     finally:
         session.close()
+
+
+def _street_share(png: bytes) -> float:
+    """Share of the picture's pixels in the style's street colours (within 6 levels)."""
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+    hit = np.zeros(rgb.shape[:2], dtype=bool)
+    for colour in STREET_RGB:
+        hit |= (np.abs(rgb - np.array(colour)) <= 6).all(axis=2)
+    return float(hit.mean())
+
+
+def test_briefing_png_shows_streets_with_no_network() -> None:
+    from hotspots import briefing
+    from hotspots.patrol import PatrolParams
+    from hotspots.provenance import make_provenance
+    from hotspots.render import launch_browser
+    from hotspots.sample import load_sample
+    from hotspots.tiles import TileConfig
+
+    s = load_sample()
+    prov = make_provenance("sample", None, PatrolParams().describe(), incidents=s.calls)
+    shares = {}
+    with launch_browser() as b:
+        for name, tiles in (("basemap", TileConfig.auto_choice()), ("none", TileConfig.none())):
+            m, _ = briefing.briefing_map(s.calls, provenance=prov, venues=s.venues,
+                                         boundary=s.boundary, tiles=tiles)
+            # offline: every request that would leave the machine is refused
+            png = briefing.briefing_png(briefing.briefing_html(m), browser=b, offline=True)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            (SHOTS / f"briefing_{name}.png").write_bytes(png)
+            shares[name] = _street_share(png)
+    # thin street lines around and between the cells (about 0.2 % of a slide's pixels at its
+    # zoom); a plain background has next to none (anti-aliased edges of other shapes)
+    assert shares["basemap"] > 0.001, shares
+    assert shares["basemap"] > 20 * shares["none"], shares
