@@ -42,6 +42,21 @@ def name_css(name: str, presenter: bool) -> str:
     )
 
 
+#: Height of the map in presenter mode: the viewport less the title and the figures above it
+#: (CSS, so it fits 1280x720 and 1920x1080 alike without scrolling).
+PRESENTER_MAP_HEIGHT = "calc(100vh - 18rem)"
+
+
+def presenter_css() -> str:
+    """Presenter mode as a slide: the map fills the rest of the viewport, nothing scrolls."""
+    frame = "iframe[title='streamlit_folium.st_folium']"
+    return (
+        f"{frame}{{height:{PRESENTER_MAP_HEIGHT}!important;min-height:18rem}}"
+        ".st-key-map_title h3{padding:0 0 .25rem 0}"
+        "[data-testid='stMainBlockContainer']{padding-bottom:0!important}"
+    )
+
+
 ctx = common.context()
 lang, p = ctx.lang, ctx.params
 if not ctx.presenter:
@@ -53,6 +68,13 @@ if common.no_calls(ctx):
 
 # --- headline figures -------------------------------------------------------------------
 h = common.headline(ctx.ds.key, ctx.fkey, ctx.pkey, ctx.calls, len(ctx.ds.calls))
+if ctx.presenter:
+    # a slide: its title (what and when) above the figures; the map takes the rest
+    st.html(f"<style>{presenter_css()}</style>")
+    with st.container(key="map_title"):
+        st.subheader(
+            f"{t('app.title', lang)} · {period_label(h.first, h.last)}", anchor=False
+        )
 cols = st.columns(5)
 cols[0].metric(
     t("map.calls", lang),
@@ -89,7 +111,8 @@ cols[4].metric(
 
 # --- layers ------------------------------------------------------------------------------
 layers = state.bound(
-    st.pills,
+    # presenter mode: the switches live in the sidebar, off the slide
+    st.sidebar.pills if ctx.presenter else st.pills,
     "layers",
     t("ui.layers", lang),
     lang,
@@ -100,10 +123,11 @@ layers = state.bound(
     from_widget=lambda v: tuple(c for c in common.MAP_LAYERS if c in (v or ())),
 )
 selected = set(layers)
-ident, build = common.map_builder(ctx, selected, p)
+slide = {"layer_control": False, "zoom_control": False, "fill_frame": True}
+ident, build = common.map_builder(ctx, selected, p, **(slide if ctx.presenter else {}))
 with st.spinner(t("msg.loading", lang)):
     shown = mapview.show(
-        ("main", *ident), build, key="main_map", height=760 if ctx.presenter else 620
+        ("main", *ident), build, key="main_map", height=620
     )
 counts = shown.counts
 for message in shown.problems:
@@ -112,8 +136,11 @@ for message in shown.problems:
 line = mapview.counts_line(counts, lang)
 if ctx.presenter and "calls" in selected:
     line = (line + " · " if line else "") + t("msg.presenter_hidden", lang)
-if line:
+if line and ctx.presenter:  # one small line under the slide's map, with the source
+    st.caption(f"{common.md_text(line)} · {common.source_caption(ctx)}")
+elif line:
     st.markdown(f"**{common.md_text(line)}**")
-st.caption(common.source_caption(ctx))
+if not ctx.presenter or not line:
+    st.caption(common.source_caption(ctx))
 if not ctx.presenter and counts.get("calls_mode") == "cells" and "calls" in selected:
     st.caption(t("map.calls_cells_note", lang))

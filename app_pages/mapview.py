@@ -31,9 +31,24 @@ from hotspots.tiles import TileConfig
 Builder = Callable[[], tuple[folium.Map, dict[str, Any], list[str]]]
 
 
+@st.cache_resource(show_spinner=False)
+def _tile_server(host: str):
+    """The app's basemap endpoint (one per process, on the app's own address)."""
+    from hotspots.basemap.server import TileServer
+
+    return TileServer(host=host)
+
+
 def tiles() -> TileConfig:
-    """Basemap chosen by ``HOTSPOTS_TILES`` (OpenStreetMap by default; ``none`` offline)."""
-    return TileConfig.from_env()
+    """Basemap chosen by ``HOTSPOTS_TILES`` (by default the sample city's own basemap where it
+    covers the map, OpenStreetMap elsewhere; ``none`` for a plain background). A basemap
+    file is served to the browser by the app itself (:mod:`hotspots.basemap.server`)."""
+    config = TileConfig.from_env()
+    if config.file is None:
+        return config
+    address = st.get_option("server.address") or "localhost"
+    url = _tile_server(str(address)).url_for(config.file)
+    return config.with_served_url(url)
 
 
 @dataclass

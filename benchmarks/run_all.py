@@ -19,6 +19,7 @@ BENCHMARKS = (
     "bench_gistar",
     "bench_app",
     "bench_risk",
+    "bench_basemap",
 )
 
 

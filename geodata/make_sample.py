@@ -15,6 +15,8 @@ rows, no timestamps):
 ``calls.csv``         calls for service 2019-2021 as a police operations centre would
                       export them: id, datetime, type, place, lat, lon (Russian labels),
                       including a handful of defective rows (see README.md)
+``basemap.pmtiles``   the city's SYNTHETIC streets, parks and squares as vector tiles
+                      (Protomaps schema, zoom 10-16), so the app shows streets offline
 
 The trends built in (and asserted by ``tests/test_sample.py``) are in :data:`BASE_2019` and
 :data:`GROWTH`: thefts fall by 15 % a year, hooliganism in public places and at catering
@@ -644,8 +646,89 @@ def csv_text(rows: list[dict], fields: Sequence[str]) -> str:
     return buf.getvalue()
 
 
-def build() -> dict[str, str]:
-    """Every file of the sample: name -> text."""
+# ---------------------------------------------------------------------------------------
+# Basemap: the synthetic streets (no random numbers: the other files do not change)
+
+#: Street names of the minor grid (west-east streets, then south-north ones).
+MINOR_NAMES = """Айтеке би|Толе би|Казыбек би|Жамбыла|Абая|Сейфуллина|Ауэзова|Момышулы|
+Байтурсынова|Жансугурова|Майлина|Муканова|Мусрепова|Сатпаева|Туркестанская|Сауранская|
+Отырарская|Карнак|Иассы|Шаяхметова|Желтоксан|Достык|Бирлик|Арыстан баба|Кожа Ахмета|Дулати|
+Аль-Фараби|Навои|Махамбета|Исатая|Райымбека|Каратау|Сырдарьинская|Шымкентская""".replace(
+    "\n", ""
+).split("|")
+#: Spacing of the minor street grid, metres; its rotation, degrees.
+GRID_SPACING, GRID_ANGLE = 240.0, 9.0
+
+
+def make_streets(area: shapely.Polygon) -> dict[str, list[tuple[shapely.Geometry, dict]]]:
+    """The basemap's features in local metres, by layer of the Protomaps schema.
+
+    Main streets are :data:`STREETS` (the venues "along the main streets" stand 22 m or more
+    from their centre lines); a rotated grid of minor streets every :data:`GRID_SPACING` m
+    covers the rest of the study area, so every address is within 120 m of a street; parks,
+    the square and the market are the :data:`PUBLIC_SPACES` areas.
+    """
+    reach = area.buffer(400.0)
+    a = math.radians(GRID_ANGLE)
+    ux, uy = np.array([math.cos(a), math.sin(a)]), np.array([-math.sin(a), math.cos(a)])
+    roads: list[tuple[shapely.Geometry, dict]] = []
+    offsets = np.arange(-4800.0, 4800.0 + 1, GRID_SPACING)
+    names = iter(MINOR_NAMES * 2)
+    for direction, normal, label in ((ux, uy, "ул."), (uy, ux, "пер.")):
+        for k, off in enumerate(offsets):
+            p0, p1 = normal * off - direction * 5200, normal * off + direction * 5200
+            line = shapely.LineString([p0, p1]).intersection(reach)
+            if line.is_empty or line.length < 300:
+                continue
+            name = f"{label} {next(names)}" if k % 2 == 0 else ""
+            roads.append((line, {"kind": "minor_road", "name": name} if name else
+                          {"kind": "minor_road"}))
+    for name, coords in STREETS.items():
+        roads.append((shapely.LineString(coords), {"kind": "major_road", "name": name}))
+    landuse = []
+    for name, kind, centre, radius, _ in PUBLIC_SPACES:
+        schema_kind = {"square": "pedestrian", "park": "park", "market": "pedestrian"}.get(kind)
+        if schema_kind:
+            shape = shapely.Point(centre).buffer(radius * 0.8, quad_segs=8)
+            landuse.append((shape, {"kind": schema_kind, "name": name}))
+    earth = [(shapely.box(*reach.buffer(12_000.0).bounds), {"kind": "earth"})]
+    places = [(shapely.Point(0.0, 0.0), {"kind": "locality", "name": "Туркестан",
+                                          "min_zoom": 5, "population_rank": 10})]
+    return {"earth": earth, "landuse": landuse, "roads": roads, "places": places}
+
+
+def basemap_bytes(area: shapely.Polygon) -> bytes:
+    """The SYNTHETIC streets as a PMTiles archive of vector tiles (zoom 10-16)."""
+    import tempfile
+
+    import geopandas as gpd
+
+    from hotspots.basemap.write import write_vector_pmtiles
+
+    def to_wgs84(coords: np.ndarray) -> np.ndarray:
+        lat, lon = to_latlon(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
+
+    layers = {}
+    for layer, features in make_streets(area).items():
+        geoms = shapely.transform(np.array([g for g, _ in features], dtype=object), to_wgs84)
+        props = [p for _, p in features]
+        layers[layer] = gpd.GeoDataFrame(props, geometry=list(geoms), crs=4326)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_vector_pmtiles(
+            layers,
+            Path(tmp) / "basemap.pmtiles",
+            min_zoom=10,
+            max_zoom=16,
+            name="Туркестан (SYNTHETIC sample streets)",
+            attribution="Synthetic streets of the hotspots sample city (not a survey)",
+            description="Invented by geodata/make_sample.py; Protomaps basemap schema",
+        )
+        return path.read_bytes()
+
+
+def build() -> dict[str, str | bytes]:
+    """Every file of the sample: name -> text (bytes for the basemap)."""
     seeds = np.random.SeedSequence(SEED).spawn(4)  # one stream per part: independent changes
     rng_area, rng_venues, rng_calls, rng_defects = (np.random.default_rng(s) for s in seeds)
     area = make_boundary(rng_area)
@@ -657,6 +740,7 @@ def build() -> dict[str, str]:
         "venues.geojson": venues_geojson_text(records),
         "venues.csv": csv_text(records, ["venue_id", "name", "kind", "lat", "lon"]),
         "calls.csv": csv_text(calls, ["id", "datetime", "type", "place", "lat", "lon"]),
+        "basemap.pmtiles": basemap_bytes(area),
     }
 
 
@@ -667,8 +751,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, text in build().items():
-        (args.out / name).write_bytes(text.encode("utf-8"))
+    for name, content in build().items():
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        (args.out / name).write_bytes(data)
         print(f"wrote {args.out / name}")
 
 

@@ -132,6 +132,13 @@ ASSETS: Final[tuple[Asset, ...]] = (
             "leaflet_heat.min.js",
         ),
     ),
+    Asset(
+        "js",
+        "protomaps-leaflet/protomaps-leaflet.js",
+        "5.1.0",
+        "protomaps-leaflet/LICENSE",
+        ("https://unpkg.com/protomaps-leaflet@5.1.0/dist/protomaps-leaflet.js",),
+    ),
 )
 
 #: CDN files Folium adds by default that the maps do not need (dropped).

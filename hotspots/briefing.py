@@ -159,7 +159,8 @@ def briefing_map(
         Presenter mode: no individual calls; suppression of small counts.
     lang : {"kk", "ru", "en"}
     tiles : TileConfig, optional
-        Basemap (default: plain background, which needs no network).
+        Basemap (default: ``HOTSPOTS_TILES``, see :meth:`TileConfig.from_env`). A basemap
+        file's tiles over the map are carried inside the page: no network needed.
     title : str, optional
         Map title (default: the translated "Hotspot map").
     layers : iterable of str, optional
@@ -190,7 +191,7 @@ def briefing_map(
         presenter=presenter,
         min_count=p.min_count,
         resolution=p.resolution,
-        tiles=tiles if tiles is not None else TileConfig.none(),
+        tiles=tiles if tiles is not None else TileConfig.from_env(),
         title=title or t("app.title", lang),
         caption_lines=tuple(caption_lines(provenance, p, lang, filters)),
         layer_control=False,  # a slide has no switcher; every drawn layer is on

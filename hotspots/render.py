@@ -3,15 +3,17 @@
 Briefing maps become slide-sized PNGs (1920 x 1080) and the one-page report becomes a PDF.
 The page is opened from a local file; when it holds a Leaflet map the renderer waits until the
 map's panes exist and its tiles have loaded, or until ``tile_timeout_s`` has passed, so missing
-or unreachable tiles (closed networks) never hang it. With ``offline=True`` every request that
-is not local (``file:``, ``data:``, ``blob:``, localhost) is refused before it leaves the
-machine.
+or unreachable tiles (closed networks) never hang it: a remote host that does not answer a
+connection within 1.5 s is refused at once for the rest of the page. With ``offline=True``
+every request that is not local (``file:``, ``data:``, ``blob:``, localhost) is refused before
+it leaves the machine. A basemap file's tiles are inside the page (:mod:`hotspots.basemap`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -41,6 +43,7 @@ _MAP_READY_JS: Final = """() => {
     const container = document.querySelector(".leaflet-container");
     if (!container) return true;
     if (!container.querySelector(".leaflet-map-pane .leaflet-overlay-pane")) return false;
+    if (container.dataset.hsBasemap === "loading") return false;
     const tiles = container.querySelectorAll("img.leaflet-tile");
     for (const tile of tiles) {
         if (!tile.classList.contains("leaflet-tile-loaded") && !tile.complete) return false;
@@ -134,6 +137,38 @@ def _check_html(html_path: str | Path) -> Path:
     return path
 
 
+def _reachable(host: str, port: int, timeout_s: float = 1.5) -> bool:
+    """Whether a TCP connection to ``host:port`` opens within ``timeout_s`` seconds."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _route_remote(offline: bool):
+    """A request router: local requests pass; remote ones pass only when their host answers
+    (checked once per host, within 1.5 s), so tiles from an unreachable server fail at once
+    instead of holding the picture until ``tile_timeout_s`` (closed networks)."""
+    known: dict[tuple[str, int], bool] = {}
+
+    def route(r) -> None:
+        url = r.request.url
+        if is_local_url(url):
+            r.continue_()
+            return
+        parsed = urlparse(url)
+        key = (parsed.hostname or "", parsed.port or (443 if parsed.scheme == "https" else 80))
+        if not offline and key not in known:
+            known[key] = _reachable(*key)
+        if not offline and known[key]:
+            r.continue_()
+        else:
+            r.abort("internetdisconnected")
+
+    return route
+
+
 def _open(
     b: object,
     path: Path,
@@ -144,15 +179,7 @@ def _open(
     tile_timeout_s: float,
 ):
     page = b.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
-    if offline:
-        page.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if is_local_url(route.request.url)
-                else route.abort("internetdisconnected")
-            ),
-        )
+    page.route("**/*", _route_remote(offline))
     page.goto(path.as_uri(), wait_until="load", timeout=timeout_s * 1000)
     try:
         page.wait_for_function(_MAP_READY_JS, timeout=tile_timeout_s * 1000, polling=100)

@@ -435,7 +435,8 @@ def build_report_bundle(
         ``params.min_count`` calls are neither listed nor drawn.
     lang : {"kk", "ru", "en"}
     tiles : TileConfig, optional
-        Basemap of the briefing map (default: none, a plain background that needs no network).
+        Basemap of the briefing map (default: ``HOTSPOTS_TILES``; a basemap file's tiles
+        are carried inside the page, so no network is needed).
     title : str, optional
         Title of the map and the report.
     files : iterable of str

@@ -174,7 +174,7 @@ def test_local_tile_server() -> None:
 @pytest.mark.parametrize(
     ("env", "url"),
     [
-        ({}, OSM_URL),
+        ({"HOTSPOTS_TILES": "osm"}, OSM_URL),
         ({"HOTSPOTS_TILES": "none"}, None),
         ({"HOTSPOTS_TILES": "http://t/{z}/{x}/{y}.png"}, "http://t/{z}/{x}/{y}.png"),
     ],
@@ -203,6 +203,7 @@ def test_cells_suppression_and_numbers_in_tooltips() -> None:
     data = _geojson(fg)
     assert sorted(f["properties"]["count"] for f in data["features"]) == [7, 10]
     assert fg.stats == {
+        "class_edges": [7.0, 10.0],
         "cells_shown": 2,
         "cells_suppressed": 2,
         "cells_dropped": 0,
@@ -834,7 +835,7 @@ def test_data_is_never_rendered_as_a_jinja_template() -> None:
 def test_polygons_carry_their_class_and_the_page_one_style_per_class() -> None:
     m = _map()
     counts = [1, 2, 3, 5, 8, 13, 21, 34]
-    fg = add_cells(m, _hex_cells(counts), classes=4)
+    fg = add_cells(m, _hex_cells(counts), classes=4, breaks="quantile")
     (gj,) = [c for c in fg._children.values() if isinstance(c, folium.GeoJson)]
     features = gj.data["features"]
     assert [f["id"] for f in features] == list(range(len(counts)))

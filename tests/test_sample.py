@@ -21,7 +21,7 @@ from hotspots.sample import Sample, SamplePaths, load_sample, sample_paths
 from hotspots.schema import CATERING_KINDS, EARTH_RADIUS_M, INCIDENT_COLUMNS, VENUE_COLUMNS
 
 GEODATA = Path(__file__).resolve().parent.parent / "geodata"
-GENERATED = ("boundary.geojson", "venues.geojson", "venues.csv", "calls.csv")
+GENERATED = ("boundary.geojson", "venues.geojson", "venues.csv", "calls.csv", "basemap.pmtiles")
 YEARS = ("2019", "2020", "2021")
 CATERING_PLACES = ("кафе", "ресторан", "чайхана", "бар")
 PUBLIC_PLACES = ("парк", "рынок", "площадь", "автовокзал", "музей-заповедник")

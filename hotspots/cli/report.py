@@ -128,7 +128,9 @@ def _params(kwargs: dict[str, Any]):
 @click.option("--title", help="Title of the map and the report.")
 @click.option(
     "--tiles",
-    help="Basemap: osm, none, or an XYZ URL template (default: $HOTSPOTS_TILES, else osm).",
+    help="Basemap: a .pmtiles/.mbtiles file, auto, osm, none, or an XYZ URL template "
+    "(default: $HOTSPOTS_TILES, else auto: the sample's own streets where they cover the map, "
+    "else osm).",
 )
 def command(**kwargs: Any) -> None:
     """Patrol plan (CSV, GeoJSON, printable HTML), briefing map (HTML, 1920x1080 PNG) and the

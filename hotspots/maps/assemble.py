@@ -11,6 +11,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from branca.element import Element
 
 from hotspots import privacy
 from hotspots.assets import make_offline
@@ -56,6 +57,15 @@ class MapSpec:
         Initial view; by default the map fits the data.
     layer_control : bool
         Add the layer switcher.
+    zoom_control : bool
+        Show Leaflet's zoom buttons (off for slides: presenter mode and briefing maps).
+    fill_frame : bool
+        The map fills the height of the app's frame, whatever height the page gives that
+        frame (presenter mode sizes it to the window); otherwise the app's fixed height.
+    venue_icons : {"hotspots", "all"}
+        ``"hotspots"`` (default): venues are icons only inside or next to the hotspots (top
+        class of cells, hot Gi* cells at 99 %, clusters), small dots elsewhere, so the icons
+        never bury the hotspots; ``"all"``: every venue is an icon.
     """
 
     layers: frozenset[str] = frozenset({"boundary", "cells", "venues", "calls"})
@@ -71,8 +81,15 @@ class MapSpec:
     center: tuple[float, float] | None = None
     zoom: int | None = None
     layer_control: bool = True
+    venue_icons: str = "hotspots"
+    zoom_control: bool = True
+    fill_frame: bool = False
 
     def __post_init__(self) -> None:
+        if self.venue_icons not in ("hotspots", "all"):
+            raise ParameterError(
+                f"venue_icons must be 'hotspots' or 'all'; got {self.venue_icons!r}"
+            )
         unknown = set(self.layers) - set(LAYERS)
         if unknown:
             raise ParameterError(
@@ -87,6 +104,15 @@ class MapSpec:
     def k(self) -> int:
         """The suppression threshold in force (1 outside presenter mode)."""
         return self.min_count if self.presenter else 1
+
+
+def _top_class(cells: gpd.GeoDataFrame, edges: list[float], k: int) -> gpd.GeoDataFrame:
+    """The cells of the darkest colour class (the hotspots a reader sees), K or more calls."""
+    gdf = _as_wgs84(cells, "cells")
+    if len(edges) < 2 or "count" not in gdf:
+        return gdf.iloc[:0][["geometry"]]
+    counts = pd.to_numeric(gdf["count"], errors="coerce").fillna(0)
+    return gdf[(counts >= edges[-2]) & (counts >= k)][["geometry"]]
 
 
 def _bounds_of(frames: Iterable[Any]) -> list[list[float]] | None:
@@ -189,7 +215,23 @@ def build_map(
         center = ((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2)
     else:
         center = (0.0, 0.0)
-    m = base_map(center, spec.zoom if spec.zoom is not None else 12, tiles=spec.tiles)
+    lonlat = None if bounds is None else (bounds[0][1], bounds[0][0], bounds[1][1], bounds[1][0])
+    tiles = spec.tiles.for_bounds(lonlat)
+    m = base_map(
+        center,
+        spec.zoom if spec.zoom is not None else 12,
+        tiles=tiles,
+        bounds=bounds,
+        lang=lang,
+    )
+    if not spec.zoom_control:
+        m.options["zoom_control"] = False
+    if spec.fill_frame:
+        # streamlit-folium gives its map div a fixed pixel height: follow the frame instead
+        m.get_root().header.add_child(
+            Element("<style>#map_div.leaflet-container{height:100vh!important}</style>"),
+            name="hotspots_fill_frame",
+        )
     if spec.zoom is None and spec.center is None and bounds is not None:
         m.fit_bounds(bounds, padding=(10, 10))
     counts: dict[str, Any] = {
@@ -203,6 +245,7 @@ def build_map(
         "gistar_hot": 0,
         "gistar_cold": 0,
         "venues_shown": 0,
+        "venue_icons": 0,
         "calls_cells": 0,
         "density_max": None,
         "min_count": k,
@@ -250,8 +293,13 @@ def build_map(
         counts["layers"].append("density")
     if calls_as_cells:
         draw_calls()
+    hot: list[gpd.GeoDataFrame] = []  # the hotspots venue icons must not bury
     if on("cells", cells):
-        fg = add_cells(m, cells, min_count=k, lang=lang, max_cells=cap, show=shown("cells"))
+        fg = add_cells(
+            m, cells, min_count=k, lang=lang, max_cells=cap, show=shown("cells"),
+            venues=venues, tiles=tiles,
+        )
+        hot.append(_top_class(cells, fg.stats["class_edges"], k))
         counts["cells_shown"] = fg.stats["cells_shown"]
         counts["cells_dropped"] += fg.stats["cells_dropped"]
         counts["cells_suppressed"] = fg.stats["cells_suppressed"]
@@ -261,10 +309,14 @@ def build_map(
         counts["gistar_hot"] = fg.stats["gistar_hot"]
         counts["cells_dropped"] += fg.stats["gistar_dropped"]
         counts["gistar_cold"] = fg.stats["gistar_cold"]
+        if "bin" in gistar:
+            hot.append(_as_wgs84(gistar[pd.to_numeric(gistar["bin"]) >= 3], "gi")[["geometry"]])
         counts["layers"].append("gistar")
     if on("clusters", clusters):
         fg = add_clusters(m, clusters, min_count=k, lang=lang, show=shown("clusters"))
         counts["clusters_shown"] = fg.stats["clusters_shown"]
+        if isinstance(clusters, gpd.GeoDataFrame) and clusters.crs is not None:
+            hot.append(_as_wgs84(clusters, "clusters")[["geometry"]])
         counts["layers"].append("clusters")
     if on("boundary", boundary):
         add_boundary(m, boundary, lang=lang)
@@ -272,8 +324,14 @@ def build_map(
     if on("calls", calls) and not calls_as_cells:
         draw_calls()
     if on("venues", venues):
-        fg = add_venues(m, venues, lang=lang, min_count=k, show=shown("venues"))
+        hotspots = None
+        if spec.venue_icons == "hotspots" and hot:
+            hotspots = gpd.GeoDataFrame(pd.concat(hot, ignore_index=True), crs=4326)
+        fg = add_venues(
+            m, venues, lang=lang, min_count=k, show=shown("venues"), hotspots=hotspots
+        )
         counts["venues_shown"] = fg.stats["venues_shown"]
+        counts["venue_icons"] = fg.stats["venue_icons"]
         counts["layers"].append("venues")
     if spec.title is not None:
         add_caption(m, spec.title, spec.caption_lines)

@@ -32,6 +32,8 @@ def base_map(
     tiles: TileConfig | None = None,
     width: str | int = "100%",
     height: str | int = "100%",
+    bounds: list[list[float]] | None = None,
+    lang: str = "en",
 ) -> folium.Map:
     """An empty map with the configured basemap (or a plain background) and the maps' CSS.
 
@@ -45,6 +47,11 @@ def base_map(
         Basemap; OpenStreetMap when omitted, ``TileConfig.none()`` for a plain background.
     width, height : str or int
         Size of the map element (CSS length or pixels).
+    bounds : [[lat, lon], [lat, lon]], optional
+        Area the map shows: a basemap file not served by the app carries its tiles over this
+        area inside the page (exports); without it, the centre's surroundings at ``zoom``.
+    lang : {"kk", "ru", "en"}
+        Language of the basemap's labels where the file has them (``name:kk`` ...).
 
     Returns
     -------
@@ -65,7 +72,9 @@ def base_map(
         max_zoom=max(tiles.max_zoom, 18) if tiles.enabled else 20,
         zoom_snap=0.25,  # fractional zoom: fitted views fill a slide
     )
-    if tiles.enabled:
+    if tiles.file is not None:
+        _add_basemap_file(m, tiles, bounds, (lat, lon), zoom, lang)
+    elif tiles.enabled:
         folium.TileLayer(
             tiles=tiles.url,
             attr=tiles.attribution,
@@ -76,6 +85,36 @@ def base_map(
     m.add_child(_ScaleBar(), name="hotspots_scale")
     _ensure_css(m)
     return m
+
+
+def _add_basemap_file(
+    m: folium.Map,
+    tiles: TileConfig,
+    bounds: list[list[float]] | None,
+    center: tuple[float, float],
+    zoom: int,
+    lang: str,
+) -> None:
+    """The basemap file: asked from the app's endpoint when served, else carried in the page
+    (the tiles over ``bounds`` at the zooms a 1920 x 1080 slide of it needs)."""
+    from hotspots.basemap.archive import open_basemap
+    from hotspots.basemap.layer import BasemapLayer, export_zooms
+    from hotspots.basemap.tilemath import HALF_WORLD_M
+
+    bm = open_basemap(tiles.file)
+    attribution = escape_text(tiles.attribution)
+    if tiles.served_url:
+        m.add_child(BasemapLayer(bm, url=tiles.served_url, attribution=attribution, lang=lang))
+        return
+    if bounds is not None:
+        box = (bounds[0][1], bounds[0][0], bounds[1][1], bounds[1][0])
+    else:  # about a 1920 x 1080 view around the centre
+        half = 960 * 2 * HALF_WORLD_M / 256 / 2**zoom / 111_320.0
+        box = (center[1] - half, center[0] - half / 2, center[1] + half, center[0] + half / 2)
+    pad_lon, pad_lat = 0.15 * (box[2] - box[0]) + 1e-4, 0.15 * (box[3] - box[1]) + 1e-4
+    area = (box[0] - pad_lon, box[1] - pad_lat, box[2] + pad_lon, box[3] + pad_lat)
+    chosen = bm.tiles_in(area, export_zooms(bm, box, 1900, 930))
+    m.add_child(BasemapLayer(bm, tiles=chosen, attribution=attribution, lang=lang))
 
 
 class _ScaleBar(_RawRender, MacroElement):

@@ -32,7 +32,9 @@ from hotspots.maps.legends import (
     class_breaks,
     classify,
 )
+from hotspots.maps.names import nearest_venue_text, street_text
 from hotspots.maps.settings import _GISTAR_KEYS, GISTAR_COLOURS, LEGEND_POSITIONS, MAX_CELLS
+from hotspots.tiles import TileConfig
 
 
 def add_cells(
@@ -48,8 +50,12 @@ def add_cells(
     palette: str = "YlOrRd",
     legend: bool = True,
     show: bool = True,
+    breaks: str = "headtail",
+    venues: pd.DataFrame | None = None,
+    tiles: TileConfig | None = None,
+    max_named: int = 300,
 ) -> HotspotLayer:
-    """Cells (H3 hexagons or any polygons) coloured by ``value`` in quantile classes.
+    """Cells (H3 hexagons or any polygons) coloured by ``value`` in classes that show the peak.
 
     Parameters
     ----------
@@ -68,11 +74,18 @@ def add_cells(
         Most cells drawn (the highest values); keeps the page small.
     legend : bool
         Add the legend box.
+    breaks : {"headtail", "quantile"}
+        Class breaks (:func:`~hotspots.maps.legends.class_breaks`): head/tail breaks by default,
+        so the darkest class holds only the busiest cells.
+    venues, tiles : optional
+        Name the ``max_named`` busiest cells in their tooltip: the nearest venue (within
+        150 m) and the nearest street of a basemap file (within 150 m).
 
     Returns
     -------
     HotspotLayer
-        ``stats``: ``cells_shown``, ``cells_suppressed`` (below ``min_count``),
+        ``stats``: ``cells_shown``, ``class_edges`` (the legend's edges),
+        ``cells_suppressed`` (below ``min_count``),
         ``cells_dropped`` (beyond ``max_cells``), ``calls_shown`` (sum of ``count`` shown).
     """
     _check_lang(lang)
@@ -95,7 +108,7 @@ def add_cells(
     fg = HotspotLayer(name or t("layer.cells", lang), show=show)
     integer = bool(np.all(np.isfinite(vals)) and np.allclose(vals, np.round(vals)))
     if len(gdf):
-        edges = class_breaks(vals, classes, integer=integer)
+        edges = class_breaks(vals, classes, integer=integer, method=breaks)
         cls = classify(vals, edges)
         colours = _palette(len(edges) - 1, palette)
         fields: dict[str, tuple[str, Sequence[Any]]] = {}
@@ -105,6 +118,7 @@ def add_cells(
             fields[value] = (escape_text(value_label), [int(v) for v in vals])
         else:
             fields[value] = (escape_text(value_label), _fmt_float(vals, lang, 2))
+        _add_names(fields, gdf, vals, venues, tiles, lang, max_named)
         if count_col != value:
             fields["count"] = (
                 escape_text(t("tip.count", lang)),
@@ -124,6 +138,7 @@ def add_cells(
             )
     shown_counts = pd.to_numeric(gdf[count_col], errors="coerce").fillna(0)
     fg.stats = {
+        "class_edges": edges.tolist() if len(gdf) else [],
         "cells_shown": len(gdf),
         "cells_suppressed": suppressed,
         "cells_dropped": dropped,
@@ -132,6 +147,32 @@ def add_cells(
     # The legend refers to the group, so the group must be on the map before it renders.
     _insert_before_legends(m, fg)
     return fg
+
+
+def _add_names(
+    fields: dict[str, tuple[str, Sequence[Any]]],
+    gdf: gpd.GeoDataFrame,
+    vals: np.ndarray,
+    venues: pd.DataFrame | None,
+    tiles: TileConfig | None,
+    lang: str,
+    max_named: int,
+) -> None:
+    """Tooltip fields naming the busiest cells: nearest venue, street (names, not codes)."""
+    if (venues is None and (tiles is None or tiles.file is None)) or not len(gdf):
+        return
+    busiest = np.argsort(-vals, kind="stable")[:max_named]
+    centre = gdf.geometry.iloc[busiest].representative_point()
+    lat, lon = centre.y.to_numpy(), centre.x.to_numpy()
+    for key, label, values in (
+        ("venue", "tip.nearest_venue", nearest_venue_text(lat, lon, venues, lang)),
+        ("street", "tip.street", street_text(lat, lon, tiles, lang)),
+    ):
+        if any(values):
+            column = [""] * len(gdf)
+            for i, v in zip(busiest, values, strict=True):
+                column[i] = v
+            fields[key] = (escape_text(t(label, lang)), column)
 
 
 def add_gistar(

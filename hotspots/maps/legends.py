@@ -16,9 +16,52 @@ from hotspots.i18n import format_number
 from hotspots.maps.elements import _check_int, _ensure_css, _js_literal, _RawRender
 from hotspots.maps.settings import VENUE_STYLES
 
+#: Class-break methods of :func:`class_breaks`.
+BREAK_METHODS = ("headtail", "quantile")
 
-def class_breaks(values: np.ndarray, k: int = 6, *, integer: bool = True) -> np.ndarray:
-    """Class edges for a choropleth: the distinct quantiles of ``values``.
+
+def head_tail_edges(values: np.ndarray, k: int = 6, *, head_share: float = 0.4) -> np.ndarray:
+    """Head/tail breaks (Jiang 2013) for heavy-tailed values such as calls per cell.
+
+    Split at the mean; the values above it (the head) are split again at their own mean, and
+    so on while the head is a minority (at most ``head_share`` of its part) and has more than
+    one value, up to ``k`` classes. The top class then holds only the true peak, where
+    quantile classes put a third of the city in the darkest colour.
+
+    Returns
+    -------
+    ndarray
+        ``[min, mean_1, mean_2, ..., max]`` (raw inner edges, not rounded).
+
+    Examples
+    --------
+    >>> head_tail_edges(np.array([1, 1, 1, 1, 2, 2, 3, 4, 10, 40]), k=6).tolist()
+    [1.0, 6.5, 40.0]
+    """
+    _check_int("k", k, 1, 9, "classes")
+    if not 0.0 < head_share < 1.0:
+        raise ParameterError(f"head_share must be between 0 and 1; got {head_share}")
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return np.array([0.0, 0.0])
+    edges = [float(v.min())]
+    part = v
+    while len(edges) < k and part.size > 1:
+        mean = float(part.mean())
+        head = part[part > mean]
+        if head.size == 0 or head.size / part.size > head_share:
+            break
+        edges.append(mean)
+        part = head
+    edges.append(float(v.max()))
+    return np.array(edges)
+
+
+def class_breaks(
+    values: np.ndarray, k: int = 6, *, integer: bool = True, method: str = "quantile"
+) -> np.ndarray:
+    """Class edges for a choropleth: quantiles, or head/tail breaks for heavy tails.
 
     Parameters
     ----------
@@ -28,6 +71,9 @@ def class_breaks(values: np.ndarray, k: int = 6, *, integer: bool = True) -> np.
         Most classes wanted (1-9); fewer when values repeat.
     integer : bool
         Round the inner edges up to integers (for counts).
+    method : {"quantile", "headtail"}
+        ``"quantile"``: the distinct quantiles; ``"headtail"``: :func:`head_tail_edges` (the
+        maps' choice for counts, so the top class is the peak only).
 
     Returns
     -------
@@ -41,13 +87,21 @@ def class_breaks(values: np.ndarray, k: int = 6, *, integer: bool = True) -> np.
     [1.0, 2.0, 10.0]
     """
     _check_int("k", k, 1, 9, "classes")
+    if method not in BREAK_METHODS:
+        raise ParameterError(f"method must be one of {', '.join(BREAK_METHODS)}; got {method!r}")
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return np.array([0.0, 0.0])
-    edges = np.quantile(v, np.linspace(0.0, 1.0, k + 1))
-    if integer:
-        edges = np.ceil(edges)
+    if method == "headtail":
+        edges = head_tail_edges(v, k)
+        if integer:
+            # "above the mean": the first whole count above it starts the next class
+            edges = np.floor(edges) + 1.0
+    else:
+        edges = np.quantile(v, np.linspace(0.0, 1.0, k + 1))
+        if integer:
+            edges = np.ceil(edges)
     edges[0], edges[-1] = v.min(), v.max()
     edges = np.unique(edges)
     if edges.size == 1:

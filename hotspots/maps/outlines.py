@@ -52,11 +52,16 @@ def _format_offenses(value: Any, lang: str, limit: int = 3) -> str:
     return escape_text(", ".join(parts))
 
 
-def _format_names(value: Any, limit: int = 5) -> str:
+_MORE = re.compile(r" \(\+(\d+) more\)$")
+
+
+def _format_names(value: Any, limit: int = 5, lang: str = "en") -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, str):
-        return escape_text(value)
+        # the cluster summary's "(+4 more)" is English: say it in the map's language
+        text = _MORE.sub(lambda m: f" ({t('tip.more', lang, n=m.group(1))})", value)
+        return escape_text(text)
     names = [str(v) for v in value]
     text = ", ".join(names[:limit]) + (" …" if len(names) > limit else "")
     return escape_text(text)
@@ -103,12 +108,11 @@ def add_clusters(
     fg = HotspotLayer(name or t("layer.clusters", lang), show=show)
     if len(gdf):
         fields: dict[str, tuple[str, Sequence[Any]]] = {}
-        id_col = next((c for c in ("cluster", "cluster_id", "label") if c in gdf.columns), None)
-        if id_col is not None:
-            fields["cluster"] = (
-                escape_text(t("tip.cluster", lang)),
-                [escape_text(v) for v in gdf[id_col]],
-            )
+        # clusters are numbered 1, 2, ... by calls (the patrol plan's ranking order), not by
+        # DBSCAN's label (from 0, in the order the points came)
+        rank = np.empty(len(n), dtype=int)
+        rank[np.argsort(-n.to_numpy(), kind="stable")] = np.arange(1, len(n) + 1)
+        fields["cluster"] = (escape_text(t("tip.cluster", lang)), [f"#{r}" for r in rank])
         fields["n_incidents"] = (escape_text(t("tip.n_incidents", lang)), n.tolist())
         if "area_m2" in gdf.columns:
             area_km2 = pd.to_numeric(gdf["area_m2"], errors="coerce") / 1e6
@@ -129,7 +133,7 @@ def add_clusters(
         if "venues" in gdf.columns:
             fields["venues"] = (
                 escape_text(t("tip.venues", lang)),
-                [_format_names(v) for v in gdf["venues"]],
+                [_format_names(v, lang=lang) for v in gdf["venues"]],
             )
         _polygons_layer(
             fg,

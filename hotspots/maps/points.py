@@ -9,11 +9,12 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
 from hotspots import privacy
-from hotspots.errors import InputError
+from hotspots.errors import InputError, ParameterError
 from hotspots.escape import escape_text
 from hotspots.i18n import offense_label, t, venue_label
 from hotspots.maps.cells import add_cells, h3_cell_counts, h3_cells_frame
@@ -47,9 +48,16 @@ class _VenueMarkers(_RawRender, MacroElement):
         (function () {
             var group = {{ this._parent.get_name() }};
             var kinds = {{ this.kinds_js }};
+            var colours = {{ this.colours_js }};
             var rows = {{ this.rows_js }};
             for (var i = 0; i < rows.length; i++) {
                 var r = rows[i];
+                if (r[4] === 0) {  // a small dot: a venue away from the hotspots
+                    L.circleMarker([r[0], r[1]], {radius: 3, weight: 1, color: "#ffffff",
+                        fillColor: colours[r[2]], fillOpacity: 0.9})
+                        .bindTooltip(r[3], {direction: "top"}).addTo(group);
+                    continue;
+                }
                 L.marker([r[0], r[1]], {
                     icon: L.divIcon({
                         className: "hs-venue hs-venue-" + kinds[r[2]],
@@ -69,6 +77,7 @@ class _VenueMarkers(_RawRender, MacroElement):
         super().__init__()
         self._name = "HotspotVenues"
         self.kinds_js = _js_literal(kinds)
+        self.colours_js = _js_literal([VENUE_STYLES[k][0] for k in kinds])
         self.rows_js = _js_literal(rows)
 
 
@@ -84,8 +93,16 @@ def add_venues(
     max_venues: int = MAX_VENUES,
     legend: bool = True,
     show: bool = True,
+    hotspots: gpd.GeoDataFrame | None = None,
+    near_m: float = 60.0,
+    top_risky: int = 10,
 ) -> HotspotLayer:
     """Venues (cafés, restaurants, tea houses, bars, public spaces ...), an icon per kind.
+
+    Icons must not bury the hotspots: given ``hotspots``, only the venues inside or within
+    ``near_m`` metres of one, and the ``top_risky`` venues with the most calls
+    (``count_col``), are drawn as icons; the others are small dots of their kind's colour
+    (with the same tooltip).
 
     Parameters
     ----------
@@ -100,16 +117,27 @@ def add_venues(
         Only these kinds.
     max_venues : int
         Most venues drawn (those with the most calls in ``count_col`` when given).
+    hotspots : GeoDataFrame, optional
+        The hotspot polygons (the top class of cells, hot Gi* cells, clusters); without
+        them every venue is an icon.
+    near_m : float
+        Distance from a hotspot within which a venue keeps its icon, metres.
+    top_risky : int
+        Venues with the most calls (``count_col``) that keep their icon anywhere.
 
     Returns
     -------
     HotspotLayer
-        ``stats``: ``venues_shown``, ``venues_dropped`` (beyond ``max_venues``),
+        ``stats``: ``venues_shown``, ``venue_icons`` (drawn as icons; the rest are dots),
+        ``venues_dropped`` (beyond ``max_venues``),
         ``venue_kinds`` (kind -> number shown).
     """
     _check_lang(lang)
     _check_int("max_venues", max_venues, 1, 100_000, "venues")
     _check_int("min_count", min_count, 1, 1_000_000, "calls")
+    _check_int("top_risky", top_risky, 0, 100_000, "venues")
+    if not 0.0 <= near_m <= 10_000.0:
+        raise ParameterError(f"near_m must be 0 .. 10000 metres; got {near_m}")
     frame = venues
     if ("lat" not in frame.columns or "lon" not in frame.columns) and isinstance(
         frame, gpd.GeoDataFrame
@@ -154,15 +182,21 @@ def add_venues(
         tips = [
             f"{tip}<br>{calls_label}: {escape_text(c)}" for tip, c in zip(tips, shown, strict=True)
         ]
+    icon = _icon_mask(lat, lon, hotspots, near_m)
+    if hotspots is not None and count_col is not None and top_risky:
+        calls = pd.to_numeric(frame[count_col], errors="coerce").fillna(0).to_numpy()
+        icon[np.argsort(-calls, kind="stable")[:top_risky]] = True
     rows = [
-        [round(float(a), COORD_DECIMALS), round(float(b), COORD_DECIMALS), kind_index[s], tip]
-        for a, b, s, tip in zip(lat, lon, styled, tips, strict=True)
+        [round(float(a), COORD_DECIMALS), round(float(b), COORD_DECIMALS), kind_index[s], tip,
+         int(i)]
+        for a, b, s, tip, i in zip(lat, lon, styled, tips, icon, strict=True)
     ]
     if rows:
         fg.add_child(_VenueMarkers(kind_list, rows))
     counts_by_kind = pd.Series(kind, dtype=object).value_counts()
     fg.stats = {
         "venues_shown": len(rows),
+        "venue_icons": int(icon.sum()),
         "venues_dropped": dropped,
         "venue_kinds": {str(k): int(v) for k, v in counts_by_kind.items()},
     }
@@ -176,6 +210,21 @@ def add_venues(
         )
     _insert_before_legends(m, fg)
     return fg
+
+
+def _icon_mask(
+    lat: np.ndarray, lon: np.ndarray, hotspots: gpd.GeoDataFrame | None, near_m: float
+) -> np.ndarray:
+    """True for the venues within ``near_m`` metres of a hotspot polygon (all without any)."""
+    if hotspots is None:
+        return np.ones(lat.size, dtype=bool)
+    if len(hotspots) == 0 or lat.size == 0:
+        return np.zeros(lat.size, dtype=bool)
+    polys = _as_wgs84(hotspots, "hotspots")
+    crs = polys.estimate_utm_crs()
+    area = polys.to_crs(crs).geometry.union_all().buffer(near_m)
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(crs)
+    return np.asarray(shapely.intersects(area, pts.to_numpy()), dtype=bool)
 
 
 class _CallMarkers(_RawRender, MacroElement):

@@ -1,0 +1,252 @@
+"""The offline basemap and presenter mode in a real browser (Debian chromium, Playwright).
+
+The app is started with the default basemap (the sample city's ``geodata/basemap.pmtiles``,
+served by the app's own endpoint) and every request that does not go to this machine is
+aborted and recorded. The tests check that the basemap's bytes come from the app (HTTP 200 or
+206), that nothing left the machine, that the map's pixels show streets (the street colour of
+the style, not one flat background), and that presenter mode is a slide at 1280x720 and
+1920x1080: title, figures, legend and the whole map inside the window, no scroll bars, no
+zoom or layer buttons. Screenshots go to ``test-output/basemap/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-output" / "basemap"
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+LOCAL = ("127.0.0.1", "localhost", "::1", "[::1]")
+#: Street colours of the style (hotspots/basemap/layer.py): minor and major streets.
+STREET_RGB = ((0xAA, 0xA4, 0x9B), (0x8B, 0x85, 0x7C))
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser_basemap")
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name in ("HOTSPOTS_TILES", "HOTSPOTS_CALLS", "HOTSPOTS_VENUES", "HOTSPOTS_BOUNDARY"):
+        env.pop(name, None)  # the default: the sample and its own basemap
+    log = (tmp / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("streamlit did not start:\n" + (tmp / "streamlit.log").read_text())
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+class Offline:
+    """A page on which every request not to this machine is aborted (and recorded)."""
+
+    def __init__(self, browser, width: int, height: int) -> None:
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.blocked: list[str] = []
+        self.responses: list[tuple[str, int]] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("response", lambda r: self.responses.append((r.url, r.status)))
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        host = urlparse(url).hostname
+        if url.startswith(("data:", "blob:", "about:")) or host in LOCAL:
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort("internetdisconnected")
+
+    def open(self, url: str) -> None:
+        self.page.goto(url)
+        self.page.get_by_test_id("stApp").wait_for(timeout=60_000)
+        frame = self.page.frame_locator(MAP_FRAME).first
+        frame.locator(".leaflet-container").wait_for(timeout=90_000)
+        # the basemap marks itself ready once its tiles are drawn
+        frame.locator(".leaflet-container[data-hs-basemap='ready']").wait_for(timeout=60_000)
+
+    @property
+    def frame(self):
+        return self.page.locator(MAP_FRAME).first.element_handle().content_frame()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+# Share of the basemap canvases' pixels in each street colour (within 6 levels per channel).
+_STREET_SHARE_JS = """(rgbs) => {
+    let hits = 0, total = 0;
+    for (const c of document.querySelectorAll(".leaflet-tile-pane canvas")) {
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) {
+            total++;
+            for (const [r, g, b] of rgbs) {
+                if (Math.abs(d[i] - r) <= 6 && Math.abs(d[i + 1] - g) <= 6
+                    && Math.abs(d[i + 2] - b) <= 6) { hits++; break; }
+            }
+        }
+    }
+    return [hits, total];
+}"""
+
+
+def test_basemap_tiles_come_from_the_app_and_nothing_leaves(app_url, browser) -> None:
+    session = Offline(browser, 1440, 1000)
+    try:
+        session.open(app_url + "/?layers=none")
+        basemap = [(u, s) for u, s in session.responses if "/basemap/" in u]
+        assert basemap, "no basemap request"
+        assert all(s in (200, 206) for _, s in basemap), basemap
+        assert any(u.endswith(".pmtiles") for u, _ in basemap)
+        assert all(urlparse(u).hostname in LOCAL for u, _ in basemap)
+        deadline = time.monotonic() + 30
+        while True:  # the canvases are painted tile by tile
+            hits, total = session.frame.evaluate(
+                _STREET_SHARE_JS, [list(c) for c in STREET_RGB]
+            )
+            if (total and hits / total > 0.005) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert total > 100_000  # the basemap covers the map with canvas tiles
+        assert 0.005 < hits / total < 0.5, (hits, total)  # streets: lines, not a flat ground
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        session.page.screenshot(path=str(SHOTS / "map_offline.png"))
+        assert session.blocked == []
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
+def test_presenter_mode_is_a_slide(app_url, browser, size) -> None:
+    width, height = size
+    session = Offline(browser, width, height)
+    try:
+        session.open(app_url + "/?presenter=1&layers=cells,venues")
+        page = session.page
+        page.wait_for_timeout(500)  # the last layout pass after the map's frame resized
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"presenter_{width}x{height}.png"))
+        # nothing scrolls: the document and Streamlit's scroll container fit the window
+        overflow = page.evaluate(
+            """() => [document.scrollingElement.scrollHeight - window.innerHeight,
+                      ...[...document.querySelectorAll('[data-testid="stMain"],'
+                         + '[data-testid="stAppViewContainer"]')]
+                        .map(e => e.scrollHeight - e.clientHeight)]"""
+        )
+        assert max(overflow) <= 1, overflow
+        box = page.locator(MAP_FRAME).first.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height
+        assert box["height"] >= 0.5 * height  # the map is the slide's body
+        # a title with the period, and the headline figures above the map
+        title = page.locator(".st-key-map_title").inner_text()
+        assert "Hotspot map" in title and "2019" in title
+        assert page.get_by_test_id("stMetric").count() == 5
+        assert page.locator("header[data-testid='stHeader']").is_hidden()
+        frame = session.frame
+        assert frame.locator(".leaflet-control-zoom").count() == 0
+        assert frame.locator(".leaflet-control-layers").count() == 0
+        # every legend is inside the map's frame (page coordinates), so on the slide
+        for i in range(frame.locator(".hs-legend").count()):
+            legend = frame.locator(".hs-legend").nth(i).bounding_box()
+            assert legend is not None
+            assert legend["y"] >= box["y"] and legend["x"] >= box["x"]
+            assert legend["y"] + legend["height"] <= box["y"] + box["height"]
+            assert legend["x"] + legend["width"] <= box["x"] + box["width"]
+        assert session.blocked == []
+    finally:
+        session.close()
+
+
+def _street_share(png: bytes) -> float:
+    """Share of the picture's pixels in the style's street colours (within 6 levels)."""
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+    hit = np.zeros(rgb.shape[:2], dtype=bool)
+    for colour in STREET_RGB:
+        hit |= (np.abs(rgb - np.array(colour)) <= 6).all(axis=2)
+    return float(hit.mean())
+
+
+def test_briefing_png_shows_streets_with_no_network() -> None:
+    from hotspots import briefing
+    from hotspots.patrol import PatrolParams
+    from hotspots.provenance import make_provenance
+    from hotspots.render import launch_browser
+    from hotspots.sample import load_sample
+    from hotspots.tiles import TileConfig
+
+    s = load_sample()
+    prov = make_provenance("sample", None, PatrolParams().describe(), incidents=s.calls)
+    shares = {}
+    with launch_browser() as b:
+        for name, tiles in (("basemap", TileConfig.auto_choice()), ("none", TileConfig.none())):
+            m, _ = briefing.briefing_map(s.calls, provenance=prov, venues=s.venues,
+                                         boundary=s.boundary, tiles=tiles)
+            # offline: every request that would leave the machine is refused
+            png = briefing.briefing_png(briefing.briefing_html(m), browser=b, offline=True)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            (SHOTS / f"briefing_{name}.png").write_bytes(png)
+            shares[name] = _street_share(png)
+    # thin street lines around and between the cells (about 0.2 % of a slide's pixels at its
+    # zoom); a plain background has next to none (anti-aliased edges of other shapes)
+    assert shares["basemap"] > 0.001, shares
+    assert shares["basemap"] > 20 * shares["none"], shares
