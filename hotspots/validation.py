@@ -592,10 +592,15 @@ def _counts(code: np.ndarray, reasons: Sequence[str]) -> dict[str, int]:
 
 
 def _check_coordinates(
-    table: RawTable, cmap: ColumnMap, crs: Any, boundary: Area | None, bbox: Any
+    table: RawTable,
+    cmap: ColumnMap,
+    crs: Any,
+    boundary: Area | None,
+    bbox: Any,
+    first_row: int = 1,
 ) -> tuple[np.ndarray, _Coords]:
-    """1-based source rows and the coordinate checks (reasons 1-7) of every row."""
-    source_row = np.arange(1, len(table.frame) + 1, dtype=np.int64)
+    """1-based source rows (from ``first_row``) and the coordinate checks (reasons 1-7)."""
+    source_row = np.arange(first_row, first_row + len(table.frame), dtype=np.int64)
     coords = resolve_coordinates(
         table, cmap, crs=crs, area=area_geometry(boundary), bbox=check_bbox(bbox)
     )
@@ -745,6 +750,7 @@ def validate_incidents(
     bbox: Sequence[float] | None = None,
     tz: str | None = None,
     seen_ids: SeenIds | None = None,
+    first_row: int = 1,
 ) -> IngestResult:
     """Check every row of ``table`` and build the canonical incidents (see module docs).
 
@@ -766,9 +772,13 @@ def validate_incidents(
         converted to it. Found from the coordinates when omitted.
     seen_ids : SeenIds, optional
         Ids accepted in earlier batches of the same file (batched reading); updated.
+    first_row : int, default 1
+        Source row number of the table's first row (a later batch of a file starts where
+        the one before ended), so ``source_row`` and the ``row-<n>`` ids of rows without an
+        id are those of the whole file.
     """
     frame = table.frame
-    source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox)
+    source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox, first_row)
     code = coords.code
 
     # dates

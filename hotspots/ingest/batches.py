@@ -215,14 +215,20 @@ def validated_blocks(
                 if table.encoding == "cp1251":
                     encoding = "cp1251"
                 totals.columns, totals.notes, totals.sep = cmap, dict(det.notes), sep
+            # rows numbered as in the whole file: source_row, and the row-<n> ids of rows
+            # without an id (numbered within the block they would clash across blocks)
             res = validate_incidents(
-                table, totals.columns, crs=crs, boundary=area, bbox=bbox, tz=tz, seen_ids=seen
+                table,
+                totals.columns,
+                crs=crs,
+                boundary=area,
+                bbox=bbox,
+                tz=tz,
+                seen_ids=seen,
+                first_row=totals.rows + 1,
             )
             if res.time_zone and tz is None:
                 tz = res.time_zone["zone"]  # the first block's zone for every block
-            offset = totals.rows
-            res.accepted[S.SOURCE_ROW] = res.accepted[S.SOURCE_ROW] + offset
-            res.rejected[S.SOURCE_ROW] = res.rejected[S.SOURCE_ROW] + offset
             totals.add(res)
             yield res
             if progress is not None:
