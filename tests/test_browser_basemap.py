@@ -226,26 +226,25 @@ def _street_share(png: bytes) -> float:
     return float(hit.mean())
 
 
-def test_briefing_png_shows_streets_with_no_network() -> None:
+def test_briefing_png_shows_streets_with_no_network(browser) -> None:
     from hotspots import briefing
     from hotspots.patrol import PatrolParams
     from hotspots.provenance import make_provenance
-    from hotspots.render import launch_browser
     from hotspots.sample import load_sample
     from hotspots.tiles import TileConfig
 
     s = load_sample()
     prov = make_provenance("sample", None, PatrolParams().describe(), incidents=s.calls)
     shares = {}
-    with launch_browser() as b:
-        for name, tiles in (("basemap", TileConfig.auto_choice()), ("none", TileConfig.none())):
-            m, _ = briefing.briefing_map(s.calls, provenance=prov, venues=s.venues,
-                                         boundary=s.boundary, tiles=tiles)
-            # offline: every request that would leave the machine is refused
-            png = briefing.briefing_png(briefing.briefing_html(m), browser=b, offline=True)
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            (SHOTS / f"briefing_{name}.png").write_bytes(png)
-            shares[name] = _street_share(png)
+    # the module's browser: a second sync Playwright in the same thread is refused
+    for name, tiles in (("basemap", TileConfig.auto_choice()), ("none", TileConfig.none())):
+        m, _ = briefing.briefing_map(s.calls, provenance=prov, venues=s.venues,
+                                     boundary=s.boundary, tiles=tiles)
+        # offline: every request that would leave the machine is refused
+        png = briefing.briefing_png(briefing.briefing_html(m), browser=browser, offline=True)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / f"briefing_{name}.png").write_bytes(png)
+        shares[name] = _street_share(png)
     # thin street lines around and between the cells (about 0.2 % of a slide's pixels at its
     # zoom); a plain background has next to none (anti-aliased edges of other shapes)
     assert shares["basemap"] > 0.001, shares
