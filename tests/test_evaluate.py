@@ -198,7 +198,7 @@ def test_each_method_finds_the_cluster_that_recurs(two_clusters, method):
     kw = dict(coverage=0.01, methods=[method], params=PARAMS, area=box)
     hit = evaluate(calls, train_years=[2019], test_years=[2020], **kw).iloc[0]
     miss = evaluate(calls, train_years=[2019], test_years=[2021], **kw).iloc[0]
-    assert list(hit.index) == list(RESULT_COLUMNS)
+    assert list(hit.index) == [*RESULT_COLUMNS, "best"]
     assert 0 < hit["area_share"] <= 0.01 + 1e-12
     assert hit["hit_rate"] == 1.0 and miss["hit_rate"] == 0.0
     # identities: PAI = H / a, RRI = H_test / H_train, H = hits / n
@@ -229,7 +229,7 @@ def test_sweep_does_not_rank_rows_flagging_a_sliver(two_clusters):
     # highest but it is not comparable with methods that use the whole 5 %
     grid = {"h3": {"resolution": [9]}, "dbscan": {"eps": [40.0], "min_samples": [10]}}
     kw = dict(train_years=[2019], test_years=[2020], coverage=0.05, grid=grid, area=box)
-    res = sweep(calls, **kw).set_index("method")
+    res = sweep(calls, min_fill=0.5, **kw).set_index("method")
     assert res.loc["dbscan", "area_share"] < 0.025 <= res.loc["h3", "area_share"]
     assert res.loc["dbscan", "pai"] > res.loc["h3", "pai"]
     assert not res.loc["dbscan", "comparable"] and not res.loc["dbscan", "best"]
@@ -242,7 +242,15 @@ def test_sweep_does_not_rank_rows_flagging_a_sliver(two_clusters):
 def test_sweep_marks_the_best_pai(two_clusters):
     calls, box = two_clusters
     grid = {"h3": {"resolution": [8, 9, 10]}, "kde": {"bandwidth": [100.0, 300.0]}}
-    res = sweep(calls, train_years=[2019], test_years=[2020], coverage=0.02, grid=grid, area=box)
+    res = sweep(
+        calls,
+        train_years=[2019],
+        test_years=[2020],
+        coverage=0.02,
+        grid=grid,
+        area=box,
+        min_fill=0.5,
+    )
     assert len(res) == 5
     assert [p["resolution"] for p in res.loc[res.method == "h3", "params"]] == [8, 9, 10]
     for _, g in res.groupby("method"):
