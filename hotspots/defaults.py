@@ -228,12 +228,12 @@ def auto_resolution(incidents: pd.DataFrame) -> int:
 
 
 def auto_bandwidth(incidents: pd.DataFrame) -> float:
-    """KDE bandwidth by ArcGIS's spatial Silverman rule, metres, rounded to 5 m."""
+    """KDE bandwidth by ArcGIS's spatial Silverman rule, metres (clipped)."""
     from hotspots.density import default_bandwidth
 
     xy = _xy(incidents)
     h = default_bandwidth(xy[:, 0], xy[:, 1])
-    return float(np.clip(5.0 * round(h / 5.0), BANDWIDTH_MIN_M, BANDWIDTH_MAX_M))
+    return float(np.clip(h, BANDWIDTH_MIN_M, BANDWIDTH_MAX_M))
 
 
 # resolving -----------------------------------------------------------------------------------

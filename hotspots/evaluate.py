@@ -222,6 +222,7 @@ class RankedAreas:
     union_area: Callable[[np.ndarray], float] | None = None
     optimum_resolution: int | None = None
     optimum_raster: Any = None  # (surface, inside mask) for KDE's PEI on its own raster
+    optimum_by_count: bool = False  # own H3 cells: the same number of the busiest test cells
 
     @property
     def n(self) -> int:
@@ -358,6 +359,13 @@ def _optimum(
         counts = np.sort(np.bincount(flat, minlength=rows * cols))[::-1]
         return int(counts[:n_taken].sum())
     res = ranked.optimum_resolution or PEI_RESOLUTION
+    if ranked.optimum_by_count:  # cells of one resolution: as many of the busiest test cells
+        from hotspots import grid
+
+        if len(lat) == 0:
+            return 0
+        counts = np.unique(grid.cell_ids(lat, lon, int(res)), return_counts=True)[1]
+        return int(np.sort(counts)[::-1][:n_taken].sum())
     return optimum_hits(lat, lon, area_m2, res, sa)
 
 
@@ -401,6 +409,7 @@ def _ranked_cells(
         polygons=lambda idx: grid.cell_polygons(ranked_cells[np.asarray(idx, dtype=np.int64)]),
         unit=unit,
         optimum_resolution=int(resolution),
+        optimum_by_count=True,
     )
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hotspots import clusters, grid, privacy
+from hotspots import clusters, defaults, grid, privacy
 from hotspots.errors import ParameterError
 from hotspots.filters import Filters
 from hotspots.i18n import (
@@ -125,13 +125,13 @@ class PatrolParams:
     """
 
     method: str = "cells"
-    top: int = 10
-    resolution: int = 9
-    eps: float = 100.0
-    min_samples: int = 30
+    top: int = defaults.PATROL_TOP
+    resolution: int = defaults.RESOLUTION
+    eps: float = defaults.EPS_M
+    min_samples: int = defaults.MIN_SAMPLES
     min_count: int = 5
     peak_window_h: int = 3
-    venue_radius_m: float = 50.0
+    venue_radius_m: float = defaults.VENUE_RADIUS_M
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

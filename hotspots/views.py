@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hotspots import defaults as _defaults
 from hotspots import density as _density
 from hotspots.errors import InputError, ParameterError
 from hotspots.filters import Filters, apply_filters
@@ -82,13 +83,14 @@ class Params:
         A call is attributed to its nearest venue within this distance, metres (5-1000).
     """
 
-    resolution: int = 9
-    eps_m: float = 100.0
-    min_samples: int = 30
-    bandwidth_m: float = 250.0
-    kernel: str = "quartic"
-    coverage: float = 0.05
-    venue_radius_m: float = 50.0
+    # the defaults of every entry point (hotspots.defaults: CLI, report, evaluate, notebook)
+    resolution: int = _defaults.RESOLUTION
+    eps_m: float = _defaults.EPS_M
+    min_samples: int = _defaults.MIN_SAMPLES
+    bandwidth_m: float = _defaults.BANDWIDTH_M
+    kernel: str = _defaults.KERNEL
+    coverage: float = _defaults.COVERAGE
+    venue_radius_m: float = _defaults.VENUE_RADIUS_M
 
     def __post_init__(self) -> None:
         for name, (lo, hi, unit) in PARAM_RANGES.items():
