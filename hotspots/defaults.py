@@ -228,12 +228,12 @@ def auto_resolution(incidents: pd.DataFrame) -> int:
 
 
 def auto_bandwidth(incidents: pd.DataFrame) -> float:
-    """KDE bandwidth by ArcGIS's spatial Silverman rule, metres (clipped)."""
+    """KDE bandwidth by ArcGIS's spatial Silverman rule, whole metres (clipped)."""
     from hotspots.density import default_bandwidth
 
     xy = _xy(incidents)
     h = default_bandwidth(xy[:, 0], xy[:, 1])
-    return float(np.clip(h, BANDWIDTH_MIN_M, BANDWIDTH_MAX_M))
+    return float(np.clip(round(h), BANDWIDTH_MIN_M, BANDWIDTH_MAX_M))
 
 
 # resolving -----------------------------------------------------------------------------------

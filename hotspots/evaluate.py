@@ -957,6 +957,75 @@ def evaluate(
     ).table
 
 
+# what was measured, as areas --------------------------------------------------------------
+def selected_areas(comparison: Comparison, method: str, coverage: float) -> gpd.GeoDataFrame:
+    """The areas ``method`` selected at ``coverage``, numbered in rank order, with the
+    training and test calls inside each: what the comparison table measured.
+
+    Raster cells of the kernel density are joined into connected patches (a patch is
+    numbered by its best cell's rank), so the map shows a handful of shapes, not hundreds
+    of squares; ``n_units`` says how many cells each holds.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326: ``rank`` (1 = hottest), ``n_units``, ``area_km2``, ``train_calls``,
+        ``test_calls``, ``geometry``.
+    """
+    cov = _check_coverage(coverage)
+    if method not in comparison.fitted:
+        raise ParameterError(
+            f"method: {method!r} was not compared; one of {', '.join(comparison.fitted)}"
+        )
+    f = comparison.fitted[method]
+    sa = comparison.study_area
+    idx = cut(f.ranked, cov * sa.area_m2)
+    cols = ["rank", "n_units", "area_km2", "train_calls", "test_calls"]
+    if len(idx) == 0:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=WGS84)
+    polys = np.asarray(f.ranked.polygons(idx), dtype=object)
+    group = np.arange(len(idx))  # candidate -> shape drawn
+    shapes = polys
+    if f.ranked.unit == "raster cell":  # squares -> connected patches
+        merged = shapely.get_parts(shapely.union_all(shapely.buffer(polys, 1e-9)))
+        tree = shapely.STRtree(merged)
+        cell_i, patch_i = tree.query(shapely.point_on_surface(polys), predicate="intersects")
+        group = np.full(len(idx), -1, dtype=np.int64)
+        group[cell_i] = patch_i
+        # number the patches by the rank of their best cell
+        first = np.full(len(merged), np.iinfo(np.int64).max)
+        np.minimum.at(first, group, np.arange(len(idx)))
+        order = np.argsort(first, kind="stable")
+        renumber = np.empty(len(merged), dtype=np.int64)
+        renumber[order] = np.arange(len(merged))
+        group = renumber[group]
+        shapes = merged[order]
+    n = len(shapes)
+    pos = np.full(f.ranked.n, -1, dtype=np.int64)
+    pos[idx] = group
+
+    def calls_in(pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        pt, area = pairs
+        g = pos[area]
+        keep = g >= 0
+        # a call inside two overlapping outlines counts for the better-ranked one only
+        frame = pd.DataFrame({"pt": pt[keep], "g": g[keep]}).groupby("pt")["g"].min()
+        return np.bincount(frame.to_numpy(), minlength=n)
+
+    area_each = np.bincount(group, weights=np.asarray(f.ranked.area_m2)[idx], minlength=n)
+    return gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, n + 1),
+            "n_units": np.bincount(group, minlength=n),
+            "area_km2": area_each / 1e6,
+            "train_calls": calls_in(f.train_pairs),
+            "test_calls": calls_in(f.test_pairs),
+        },
+        geometry=list(shapes),
+        crs=WGS84,
+    )
+
+
 # curves and rolling origin ---------------------------------------------------------------
 #: Area shares of the hit-rate curve: 0.5 % to 20 % by 0.5 %.
 CURVE_SHARES: Final = tuple(round(0.005 * i, 4) for i in range(1, 41))

@@ -115,15 +115,15 @@ def gistar_suggestion(
     tries.append((int(resolution), int(k) + 1))
     for res, kk in tries:
         if hot(res, kk):
-            flag = f"--resolution {res}" if kk == int(k) else f"--k {kk}"
-            values = {"resolution": res} if kk == int(k) else {"k": kk}
+            by_res = kk == int(k)
+            flag = f"--resolution {res}" if by_res else f"--k {kk}"
             return Suggestion(
                 "gistar",
-                values,
+                {"resolution": res} if by_res else {"k": kk},
                 f"no significant Gi* hot spot at resolution {int(resolution)}, k = {int(k)}; "
                 f"try {flag}",
-                "tuning.empty_gistar",
-                {"resolution": int(resolution), "k": int(k), "suggested": flag},
+                "tuning.empty_gistar" if by_res else "tuning.empty_gistar_k",
+                {"resolution": int(resolution), "k": int(k), "suggested": res if by_res else kk},
             )
     return None
 

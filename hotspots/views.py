@@ -548,6 +548,31 @@ def comparison_split(incidents: pd.DataFrame) -> ComparisonSplit:
     )
 
 
+def method_comparison(
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    area: Any = None,
+    *,
+    methods: tuple[str, ...] | None = None,
+) -> Any:
+    """:func:`compare_methods` as a :class:`hotspots.evaluate.Comparison`: the table, every
+    method at the area share of one that fell short, and the fitted methods (for the
+    hit-rate curve and the map of the selected areas)."""
+    from hotspots.evaluate import METHODS, compare
+
+    params = params or Params()
+    sub = _filtered(incidents, filters)
+    return compare(
+        sub,
+        **comparison_split(sub).kwargs,
+        coverage=params.coverage,
+        methods=methods or METHODS,
+        params=params.method_params(),
+        area=area,
+    )
+
+
 def compare_methods(
     incidents: gpd.GeoDataFrame,
     filters: Filters | None = None,

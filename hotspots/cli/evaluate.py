@@ -212,7 +212,11 @@ def command(**kwargs: Any) -> None:
     if kwargs["as_json"]:
         rows = records(res)
         if at_share is not None and len(at_share):
-            rows += records(at_share)
+            # a short method's row carries every method scored at its own area share
+            for row in rows:
+                same = at_share[at_share["reference"] == row["method"]]
+                if len(same):
+                    row["equal_area"] = records(same.drop(columns="reference"))
         click.echo(json.dumps(rows, indent=2))
     else:
         click.echo(table(res, loaded.source, kwargs["coverage"], train_label, test_label))
