@@ -278,7 +278,7 @@ def _rolling(kwargs: dict[str, Any], methods: list[str], lists: dict[str, list[A
             f"{r.method:<6}  {r.splits:>6}  {int(r.comparable_splits):>10}  "
             f"{_pm(100 * r.hit_rate_mean, 100 * r.hit_rate_sd, 1, '%')}  "
             f"{_pm(100 * r.area_share_mean, 100 * r.area_share_sd, 2, '%')}  "
-            f"{_pm(r.pai_mean, r.pai_sd, 2)}  {_pm(r.pei_mean, r.pei_sd, 2)}"
+            f"{_pm(r.pai_mean, r.pai_sd, 2)}  {_pm(r.pei_mean, r.pei_sd, 2)}".rstrip()
         )
     lines.append("(sd: standard deviation over the splits; one split is one draw)")
     click.echo("\n".join(lines))

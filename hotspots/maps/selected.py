@@ -97,9 +97,7 @@ def selected_map(
     """
     frames = [f for f in (areas, boundary) if f is not None and len(f)]
     if frames:
-        minx, miny, maxx, maxy = np.asarray(
-            [_as_wgs84(f, "areas").total_bounds for f in frames]
-        ).T
+        minx, miny, maxx, maxy = np.asarray([_as_wgs84(f, "areas").total_bounds for f in frames]).T
         bounds = [[float(miny.min()), float(minx.min())], [float(maxy.max()), float(maxx.max())]]
         center = ((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2)
     else:
