@@ -22,6 +22,19 @@ def _gistar(key: str, fkey: tuple, resolution: int, _calls, _boundary) -> Any:
     return suggest.gistar_suggestion(_calls, resolution, 1, _boundary)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def _dbscan_train(key: str, fkey: tuple, eps: float, minpts: int, _calls) -> Any:
+    from hotspots.evaluate import split_calls
+
+    train, _ = split_calls(_calls, **views.comparison_split(_calls).kwargs)
+    return suggest.dbscan_suggestion(train, eps, minpts)
+
+
+def dbscan_train_hint(ctx: Any, p: views.Params) -> Any:
+    """The suggestion when DBSCAN finds no cluster in the comparison's training calls."""
+    return _dbscan_train(ctx.ds.key, ctx.fkey, p.eps_m, p.min_samples, ctx.calls)
+
+
 def dbscan_hint(ctx: Any, p: views.Params) -> Any:
     """The suggestion when DBSCAN finds no cluster in the filtered calls (else ``None``)."""
     if len(ctx.calls) == 0:

@@ -271,7 +271,7 @@ with st.container(key="tune_comparison"):
         if (res["method"] == "dbscan").any() and int(
             res.loc[res["method"] == "dbscan", "n_areas"].iloc[0]
         ) == 0:
-            hint = emptiness.dbscan_hint(ctx, work)
+            hint = emptiness.dbscan_train_hint(ctx, work)
             if hint is not None:
                 emptiness.show(hint, lang)
                 if "min_samples" in hint.values and st.button(

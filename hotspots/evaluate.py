@@ -652,6 +652,18 @@ def _split(
     return split_years(incidents, train_years, test_years)
 
 
+def split_calls(
+    incidents: gpd.GeoDataFrame,
+    *,
+    train_years: Iterable[int] | None = None,
+    test_years: Iterable[int] | None = None,
+    train_months: Iterable[Any] | None = None,
+    test_months: Iterable[Any] | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Training and test calls by years or by months (as :func:`evaluate` splits them)."""
+    return _split(incidents, train_years, test_years, train_months, test_months)
+
+
 def _check_coverage(coverage: float) -> float:
     try:
         c = float(coverage)
