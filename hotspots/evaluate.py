@@ -336,6 +336,8 @@ def optimum_hits(
         return 0
     cells, counts = np.unique(grid.cell_ids(lat, lon, int(resolution)), return_counts=True)
     order = np.lexsort((cells, -counts))
+    # only the busiest cells can fit: measure those (cells of one resolution vary < 2x)
+    order = order[: int(budget_m2 / (0.5 * grid.cell_area_m2(int(resolution)))) + 2]
     areas = _cell_areas_m2(cells[order], sa)
     n = int(np.searchsorted(np.cumsum(areas), budget_m2 * (1 + 1e-9), side="right"))
     return int(counts[order][:n].sum())
