@@ -564,3 +564,23 @@ def test_an_empty_plan_says_why_and_what_would_fill_it(sample):
     assert oversized_note(plan, p).startswith("the patrol plan is empty: no DBSCAN cluster")
     (line,) = oversized_lines(plan, "ru")
     assert line.startswith("План патрулирования пуст") and str(m) in line
+
+
+def test_the_printable_plan_of_an_empty_plan_says_why(sample):
+    from hotspots.filters import Filters, apply_filters
+    from hotspots.report import build_report_bundle
+
+    f = Filters(years=(2021,), offenses=("hooliganism",), hours=range(18, 24))
+    bundle = build_report_bundle(
+        apply_filters(sample.calls, f),
+        None,
+        sample.boundary,
+        source="sample",
+        filters=f,
+        params=PatrolParams(method="clusters"),
+        files=("patrol.html",),
+    )
+    html = bundle.files["patrol.html"].decode("utf-8")
+    assert len(bundle.plan) == 0
+    assert "The patrol plan is empty: DBSCAN found no cluster" in html
+    assert "Set the minimum calls to" in html
