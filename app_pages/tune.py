@@ -141,8 +141,14 @@ if st.button(t("tuning.auto_button", lang), key="w:tune_auto", help=t("tuning.au
     except (InputError, ParameterError) as exc:
         st.info(common.md_text(exc))
     else:
-        set_working(chosen.values)
-        ss["tune:auto_chosen"] = chosen.values
+        # within the app's ranges (and the sliders'): e.g. at most 500 calls per core point
+        limits = {"min_samples": (2, 500), "eps_m": (25, 1000), "bandwidth_m": (50, 2000)}
+        values = {
+            k: type(v)(min(max(v, limits[k][0]), limits[k][1])) if k in limits else v
+            for k, v in chosen.values.items()
+        }
+        set_working(values)
+        ss["tune:auto_chosen"] = values
         st.rerun()
 if "tune:auto_chosen" in ss:
     auto = ss["tune:auto_chosen"]
