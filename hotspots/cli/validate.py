@@ -80,7 +80,9 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"Encoding: {report['encoding']}" + (f", separator {sep!r}" if sep else ""))
         counts = report.get("encoding_counts") or {}
         if len(counts) > 1:
-            lines.append("  lines read as " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            lines.append(
+                "  lines read as " + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            )
     if report.get("compression"):
         lines.append(f"Unpacked from {report['compression']}")
     if report.get("rejects_file"):
