@@ -51,6 +51,12 @@ def comparison(key: str, fkey: tuple, pkey: tuple, _calls, _boundary) -> pd.Data
     return views.compare_methods(_calls, params=views.Params(**dict(pkey)), area=_boundary)
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def comparison_full(key: str, fkey: tuple, pkey: tuple, _calls, _boundary):
+    """:func:`hotspots.views.method_comparison` (holds the fitted methods: shared, read-only)."""
+    return views.method_comparison(_calls, params=views.Params(**dict(pkey)), area=_boundary)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def density(key: str, fkey: tuple, bw: float, kernel: str, cov: float, _calls, _boundary):
     p = views.Params(bandwidth_m=bw, kernel=kernel, coverage=cov)

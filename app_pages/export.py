@@ -78,10 +78,17 @@ if not common.no_calls(ctx):
             "peak_hours": t("patrol.peak_hours", lang),
             "peak_weekdays": t("patrol.peak_weekdays", lang),
         }
-        st.dataframe(bundle.plan[columns].rename(columns=labels), hide_index=True, width="stretch")
-        buttons = st.columns(max(1, min(4, len(bundle.files))))
-        for i, (name, data) in enumerate(bundle.files.items()):
-            buttons[i % len(buttons)].download_button(
-                name, data, file_name=name, mime=bundle.media_type(name), key=f"export_dl_{name}"
+        if len(bundle.plan):  # an empty plan is its warning above, not a table and downloads
+            st.dataframe(
+                bundle.plan[columns].rename(columns=labels), hide_index=True, width="stretch"
             )
+            buttons = st.columns(max(1, min(4, len(bundle.files))))
+            for i, (name, data) in enumerate(bundle.files.items()):
+                buttons[i % len(buttons)].download_button(
+                    name,
+                    data,
+                    file_name=name,
+                    mime=bundle.media_type(name),
+                    key=f"export_dl_{name}",
+                )
         st.caption(bundle.provenance.as_text(lang))

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, mapview, state
+from app_pages import common, emptiness, mapview, state
 from hotspots.i18n import offense_label, t, weekday_label
 
 #: Offense names longer than this are set in smaller type outside presenter mode.
@@ -132,6 +132,7 @@ with st.spinner(t("msg.loading", lang)):
 counts = shown.counts
 for message in shown.problems:
     st.warning(t("msg.error", lang, message=common.md_text(message)))
+emptiness.warn_empty_layers(ctx, selected, p, counts)  # a blank layer says why and what to try
 
 line = mapview.counts_line(counts, lang)
 if ctx.presenter and "calls" in selected:

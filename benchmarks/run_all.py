@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench_app",
     "bench_risk",
     "bench_basemap",
+    "bench_evaluate",
 )
 
 

@@ -1,4 +1,4 @@
-"""Which hotspot method predicts next year's calls best: hit rate, PAI and RRI.
+"""Which hotspot method predicts next year's calls best, at equal area: hit rate, PAI, PEI, RRI.
 
 Protocol (Chainey, Tompson and Uhlig, 2008)
 -------------------------------------------
@@ -6,8 +6,9 @@ Protocol (Chainey, Tompson and Uhlig, 2008)
 2. The **study area** is the boundary polygon when one is given, else the convex hull of all
    incidents (training and test years together); its area *A* is measured in metres on an
    azimuthal equidistant projection of the mean Earth sphere centred on it.
-3. Each method, fitted on the training incidents only, ranks candidate areas and takes them in
-   rank order while their total area stays within ``coverage * A``:
+3. Each method, fitted on the training incidents only, **ranks** candidate areas
+   (:class:`RankedAreas`), and every method is cut at the **same area**: candidates are taken
+   in rank order while their total area stays within ``coverage * A``:
 
    ``h3``
        H3 cells (``resolution``) ranked by training count (cells without a training incident
@@ -27,8 +28,20 @@ Protocol (Chainey, Tompson and Uhlig, 2008)
    Ties are broken deterministically (by cell id, raster position or cluster id). When not even
    the first area fits, the selection is empty: hit rate 0, area share 0, PAI undefined (NaN).
 4. Scores of the selection: **hit rate** H = share of the test incidents inside it;
-   **area share** a = its area / A; **PAI** = H / a; **RRI** = PAI on the test years / PAI on
-   the training years for the same areas (= H_test / H_train).
+   **area share** a = its area / A; **PAI** = H / a; **PEI** = H / the highest hit rate any
+   set of areas of the same size could reach in the test period (Hunt 2016: the busiest test
+   cells of the method's own kind, H3 cells at :data:`PEI_RESOLUTION` for outlines);
+   **RRI** = PAI on the test years / PAI on the training years for the same areas
+   (= H_test / H_train).
+5. **Equal area.** PAI grows as the area shrinks, so a method flagging less than
+   :data:`COMPARABLE_FILL` (0.9) of the coverage (a few tight DBSCAN clusters) is marked
+   ``comparable = False`` and never named best; :func:`compare` also scores every other
+   method at that method's own area share, so the two can be read side by side.
+   :func:`hit_rate_curve` gives hit rate against area share (0.5 % to 20 %) with bootstrap
+   bands, and :func:`rolling_origin` repeats the split over consecutive years.
+
+A new method plugs in by ranking its own areas (:meth:`RankedAreas.from_polygons`) and calling
+:func:`score_ranked`.
 
 Areas of H3 cells and clusters are their full polygons, even where they cross the study-area
 boundary (the area a patrol would cover).
@@ -40,7 +53,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -48,20 +61,26 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from hotspots import defaults as _defaults
 from hotspots.errors import InputError, ParameterError
-from hotspots.projection import geometry_to_metric, local_metric_crs, to_metric
+from hotspots.projection import (
+    geometry_to_lonlat,
+    geometry_to_metric,
+    local_metric_crs,
+    to_metric,
+)
 from hotspots.schema import CRS as WGS84
 from hotspots.schema import LAT, LON, MONTH, YEAR
 
 #: Methods compared by :func:`evaluate`, in report order.
 METHODS: tuple[str, ...] = ("h3", "kde", "dbscan", "gistar")
 
-#: Default parameters of each method.
+#: Default parameters of each method (:mod:`hotspots.defaults`, the one source).
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
-    "h3": {"resolution": 9},
-    "kde": {"bandwidth": 250.0, "cell": 50.0},
-    "dbscan": {"eps": 150.0, "min_samples": 10},
-    "gistar": {"resolution": 9, "k": 1},
+    "h3": {"resolution": _defaults.RESOLUTION},
+    "kde": {"bandwidth": _defaults.BANDWIDTH_M, "cell": _defaults.KDE_CELL_M},
+    "dbscan": {"eps": _defaults.EPS_M, "min_samples": _defaults.MIN_SAMPLES},
+    "gistar": {"resolution": _defaults.RESOLUTION, "k": _defaults.GISTAR_K},
 }
 
 #: Default parameter grid of :func:`sweep` (every combination per method).
@@ -76,9 +95,12 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "method",
     "params",
     "hit_rate",
-    "pai",
-    "rri",
     "area_share",
+    "pai",
+    "pei",
+    "rri",
+    "comparable",
+    "coverage",
     "n_train",
     "n_test",
     "hits_train",
@@ -163,21 +185,202 @@ def study_area(
     return StudyArea(geometry=geom, crs=crs, area_m2=area_m2)
 
 
-# selections ------------------------------------------------------------------------------
+# ranked areas ----------------------------------------------------------------------------
 @dataclass
-class Selection:
-    """Areas picked by a method: a point-in-selection test and their total area."""
+class RankedAreas:
+    """A method's candidate areas in rank order (best first), ready to be cut at any area.
 
-    contains: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (lat, lon) -> bool mask
-    area_m2: float
-    n_areas: int
+    Attributes
+    ----------
+    area_m2 : ndarray
+        Area of each candidate, m², in rank order (on the study area's metric CRS).
+    locate : callable
+        ``locate(lat, lon) -> (point, area)``: index arrays of every (point, candidate) pair
+        where the candidate holds the point (a point in two overlapping outlines gives two).
+    polygons : callable
+        ``polygons(idx) -> array of shapely polygons`` (EPSG:4326) of the candidates ``idx``,
+        for the map of what was measured.
+    unit : str
+        What one candidate is ("cell", "raster cell", "cluster", ...), for the table.
+    skip_oversized : bool
+        Cut greedily, skipping a candidate too large for the remaining area and trying the
+        next (clusters of very different sizes), instead of stopping at the first that does
+        not fit (cells of (nearly) equal size).
+    union_area : callable, optional
+        ``union_area(idx) -> m²`` of overlapping candidates (default: the sum of their areas).
+    optimum_resolution : int or None
+        H3 resolution of the units on which PEI's best possible hit rate is found (the
+        method's own cells for ``h3`` and ``gistar``); ``None`` for raster candidates, whose
+        own cells are used.
+    """
+
+    area_m2: np.ndarray
+    locate: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    polygons: Callable[[np.ndarray], np.ndarray]
+    unit: str = "area"
+    skip_oversized: bool = False
+    union_area: Callable[[np.ndarray], float] | None = None
+    optimum_resolution: int | None = None
+    optimum_raster: Any = None  # (surface, inside mask) for KDE's PEI on its own raster
+    optimum_by_count: bool = False  # own H3 cells: the same number of the busiest test cells
+
+    @property
+    def n(self) -> int:
+        return int(len(self.area_m2))
+
+    @classmethod
+    def from_polygons(
+        cls,
+        polygons: np.ndarray,
+        score: np.ndarray,
+        sa: StudyArea,
+        *,
+        unit: str = "area",
+        tiebreak: np.ndarray | None = None,
+    ) -> RankedAreas:
+        """Candidates given as polygons (EPSG:4326) with a score (higher = hotter), ranked by
+        score then ``tiebreak`` (default: input order); cut greedily (sizes differ) and
+        measured as the union of those picked. For a new method (e.g. buffered venues):
+        ``score_ranked(..., RankedAreas.from_polygons(outlines, calls_per_km2, sa), ...)``."""
+        polygons = np.asarray(polygons, dtype=object)
+        score = np.asarray(score, dtype=float)
+        tb = np.arange(len(score)) if tiebreak is None else np.asarray(tiebreak)
+        order = np.lexsort((tb, -score))
+        polys = polygons[order]
+        metric = sa.to_metric(polys)
+        areas = shapely.area(metric).astype(float)
+        tree = shapely.STRtree(polys)
+
+        def locate(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            if len(lat) == 0 or len(polys) == 0:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            pts = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+            pt, area = tree.query(pts, predicate="intersects")
+            return pt.astype(np.int64), area.astype(np.int64)
+
+        def union_area(idx: np.ndarray) -> float:
+            return float(shapely.area(shapely.union_all(metric[idx]))) if len(idx) else 0.0
+
+        return cls(
+            area_m2=areas,
+            locate=locate,
+            polygons=lambda idx: polys[np.asarray(idx, dtype=np.int64)],
+            unit=unit,
+            skip_oversized=True,
+            union_area=union_area,
+            optimum_resolution=PEI_RESOLUTION,
+        )
 
 
-def _prefix_within(areas: np.ndarray, budget: float) -> int:
-    """How many of the ranked ``areas`` fit, taken in order, in ``budget``."""
-    cum = np.cumsum(areas)
-    # a relative tolerance so equal-area units exactly filling the budget are kept
-    return int(np.searchsorted(cum, budget * (1 + 1e-12), side="right"))
+#: H3 resolution of the units on which PEI's best possible hit rate is found for candidates
+#: that are not cells (clusters, outlines): ~0.015 km² (edge ~75 m).
+PEI_RESOLUTION: Final = 10
+
+#: A row is comparable when it flags at least this share of the coverage asked for.
+COMPARABLE_FILL: Final = 0.9
+
+
+def cut(ranked: RankedAreas, budget_m2: float) -> np.ndarray:
+    """Rank positions of the candidates taken, in rank order, within ``budget_m2``.
+
+    Cells (nearly equal areas) are a prefix of the ranking; candidates cut with
+    ``skip_oversized`` are taken greedily, one too large for the remaining budget skipped.
+
+    Examples
+    --------
+    >>> r = RankedAreas(np.array([3.0, 5.0, 1.0]), None, None, skip_oversized=True)
+    >>> cut(r, 4.0).tolist()
+    [0, 2]
+    """
+    areas = np.asarray(ranked.area_m2, dtype=float)
+    tol = budget_m2 * (1 + 1e-12)  # equal-area units exactly filling the budget are kept
+    if not ranked.skip_oversized:
+        return np.arange(int(np.searchsorted(np.cumsum(areas), tol, side="right")))
+    picked: list[int] = []
+    used = 0.0
+    for i in np.flatnonzero(areas <= tol):  # tens to hundreds of clusters, not incidents
+        if used + areas[i] <= tol:
+            picked.append(int(i))
+            used += areas[i]
+    return np.asarray(picked, dtype=np.int64)
+
+
+def _taken_area(ranked: RankedAreas, idx: np.ndarray) -> float:
+    if len(idx) == 0:
+        return 0.0
+    if ranked.union_area is not None:
+        return float(ranked.union_area(idx))
+    return float(np.asarray(ranked.area_m2)[idx].sum())
+
+
+def _hits(pairs: tuple[np.ndarray, np.ndarray], n_points: int, taken: np.ndarray) -> np.ndarray:
+    """Bool per point: inside one of the candidates ``taken`` (rank positions)."""
+    pt, area = pairs
+    inside = np.zeros(n_points, dtype=bool)
+    if len(taken) and len(pt):
+        chosen = np.zeros(int(area.max()) + 1 if len(area) else 0, dtype=bool)
+        ok = taken[taken < chosen.size]
+        chosen[ok] = True
+        inside[pt[chosen[area]]] = True
+    return inside
+
+
+def optimum_hits(
+    lat: np.ndarray, lon: np.ndarray, budget_m2: float, resolution: int, sa: StudyArea
+) -> int:
+    """Most test calls any set of H3 cells (``resolution``) of total area ``budget_m2`` holds:
+    cells taken by test count until the budget is spent (PEI's denominator, Hunt 2016)."""
+    from hotspots import grid
+
+    if len(lat) == 0 or budget_m2 <= 0:
+        return 0
+    cells, counts = np.unique(grid.cell_ids(lat, lon, int(resolution)), return_counts=True)
+    order = np.lexsort((cells, -counts))
+    # only the busiest cells can fit: measure those (cells of one resolution vary < 2x)
+    order = order[: int(budget_m2 / (0.5 * grid.cell_area_m2(int(resolution)))) + 2]
+    areas = _cell_areas_m2(cells[order], sa)
+    n = int(np.searchsorted(np.cumsum(areas), budget_m2 * (1 + 1e-9), side="right"))
+    return int(counts[order][:n].sum())
+
+
+def _optimum(
+    ranked: RankedAreas,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    n_taken: int,
+    area_m2: float,
+    sa: StudyArea,
+) -> int:
+    if ranked.optimum_raster is not None:  # equal raster cells: the n busiest ones
+        surface, inside = ranked.optimum_raster
+        r, c = _raster_index(surface, lat, lon)
+        rows, cols = surface.values.shape
+        ok = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)
+        flat = r[ok] * cols + c[ok]
+        flat = flat[inside[flat]]
+        counts = np.sort(np.bincount(flat, minlength=rows * cols))[::-1]
+        return int(counts[:n_taken].sum())
+    res = ranked.optimum_resolution or PEI_RESOLUTION
+    if ranked.optimum_by_count:  # cells of one resolution: as many of the busiest test cells
+        from hotspots import grid
+
+        if len(lat) == 0:
+            return 0
+        counts = np.unique(grid.cell_ids(lat, lon, int(res)), return_counts=True)[1]
+        return int(np.sort(counts)[::-1][:n_taken].sum())
+    return optimum_hits(lat, lon, area_m2, res, sa)
+
+
+def pei(hit_rate: float, best_hit_rate: float) -> float:
+    """Predictive Efficiency Index (Hunt 2016): hit rate / the best hit rate any areas of the
+    same size could have reached (NaN when that is 0).
+
+    Examples
+    --------
+    >>> pei(0.3, 0.6)
+    0.5
+    """
+    return float(hit_rate) / float(best_hit_rate) if best_hit_rate > 0 else math.nan
 
 
 def _cell_areas_m2(cells: np.ndarray, sa: StudyArea) -> np.ndarray:
@@ -186,41 +389,46 @@ def _cell_areas_m2(cells: np.ndarray, sa: StudyArea) -> np.ndarray:
     return shapely.area(sa.to_metric(grid.cell_polygons(cells)))
 
 
-def _select_cells(
-    cells: np.ndarray, ranked: np.ndarray, resolution: int, sa: StudyArea, budget: float
-) -> Selection:
+def _ranked_cells(
+    cells: np.ndarray, ranked: np.ndarray, resolution: int, sa: StudyArea, unit: str = "cell"
+) -> RankedAreas:
     from hotspots import grid
 
-    ranked_cells = cells[ranked]
+    ranked_cells = cells[ranked].astype(np.uint64)
     areas = _cell_areas_m2(ranked_cells, sa)
-    n = _prefix_within(areas, budget)
-    chosen = np.sort(ranked_cells[:n].astype(np.uint64))
+    pos = pd.Series(np.arange(len(ranked_cells)), index=ranked_cells)
 
-    def contains(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        if len(lat) == 0 or n == 0:
-            return np.zeros(len(lat), dtype=bool)
-        return np.isin(grid.cell_ids(lat, lon, resolution), chosen)
+    def locate(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(lat) == 0 or len(ranked_cells) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        at = pos.reindex(grid.cell_ids(lat, lon, resolution)).to_numpy(dtype=float)
+        ok = ~np.isnan(at)
+        return np.flatnonzero(ok), at[ok].astype(np.int64)
 
-    return Selection(contains, float(areas[:n].sum()), n)
+    return RankedAreas(
+        area_m2=areas,
+        locate=locate,
+        polygons=lambda idx: grid.cell_polygons(ranked_cells[np.asarray(idx, dtype=np.int64)]),
+        unit=unit,
+        optimum_resolution=int(resolution),
+        optimum_by_count=True,
+    )
 
 
-def select_h3(
-    train: gpd.GeoDataFrame, sa: StudyArea, coverage: float, *, resolution: int = 9
-) -> Selection:
-    """Top H3 cells by training count within ``coverage`` of the study area."""
+def rank_h3(train: gpd.GeoDataFrame, sa: StudyArea, *, resolution: int = 9) -> RankedAreas:
+    """H3 cells ranked by training count (then cell id); empty cells are never candidates."""
     from hotspots import grid
 
     res = grid.check_resolution(resolution)
     ids = grid.cell_ids(train[LAT].to_numpy(), train[LON].to_numpy(), res)
     cells, counts = np.unique(ids, return_counts=True)
-    ranked = np.lexsort((cells, -counts))  # count desc, then cell id
-    return _select_cells(cells, ranked, res, sa, coverage * sa.area_m2)
+    return _ranked_cells(cells, np.lexsort((cells, -counts)), res, sa)
 
 
-def select_gistar(
-    train: gpd.GeoDataFrame, sa: StudyArea, coverage: float, *, resolution: int = 9, k: int = 1
-) -> Selection:
-    """Top H3 cells by Gi* z-score (z > 0) within ``coverage`` of the study area."""
+def rank_gistar(
+    train: gpd.GeoDataFrame, sa: StudyArea, *, resolution: int = 9, k: int = 1
+) -> RankedAreas:
+    """H3 cells with Gi* z > 0 ranked by z (then count, then cell id)."""
     from hotspots import grid
     from hotspots.gistar import gistar_cells
 
@@ -230,18 +438,15 @@ def select_gistar(
     counts = res["count"].to_numpy()
     hot = np.flatnonzero(z > 0)
     ranked = hot[np.lexsort((cells[hot], -counts[hot], -z[hot]))]
-    return _select_cells(cells, ranked, int(resolution), sa, coverage * sa.area_m2)
+    return _ranked_cells(cells, ranked, int(resolution), sa)
 
 
-def select_kde(
-    train: gpd.GeoDataFrame,
-    sa: StudyArea,
-    coverage: float,
-    *,
-    bandwidth: float = 250.0,
-    cell: float = 50.0,
-) -> Selection:
-    """Top raster cells of the kernel density within ``coverage`` of the study area."""
+def rank_kde(
+    train: gpd.GeoDataFrame, sa: StudyArea, *, bandwidth: float = 250.0, cell: float = 50.0
+) -> RankedAreas:
+    """Raster cells of the kernel density (centre in the study area, density > 0) ranked by
+    density (then raster position). Their areas are scaled so that shares match those
+    measured on the surface's own metric CRS."""
     from hotspots.density import kde
 
     surface = kde(train, bandwidth=bandwidth, cell=cell, bounds=sa.geometry)
@@ -256,23 +461,37 @@ def select_kde(
     flat = values.ravel()
     cand = np.flatnonzero(inside & (flat > 0))
     ranked = cand[np.lexsort((cand, -flat[cand]))]
-    # the surface's cells are squares of `step` metres on its own metric CRS: measure the
-    # study area on that CRS too, so the area share does not mix two projections
+    # cells are squares of `step` m on the surface's CRS: measure the study area there too,
+    # so the share does not mix two projections
     area_here = float(shapely.area(geometry_to_metric(sa.geometry, surface.crs)))
-    n = _prefix_within(np.full(ranked.size, step * step), coverage * area_here)
-    chosen = np.zeros(flat.size, dtype=bool)
-    chosen[ranked[:n]] = True
+    pos = np.full(flat.size, -1, dtype=np.int64)
+    pos[ranked] = np.arange(ranked.size)
 
-    def contains(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        if len(lat) == 0 or n == 0:
-            return np.zeros(len(lat), dtype=bool)
+    def locate(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(lat) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         r, c = _raster_index(surface, lat, lon)
         ok = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
-        out = np.zeros(len(lat), dtype=bool)
-        out[ok] = chosen[r[ok] * n_cols + c[ok]]
-        return out
+        at = np.full(len(lat), -1, dtype=np.int64)
+        at[ok] = pos[r[ok] * n_cols + c[ok]]
+        keep = np.flatnonzero(at >= 0)
+        return keep, at[keep]
 
-    return Selection(contains, n * step * step / area_here * sa.area_m2, n)
+    def polygons(idx: np.ndarray) -> np.ndarray:
+        flat_i = ranked[np.asarray(idx, dtype=np.int64)]
+        r, c = np.divmod(flat_i, n_cols)
+        x0 = surface.x0 + c * step
+        y1 = surface.y0 - r * step
+        boxes = shapely.box(x0, y1 - step, x0 + step, y1)
+        return geometry_to_lonlat(boxes, surface.crs)
+
+    return RankedAreas(
+        area_m2=np.full(ranked.size, step * step / area_here * sa.area_m2),
+        locate=locate,
+        polygons=polygons,
+        unit="raster cell",
+        optimum_raster=(surface, inside),
+    )
 
 
 def _raster_index(surface: Any, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -284,49 +503,30 @@ def _raster_index(surface: Any, lat: np.ndarray, lon: np.ndarray) -> tuple[np.nd
     return row, col
 
 
-def select_dbscan(
-    train: gpd.GeoDataFrame,
-    sa: StudyArea,
-    coverage: float,
-    *,
-    eps: float = 150.0,
-    min_samples: int = 10,
-) -> Selection:
-    """Densest DBSCAN cluster outlines that fit within ``coverage`` of the study area."""
+def rank_dbscan(
+    train: gpd.GeoDataFrame, sa: StudyArea, *, eps: float = 150.0, min_samples: int = 10
+) -> RankedAreas:
+    """DBSCAN cluster outlines (buffered convex hulls, :func:`summarize_clusters`) ranked by
+    incidents per km² of outline (then cluster id)."""
     from hotspots.clusters import dbscan_labels, summarize_clusters
 
     labels = dbscan_labels(train, eps=eps, min_samples=min_samples)
     summary = summarize_clusters(train, labels)
-    budget = coverage * sa.area_m2
-    if len(summary) == 0:
-        return Selection(lambda lat, lon: np.zeros(len(lat), dtype=bool), 0.0, 0)
-    outlines = sa.to_metric(summary.geometry.to_numpy())
-    areas = shapely.area(outlines)
-    dens = summary["n_incidents"].to_numpy() / areas
-    ranked = np.lexsort((summary["cluster"].to_numpy(), -dens))
-    picked: list[int] = []
-    used = 0.0
-    for i in ranked:  # greedy over clusters (tens to hundreds), skipping those too large
-        if used + areas[i] <= budget * (1 + 1e-12):
-            picked.append(int(i))
-            used += areas[i]
-    if not picked:
-        return Selection(lambda lat, lon: np.zeros(len(lat), dtype=bool), 0.0, 0)
-    union_m = shapely.union_all(outlines[picked])
-    union = shapely.union_all(summary.geometry.to_numpy()[picked])
-    shapely.prepare(union)
-
-    def contains(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        return shapely.contains_xy(union, np.asarray(lon), np.asarray(lat))
-
-    return Selection(contains, float(shapely.area(union_m)), len(picked))
+    outlines = summary.geometry.to_numpy()
+    areas = shapely.area(sa.to_metric(outlines)) if len(summary) else np.zeros(0)
+    dens = summary["n_incidents"].to_numpy() / np.where(areas > 0, areas, np.inf)
+    ranked = RankedAreas.from_polygons(
+        outlines, dens, sa, unit="cluster", tiebreak=summary["cluster"].to_numpy()
+    )
+    return ranked
 
 
-SELECTORS: dict[str, Callable[..., Selection]] = {
-    "h3": select_h3,
-    "kde": select_kde,
-    "dbscan": select_dbscan,
-    "gistar": select_gistar,
+#: Ranking function of each method: ``rank(train, study_area, **params) -> RankedAreas``.
+RANKERS: dict[str, Callable[..., RankedAreas]] = {
+    "h3": rank_h3,
+    "kde": rank_kde,
+    "dbscan": rank_dbscan,
+    "gistar": rank_gistar,
 }
 
 
@@ -454,6 +654,18 @@ def _split(
     return split_years(incidents, train_years, test_years)
 
 
+def split_calls(
+    incidents: gpd.GeoDataFrame,
+    *,
+    train_years: Iterable[int] | None = None,
+    test_years: Iterable[int] | None = None,
+    train_months: Iterable[Any] | None = None,
+    test_months: Iterable[Any] | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Training and test calls by years or by months (as :func:`evaluate` splits them)."""
+    return _split(incidents, train_years, test_years, train_months, test_months)
+
+
 def _check_coverage(coverage: float) -> float:
     try:
         c = float(coverage)
@@ -468,9 +680,132 @@ def _check_coverage(coverage: float) -> float:
 
 
 def _check_method(method: str) -> str:
-    if method not in SELECTORS:
+    if method not in RANKERS:
         raise ParameterError(f"methods: unknown method {method!r}; use {', '.join(METHODS)}")
     return method
+
+
+#: Each method's parameter -> the name :func:`hotspots.defaults.resolve` knows it by.
+_AUTO_NAMES: Final = {
+    "resolution": "resolution",
+    "bandwidth": "bandwidth_m",
+    "eps": "eps_m",
+    "min_samples": "min_samples",
+}
+
+
+def method_params(
+    method: str, params: Mapping[str, Any], train: pd.DataFrame, sa: StudyArea | None = None
+) -> dict[str, Any]:
+    """``params`` over the method's defaults, every ``"auto"`` computed from ``train``
+    (:func:`hotspots.defaults.resolve`; the study area for DBSCAN's ``min_samples``)."""
+    from hotspots import defaults
+
+    full = {**DEFAULT_PARAMS[_check_method(method)], **dict(params)}
+    unknown = set(full) - set(DEFAULT_PARAMS[method])
+    if unknown:
+        raise ParameterError(
+            f"params: {method} takes {', '.join(DEFAULT_PARAMS[method])}, not {sorted(unknown)}"
+        )
+    auto = {k: defaults.AUTO for k, v in full.items() if k in _AUTO_NAMES and defaults.is_auto(v)}
+    if auto:
+        given = {_AUTO_NAMES[k]: v for k, v in full.items() if k in _AUTO_NAMES}
+        chosen = defaults.resolve(train, given, None if sa is None else sa.geometry)
+        for k in auto:
+            full[k] = chosen.values[_AUTO_NAMES[k]]
+    return full
+
+
+@dataclass
+class Fitted:
+    """A method fitted on the training calls: its ranked areas and where the calls fall."""
+
+    method: str
+    params: dict[str, Any]
+    ranked: RankedAreas
+    n_train: int
+    n_test: int
+    train_pairs: tuple[np.ndarray, np.ndarray]
+    test_pairs: tuple[np.ndarray, np.ndarray]
+    test_lat: np.ndarray
+    test_lon: np.ndarray
+
+
+def fit(
+    method: str,
+    params: Mapping[str, Any],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    sa: StudyArea,
+    ranked: RankedAreas | None = None,
+) -> Fitted:
+    """Rank ``method``'s areas on ``train`` (or take ``ranked``, a new method's own) and locate
+    the training and test calls in them once, to cut at any area share."""
+    full = dict(params) if ranked is not None else method_params(method, params, train, sa)
+    if ranked is None:
+        ranked = RANKERS[method](train, sa, **full)
+    tlat, tlon = train[LAT].to_numpy(dtype=float), train[LON].to_numpy(dtype=float)
+    elat, elon = test[LAT].to_numpy(dtype=float), test[LON].to_numpy(dtype=float)
+    return Fitted(
+        method,
+        full,
+        ranked,
+        len(train),
+        len(test),
+        ranked.locate(tlat, tlon),
+        ranked.locate(elat, elon),
+        elat,
+        elon,
+    )
+
+
+def score_fitted(fitted: Fitted, sa: StudyArea, coverage: float) -> dict[str, Any]:
+    """One result row: the ranked areas cut at ``coverage`` of the study area, scored."""
+    idx = cut(fitted.ranked, coverage * sa.area_m2)
+    area = _taken_area(fitted.ranked, idx)
+    hits_train = int(_hits(fitted.train_pairs, fitted.n_train, idx).sum())
+    hits_test = int(_hits(fitted.test_pairs, fitted.n_test, idx).sum())
+    share = area / sa.area_m2
+    h_train = hits_train / fitted.n_train if fitted.n_train else math.nan
+    h_test = hits_test / fitted.n_test if fitted.n_test else math.nan
+    p_test = pai(h_test, share)
+    best = _optimum(fitted.ranked, fitted.test_lat, fitted.test_lon, len(idx), area, sa)
+    best = max(best, hits_test)  # the selection itself is one set of that size
+    return {
+        "method": fitted.method,
+        "params": dict(fitted.params),
+        "hit_rate": h_test,
+        "area_share": share,
+        "pai": p_test,
+        "pei": pei(h_test, best / fitted.n_test) if fitted.n_test and len(idx) else math.nan,
+        "rri": rri(p_test, pai(h_train, share)),
+        "comparable": bool(share >= COMPARABLE_FILL * coverage * (1 - 1e-9)),
+        "coverage": float(coverage),
+        "n_train": fitted.n_train,
+        "n_test": fitted.n_test,
+        "hits_train": hits_train,
+        "hits_test": hits_test,
+        "n_areas": int(len(idx)),
+        "area_km2": area / 1e6,
+    }
+
+
+def score_ranked(
+    method: str,
+    params: Mapping[str, Any],
+    ranked: RankedAreas,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    sa: StudyArea,
+    coverage: float,
+) -> dict[str, Any]:
+    """Score any method's ranked areas: cut at ``coverage`` of the study area (equal area for
+    every method), then hit rate, area share, PAI, PEI, RRI and ``comparable``.
+
+    This is the public entry for a new method: rank its areas (e.g.
+    :meth:`RankedAreas.from_polygons` with calls per km² of each outline) and call this.
+    """
+    return score_fitted(fit(method, params, train, test, sa, ranked=ranked), sa, coverage)
 
 
 def score(
@@ -482,33 +817,91 @@ def score(
     coverage: float,
 ) -> dict[str, Any]:
     """Fit one method with ``params`` on ``train`` and score it on ``test`` (one result row)."""
-    full = {**DEFAULT_PARAMS[_check_method(method)], **dict(params)}
-    unknown = set(full) - set(DEFAULT_PARAMS[method])
-    if unknown:
-        raise ParameterError(
-            f"params: {method} takes {', '.join(DEFAULT_PARAMS[method])}, not {sorted(unknown)}"
-        )
-    sel = SELECTORS[method](train, sa, coverage, **full)
-    hits_train = int(sel.contains(train[LAT].to_numpy(), train[LON].to_numpy()).sum())
-    hits_test = int(sel.contains(test[LAT].to_numpy(), test[LON].to_numpy()).sum())
-    share = sel.area_m2 / sa.area_m2
-    h_train = hits_train / len(train)
-    h_test = hits_test / len(test)
-    p_test = pai(h_test, share)
-    return {
-        "method": method,
-        "params": full,
-        "hit_rate": h_test,
-        "pai": p_test,
-        "rri": rri(p_test, pai(h_train, share)),
-        "area_share": share,
-        "n_train": len(train),
-        "n_test": len(test),
-        "hits_train": hits_train,
-        "hits_test": hits_test,
-        "n_areas": sel.n_areas,
-        "area_km2": sel.area_m2 / 1e6,
-    }
+    return score_fitted(fit(method, params, train, test, sa), sa, coverage)
+
+
+def mark_best(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``best``: the highest PAI among the ``comparable`` rows (none when none is)."""
+    out = table.copy()
+    ok = out["comparable"].astype(bool) & out["pai"].notna()
+    out["best"] = False
+    if ok.any():
+        out.loc[out["pai"].where(ok, -np.inf).idxmax(), "best"] = True
+    return out
+
+
+@dataclass
+class Comparison:
+    """Methods compared at equal area.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per method at the coverage asked for (:data:`RESULT_COLUMNS` and ``best``).
+    at_share : DataFrame
+        For each method that could not reach the coverage (``comparable`` false, area > 0),
+        every other method cut at *its* area share, with ``reference`` naming it.
+    fitted : dict
+        Method -> :class:`Fitted`, to cut again (curves, the map of what was measured).
+    study_area : StudyArea
+    """
+
+    table: pd.DataFrame
+    at_share: pd.DataFrame
+    fitted: dict[str, Fitted]
+    study_area: StudyArea
+
+
+def _prepare(
+    incidents: gpd.GeoDataFrame,
+    split: tuple[Any, Any, Any, Any],
+    area: Any,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, StudyArea]:
+    train, test = _split(incidents, *split)
+    sa = study_area(pd.concat([train, test]), area)
+    if area is not None:  # incidents outside the boundary are outside the study
+        train, test = _inside(train, sa), _inside(test, sa)
+        if len(train) == 0 or len(test) == 0:
+            raise InputError("no training or test incidents inside the boundary")
+    return train, test, sa
+
+
+def compare(
+    incidents: gpd.GeoDataFrame,
+    *,
+    train_years: Iterable[int] | None = None,
+    test_years: Iterable[int] | None = None,
+    coverage: float,
+    methods: Sequence[str] = METHODS,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    train_months: Iterable[Any] | None = None,
+    test_months: Iterable[Any] | None = None,
+) -> Comparison:
+    """:func:`evaluate`, plus the equal-area rows of the methods that fell short
+    (:class:`Comparison`)."""
+    cov = _check_coverage(coverage)
+    params = dict(params or {})
+    for m in params:
+        _check_method(m)
+    methods = [_check_method(m) for m in methods]
+    train, test, sa = _prepare(
+        incidents, (train_years, test_years, train_months, test_months), area
+    )
+    fitted = {m: fit(m, params.get(m, {}), train, test, sa) for m in methods}
+    table = mark_best(
+        pd.DataFrame([score_fitted(f, sa, cov) for f in fitted.values()], columns=RESULT_COLUMNS)
+    )
+    extra = []
+    for r in table.itertuples(index=False):
+        if r.comparable or not r.area_share > 0:
+            continue
+        for f in fitted.values():
+            row = score_fitted(f, sa, float(r.area_share))
+            row["reference"] = r.method
+            extra.append(row)
+    at_share = pd.DataFrame(extra, columns=[*RESULT_COLUMNS, "reference"])
+    return Comparison(table, at_share, fitted, sa)
 
 
 def evaluate(
@@ -523,7 +916,7 @@ def evaluate(
     train_months: Iterable[Any] | None = None,
     test_months: Iterable[Any] | None = None,
 ) -> pd.DataFrame:
-    """Score hotspot methods fitted on ``train_years`` against ``test_years``.
+    """Score hotspot methods fitted on ``train_years`` against ``test_years``, at equal area.
 
     Parameters
     ----------
@@ -540,16 +933,21 @@ def evaluate(
         Among ``"h3"``, ``"kde"``, ``"dbscan"``, ``"gistar"``.
     params : dict, optional
         Per-method parameters overriding :data:`DEFAULT_PARAMS`, e.g.
-        ``{"kde": {"bandwidth": 300}}`` (metres for bandwidth, cell and eps).
+        ``{"kde": {"bandwidth": 300}}`` (metres for bandwidth, cell and eps); ``"auto"`` for
+        ``resolution``, ``bandwidth``, ``eps`` or ``min_samples`` computes it from the
+        training calls (:mod:`hotspots.defaults`).
     area : polygon or GeoDataFrame, optional
         Study area (EPSG:4326); default the convex hull of all incidents.
 
     Returns
     -------
     pandas.DataFrame
-        One row per method: ``method``, ``params`` (dict), ``hit_rate``, ``pai``, ``rri``,
-        ``area_share``, ``n_train``, ``n_test``, ``hits_train``, ``hits_test``, ``n_areas``
-        (cells or clusters picked), ``area_km2``.
+        One row per method: ``method``, ``params`` (dict, auto values as computed),
+        ``hit_rate``, ``area_share``, ``pai``, ``pei`` (Hunt 2016), ``rri``, ``comparable``
+        (``area_share >= 0.9 * coverage``: a method flagging less is not ranked against the
+        others, as PAI rises when the area shrinks), ``coverage``, ``n_train``, ``n_test``,
+        ``hits_train``, ``hits_test``, ``n_areas`` (cells, raster cells or clusters picked),
+        ``area_km2`` and ``best`` (highest PAI among the comparable rows).
 
     Examples
     --------
@@ -560,19 +958,196 @@ def evaluate(
     >>> bool(res.loc[0, "area_share"] <= 0.05)
     True
     """
+    return compare(
+        incidents,
+        train_years=train_years,
+        test_years=test_years,
+        coverage=coverage,
+        methods=methods,
+        params=params,
+        area=area,
+        train_months=train_months,
+        test_months=test_months,
+    ).table
+
+
+# what was measured, as areas --------------------------------------------------------------
+def selected_areas(comparison: Comparison, method: str, coverage: float) -> gpd.GeoDataFrame:
+    """The areas ``method`` selected at ``coverage``, numbered in rank order, with the
+    training and test calls inside each: what the comparison table measured.
+
+    Raster cells of the kernel density are joined into connected patches (a patch is
+    numbered by its best cell's rank), so the map shows a handful of shapes, not hundreds
+    of squares; ``n_units`` says how many cells each holds.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326: ``rank`` (1 = hottest), ``n_units``, ``area_km2``, ``train_calls``,
+        ``test_calls``, ``geometry``.
+    """
     cov = _check_coverage(coverage)
-    params = dict(params or {})
-    for m in params:
-        _check_method(m)
-    methods = [_check_method(m) for m in methods]
-    train, test = _split(incidents, train_years, test_years, train_months, test_months)
-    sa = study_area(pd.concat([train, test]), area)
-    if area is not None:  # incidents outside the boundary are outside the study
-        train, test = _inside(train, sa), _inside(test, sa)
-        if len(train) == 0 or len(test) == 0:
-            raise InputError("no training or test incidents inside the boundary")
-    rows = [score(m, params.get(m, {}), train, test, sa, cov) for m in methods]
-    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    if method not in comparison.fitted:
+        raise ParameterError(
+            f"method: {method!r} was not compared; one of {', '.join(comparison.fitted)}"
+        )
+    f = comparison.fitted[method]
+    sa = comparison.study_area
+    idx = cut(f.ranked, cov * sa.area_m2)
+    cols = ["rank", "n_units", "area_km2", "train_calls", "test_calls"]
+    if len(idx) == 0:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=WGS84)
+    polys = np.asarray(f.ranked.polygons(idx), dtype=object)
+    group = np.arange(len(idx))  # candidate -> shape drawn
+    shapes = polys
+    if f.ranked.unit == "raster cell":  # squares -> connected patches
+        merged = shapely.get_parts(shapely.union_all(shapely.buffer(polys, 1e-9)))
+        tree = shapely.STRtree(merged)
+        cell_i, patch_i = tree.query(shapely.point_on_surface(polys), predicate="intersects")
+        group = np.full(len(idx), -1, dtype=np.int64)
+        group[cell_i] = patch_i
+        # number the patches by the rank of their best cell
+        first = np.full(len(merged), np.iinfo(np.int64).max)
+        np.minimum.at(first, group, np.arange(len(idx)))
+        order = np.argsort(first, kind="stable")
+        renumber = np.empty(len(merged), dtype=np.int64)
+        renumber[order] = np.arange(len(merged))
+        group = renumber[group]
+        shapes = merged[order]
+    n = len(shapes)
+    pos = np.full(f.ranked.n, -1, dtype=np.int64)
+    pos[idx] = group
+
+    def calls_in(pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        pt, area = pairs
+        g = pos[area]
+        keep = g >= 0
+        # a call inside two overlapping outlines counts for the better-ranked one only
+        frame = pd.DataFrame({"pt": pt[keep], "g": g[keep]}).groupby("pt")["g"].min()
+        return np.bincount(frame.to_numpy(), minlength=n)
+
+    area_each = np.bincount(group, weights=np.asarray(f.ranked.area_m2)[idx], minlength=n)
+    return gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, n + 1),
+            "n_units": np.bincount(group, minlength=n),
+            "area_km2": area_each / 1e6,
+            "train_calls": calls_in(f.train_pairs),
+            "test_calls": calls_in(f.test_pairs),
+        },
+        geometry=list(shapes),
+        crs=WGS84,
+    )
+
+
+# curves and rolling origin ---------------------------------------------------------------
+#: Area shares of the hit-rate curve: 0.5 % to 20 % by 0.5 %.
+CURVE_SHARES: Final = tuple(round(0.005 * i, 4) for i in range(1, 41))
+
+
+def hit_rate_curve(
+    comparison: Comparison,
+    shares: Sequence[float] = CURVE_SHARES,
+    *,
+    n_boot: int = 200,
+    level: float = 0.9,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Hit rate against area share for each fitted method, with bootstrap bands.
+
+    Each method's ranked areas are cut at every share; the band resamples the test calls
+    with replacement ``n_boot`` times (the areas stay fixed: the spread of the test period).
+
+    Returns
+    -------
+    DataFrame
+        ``method``, ``share`` (asked), ``area_share`` (taken), ``hit_rate``, ``low``, ``high``
+        (the central ``level`` of the bootstrap hit rates).
+    """
+    if not 0 < float(level) < 1:
+        raise ParameterError(f"level: a probability in (0, 1) such as 0.9, got {level!r}")
+    if int(n_boot) < 1:
+        raise ParameterError(f"n_boot: bootstrap samples, >= 1, got {n_boot!r}")
+    shares = [_check_coverage(s) for s in shares]
+    sa = comparison.study_area
+    rows = []
+    rng = np.random.default_rng(seed)
+    for m, f in comparison.fitted.items():
+        n = f.n_test
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=int(n_boot)) if n else None
+        for share in shares:
+            idx = cut(f.ranked, share * sa.area_m2)
+            inside = _hits(f.test_pairs, n, idx)
+            boot = (weights @ inside) / n if n else np.array([math.nan])
+            lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+            rows.append(
+                {
+                    "method": m,
+                    "share": share,
+                    "area_share": _taken_area(f.ranked, idx) / sa.area_m2,
+                    "hit_rate": float(inside.mean()) if n else math.nan,
+                    "low": float(lo),
+                    "high": float(hi),
+                }
+            )
+    return pd.DataFrame(rows, columns=["method", "share", "area_share", "hit_rate", "low", "high"])
+
+
+def rolling_origin(
+    incidents: gpd.GeoDataFrame,
+    *,
+    coverage: float,
+    n_splits: int = 3,
+    train_span: int | None = None,
+    methods: Sequence[str] = METHODS,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Several consecutive train/test splits by year, because one split is one draw.
+
+    The last ``n_splits`` years are each the test year of one split, trained on the years
+    before it (all of them, or the ``train_span`` years just before).
+
+    Returns
+    -------
+    splits : DataFrame
+        :func:`evaluate`'s rows with ``test_year``.
+    summary : DataFrame
+        Per method: ``splits``, ``comparable_splits`` and the mean and standard deviation
+        (``_mean``, ``_sd``) of ``hit_rate``, ``area_share``, ``pai`` and ``pei``.
+    """
+    years = sorted({int(y) for y in incidents[YEAR].dropna().unique()})
+    if int(n_splits) < 1:
+        raise ParameterError(f"n_splits: consecutive splits, >= 1, got {n_splits!r}")
+    if train_span is not None and int(train_span) < 1:
+        raise ParameterError(f"train_span: training years per split, >= 1, got {train_span!r}")
+    if len(years) < 2:
+        raise InputError(
+            f"rolling-origin evaluation needs at least two years of calls (found {years})"
+        )
+    tests = years[1:][-int(n_splits) :]
+    parts = []
+    for y in tests:
+        before = [v for v in years if v < y]
+        train = before if train_span is None else before[-int(train_span) :]
+        res = evaluate(
+            incidents,
+            train_years=train,
+            test_years=[y],
+            coverage=coverage,
+            methods=methods,
+            params=params,
+            area=area,
+        )
+        res.insert(0, "test_year", y)
+        parts.append(res)
+    splits = pd.concat(parts, ignore_index=True)
+    g = splits.groupby("method", sort=False)
+    summary = pd.DataFrame({"splits": g.size(), "comparable_splits": g["comparable"].sum()})
+    for col in ("hit_rate", "area_share", "pai", "pei"):
+        summary[f"{col}_mean"] = g[col].mean()
+        summary[f"{col}_sd"] = g[col].std(ddof=1)
+    return splits, summary.reset_index()
 
 
 def _inside(frame: gpd.GeoDataFrame, sa: StudyArea) -> gpd.GeoDataFrame:
@@ -601,7 +1176,7 @@ def sweep(
     coverage: float,
     grid: Mapping[str, Mapping[str, Sequence[Any]]] | None = None,
     area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
-    min_fill: float = 0.5,
+    min_fill: float = COMPARABLE_FILL,
     train_months: Iterable[Any] | None = None,
     test_months: Iterable[Any] | None = None,
 ) -> pd.DataFrame:
@@ -620,15 +1195,15 @@ def sweep(
         x k 1/2). Parameters not in the grid keep their defaults.
     min_fill : float
         Smallest share of the allowed area (``coverage``) a row must flag to be ranked, in
-        [0, 1] (0 ranks every row).
+        [0, 1] (default :data:`COMPARABLE_FILL`, 0.9; 0 ranks every row).
     Other parameters as :func:`evaluate`.
 
     Returns
     -------
     pandas.DataFrame
-        The columns of :func:`evaluate` plus ``comparable`` (area share >= ``min_fill *
-        coverage``), ``best`` (the highest PAI among the comparable rows of its method; ties
-        to the first combination) and ``best_overall`` (the highest PAI of all comparable rows).
+        The columns of :func:`evaluate` (``comparable`` by ``min_fill``), ``best`` (the
+        highest PAI among the comparable rows of its method; ties to the first combination)
+        and ``best_overall`` (the highest PAI of all comparable rows).
     """
     cov = _check_coverage(coverage)
     if not 0 <= float(min_fill) <= 1:
@@ -636,17 +1211,16 @@ def sweep(
     grid = DEFAULT_GRID if grid is None else grid
     for m in grid:
         _check_method(m)
-    train, test = _split(incidents, train_years, test_years, train_months, test_months)
-    sa = study_area(pd.concat([train, test]), area)
-    if area is not None:
-        train, test = _inside(train, sa), _inside(test, sa)
+    train, test, sa = _prepare(
+        incidents, (train_years, test_years, train_months, test_months), area
+    )
     rows = [
         score(m, combo, train, test, sa, cov)
         for m, spec in grid.items()
         for combo in param_grid(spec)
     ]
     out = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    # a relative tolerance: equal-area units can fall a hair short of an exact half
+    # a relative tolerance: equal-area units can fall a hair short of an exact share
     out["comparable"] = out["area_share"] >= float(min_fill) * cov * (1 - 1e-9)
     pai_filled = out["pai"].where(out["comparable"]).fillna(-np.inf)
     out["best"] = False

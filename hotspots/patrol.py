@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hotspots import clusters, grid, privacy
+from hotspots import clusters, defaults, grid, privacy
 from hotspots.errors import ParameterError
 from hotspots.filters import Filters
 from hotspots.i18n import (
@@ -125,13 +125,13 @@ class PatrolParams:
     """
 
     method: str = "cells"
-    top: int = 10
-    resolution: int = 9
-    eps: float = 100.0
-    min_samples: int = 30
+    top: int = defaults.PATROL_TOP
+    resolution: int = defaults.RESOLUTION
+    eps: float = defaults.EPS_M
+    min_samples: int = defaults.MIN_SAMPLES
     min_count: int = 5
     peak_window_h: int = 3
-    venue_radius_m: float = 50.0
+    venue_radius_m: float = defaults.VENUE_RADIUS_M
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -277,7 +277,9 @@ def _histogram(keys: np.ndarray, values: pd.Series, k: int, m: int) -> np.ndarra
     return np.bincount(keys[ok] * m + v[ok].astype(np.int64), minlength=k * m).reshape(k, m)
 
 
-def peak_window(hours: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def peak_window(
+    hours: np.ndarray, width: int, allowed: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Start hour and calls of the busiest ``width``-hour window of each row (wraps midnight).
 
     Parameters
@@ -286,6 +288,10 @@ def peak_window(hours: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
         Calls per hour of the day.
     width : int
         Window length, hours (1-24).
+    allowed : iterable of int, optional
+        Hours (0-23) the window must lie within (the hour filter): only windows made wholly
+        of these hours are candidates. ``width`` must fit in a run of them
+        (:func:`window_width` gives the width that does).
 
     Returns
     -------
@@ -299,11 +305,69 @@ def peak_window(hours: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     >>> h = np.zeros((1, 24), int); h[0, [23, 0, 1]] = 5; h[0, 12] = 9
     >>> peak_window(h, 3)
     (array([23]), array([15]))
+    >>> h = np.zeros((1, 24), int); h[0, 17:21] = [9, 1, 1, 1]
+    >>> peak_window(h, 3, allowed=range(18, 24))  # never 17:00-20:00 under an 18-23 filter
+    (array([18]), array([3]))
     """
     hours = np.asarray(hours)
     win = sum(np.roll(hours, -j, axis=1) for j in range(int(width)))
+    if allowed is not None:
+        ok = _window_inside(allowed, int(width))
+        if not ok.any():
+            raise ParameterError(
+                f"peak_window_h: no {int(width)}-hour window lies within the hours filtered"
+            )
+        win = np.where(ok[None, :], win, -1)
     start = np.argmax(win, axis=1)
     return start, win[np.arange(len(hours)), start]
+
+
+def _window_inside(allowed: Any, width: int) -> np.ndarray:
+    """Bool per start hour: the ``width`` hours from it are all ``allowed``."""
+    a = np.zeros(24, dtype=np.int64)
+    a[[int(h) % 24 for h in allowed]] = 1
+    return sum(np.roll(a, -j) for j in range(int(width))) == int(width)
+
+
+def window_width(width: int, allowed: Any = None) -> int:
+    """``width``, shortened to the longest run of ``allowed`` hours when that is shorter.
+
+    Examples
+    --------
+    >>> window_width(3, [22, 23]), window_width(3, range(18, 24)), window_width(3)
+    (2, 3, 3)
+    """
+    if allowed is None or len(list(allowed)) == 0:
+        return int(width)
+    w = int(width)
+    while w > 1 and not _window_inside(allowed, w).any():
+        w -= 1
+    return w
+
+
+def empty_plan_hint(incidents: pd.DataFrame, params: PatrolParams, presenter: bool = False) -> Any:
+    """Why a plan of these calls is empty and what would fill it
+    (:class:`hotspots.suggest.Suggestion`), or ``None`` when there are no calls at all or
+    nothing better can be said."""
+    from hotspots import suggest
+
+    if len(incidents) == 0:
+        return None
+    if params.method == "clusters":
+        hint = suggest.dbscan_suggestion(incidents, params.eps, params.min_samples)
+        if hint is not None:
+            return hint
+    if presenter:
+        if params.method == "cells":
+            return suggest.cells_suggestion(incidents, params.resolution, params.min_count)
+        return suggest.Suggestion(
+            "clusters",
+            {},
+            f"no cluster holds {params.min_count} calls, presenter mode's minimum",
+            "tuning.plan_empty_min_count",
+            {"min_count": params.min_count},
+        )
+    return None
 
 
 def format_window(start: int, width: int) -> str:
@@ -318,6 +382,8 @@ def patrol_plan(
     *,
     presenter: bool = False,
     lang: str = "en",
+    hours: Any = None,
+    weekdays: Any = None,
 ) -> gpd.GeoDataFrame:
     """The top hotspots with their location, dominant offenses and peak hours and weekdays.
 
@@ -335,6 +401,10 @@ def patrol_plan(
         centres never come from call positions (see the module notes).
     lang : {"kk", "ru", "en"}
         Language of the text columns (``location``, ``top_offenses``, ``peak_weekdays``).
+    hours, weekdays : iterable of int, optional
+        The hour (0-23) and weekday (0 = Monday) filters in force: peak windows lie wholly
+        within these hours (shortened to the longest run of them when ``peak_window_h`` does
+        not fit) and peak days are among these weekdays.
 
     Returns
     -------
@@ -351,7 +421,9 @@ def patrol_plan(
         ``offense_1..3`` (keys) and ``offense_1..3_pct``, ``peak_hours`` ("20:00–23:00"),
         ``peak_hour_start`` (Int64), ``peak_hours_pct`` (share of the hotspot's calls with a
         known hour), ``peak_weekdays`` (text), ``peak_weekday_ids`` ("4,5"; 0 = Monday),
-        ``peak_weekdays_pct`` and the outline ``geometry``.
+        ``peak_weekdays_pct`` and the outline ``geometry``. An empty plan of some calls
+        carries ``attrs["empty_hint"]`` (:func:`empty_plan_hint`: key, placeholders and an
+        English message) so every output can say why, and what would fill it.
 
     Examples
     --------
@@ -398,19 +470,24 @@ def patrol_plan(
     top["top_offenses"] = [", ".join(x) for x in text]
 
     # peak hours (a window that may wrap midnight) and the busiest weekdays
-    hours = _histogram(key, calls[HOUR], k, 24) if HOUR in calls else np.zeros((k, 24), int)
-    start, peak = peak_window(hours, p.peak_window_h)
-    known_h = hours.sum(axis=1)
+    allowed = sorted({int(h) for h in hours}) if hours else None
+    width = window_width(p.peak_window_h, allowed)
+    by_hour = _histogram(key, calls[HOUR], k, 24) if HOUR in calls else np.zeros((k, 24), int)
+    start, peak = peak_window(by_hour, width, allowed)
+    known_h = by_hour.sum(axis=1)
     has_h = known_h > 0
     top["peak_hours"] = [
-        format_window(int(s), p.peak_window_h) if ok else ""
-        for s, ok in zip(start, has_h, strict=True)
+        format_window(int(s), width) if ok else "" for s, ok in zip(start, has_h, strict=True)
     ]
     top["peak_hour_start"] = pd.array(np.where(has_h, start, 0), dtype="Int64")
     top.loc[~has_h, "peak_hour_start"] = pd.NA
     top["peak_hours_pct"] = np.where(has_h, 100.0 * peak / np.maximum(known_h, 1), np.nan)
 
     days = _histogram(key, calls[WEEKDAY], k, 7) if WEEKDAY in calls else np.zeros((k, 7), int)
+    if weekdays:  # only the days filtered can be peak days
+        off = np.ones(7, dtype=bool)
+        off[[int(d) for d in weekdays]] = False
+        days[:, off] = 0
     order = np.argsort(-days, axis=1, kind="stable")[
         :, :N_WEEKDAYS
     ]  # busiest, Monday first on ties
@@ -429,8 +506,15 @@ def patrol_plan(
 
     location, venue_ids, nearest = _locations(top, calls, key, venues, p, lang)
     top["location"], top["venues"], top["nearest_venue_m"] = location, venue_ids, nearest
-    out = top[list(PATROL_COLUMNS)]
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=CRS)
+    out = gpd.GeoDataFrame(top[list(PATROL_COLUMNS)], geometry="geometry", crs=CRS)
+    if k == 0 and len(incidents):  # never silently empty: say why, and what would fill it
+        hint = empty_plan_hint(incidents, p, presenter)
+        out.attrs["empty_hint"] = (
+            {"key": hint.key, "fmt": dict(hint.fmt), "message": hint.message}
+            if hint is not None
+            else {"key": "tuning.plan_empty_none", "fmt": {}, "message": "no hotspot found"}
+        )
+    return out
 
 
 def oversized_note(plan: pd.DataFrame, params: PatrolParams | None = None) -> str | None:
@@ -445,6 +529,9 @@ def oversized_note(plan: pd.DataFrame, params: PatrolParams | None = None) -> st
     >>> print(oversized_note(plan, PatrolParams(method="clusters", eps=75, min_samples=30)))
     hotspot #1 (10,261 calls) covers 4.16 km², more than one patrol can cover (1 km²): DBSCAN chained neighbouring calls into one cluster; try a smaller --eps (e.g. 38) or --method cells
     """  # noqa: E501
+    empty = plan.attrs.get("empty_hint") if len(plan) == 0 else None
+    if empty:
+        return f"the patrol plan is empty: {empty['message']}"
     if len(plan) == 0 or "oversized" not in plan:
         return None
     big = plan[plan["oversized"].astype(bool)]
@@ -767,11 +854,15 @@ def patrol_html(
 
 
 def oversized_lines(plan: pd.DataFrame, lang: str = "en") -> list[str]:
-    """One warning line per hotspot larger than a patrol area, in ``lang``: "⚠ #1 · Hotspot 0:
+    """The plan's warnings in ``lang``: why an empty plan is empty (and what would fill it), or
+    one line per hotspot larger than a patrol area: "⚠ #1 · Hotspot 0:
     4.16 km² > 1 km², more than one patrol can cover: ..." (rank, the hotspot's id as its card
     names it, and what to try for its method; the printable plan's note under its title)."""
     from hotspots.i18n import format_number
 
+    empty = plan.attrs.get("empty_hint") if len(plan) == 0 else None
+    if empty:  # an empty plan says why, and what would fill it (patrol_plan)
+        return [t("tuning.plan_empty", lang, message=t(empty["key"], lang, **empty["fmt"]))]
     if len(plan) == 0 or "oversized" not in plan:
         return []
     limit = format_number(PATROL_AREA_KM2, lang, 0 if float(PATROL_AREA_KM2).is_integer() else 1)

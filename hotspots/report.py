@@ -481,7 +481,15 @@ def build_report_bundle(
     parameters = {**p.describe(presenter), "lang": lang}
     prov = make_provenance(source, filters, parameters, incidents=incidents, made_at=made_at)
     as_words = filters if isinstance(filters, Filters) else None  # printed in ``lang``
-    plan = make_patrol_plan(incidents, venues, p, presenter=presenter, lang=lang)
+    plan = make_patrol_plan(
+        incidents,
+        venues,
+        p,
+        presenter=presenter,
+        lang=lang,
+        hours=as_words.hours if as_words is not None else None,  # peaks inside the filters
+        weekdays=as_words.weekdays if as_words is not None else None,
+    )
     out: dict[str, bytes] = {}
     if "patrol.csv" in wanted:
         out["patrol.csv"] = patrol_csv(plan, prov)

@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hotspots import defaults as _defaults
 from hotspots import density as _density
 from hotspots.errors import InputError, ParameterError
 from hotspots.filters import Filters, apply_filters
@@ -82,13 +83,14 @@ class Params:
         A call is attributed to its nearest venue within this distance, metres (5-1000).
     """
 
-    resolution: int = 9
-    eps_m: float = 100.0
-    min_samples: int = 30
-    bandwidth_m: float = 250.0
-    kernel: str = "quartic"
-    coverage: float = 0.05
-    venue_radius_m: float = 50.0
+    # the defaults of every entry point (hotspots.defaults: CLI, report, evaluate, notebook)
+    resolution: int = _defaults.RESOLUTION
+    eps_m: float = _defaults.EPS_M
+    min_samples: int = _defaults.MIN_SAMPLES
+    bandwidth_m: float = _defaults.BANDWIDTH_M
+    kernel: str = _defaults.KERNEL
+    coverage: float = _defaults.COVERAGE
+    venue_radius_m: float = _defaults.VENUE_RADIUS_M
 
     def __post_init__(self) -> None:
         for name, (lo, hi, unit) in PARAM_RANGES.items():
@@ -543,6 +545,31 @@ def comparison_split(incidents: pd.DataFrame) -> ComparisonSplit:
         {"train_months": train, "test_months": test},
         tuple(month_runs(train)),
         tuple(month_runs(test)),
+    )
+
+
+def method_comparison(
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    area: Any = None,
+    *,
+    methods: tuple[str, ...] | None = None,
+) -> Any:
+    """:func:`compare_methods` as a :class:`hotspots.evaluate.Comparison`: the table, every
+    method at the area share of one that fell short, and the fitted methods (for the
+    hit-rate curve and the map of the selected areas)."""
+    from hotspots.evaluate import METHODS, compare
+
+    params = params or Params()
+    sub = _filtered(incidents, filters)
+    return compare(
+        sub,
+        **comparison_split(sub).kwargs,
+        coverage=params.coverage,
+        methods=methods or METHODS,
+        params=params.method_params(),
+        area=area,
     )
 
 

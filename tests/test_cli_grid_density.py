@@ -160,7 +160,17 @@ def test_density_sample_geotiff_and_contours(capsys, tmp_path, sample):
 def test_density_default_bandwidth_and_gaussian_with_filters(capsys, tmp_path, sample):
     tif = tmp_path / "g.tif"
     code, text, err = run(
-        capsys, "density", "--sample", "--kernel", "gaussian", "--offenses", "theft", "-o", str(tif)
+        capsys,
+        "density",
+        "--sample",
+        "--kernel",
+        "gaussian",
+        "--bandwidth",
+        "auto",
+        "--offenses",
+        "theft",
+        "-o",
+        str(tif),
     )
     assert code == 0, err
     n = int((sample.calls["offense"] == "theft").sum())

@@ -61,7 +61,16 @@ def test_tables_carry_source_filters_and_parameters(capsys, tmp_path, args, out,
 def test_the_density_surface_and_contours_carry_the_bandwidth_used(capsys, tmp_path):
     tif, contours = tmp_path / "d.tif", tmp_path / "hot.geojson"
     code, text, err = run(
-        capsys, "density", "--sample", *YEAR_2021, "-o", tif, "--contours", contours
+        capsys,
+        "density",
+        "--sample",
+        *YEAR_2021,
+        "--bandwidth",
+        "auto",
+        "-o",
+        tif,
+        "--contours",
+        contours,
     )
     assert code == 0, err
     with rasterio.open(tif) as src:

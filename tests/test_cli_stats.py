@@ -100,6 +100,16 @@ def test_evaluate_json_on_the_sample(capsys, sample):
         assert r["area_share"] <= 0.05 + 1e-12
         assert r["pai"] == pytest.approx(r["hit_rate"] / r["area_share"])
     assert rows[1]["params"] == {"bandwidth": 250, "cell": 50}
+    # equal area: a row under 90 % of the coverage is not comparable, never best, and carries
+    # every method cut at its own area share
+    for r in rows:
+        assert r["comparable"] == (r["area_share"] >= 0.9 * 0.05)
+        assert 0 < r["pei"] <= 1
+        if not r["comparable"]:
+            assert not r["best"]
+            assert [e["method"] for e in r["equal_area"]] == ["h3", "kde", "dbscan", "gistar"]
+            assert all(e["area_share"] <= r["area_share"] + 1e-12 for e in r["equal_area"])
+    assert sum(r["best"] for r in rows) == 1
 
 
 def test_evaluate_sweep_table_marks_the_best(capsys):

@@ -198,7 +198,7 @@ def test_each_method_finds_the_cluster_that_recurs(two_clusters, method):
     kw = dict(coverage=0.01, methods=[method], params=PARAMS, area=box)
     hit = evaluate(calls, train_years=[2019], test_years=[2020], **kw).iloc[0]
     miss = evaluate(calls, train_years=[2019], test_years=[2021], **kw).iloc[0]
-    assert list(hit.index) == list(RESULT_COLUMNS)
+    assert list(hit.index) == [*RESULT_COLUMNS, "best"]
     assert 0 < hit["area_share"] <= 0.01 + 1e-12
     assert hit["hit_rate"] == 1.0 and miss["hit_rate"] == 0.0
     # identities: PAI = H / a, RRI = H_test / H_train, H = hits / n
@@ -229,7 +229,7 @@ def test_sweep_does_not_rank_rows_flagging_a_sliver(two_clusters):
     # highest but it is not comparable with methods that use the whole 5 %
     grid = {"h3": {"resolution": [9]}, "dbscan": {"eps": [40.0], "min_samples": [10]}}
     kw = dict(train_years=[2019], test_years=[2020], coverage=0.05, grid=grid, area=box)
-    res = sweep(calls, **kw).set_index("method")
+    res = sweep(calls, min_fill=0.5, **kw).set_index("method")
     assert res.loc["dbscan", "area_share"] < 0.025 <= res.loc["h3", "area_share"]
     assert res.loc["dbscan", "pai"] > res.loc["h3", "pai"]
     assert not res.loc["dbscan", "comparable"] and not res.loc["dbscan", "best"]
@@ -242,7 +242,15 @@ def test_sweep_does_not_rank_rows_flagging_a_sliver(two_clusters):
 def test_sweep_marks_the_best_pai(two_clusters):
     calls, box = two_clusters
     grid = {"h3": {"resolution": [8, 9, 10]}, "kde": {"bandwidth": [100.0, 300.0]}}
-    res = sweep(calls, train_years=[2019], test_years=[2020], coverage=0.02, grid=grid, area=box)
+    res = sweep(
+        calls,
+        train_years=[2019],
+        test_years=[2020],
+        coverage=0.02,
+        grid=grid,
+        area=box,
+        min_fill=0.5,
+    )
     assert len(res) == 5
     assert [p["resolution"] for p in res.loc[res.method == "h3", "params"]] == [8, 9, 10]
     for _, g in res.groupby("method"):
@@ -341,3 +349,147 @@ def test_sample_methods_beat_chance():
     # the sample is clustered: flagged areas hold more calls than their share of the area
     assert (res["pai"] > 1).all()
     assert res["rri"].between(0.5, 1.5).all()
+
+
+# equal area, PEI, curves, rolling origin ------------------------------------------------------
+def test_pei_by_hand_on_the_toy_city(toy):
+    kw = dict(train_years=[2019], test_years=[2020], methods=["h3"], area=toy["area"])
+    # two cells (c0, c1) hold 5 of the 10 test calls; the best two test cells (c3: 5, c0: 4)
+    # hold 9: PEI = 0.5 / 0.9
+    two = evaluate(toy["calls"], coverage=2.5 / 7, **kw).iloc[0]
+    assert two["pei"] == pytest.approx(5 / 9)
+    # one cell (c0: 4 test calls); the best single test cell is c3 with 5: PEI = 0.4 / 0.5
+    one = evaluate(toy["calls"], coverage=1.5 / 7, **kw).iloc[0]
+    assert one["pei"] == pytest.approx(0.8)
+    # nothing selected: no PEI
+    assert math.isnan(evaluate(toy["calls"], coverage=0.5 / 7, **kw).iloc[0]["pei"])
+
+
+def test_pei_helper():
+    from hotspots.evaluate import pei
+
+    assert pei(0.3, 0.6) == 0.5 and math.isnan(pei(0.2, 0.0))
+
+
+@pytest.fixture(scope="module")
+def tight_city():
+    """An NYC-like concentration: most calls at a few exact addresses (tiny DBSCAN clusters),
+    the rest spread over a 4 km square; the same pattern in 2019 and 2020."""
+    rng = np.random.default_rng(11)
+    parts = []
+    for year in (2019, 2020):
+        sx, sy = rng.uniform(-2000, 2000, 1500), rng.uniform(-2000, 2000, 1500)
+        hx = np.repeat([-1500.0, -500.0, 600.0, 1400.0], 60) + rng.normal(0, 2, 240)
+        hy = np.repeat([-1200.0, 900.0, -300.0, 1500.0], 60) + rng.normal(0, 2, 240)
+        parts.append(incidents(*offsets(np.r_[sx, hx], np.r_[sy, hy]), year))
+    box = shapely.box(*offsets(-2000, -2000)[::-1], *offsets(2000, 2000)[::-1])
+    return pd.concat(parts, ignore_index=True), box
+
+
+def test_tiny_clusters_are_flagged_not_comparable_and_never_best(tight_city):
+    from hotspots.evaluate import compare
+
+    calls, box = tight_city
+    comp = compare(
+        calls,
+        train_years=[2019],
+        test_years=[2020],
+        coverage=0.05,
+        params={"dbscan": {"eps": 20.0, "min_samples": 20}, "h3": {"resolution": 10}},
+        methods=["h3", "kde", "dbscan"],
+        area=box,
+    )
+    res = comp.table.set_index("method")
+    db = res.loc["dbscan"]
+    assert 0 < db["area_share"] < 0.9 * 0.05
+    assert not db["comparable"] and not db["best"]
+    assert db["pai"] == res["pai"].max()  # the highest PAI, only because the area is tiny
+    assert res["best"].sum() == 1 and res.loc[res["best"]].index[0] != "dbscan"
+    assert bool(res.loc[res["best"], "comparable"].iloc[0])
+    # every method is also scored at DBSCAN's own area share
+    at = comp.at_share
+    assert sorted(at["method"]) == ["dbscan", "h3", "kde"]
+    assert (at["reference"] == "dbscan").all()
+    assert (at["area_share"] <= db["area_share"] * (1 + 1e-9)).all()
+    assert np.allclose(at["coverage"], db["area_share"])
+    assert at.set_index("method").loc["dbscan", "hit_rate"] == pytest.approx(db["hit_rate"])
+
+
+def test_a_new_method_scores_its_own_ranked_polygons(toy):
+    from hotspots.evaluate import RankedAreas, score_ranked
+
+    calls = toy["calls"]
+    sa = study_area(calls, toy["area"])
+    train, test = split_years(calls, [2019], [2020])
+    c0, c3 = toy["cells"][0], toy["cells"][3]
+    poly = {
+        c: shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in (c0, c3)
+    }
+    # a "venue" method that ranks c3 first (score 2) then c0 (score 1)
+    ranked = RankedAreas.from_polygons(np.array([poly[c0], poly[c3]]), np.array([1.0, 2.0]), sa)
+    row = score_ranked("venues", {}, ranked, train, test, sa, 1.2 / 7)
+    # room for one cell: c3 holds 5 of the 10 test calls and no training call
+    assert row["n_areas"] == 1 and row["hits_test"] == 5 and row["hits_train"] == 0
+    assert row["area_share"] == pytest.approx(toy["areas"][c3] / sum(toy["areas"].values()))
+    assert row["pai"] == pytest.approx(0.5 / row["area_share"])
+    assert not row["comparable"] or row["area_share"] >= 0.9 * 1.2 / 7
+
+
+def test_hit_rate_curve_matches_evaluate_and_the_band_holds_it(two_clusters):
+    from hotspots.evaluate import compare, hit_rate_curve
+
+    calls, box = two_clusters
+    kw = dict(train_years=[2019], test_years=[2020], params=PARAMS, area=box)
+    comp = compare(calls, coverage=0.05, methods=["h3", "kde"], **kw)
+    curve = hit_rate_curve(comp, shares=[0.005, 0.01, 0.02, 0.05], n_boot=50)
+    assert len(curve) == 8
+    for m, part in curve.groupby("method"):
+        assert part["hit_rate"].is_monotonic_increasing  # more area never loses a hit
+        assert (part["low"] <= part["hit_rate"] + 1e-12).all()
+        assert (part["hit_rate"] <= part["high"] + 1e-12).all()
+        at = part.set_index("share").loc[0.01]
+        ref = evaluate(calls, coverage=0.01, methods=[m], **kw).iloc[0]
+        assert at["hit_rate"] == pytest.approx(ref["hit_rate"])
+        assert at["area_share"] == pytest.approx(ref["area_share"])
+
+
+def test_rolling_origin_repeats_evaluate_over_the_years():
+    from hotspots.evaluate import rolling_origin
+    from hotspots.sample import load_sample
+
+    s = load_sample()
+    splits, summary = rolling_origin(
+        s.calls, coverage=0.05, n_splits=2, methods=["h3"], area=s.boundary
+    )
+    assert splits["test_year"].tolist() == [2020, 2021]
+    one = evaluate(
+        s.calls,
+        train_years=[2019],
+        test_years=[2020],
+        coverage=0.05,
+        methods=["h3"],
+        area=s.boundary,
+    ).iloc[0]
+    assert splits.iloc[0]["hit_rate"] == pytest.approx(one["hit_rate"])
+    row = summary.iloc[0]
+    assert row["splits"] == 2
+    assert row["hit_rate_mean"] == pytest.approx(splits["hit_rate"].mean())
+    assert row["hit_rate_sd"] == pytest.approx(splits["hit_rate"].std(ddof=1))
+    with pytest.raises(InputError, match="two years"):
+        rolling_origin(s.calls[s.calls["year"] == 2021], coverage=0.05, methods=["h3"])
+
+
+def test_selected_areas_are_what_was_scored(two_clusters):
+    from hotspots.evaluate import compare, selected_areas
+
+    calls, box = two_clusters
+    comp = compare(
+        calls, train_years=[2019], test_years=[2020], coverage=0.02, params=PARAMS, area=box
+    )
+    for m, row in comp.table.set_index("method").iterrows():
+        areas = selected_areas(comp, m, 0.02)
+        assert areas["rank"].tolist() == list(range(1, len(areas) + 1))
+        assert int(areas["test_calls"].sum()) == row["hits_test"]
+        assert int(areas["train_calls"].sum()) == row["hits_train"]
+        assert int(areas["n_units"].sum()) == row["n_areas"]
+        assert areas.crs.to_epsg() == 4326

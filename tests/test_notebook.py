@@ -48,6 +48,7 @@ def test_analyst_notebook_executes(tmp_path, monkeypatch):
         "sample_gistar.png",
         "sample_pai_by_coverage.png",
         "sample_sweep.png",
+        "sample_hit_rate_curve.png",
     } <= figures
     assert all(p.stat().st_size > 5_000 for p in tmp_path.glob("*.png"))
     chicago = NOTEBOOK.parents[1].parent / "shared" / "data" / "chicago_cpd_2017_2019"

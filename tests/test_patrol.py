@@ -514,3 +514,74 @@ def test_vancouver_chained_cluster_is_flagged(capsys, tmp_path):
     assert "try a smaller --eps (e.g. 38) or --method cells" in err
     html = (out / "patrol.html").read_text(encoding="utf-8")
     assert f"⚠ #1 · {t('patrol.hotspot', 'ru')} " in html
+
+
+# peak hours inside the filters; never silently empty --------------------------------------
+def test_peak_hours_lie_inside_the_hour_filter(sample):
+    # the case: filter 18:00-23:59 and a plan row "17:00-20:00" must not happen
+    from hotspots.filters import Filters, apply_filters
+
+    f = Filters(years=(2021,), hours=tuple(range(18, 24)))
+    sub = apply_filters(sample.calls, f)
+    plan = patrol_plan(sub, params=PatrolParams(top=10), hours=f.hours)
+    starts = plan["peak_hour_start"].dropna().astype(int)
+    assert len(starts) == len(plan) > 0
+    assert starts.between(18, 21).all()  # a 3-hour window from 18 to at most 21
+    assert all(h.startswith(("18:", "19:", "20:", "21:")) for h in plan["peak_hours"])
+
+
+def test_a_filter_shorter_than_the_window_shortens_it():
+    from hotspots.patrol import peak_window, window_width
+
+    h = np.zeros((1, 24), int)
+    h[0, [21, 22, 23]] = [50, 1, 1]
+    assert window_width(3, [22, 23]) == 2
+    start, calls = peak_window(h, 2, allowed=[22, 23])
+    assert (start[0], calls[0]) == (22, 2)
+
+
+def test_peak_days_are_among_the_days_filtered(sample):
+    from hotspots.filters import Filters, apply_filters
+
+    f = Filters(years=(2021,), weekdays=(5, 6))
+    plan = patrol_plan(apply_filters(sample.calls, f), weekdays=f.weekdays)
+    for ids in plan["peak_weekday_ids"]:
+        assert ids and {int(d) for d in ids.split(",")} <= {5, 6}
+
+
+def test_an_empty_plan_says_why_and_what_would_fill_it(sample):
+    from hotspots.filters import Filters, apply_filters
+    from hotspots.patrol import oversized_lines, oversized_note
+
+    night = apply_filters(
+        sample.calls, Filters(years=(2021,), offenses=("hooliganism",), hours=range(18, 24))
+    )
+    p = PatrolParams(method="clusters")
+    plan = patrol_plan(night, params=p)
+    assert len(plan) == 0
+    hint = plan.attrs["empty_hint"]
+    m = hint["fmt"]["suggested"]
+    assert len(patrol_plan(night, params=PatrolParams(method="clusters", min_samples=m))) > 0
+    assert oversized_note(plan, p).startswith("the patrol plan is empty: no DBSCAN cluster")
+    (line,) = oversized_lines(plan, "ru")
+    assert line.startswith("План патрулирования пуст") and str(m) in line
+
+
+def test_the_printable_plan_of_an_empty_plan_says_why(sample):
+    from hotspots.filters import Filters, apply_filters
+    from hotspots.report import build_report_bundle
+
+    f = Filters(years=(2021,), offenses=("hooliganism",), hours=range(18, 24))
+    bundle = build_report_bundle(
+        apply_filters(sample.calls, f),
+        None,
+        sample.boundary,
+        source="sample",
+        filters=f,
+        params=PatrolParams(method="clusters"),
+        files=("patrol.html",),
+    )
+    html = bundle.files["patrol.html"].decode("utf-8")
+    assert len(bundle.plan) == 0
+    assert "The patrol plan is empty: DBSCAN found no cluster" in html
+    assert "Set the minimum calls to" in html

@@ -5,6 +5,7 @@ Examples
 ::
 
     hotspots clusters --sample --eps 100 --min-samples 10 -o clusters.geojson --labels labels.csv
+    hotspots clusters --sample --years 2021 --eps auto --min-samples auto
     hotspots clusters crimes.csv --eps 150 --min-samples 20 --years 2019 -o clusters.geojson
     hotspots clusters crimes.csv --method hdbscan --min-cluster-size 30 -o clusters.geojson
 """
@@ -16,11 +17,14 @@ from typing import Any
 import click
 import pandas as pd
 
+from hotspots import defaults
+from hotspots.cli.auto import number_or_auto, resolve
 from hotspots.cli.common import (
     TABLE_OUT,
     filter_options,
     input_options,
     load_incidents,
+    note,
     output_callback,
     output_option,
     provenance_of,
@@ -40,19 +44,13 @@ from hotspots.errors import InputError
     show_default=True,
     help="DBSCAN (a radius in metres) or HDBSCAN (no radius; clusters of varying density).",
 )
-@click.option(
-    "--eps",
-    default=100.0,
-    show_default=True,
-    type=float,
-    help="DBSCAN radius, metres: incidents within it are neighbours.",
+@number_or_auto(
+    "--eps", defaults.EPS_M, "DBSCAN radius, metres: incidents within it are neighbours."
 )
-@click.option(
+@number_or_auto(
     "--min-samples",
-    default=10,
-    show_default=True,
-    type=int,
-    help="Incidents within --eps (itself included) that make a core point "
+    defaults.MIN_SAMPLES,
+    "Incidents within --eps (itself included) that make a core point "
     "(HDBSCAN: neighbours for the core distance).",
 )
 @click.option(
@@ -97,6 +95,8 @@ def command(**kwargs: Any) -> None:
     venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
     loaded = load_incidents(kwargs)
     incidents = loaded.incidents
+    names = {"eps": ("eps_m", float), "min_samples": ("min_samples", int)}
+    resolve(incidents, kwargs, names, loaded.boundary)
     if kwargs["method"] == "dbscan":
         labels = dbscan_labels(incidents, eps=kwargs["eps"], min_samples=kwargs["min_samples"])
         how = f"DBSCAN eps {kwargs['eps']:g} m, min_samples {kwargs['min_samples']}"
@@ -112,6 +112,12 @@ def command(**kwargs: Any) -> None:
         venue_radius_m=kwargs["venue_radius"],
     )
     click.echo(describe(summary, labels, loaded.source, how, kwargs.get("top") or 0))
+    if kwargs["method"] == "dbscan" and len(summary) == 0:
+        from hotspots.suggest import dbscan_suggestion
+
+        hint = dbscan_suggestion(incidents, kwargs["eps"], kwargs["min_samples"], 0)
+        if hint is not None:
+            note(hint.message)
     names = ("method", "eps", "min_samples", "min_cluster_size", "buffer_m", "venue_radius")
     prov = provenance_of(loaded, "clusters", kwargs, names)
     if kwargs.get("output"):

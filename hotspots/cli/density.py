@@ -5,6 +5,7 @@ Examples
 ::
 
     hotspots density --sample -o density.tif
+    hotspots density --sample --bandwidth auto -o density.tif
     hotspots density calls.csv --bandwidth 300 --cell 50 -o density.tif
     hotspots density calls.csv --kernel gaussian --bandwidth 150 -o d.tif \\
         --contours hotspots.geojson --top-area 0.05
@@ -16,6 +17,8 @@ from typing import Any
 
 import click
 
+from hotspots import defaults
+from hotspots.cli.auto import number_or_auto
 from hotspots.cli.common import (
     TIFF_OUT,
     VECTOR_OUT,
@@ -33,10 +36,10 @@ from hotspots.errors import ParameterError
 @click.command("density")
 @input_options
 @filter_options
-@click.option(
+@number_or_auto(
     "--bandwidth",
-    type=float,
-    help="Kernel radius in metres (Gaussian: sigma). Default: ArcGIS's Silverman-type rule.",
+    defaults.BANDWIDTH_M,
+    "Kernel radius in metres (Gaussian: sigma); auto: ArcGIS's Silverman-type rule.",
 )
 @click.option(
     "--cell",
@@ -83,10 +86,12 @@ def command(**kwargs: Any) -> None:
         raise ParameterError(
             f"top_area: share of the area must be > 0 and <= 1 (0.05 = 5 %), got {top_area!r}"
         )
+    bandwidth = defaults.parse_value(kwargs.get("bandwidth"), "--bandwidth", float)
     loaded = load_incidents(kwargs)
     surface = kde(
         loaded.incidents,
-        bandwidth=kwargs.get("bandwidth"),
+        # auto: kde's own ArcGIS rule on the surface's projection (tagged arcgis-silverman)
+        bandwidth=None if defaults.is_auto(bandwidth) else bandwidth,
         cell=kwargs.get("cell"),
         kernel=kwargs["kernel"],
         bounds=loaded.boundary,

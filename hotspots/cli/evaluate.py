@@ -9,7 +9,8 @@ from typing import Any
 import click
 import pandas as pd
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots import defaults as _D
+from hotspots.cli.common import filter_options, input_options, load_incidents, note
 from hotspots.errors import InputError
 from hotspots.evaluate import month_runs
 
@@ -28,10 +29,16 @@ def _values(raw: str | None, name: str, parse: Any) -> list[Any]:
     if raw is None:
         return []
     try:
-        return [parse(v) for v in str(raw).split(",") if v.strip()]
+        return [
+            "auto" if v.strip().lower() == "auto" else parse(v)
+            for v in str(raw).split(",")
+            if v.strip()
+        ]
     except ValueError:
         flag = "--" + name.replace("_", "-")
-        raise InputError(f"{flag} takes numbers separated by commas, got {raw!r}") from None
+        raise InputError(
+            f"{flag} takes numbers separated by commas (or auto), got {raw!r}"
+        ) from None
 
 
 def _years(raw: str, flag: str) -> list[int]:
@@ -115,18 +122,37 @@ def _split_flags(kwargs: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str
     show_default=True,
     help="Methods to compare (comma list of h3, kde, dbscan, gistar).",
 )
-@click.option("--resolution", help="H3 resolution 7-11 for h3 and gistar (default 9).")
-@click.option("--k", "k", help="Gi* neighbourhood rings (default 1).")
-@click.option("--bandwidth", help="KDE bandwidth, metres (default 250).")
-@click.option("--cell", help="KDE raster cell size, metres (default 50).")
-@click.option("--eps", help="DBSCAN radius, metres (default 150).")
-@click.option("--min-samples", help="DBSCAN incidents within eps for a core point (default 10).")
+@click.option(
+    "--resolution",
+    help=f"H3 resolution 7-11 for h3 and gistar, or auto (default {_D.RESOLUTION}).",
+)
+@click.option("--k", "k", help=f"Gi* neighbourhood rings (default {_D.GISTAR_K}).")
+@click.option("--bandwidth", help=f"KDE bandwidth, metres, or auto (default {_D.BANDWIDTH_M:g}).")
+@click.option("--cell", help=f"KDE raster cell size, metres (default {_D.KDE_CELL_M:g}).")
+@click.option("--eps", help=f"DBSCAN radius, metres, or auto (default {_D.EPS_M:g}).")
+@click.option(
+    "--min-samples",
+    help=f"DBSCAN incidents within eps for a core point, or auto (default {_D.MIN_SAMPLES}).",
+)
 @click.option(
     "--sweep",
     is_flag=True,
     help="Try every combination of the given lists (e.g. --bandwidth 150,250,400) or of the "
-    "default grid, and mark the best PAI among the rows flagging at least half the allowed "
+    "default grid, and mark the best PAI among the rows flagging at least 90 % of the allowed "
     "area.",
+)
+@click.option(
+    "--curve",
+    "curve_path",
+    type=click.Path(dir_okay=False),
+    help="Also draw hit rate against area share (0.5 % to 20 %) of every method, with 90 % "
+    "bootstrap bands, as a PNG.",
+)
+@click.option(
+    "--rolling",
+    type=int,
+    help="Rolling origin: score each of the last N years, trained on the years before it, "
+    "and print the mean and spread per method (instead of --train-years/--test-years).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per row.")
 def command(**kwargs: Any) -> None:
@@ -138,7 +164,7 @@ def command(**kwargs: Any) -> None:
     The study area is the --boundary (the sample's boundary with --sample), or else the convex
     hull of all incidents.
     """
-    from hotspots.evaluate import DEFAULT_GRID, METHODS, evaluate, sweep
+    from hotspots.evaluate import DEFAULT_GRID, METHODS, compare, sweep
 
     methods = [m.strip() for m in kwargs["methods"].split(",") if m.strip()]
     bad = [m for m in methods if m not in METHODS]
@@ -147,6 +173,9 @@ def command(**kwargs: Any) -> None:
     lists = {
         opt: _values(kwargs.get(opt), opt, parse) for opt, (_, _, parse) in _PARAM_OPTIONS.items()
     }
+    if kwargs.get("rolling") is not None:
+        _rolling(kwargs, methods, lists)
+        return
     split, train_label, test_label = _split_flags(kwargs)
     loaded = load_incidents(kwargs)
     common = dict(
@@ -154,7 +183,10 @@ def command(**kwargs: Any) -> None:
         coverage=kwargs["coverage"],
         area=loaded.boundary,
     )
+    at_share = None
     if kwargs["sweep"]:
+        if kwargs.get("curve_path"):
+            raise InputError("--curve draws one setting per method: leave out --sweep")
         grid: dict[str, dict[str, list[Any]]] = {}
         for m in methods:
             spec = {p: list(v) for p, v in DEFAULT_GRID[m].items()}
@@ -164,19 +196,103 @@ def command(**kwargs: Any) -> None:
             grid[m] = spec
         res = sweep(loaded.incidents, grid=grid, **common)
     else:
-        params: dict[str, dict[str, Any]] = {m: {} for m in methods}
-        for opt, (param, users, _) in _PARAM_OPTIONS.items():
-            if len(lists[opt]) > 1:
-                flag = "--" + opt.replace("_", "-")
-                raise InputError(f"{flag}: give one value, or add --sweep to try several")
-            for m in methods:
-                if m in users and lists[opt]:
-                    params[m][param] = lists[opt][0]
-        res = evaluate(loaded.incidents, methods=methods, params=params, **common)
+        params = _single_params(methods, lists)
+        comp = compare(loaded.incidents, methods=methods, params=params, **common)
+        res, at_share = comp.table, comp.at_share
+        _note_auto(res, params)
+        if kwargs.get("curve_path"):
+            from hotspots.evaluate import hit_rate_curve
+            from hotspots.evaluation_chart import curve_png
+
+            curve = hit_rate_curve(comp)
+            path = kwargs["curve_path"]
+            with open(path, "wb") as fh:
+                fh.write(curve_png(curve, title=f"{loaded.source}: hit rate by area"))
+            note(f"wrote the hit-rate curve to {path}")
     if kwargs["as_json"]:
-        click.echo(json.dumps(records(res), indent=2))
+        rows = records(res)
+        if at_share is not None and len(at_share):
+            # a short method's row carries every method scored at its own area share
+            for row in rows:
+                same = at_share[at_share["reference"] == row["method"]]
+                if len(same):
+                    row["equal_area"] = records(same.drop(columns="reference"))
+        click.echo(json.dumps(rows, indent=2))
     else:
         click.echo(table(res, loaded.source, kwargs["coverage"], train_label, test_label))
+        if at_share is not None and len(at_share):
+            click.echo(equal_area_table(at_share))
+
+
+def _single_params(methods: list[str], lists: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
+    params: dict[str, dict[str, Any]] = {m: {} for m in methods}
+    for opt, (param, users, _) in _PARAM_OPTIONS.items():
+        if len(lists[opt]) > 1:
+            flag = "--" + opt.replace("_", "-")
+            raise InputError(f"{flag}: give one value, or add --sweep to try several")
+        for m in methods:
+            if m in users and lists[opt]:
+                params[m][param] = lists[opt][0]
+    return params
+
+
+def _note_auto(res: Any, params: dict[str, dict[str, Any]]) -> None:
+    """Say which auto values were computed, and to what (on the training calls)."""
+    from hotspots.evaluate import format_params
+
+    for r in res.itertuples(index=False):
+        auto = [k for k, v in params.get(r.method, {}).items() if v == "auto"]
+        if auto:
+            chosen = format_params({k: r.params[k] for k in auto})
+            note(f"{r.method}: auto {chosen} (computed from the training calls)")
+
+
+def _rolling(kwargs: dict[str, Any], methods: list[str], lists: dict[str, list[Any]]) -> None:
+    from hotspots.evaluate import rolling_origin
+
+    if any(kwargs.get(k) for k in ("train_years", "test_years", "train_months", "test_months")):
+        raise InputError("--rolling chooses the years itself: leave out --train/--test flags")
+    if kwargs["sweep"] or kwargs.get("curve_path"):
+        raise InputError("--rolling scores one setting per method: leave out --sweep and --curve")
+    loaded = load_incidents(kwargs)
+    splits, summary = rolling_origin(
+        loaded.incidents,
+        coverage=kwargs["coverage"],
+        n_splits=kwargs["rolling"],
+        methods=methods,
+        params=_single_params(methods, lists),
+        area=loaded.boundary,
+    )
+    if kwargs["as_json"]:
+        out = records(splits)
+        click.echo(json.dumps({"splits": out, "summary": _plain(summary)}, indent=2))
+        return
+    years = ", ".join(str(y) for y in sorted(splits["test_year"].unique()))
+    lines = [
+        f"Rolling origin on {loaded.source}: each of {years} tested, trained on the years "
+        f"before it; coverage {kwargs['coverage']:.1%} of the study area",
+        "method  splits  comparable  hit rate (sd)   area (sd)       PAI (sd)       PEI (sd)",
+    ]
+    for r in summary.itertuples(index=False):
+        lines.append(
+            f"{r.method:<6}  {r.splits:>6}  {int(r.comparable_splits):>10}  "
+            f"{_pm(100 * r.hit_rate_mean, 100 * r.hit_rate_sd, 1, '%')}  "
+            f"{_pm(100 * r.area_share_mean, 100 * r.area_share_sd, 2, '%')}  "
+            f"{_pm(r.pai_mean, r.pai_sd, 2)}  {_pm(r.pei_mean, r.pei_sd, 2)}".rstrip()
+        )
+    lines.append("(sd: standard deviation over the splits; one split is one draw)")
+    click.echo("\n".join(lines))
+
+
+def _pm(mean: float, sd: float, decimals: int, unit: str = "") -> str:
+    if math.isnan(mean):
+        return "-".ljust(14)
+    sd_txt = "-" if math.isnan(sd) else f"{sd:.{decimals}f}"
+    return f"{mean:.{decimals}f}{unit} ({sd_txt})".ljust(14)
+
+
+def _plain(frame: Any) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def _clean(v: Any) -> Any:
@@ -188,32 +304,34 @@ def _clean(v: Any) -> Any:
 
 
 def records(res: Any) -> list[dict[str, Any]]:
-    """Result rows as JSON-ready dicts (NaN -> null)."""
+    """Result rows as JSON-ready dicts (NaN -> null): ``method``, ``params``, ``hit_rate``,
+    ``area_share``, ``pai``, ``pei``, ``rri``, ``comparable`` first."""
     out = []
     for row in res.to_dict(orient="records"):
         rec = {k: _clean(v) for k, v in row.items() if k != "params"}
         rec["params"] = {k: _clean(v) for k, v in row["params"].items()}
-        out.append({"method": rec.pop("method"), "params": rec.pop("params"), **rec})
+        head = {k: rec.pop(k) for k in _JSON_FIRST if k in rec}
+        out.append({**head, **rec})
     return out
 
 
-def table(res: Any, source: str, coverage: float, train: list[str], test: list[str]) -> str:
-    """The results as an aligned text table; ``*`` marks the best PAI of each method in a
-    sweep and ``**`` the best of all."""
+_JSON_FIRST = ("method", "params", "hit_rate", "area_share", "pai", "pei", "rri", "comparable")
+
+
+def _num(v: float, fmt: str) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+
+
+def _rows(res: Any, marks: bool) -> list[tuple[str, ...]]:
     from hotspots.evaluate import format_params
 
-    head = (
-        f"Evaluation on {source}: fit on {','.join(map(str, train))}, "
-        f"test on {','.join(map(str, test))}, coverage {coverage:.1%} of the study area"
-    )
-    if len(res):
-        n_train, n_test = int(res["n_train"].iloc[0]), int(res["n_test"].iloc[0])
-        head += f"\n{n_train:,} training and {n_test:,} test incidents"
-    rows = [("", "method", "params", "hit rate", "area", "PAI", "RRI", "areas")]
+    rows = [("", "method", "params", "hit rate", "area", "PAI", "PEI", "RRI", "areas")]
     for r in res.to_dict(orient="records"):
-        mark = "**" if r.get("best_overall") else "*" if r.get("best") else ""
-        if r.get("comparable") is False:
-            mark = "-"
+        mark = ""
+        if marks:
+            mark = "**" if r.get("best_overall") else "*" if r.get("best") else ""
+            if r.get("comparable") is False:
+                mark = "-"
         rows.append(
             (
                 mark,
@@ -221,24 +339,60 @@ def table(res: Any, source: str, coverage: float, train: list[str], test: list[s
                 format_params(r["params"]),
                 f"{r['hit_rate']:.1%}",
                 f"{r['area_share']:.2%}",
-                "-" if math.isnan(r["pai"]) else f"{r['pai']:.2f}",
-                "-" if math.isnan(r["rri"]) else f"{r['rri']:.2f}",
+                _num(r["pai"], ".2f"),
+                _num(r["pei"], ".2f"),
+                _num(r["rri"], ".2f"),
                 str(r["n_areas"]),
             )
         )
+    return rows
+
+
+def _align(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [head]
+    lines = []
     for row in rows:
         cells = [
             c.ljust(w) if i < 3 else c.rjust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         lines.append("  ".join(cells).rstrip())
-    if "best" in res:
-        lines.append("* best PAI of its method, ** best overall")
-        if not res["comparable"].all():
-            lines.append(
-                "(rows flagging under half the allowed area are not ranked: PAI rises as the "
-                "area shrinks)"
-            )
+    return lines
+
+
+def table(res: Any, source: str, coverage: float, train: list[str], test: list[str]) -> str:
+    """The results as an aligned text table: ``*`` marks the best PAI (of each method in a
+    sweep, ``**`` the best of all), ``-`` a row that is not comparable (it flags less than
+    90 % of the allowed area)."""
+    head = (
+        f"Evaluation on {source}: fit on {','.join(map(str, train))}, "
+        f"test on {','.join(map(str, test))}, coverage {coverage:.1%} of the study area"
+    )
+    if len(res):
+        n_train, n_test = int(res["n_train"].iloc[0]), int(res["n_test"].iloc[0])
+        head += f"\n{n_train:,} training and {n_test:,} test incidents"
+    lines = [head, *_align(_rows(res, marks=True))]
+    sweep = "best_overall" in res
+    lines.append(
+        "* best PAI of its method, ** best overall" if sweep else "* best PAI at equal area"
+    )
+    short = res.loc[~res["comparable"].astype(bool)] if len(res) else res
+    if len(short):
+        names = ", ".join(sorted(set(short["method"])))
+        lines.append(
+            f"- not comparable ({names}): flags under 90 % of the allowed area, and PAI rises "
+            "as the area shrinks; never named best"
+        )
+    if len(res) and not res["best"].any():
+        lines.append("no row reaches the coverage: no method is named best")
+    return "\n".join(lines)
+
+
+def equal_area_table(at_share: Any) -> str:
+    """Every method cut at the area share of each method that fell short of the coverage."""
+    lines = []
+    for ref, part in at_share.groupby("reference", sort=False):
+        share = float(part["coverage"].iloc[0])
+        lines += ["", f"At {ref}'s area share ({share:.2%}), every method:"]
+        lines += _align(_rows(part, marks=False))
     return "\n".join(lines)

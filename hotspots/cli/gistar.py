@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from hotspots import defaults
+from hotspots.cli.auto import number_or_auto, resolve
 from hotspots.cli.common import (
     filter_options,
     input_options,
@@ -13,7 +15,6 @@ from hotspots.cli.common import (
     note,
     output_option,
     provenance_of,
-    resolution_option,
     write_output,
 )
 
@@ -21,11 +22,13 @@ from hotspots.cli.common import (
 @click.command("gistar")
 @input_options
 @filter_options
-@resolution_option()
+@number_or_auto(
+    "--resolution", defaults.RESOLUTION, "H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m)."
+)
 @click.option(
     "--k",
     "k",
-    default=1,
+    default=defaults.GISTAR_K,
     show_default=True,
     type=int,
     help="Neighbourhood: rings of cells around each cell (1: the 6 touching cells).",
@@ -53,6 +56,7 @@ def command(**kwargs: Any) -> None:
     from hotspots.gistar import gistar_cells
 
     loaded = load_incidents(kwargs)
+    resolve(loaded.incidents, kwargs, {"resolution": ("resolution", int)}, loaded.boundary)
     res = gistar_cells(
         loaded.incidents,
         kwargs["resolution"],
@@ -63,6 +67,13 @@ def command(**kwargs: Any) -> None:
         fdr=kwargs["fdr"],
     )
     click.echo(summary(res, loaded.source, len(loaded.incidents), kwargs))
+    if not (res["bin"].to_numpy() > 0).any():
+        from hotspots.suggest import gistar_suggestion
+
+        hint = gistar_suggestion(
+            loaded.incidents, kwargs["resolution"], kwargs["k"], loaded.boundary
+        )
+        note(hint.message if hint else "no significant Gi* hot spot in these calls")
     if kwargs.get("output"):
         write_output(
             res,

@@ -15,13 +15,14 @@ from typing import Any
 
 import click
 
+from hotspots import defaults
+from hotspots.cli.auto import number_or_auto, resolve
 from hotspots.cli.common import (
     filter_options,
     input_options,
     load_incidents,
     output_option,
     provenance_of,
-    resolution_option,
     write_output,
 )
 from hotspots.errors import InputError
@@ -42,8 +43,10 @@ def parse_by(values: tuple[str, ...]) -> list[str]:
 @click.command("grid")
 @input_options
 @filter_options
-@resolution_option(
-    "H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m; 10: ~0.015 km², edge ~75 m)."
+@number_or_auto(
+    "--resolution",
+    defaults.RESOLUTION,
+    "H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m; 10: ~0.015 km², edge ~75 m).",
 )
 @click.option(
     "--by",
@@ -62,9 +65,13 @@ def command(**kwargs: Any) -> None:
     """Count incidents per H3 cell; the counts sum to the incidents binned."""
     from hotspots.grid import cells_to_gdf, check_resolution, count_cells
 
-    res = check_resolution(kwargs["resolution"])
     by = parse_by(kwargs.get("by") or ())
+    given = defaults.parse_value(kwargs["resolution"], "--resolution", int)
+    if not defaults.is_auto(given):  # a bad value fails before the file is read
+        check_resolution(given)
     loaded = load_incidents(kwargs)
+    resolve(loaded.incidents, kwargs, {"resolution": ("resolution", int)}, loaded.boundary)
+    res = check_resolution(kwargs["resolution"])
     empty_by = [c for c in by if loaded.incidents[c].isna().all()]
     if empty_by:  # month-only data has no hour or weekday; a file may have no premise column
         raise InputError(

@@ -1,0 +1,65 @@
+"""Command-line parameters that take a number or ``auto`` (:mod:`hotspots.defaults`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from hotspots import defaults
+from hotspots.cli.common import note
+
+
+class NumberOrAuto(click.ParamType):
+    """A number (``int`` or ``float``) or the word ``auto``; anything else is a usage error."""
+
+    def __init__(self, cast: type) -> None:
+        self.cast = cast
+        self.name = f"{'integer' if cast is int else 'number'}|auto"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if value is None or defaults.is_auto(value):
+            return defaults.AUTO if value is not None else None
+        try:
+            out = self.cast(float(value)) if self.cast is int else self.cast(value)
+            if self.cast is int and float(value) != out:
+                raise ValueError(value)
+            return out
+        except (TypeError, ValueError):
+            kind = "integer" if self.cast is int else "number"
+            self.fail(f"{value!r} is not a valid {kind} or 'auto'", param, ctx)
+
+
+def number_or_auto(
+    flag: str, default: Any, help_text: str, cast: type | None = None
+) -> Callable[[Callable], Callable]:
+    """``--flag`` taking a number or ``auto`` (default ``default``, from
+    :mod:`hotspots.defaults`; its type gives the number's)."""
+    kind = cast or (int if isinstance(default, int) else float)
+    return click.option(
+        flag,
+        default=default,
+        type=NumberOrAuto(kind),
+        show_default=True,
+        help=f"{help_text} 'auto': computed from the filtered calls (the rule is printed).",
+    )
+
+
+def resolve(
+    incidents: Any, kwargs: dict[str, Any], names: dict[str, tuple[str, type]], area: Any = None
+) -> defaults.Chosen:
+    """Parse the options ``names`` (option -> (defaults name, type)) of ``kwargs``, compute the
+    ``auto`` ones from ``incidents``, write the numbers back into ``kwargs`` (so provenance
+    records them) and note each auto value with its rule."""
+    given = {
+        name: defaults.parse_value(kwargs.get(opt), "--" + opt.replace("_", "-"), cast)
+        for opt, (name, cast) in names.items()
+    }
+    given = {k: (defaults.AUTO if v is None else v) for k, v in given.items()}
+    chosen = defaults.resolve(incidents, given, area)
+    for opt, (name, cast) in names.items():
+        kwargs[opt] = cast(chosen.values[name])
+    for line in chosen.describe():
+        note(line)
+    return chosen

@@ -1,0 +1,321 @@
+"""The one source of the analysis defaults, and the ``auto`` values computed from the data.
+
+Every entry point (``hotspots`` commands, the app's :class:`hotspots.views.Params`, the patrol
+plan and report, :mod:`hotspots.evaluate` and the notebook) takes its defaults from here, so
+the same calls with the same settings give the same answer everywhere.
+
+Fixed defaults
+--------------
+:data:`RESOLUTION` (H3 9, ~0.1 km² cells), :data:`EPS_M` (DBSCAN 100 m), :data:`MIN_SAMPLES`
+(30 calls), :data:`BANDWIDTH_M` (KDE 250 m), :data:`KDE_CELL_M` (50 m raster),
+:data:`GISTAR_K` (1 ring), :data:`COVERAGE` (5 % of the study area), :data:`VENUE_RADIUS_M`
+(50 m).
+
+``auto`` values (:data:`AUTO`)
+------------------------------
+Any of ``resolution``, ``eps_m``, ``min_samples`` and ``bandwidth_m`` may be given as
+``"auto"``; :func:`resolve` replaces it by a number computed from the (filtered) calls and the
+study area, with the rule in words. Explicit numbers are never changed.
+
+``eps_m`` (:func:`auto_eps`)
+    The knee of the sorted :data:`KNEE_K`-distance curve (Ester et al. 1996: distance from
+    each call to its 4th nearest call, itself counted), found as the point farthest below the
+    chord (Kneedle, Satopää et al. 2011) after dropping the farthest 1 % (outliers), clipped
+    to [:data:`EPS_MIN_M`, :data:`EPS_MAX_M`] metres.
+``min_samples`` (:func:`auto_min_samples`)
+    A core point's eps-disc must hold :data:`DENSITY_FACTOR` times the calls it would hold at
+    the study area's average density (``n * pi * eps² / A``), at least :data:`MIN_SAMPLES_FLOOR`;
+    but never more than the busiest eps-disc of the data holds, so auto always finds a cluster.
+``resolution`` (:func:`auto_resolution`)
+    The finest H3 resolution (7-11) at which the non-empty cells hold on average at least
+    :data:`CALLS_PER_CELL` calls (a lit cell then shows a count, not a single address).
+``bandwidth_m`` (:func:`auto_bandwidth`)
+    ArcGIS's spatial Silverman rule (:func:`hotspots.density.default_bandwidth`), clipped to
+    [:data:`BANDWIDTH_MIN_M`, :data:`BANDWIDTH_MAX_M`].
+
+Examples
+--------
+>>> from benchmarks.synthetic import make_incidents
+>>> chosen = resolve(make_incidents(2000, seed=1), {"eps_m": "auto", "min_samples": 12})
+>>> chosen.values["min_samples"], "eps_m" in chosen.auto
+(12, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from hotspots.errors import InputError, ParameterError
+
+#: The word that asks for a value computed from the data.
+AUTO: Final = "auto"
+
+# fixed defaults ------------------------------------------------------------------------------
+RESOLUTION: Final = 9
+EPS_M: Final = 100.0
+MIN_SAMPLES: Final = 30
+BANDWIDTH_M: Final = 250.0
+KERNEL: Final = "quartic"
+KDE_CELL_M: Final = 50.0
+GISTAR_K: Final = 1
+COVERAGE: Final = 0.05
+VENUE_RADIUS_M: Final = 50.0
+PATROL_TOP: Final = 10
+CLUSTER_BUFFER_M: Final = 25.0
+
+# rules of the auto values --------------------------------------------------------------------
+KNEE_K: Final = 4
+EPS_MIN_M: Final = 25.0
+EPS_MAX_M: Final = 500.0
+DENSITY_FACTOR: Final = 5.0
+MIN_SAMPLES_FLOOR: Final = 5
+CALLS_PER_CELL: Final = 10.0
+RESOLUTIONS: Final = (7, 8, 9, 10, 11)
+BANDWIDTH_MIN_M: Final = 50.0
+BANDWIDTH_MAX_M: Final = 2000.0
+#: k-distances are computed on at most this many calls (a seeded subsample beyond it).
+MAX_KNN_POINTS: Final = 50_000
+
+#: The names :func:`resolve` understands, with their fixed defaults.
+FIXED: Final[dict[str, Any]] = {
+    "resolution": RESOLUTION,
+    "eps_m": EPS_M,
+    "min_samples": MIN_SAMPLES,
+    "bandwidth_m": BANDWIDTH_M,
+}
+
+#: Each auto rule in one line (English; the app shows its own translation).
+RULES: Final[dict[str, str]] = {
+    "eps_m": f"knee of the {KNEE_K}-nearest-call distance curve, {EPS_MIN_M:g}-{EPS_MAX_M:g} m",
+    "min_samples": (
+        f"{DENSITY_FACTOR:g} x the calls an eps-disc holds at the average density, at least "
+        f"{MIN_SAMPLES_FLOOR}, at most the busiest disc"
+    ),
+    "resolution": f"finest H3 resolution with >= {CALLS_PER_CELL:g} calls per non-empty cell",
+    "bandwidth_m": "ArcGIS's spatial Silverman rule",
+}
+
+
+def is_auto(value: Any) -> bool:
+    """True for ``"auto"`` (any case) and ``None``.
+
+    Examples
+    --------
+    >>> is_auto("Auto"), is_auto(None), is_auto(100)
+    (True, True, False)
+    """
+    return value is None or (isinstance(value, str) and value.strip().lower() == AUTO)
+
+
+# helpers -------------------------------------------------------------------------------------
+def _xy(incidents: pd.DataFrame, crs: Any = None) -> np.ndarray:
+    """Metres on a local sphere-based projection (the evaluation's and DBSCAN's)."""
+    from hotspots.clusters import latlon_of
+    from hotspots.projection import local_metric_crs, to_metric
+
+    lat, lon = latlon_of(incidents)
+    if lat.size == 0:
+        raise InputError("no calls to compute auto parameters from: widen the filters")
+    if crs is None:
+        crs = local_metric_crs(float(np.mean(lat)), float(np.mean(lon)), sphere=True)
+    x, y, _ = to_metric(lat, lon, crs)
+    return np.column_stack([x, y])
+
+
+def study_area_m2(incidents: pd.DataFrame, area: Any = None) -> float:
+    """Area of the study area (``area`` polygon, else the calls' convex hull), m²."""
+    from hotspots.evaluate import study_area
+
+    return study_area(incidents, area).area_m2
+
+
+def knee(values: np.ndarray, trim: float = 0.01) -> float:
+    """Knee of a sorted-ascending curve: the point farthest below its chord (Kneedle).
+
+    The largest ``trim`` share is dropped first, so a few far-off calls do not flatten it.
+
+    Examples
+    --------
+    >>> knee(np.array([1.0, 1.0, 1.0, 1.0, 2.0, 5.0, 10.0]), trim=0.0)
+    2.0
+    """
+    q = np.sort(np.asarray(values, dtype=float))
+    q = q[: max(2, int(math.ceil((1.0 - trim) * q.size)))]
+    if q.size == 0:
+        raise InputError("no distances to find a knee in")
+    if q[-1] == q[0]:
+        return float(q[0])
+    xs = np.linspace(0.0, 1.0, q.size)
+    ys = (q - q[0]) / (q[-1] - q[0])
+    return float(q[int(np.argmax(xs - ys))])
+
+
+def k_distances(xy: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
+    """Distance from each point to its ``k``-th nearest point (itself counted as the 1st),
+    metres; on a seeded subsample of :data:`MAX_KNN_POINTS` points (with ``k`` scaled by the
+    sampling share) when there are more."""
+    from scipy.spatial import cKDTree
+
+    n = len(xy)
+    if n <= k:
+        raise InputError(f"auto parameters need more than {k} calls; give the values in metres")
+    pts, kk = xy, k
+    if n > MAX_KNN_POINTS:
+        rng = np.random.default_rng(seed)
+        pts = xy[rng.choice(n, MAX_KNN_POINTS, replace=False)]
+        kk = max(2, int(round(k * MAX_KNN_POINTS / n)))
+    dist, _ = cKDTree(pts).query(pts, k=kk)
+    return dist[:, -1]
+
+
+# the rules -----------------------------------------------------------------------------------
+def auto_eps(incidents: pd.DataFrame) -> float:
+    """DBSCAN radius from the knee of the :data:`KNEE_K`-distance curve, metres (see the
+    module notes)."""
+    kd = k_distances(_xy(incidents), KNEE_K)
+    return float(np.clip(round(knee(kd)), EPS_MIN_M, EPS_MAX_M))
+
+
+def busiest_disc(incidents: pd.DataFrame, eps_m: float) -> int:
+    """Calls in the busiest disc of radius ``eps_m`` centred on a call (itself counted): the
+    largest ``min_samples`` with which DBSCAN still finds a cluster at this ``eps_m``.
+
+    Examples
+    --------
+    >>> calls = pd.DataFrame({"lat": [43.3, 43.3, 43.3001, 43.4], "lon": [68.2] * 4})
+    >>> busiest_disc(calls, 20.0)
+    3
+    """
+    from scipy.spatial import cKDTree
+
+    xy = _xy(incidents)
+    # a tree of every call (duplicates count), queried once per distinct place
+    counts = cKDTree(xy).query_ball_point(
+        np.unique(xy, axis=0), float(eps_m) * (1 + 1e-9), return_length=True
+    )
+    return int(counts.max())
+
+
+def auto_min_samples(incidents: pd.DataFrame, eps_m: float, area_m2: float) -> int:
+    """DBSCAN's ``min_samples`` from the average density (see the module notes)."""
+    n = len(incidents)
+    if not area_m2 > 0:
+        raise ParameterError("area_m2: the study area in m², > 0")
+    expected = n * math.pi * float(eps_m) ** 2 / float(area_m2)
+    rule = max(MIN_SAMPLES_FLOOR, int(math.ceil(DENSITY_FACTOR * expected)))
+    return int(max(2, min(rule, busiest_disc(incidents, eps_m))))
+
+
+def auto_resolution(incidents: pd.DataFrame) -> int:
+    """The finest H3 resolution whose non-empty cells hold :data:`CALLS_PER_CELL` calls on
+    average (the coarsest, 7, when none does)."""
+    from hotspots import grid
+    from hotspots.clusters import latlon_of
+
+    lat, lon = latlon_of(incidents)
+    if lat.size == 0:
+        raise InputError("no calls to compute auto parameters from: widen the filters")
+    for res in sorted(RESOLUTIONS, reverse=True):
+        if lat.size / np.unique(grid.cell_ids(lat, lon, res)).size >= CALLS_PER_CELL:
+            return int(res)
+    return int(min(RESOLUTIONS))
+
+
+def auto_bandwidth(incidents: pd.DataFrame) -> float:
+    """KDE bandwidth by ArcGIS's spatial Silverman rule, whole metres (clipped)."""
+    from hotspots.density import default_bandwidth
+
+    xy = _xy(incidents)
+    h = default_bandwidth(xy[:, 0], xy[:, 1])
+    return float(np.clip(round(h), BANDWIDTH_MIN_M, BANDWIDTH_MAX_M))
+
+
+# resolving -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Chosen:
+    """Parameters in force: ``values`` (numbers only), which were ``auto`` and by what rule."""
+
+    values: dict[str, Any]
+    auto: frozenset[str] = field(default_factory=frozenset)
+
+    def describe(self) -> list[str]:
+        """One English line per auto value: ``"eps_m = 58 (auto: knee of ...)"``."""
+        return [
+            f"{name} = {_fmt(self.values[name])} (auto: {RULES[name]})"
+            for name in self.values
+            if name in self.auto
+        ]
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def resolve(
+    incidents: pd.DataFrame, values: Mapping[str, Any] | None = None, area: Any = None
+) -> Chosen:
+    """Replace every ``"auto"`` in ``values`` by its value computed from ``incidents``.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        The calls the parameters are for (already filtered), with ``lat``/``lon``.
+    values : dict, optional
+        Some of ``resolution``, ``eps_m``, ``min_samples``, ``bandwidth_m``: numbers (kept as
+        given) or ``"auto"``; a name left out takes its fixed default (:data:`FIXED`).
+    area : polygon or GeoDataFrame, optional
+        Study area (EPSG:4326) for ``min_samples``; default the calls' convex hull.
+
+    Returns
+    -------
+    Chosen
+        ``values`` with numbers everywhere, ``auto`` naming the computed ones.
+    """
+    given = {**FIXED, **dict(values or {})}
+    unknown = sorted(set(given) - set(FIXED))
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {unknown}; known: {', '.join(FIXED)}")
+    auto = {k for k, v in given.items() if is_auto(v)}
+    out = dict(given)
+    if "resolution" in auto:
+        out["resolution"] = auto_resolution(incidents)
+    if "bandwidth_m" in auto:
+        out["bandwidth_m"] = auto_bandwidth(incidents)
+    if "eps_m" in auto:
+        out["eps_m"] = auto_eps(incidents)
+    if "min_samples" in auto:
+        out["min_samples"] = auto_min_samples(
+            incidents, float(out["eps_m"]), study_area_m2(incidents, area)
+        )
+    out["resolution"] = int(out["resolution"])
+    out["min_samples"] = int(out["min_samples"])
+    out["eps_m"] = float(out["eps_m"])
+    out["bandwidth_m"] = float(out["bandwidth_m"])
+    return Chosen(out, frozenset(auto))
+
+
+def parse_value(raw: Any, name: str, cast: type = float) -> Any:
+    """A command-line value: ``"auto"`` or a number of type ``cast``.
+
+    Examples
+    --------
+    >>> parse_value("auto", "--eps"), parse_value("120", "--eps")
+    ('auto', 120.0)
+    """
+    if raw is None:
+        return None
+    if is_auto(raw):
+        return AUTO
+    try:
+        v = cast(float(raw)) if cast is int else cast(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} takes a number or 'auto', got {raw!r}") from None
+    if cast is int and float(raw) != v:
+        raise InputError(f"{name} takes a whole number or 'auto', got {raw!r}")
+    return v
