@@ -13,6 +13,14 @@ Modules, one job each: :mod:`~hotspots.store.config` (where, which mode, who may
 """
 
 from hotspots.store.config import StoreConfig, is_loopback, serving_refusal
-from hotspots.store.engine import Store, open_store
 
 __all__ = ["Store", "StoreConfig", "is_loopback", "open_store", "serving_refusal"]
+
+
+def __getattr__(name: str):
+    # SQLAlchemy is imported when a store is opened, not by `hotspots.io` reading a file
+    if name in ("Store", "open_store"):
+        from hotspots.store import engine
+
+        return getattr(engine, name)
+    raise AttributeError(name)
