@@ -100,3 +100,33 @@ def start_postgis() -> Cluster:
             cluster.stop()
             _unavailable(f"`{' '.join(cmd[:1])}` failed: {done.stderr.strip()[:300]}")
     return cluster
+
+
+class Databases:
+    """Fresh databases on one cluster, each a copy of a template with PostGIS created."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        from sqlalchemy import create_engine
+
+        self.cluster = cluster
+        self.count = 0
+        admin = create_engine(cluster.url("hotspots"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.exec_driver_sql("CREATE DATABASE tmpl_postgis")
+        admin.dispose()
+        tmpl = create_engine(cluster.url("tmpl_postgis"), isolation_level="AUTOCOMMIT")
+        with tmpl.connect() as c:
+            c.exec_driver_sql("CREATE EXTENSION postgis")
+        tmpl.dispose()
+
+    def new(self) -> str:
+        """The URL of a new, empty database (with PostGIS)."""
+        from sqlalchemy import create_engine
+
+        self.count += 1
+        name = f"test_{self.count}"
+        admin = create_engine(self.cluster.url("hotspots"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE tmpl_postgis")
+        admin.dispose()
+        return self.cluster.url(name)
