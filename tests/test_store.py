@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the store fixtures are imported from store_support)
 """The store on SQLite and on a real PostgreSQL with PostGIS: schema and migrations, datasets
 written atomically and kept across restarts, accounts with argon2 hashes, the audit log."""
 

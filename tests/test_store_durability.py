@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the store fixtures are imported from store_support)
 """Nothing lost: two users saving views at once both keep theirs, and a server killed in the
 middle of saving a dataset restarts with the store intact (real processes, real SIGKILL),
 on SQLite and on PostgreSQL/PostGIS."""

@@ -122,8 +122,8 @@ def read_database(source: DatabaseSource, *, max_columns: int | None = None):
             else:
                 frame = pd.read_sql(text(sql), conn)
             conn.rollback()  # read only: nothing a query did is kept
-    except SQLAlchemyError as exc:
-        raise InputError(f"cannot read {source.name}: {_first(exc)}") from None
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:  # pandas wraps some errors
+        raise InputError(f"cannot read {source.name}: {_first(exc.__cause__ or exc)}") from None
     finally:
         engine.dispose()
     name = source.name
