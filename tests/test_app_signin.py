@@ -178,3 +178,27 @@ def test_datasets_and_views_are_kept_across_a_restart(team, tmp_path):
     assert "Turkestan calls" in again.dataframe[0].value["Name"].tolist()
     assert "Night thefts" in texts(again) and "?view=" in texts(again)
     assert list(audit.events(team, action="upload")["username"]) == ["ann"]
+
+
+def test_uploads_and_exports_are_in_the_audit_log(team, monkeypatch):
+    monkeypatch.setenv("HOTSPOTS_TILES", "none")
+    at = signed_in("ann", {"years": "2023"})
+    goto(at, "data")
+    calls = (
+        "id,datetime,type,lat,lon\n1,2023-05-01 22:10,theft,43.2970,68.2510\n"
+        "2,2023-05-02 23:40,fight,43.2980,68.2520\n3,2023-06-03 01:15,theft,43.2990,68.2530\n"
+    )
+    [w for w in at.file_uploader if w.label == "Calls file"][0].set_value(
+        ("night.csv", calls.encode(), "text/csv")
+    )
+    run(at)
+    goto(at, "export")
+    at.multiselect(key="export_files").set_value(["patrol.csv"])
+    run(at)
+    at.button(key="export_make").click()
+    run(at)
+    log = audit.events(team).iloc[::-1]
+    mine = log[(log["username"] == "ann") & (log["action"] != "user_added")]
+    assert list(mine["action"]) == ["sign_in", "upload", "export"]
+    assert mine["detail"].tolist()[1:] == ["night.csv", "patrol.csv"]
+    assert mine["filters"].iloc[2] == {"years": "2023"}
