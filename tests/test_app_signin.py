@@ -204,3 +204,33 @@ def test_uploads_and_exports_are_in_the_audit_log(team, monkeypatch):
     assert list(mine["action"]) == ["sign_in", "upload", "export"]
     assert mine["detail"].tolist()[1:] == ["night.csv", "patrol.csv"]
     assert mine["filters"].iloc[2]["years"] == "2023"
+
+
+def test_data_page_imports_from_the_configured_database(team, tmp_path, monkeypatch):
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    from hotspots.io import read_incidents
+    from hotspots.sample import sample_paths
+    from hotspots.store import datasets
+
+    url = f"sqlite:///{tmp_path / 'cad.sqlite'}"
+    engine = create_engine(url)
+    pd.read_csv(sample_paths().calls, dtype=str, keep_default_na=False).to_sql(
+        "calls", engine, index=False
+    )
+    engine.dispose()
+    monkeypatch.setenv("HOTSPOTS_SOURCE_DB", url)
+    expected = len(read_incidents(sample_paths().calls).accepted)
+    planner = signed_in("pat")  # planners have no Data page, hence no import
+    assert "data" not in reachable(planner)
+    at = goto(signed_in("ann"), "data")
+    at.text_input(key="dbimport_table").input("calls")
+    at.text_input(key="dbimport_name").input("CAD calls")
+    run(at)
+    at.button(key="dbimport_run").click()
+    run(at)
+    assert f"Kept CAD calls: {expected:,} calls" in texts(at)
+    kept = datasets.list_datasets(team)
+    assert [(d.name, d.accepted, d.created_by) for d in kept] == [("CAD calls", expected, "ann")]
+    assert at.session_state["s:source"].calls.path == str(kept[0].path)
