@@ -55,11 +55,19 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None  # the driver's own BEGIN is off: see _begin
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")  # a committed dataset survives power loss
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:
+            # take the write lock when the transaction starts: a deferred transaction that
+            # reads, then writes after another writer committed, fails at once with
+            # "database is locked" (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
