@@ -26,10 +26,10 @@ if str(ROOT) not in sys.path:  # the pages import app_pages.* and hotspots.*
 
 import streamlit as st  # noqa: E402
 
-from app_pages import common, failsafe, state  # noqa: E402
+from app_pages import common, failsafe, signin, state  # noqa: E402
 from hotspots.i18n import t  # noqa: E402
 
-PAGES = ("map", "tune", "venues", "trends", "data", "export")
+PAGES = ("map", "tune", "venues", "trends", "data", "export", "library", "admin")
 ICONS = {
     "map": ":material/map:",
     "tune": ":material/tune:",
@@ -37,6 +37,8 @@ ICONS = {
     "trends": ":material/show_chart:",
     "data": ":material/upload_file:",
     "export": ":material/download:",
+    "library": ":material/inventory_2:",
+    "admin": ":material/admin_panel_settings:",
 }
 
 
@@ -60,9 +62,15 @@ def main() -> None:
         with failsafe.guard(lang):
             common.language_selector(lang)
             lang = common.current_lang()
+            # sign-in and roles, on the server: refusal, form, timeout, forced presenter mode
+            user = signin.gate(lang)
+            signin.open_view_link()
             ds = common.dataset()
             common.sidebar_filters(ds, lang)  # the filters in force, read by each page
-            presenter, k = common.presenter_controls(lang)
+            locked = signin.locked_presenter(user)
+            presenter, k = common.presenter_controls(lang, locked=locked)
+            signin.locked_presenter(user)  # whatever the widgets said
+            signin.sign_out_button(user, lang)
             # headline figures wrap instead of being cut off ("Hooligani…", "Public order offence"):
             # a long value takes a second line, never the next metric's room
             css = (
@@ -90,7 +98,7 @@ def main() -> None:
                     url_path="home" if name == "map" else name,
                     default=(name == "map"),
                 )
-                for name in PAGES
+                for name in signin.pages_for(user, PAGES)
             ]
             # "/map" (a link typed or shared from the page's name) opens the Map page too,
             # instead of a "Page not found" dialog; the menu's Map entry stays at "/"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, dbimport
 from app_pages.dataset import PARSE_MEMORY_BYTES, PARSE_SECONDS, read_file
 from hotspots import sandbox, upload_limits
 from hotspots.columns import ColumnMap
@@ -311,3 +311,6 @@ if bup is not None and not too_big(bup) and not refused(bup, bdata := bup.getval
                 common.set_source(candidate)
                 st.rerun()
             st.success(t("data.boundary_loaded", lang, name=common.md_text(Path(bup.name).name)))
+
+# a configured database connection (HOTSPOTS_SOURCE_DB): import a table or query
+dbimport.section(lang)

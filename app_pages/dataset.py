@@ -311,6 +311,10 @@ def set_source(source: Source | None) -> None:
     else:
         st.session_state["s:source"] = source
     if current_source().key != old.key:
+        if source is not None and is_upload(source):  # the audit log: who uploaded what
+            from app_pages import signin
+
+            signin.record("upload", detail=source.calls.name if source.calls else None)
         for name in ("years", "offenses", "venue"):
             state.set_and_reseed(name, state.setting(name).default)
 

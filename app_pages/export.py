@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, signin, state
 from hotspots.errors import InputError, ParameterError
 from hotspots.i18n import t
 from hotspots.patrol import METHODS, PatrolParams, oversized_lines
@@ -61,6 +61,8 @@ if not common.no_calls(ctx):
             st.error(t("msg.error", lang, message=str(exc)))
             made = None
         st.session_state[BUNDLE_KEY] = (view, made)
+        if made is not None:  # who exported what, with which filters (the audit log)
+            signin.record("export", filters=state.url_params(), detail=", ".join(files))
 
     stored = st.session_state.get(BUNDLE_KEY)
     if stored and stored[0] == view and stored[1] is not None:

@@ -145,8 +145,9 @@ def describe_filters(f: Filters, lang: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Presenter mode and parameters
 # --------------------------------------------------------------------------------------------
-def presenter_controls(lang: str) -> tuple[bool, int]:
-    """Presenter toggle and its minimum count K (sidebar)."""
+def presenter_controls(lang: str, locked: bool = False) -> tuple[bool, int]:
+    """Presenter toggle and its minimum count K (sidebar). ``locked`` (a presenter's
+    session): the toggle stays on and K cannot go below its default."""
     sb = st.sidebar
     sb.divider()
     on = state.bound(
@@ -155,6 +156,7 @@ def presenter_controls(lang: str) -> tuple[bool, int]:
         t("ui.presenter_mode", lang),
         lang,
         help=t("ui.presenter_help", lang),
+        disabled=locked,
     )
     k = state.get("k")
     if on:
@@ -163,7 +165,7 @@ def presenter_controls(lang: str) -> tuple[bool, int]:
             "k",
             t("ui.min_count", lang),
             lang,
-            min_value=1,
+            min_value=int(state.setting("k").default) if locked else 1,
             max_value=1000,
             step=1,
             from_widget=int,

@@ -21,6 +21,7 @@ BENCHMARKS = (
     "bench_risk",
     "bench_basemap",
     "bench_evaluate",
+    "bench_store",
 )
 
 

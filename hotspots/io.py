@@ -27,6 +27,7 @@ from hotspots.errors import InputError
 from hotspots.ingest.detect import detect
 from hotspots.ingest.store import read_ingested
 from hotspots.readers import Source, read_table
+from hotspots.store.database import DatabaseSource, read_database
 from hotspots.validation import (
     REASONS,
     VENUE_REASONS,
@@ -61,7 +62,10 @@ def _prepare(
 ):
     step = progress or _silent
     step(0.0, "reading")
-    table = read_table(path, sep=sep, encoding=encoding, **limits)
+    if isinstance(path, DatabaseSource):  # a table or query: the same checks as a file
+        table = read_database(path, max_columns=limits.get("max_columns"))
+    else:
+        table = read_table(path, sep=sep, encoding=encoding, **limits)
     step(0.4, "finding the columns")
     det = detect(table.frame, columns, kind=kind, source=table.source, prefer_xy=crs is not None)
     step(0.5, "checking every row")
@@ -106,9 +110,10 @@ def read_incidents(
 
     Parameters
     ----------
-    path : str, Path, bytes or binary file object
+    path : str, Path, bytes, binary file object or DatabaseSource
         CSV/TXT, XLSX, GeoJSON, GPKG, Shapefile or (Geo)Parquet. A stream (e.g. an upload)
-        needs a ``name`` attribute with the right suffix.
+        needs a ``name`` attribute with the right suffix. A
+        :class:`hotspots.store.database.DatabaseSource` reads a table or query.
     columns : ColumnMap, optional
         Columns to use; anything left ``None`` is detected from the header names.
     crs : str or pyproj.CRS, optional

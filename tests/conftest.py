@@ -53,3 +53,20 @@ def browser():
 
     with launch_browser() as b:
         yield b
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _app_store(tmp_path_factory):
+    """The app's store (:mod:`hotspots.store`) in a temporary folder: never the user's own
+    ``~/.local/share/hotspots`` nor a team database named in the environment."""
+    import os
+
+    old = {k: os.environ.get(k) for k in ("HOTSPOTS_DATA_DIR", "HOTSPOTS_DB")}
+    os.environ["HOTSPOTS_DATA_DIR"] = str(tmp_path_factory.mktemp("store"))
+    os.environ.pop("HOTSPOTS_DB", None)
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

@@ -76,13 +76,48 @@ def column_options(f: Callable) -> Callable:
     return f
 
 
+class InputPath(click.Path):
+    """An existing file, or a database URL (``postgresql://user@host/db``) read with
+    ``--table`` or ``--query``."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from hotspots.store.database import is_database_url
+
+        if is_database_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+def database_options(f: Callable) -> Callable:
+    """``--table`` / ``--query``: read INPUT as a database URL (same validation as a file)."""
+    f = click.option(
+        "--query", help="With a postgresql:// INPUT: the SELECT returning the calls."
+    )(f)
+    return click.option(
+        "--table", help="With a postgresql:// INPUT: the table of calls, e.g. calls."
+    )(f)
+
+
+def database_input(path: str, kwargs: dict[str, Any]) -> Any:
+    """``path`` itself, or a :class:`~hotspots.store.database.DatabaseSource` for a URL."""
+    from hotspots.store.database import DatabaseSource, is_database_url
+
+    table, query = kwargs.get("table"), kwargs.get("query")
+    if is_database_url(path):
+        return DatabaseSource(path, table=table, query=query)
+    if table or query:
+        raise InputError("--table and --query read a database: give a postgresql:// INPUT")
+    return path
+
+
 def input_options(f: Callable) -> Callable:
     """INPUT argument (optional with ``--sample``) plus :func:`column_options`."""
     f = column_options(f)
+    f = database_options(f)
     f = click.option(
         "--sample", is_flag=True, help="Use the bundled (synthetic) Turkestan sample city."
     )(f)
-    f = click.argument("input_path", required=False, type=click.Path(exists=True, dir_okay=False))(
+    f = click.argument("input_path", required=False, type=InputPath(exists=True, dir_okay=False))(
         f
     )
     return f
@@ -291,6 +326,8 @@ _VALIDATE_FLAGS = (
     ("--member", "member"),
     ("--boundary", "boundary"),
     ("--bbox", "bbox"),
+    ("--table", "table"),
+    ("--query", "query"),
 )
 
 
@@ -392,7 +429,7 @@ def incident_columns(kwargs: dict[str, Any]) -> Any:
 
 def _read_incidents(io: Any, path: str, boundary: Any, kwargs: dict[str, Any]) -> Any:
     return io.read_incidents(
-        path,
+        database_input(path, kwargs),
         columns=incident_columns(kwargs),
         crs=kwargs.get("crs"),
         boundary=boundary,

@@ -8,6 +8,8 @@ Examples
     hotspots validate crimedata.csv --crs EPSG:32610 --boundary neighbourhoods.geojson
     hotspots validate --sample --rejects rejects.csv --json
     hotspots validate premises.csv --venues
+    hotspots validate postgresql://analyst@dbhost/police --table calls
+    hotspots validate postgresql://analyst@dbhost/police --query "SELECT * FROM calls WHERE ..."
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from hotspots.cli.common import (
     CSV_OUT,
     column_map,
     crs_warning,
+    database_input,
     input_options,
     input_path,
     load_incidents,
@@ -96,7 +99,7 @@ def _venues(kwargs: dict[str, Any]):
 
     path, _ = input_path(kwargs, "venues")
     return io.read_venues(
-        path,
+        database_input(path, kwargs),
         columns=column_map(
             kwargs, venue_id=kwargs.get("id_"), name=kwargs.get("name"), kind=kwargs.get("kind")
         ),

@@ -1,0 +1,160 @@
+"""Sign-in, roles and the store for the app (the server side of :mod:`hotspots.store`).
+
+:func:`gate` runs before any page: it refuses to serve a non-loopback address without
+accounts, shows only the sign-in form until a user signs in (team mode: accounts exist), signs
+out after ``HOTSPOTS_SESSION_MINUTES`` of inactivity, and returns the account in force; in
+the embedded mode (no accounts, localhost) it returns the single local user. The role decides,
+on the server, which pages exist for the session (:data:`hotspots.store.accounts.ROLE_PAGES`)
+and whether presenter mode is forced (:func:`locked_presenter`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from app_pages import state
+from hotspots.i18n import t
+from hotspots.store import StoreConfig, open_store, serving_refusal
+from hotspots.store.accounts import LOCAL, Account, authenticate, session_expired
+from hotspots.store.models import utcnow
+from hotspots.store.views import VIEW_PARAM, get_view
+
+USER = "auth:user"
+SEEN = "auth:seen"
+_VIEW_DONE = "auth:view_opened"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str, data_dir: str, minutes: float):
+    return open_store(StoreConfig(url=url, data_dir=Path(data_dir), session_minutes=minutes))
+
+
+def store():
+    """The store of this server (:meth:`StoreConfig.from_env`), opened once per process."""
+    cfg = StoreConfig.from_env()
+    return _store(cfg.url, str(cfg.data_dir), cfg.session_minutes)
+
+
+def account() -> Account:
+    """The account of this session (the local user in the embedded mode)."""
+    return st.session_state.get(USER) or LOCAL
+
+
+def record(action: str, **kwargs: Any) -> None:
+    """Add an event to the audit log for this session's user."""
+    from hotspots.store import audit
+
+    audit.record(store(), action, account().username, **kwargs)
+
+
+def gate(lang: str) -> Account:
+    """Refuse, ask for sign-in, or let the session through; returns its account."""
+    s = store()
+    team = s.has_accounts()
+    refusal = serving_refusal(st.get_option("server.address"), team)
+    if refusal:
+        st.error(refusal)
+        st.stop()
+    if not team:
+        st.session_state[USER] = LOCAL
+        return LOCAL
+    ss = st.session_state
+    user: Account | None = ss.get(USER)
+    now = utcnow()
+    if user is not None and user is not LOCAL:
+        if session_expired(ss.get(SEEN), now, s.config.session_minutes):
+            record("sign_out", detail="session timed out")
+            ss.pop(USER, None)
+            ss["auth:timed_out"] = True
+        else:
+            ss[SEEN] = now
+            return user
+    ss.pop(USER, None)
+    _sign_in_form(lang)
+    st.stop()
+
+
+def _sign_in_form(lang: str) -> None:
+    st.title(t("app.title", lang))
+    if st.session_state.pop("auth:timed_out", False):
+        st.info(t("auth.timed_out", lang))
+    with st.form("signin"):
+        st.subheader(t("auth.sign_in", lang))
+        name = st.text_input(t("auth.username", lang), key="auth_username")
+        password = st.text_input(t("auth.password", lang), type="password", key="auth_password")
+        pressed = st.form_submit_button(t("auth.sign_in", lang), type="primary")
+    if pressed:
+        found = authenticate(store(), name, password)
+        if found is None:
+            st.error(t("auth.failed", lang))
+            return
+        st.session_state[USER] = found
+        st.session_state[SEEN] = utcnow()
+        st.rerun()
+
+
+def sign_out_button(user: Account, lang: str) -> None:
+    """The signed-in user's name and role, and the sign-out button (team mode only)."""
+    if user is LOCAL:
+        return
+    sb = st.sidebar
+    sb.caption(t("auth.signed_in_as", lang, user=user.username, role=t(f"role.{user.role}", lang)))
+    if sb.button(t("auth.sign_out", lang), key="auth_sign_out"):
+        record("sign_out")
+        for key in (USER, SEEN):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+
+def locked_presenter(user: Account) -> bool:
+    """For a presenter: presenter mode on and K at least its default, whatever the URL or
+    the widgets say (enforced here, on the server, before any page runs)."""
+    if not user.presenter_only:
+        return False
+    state.put("presenter", True)
+    state.put("k", max(int(state.get("k")), int(state.setting("k").default)))
+    return True
+
+
+def pages_for(user: Account, names: tuple[str, ...]) -> list[str]:
+    """The pages of ``names`` this user may open, in their order."""
+    return [n for n in names if n in user.pages]
+
+
+def open_view_link() -> None:
+    """A link ``?view=<slug>``: load the saved view's filters and parameters, once."""
+    slug = st.query_params.get(VIEW_PARAM)
+    if not slug or st.session_state.get(_VIEW_DONE) == slug:
+        return
+    st.session_state[_VIEW_DONE] = slug
+    view = get_view(store(), slug)
+    if view is None:
+        return
+    for name, raw in view.params.items():
+        st.query_params[name] = raw
+        try:
+            setting = state.setting(name)
+        except KeyError:
+            continue  # a page's own setting: read from the URL when the page registers it
+        try:
+            state.set_and_reseed(name, setting.parse(raw))
+        except (ValueError, TypeError, IndexError):
+            continue
+    if view.dataset_id:
+        from app_pages import dataset
+        from hotspots.store.datasets import get_dataset
+
+        try:
+            info = get_dataset(store(), view.dataset_id)
+        except Exception:  # deleted since: the view opens on the current data
+            return
+        dataset.set_source(dataset.Source(calls=dataset.file_ref_for_path(info.path)))
+        for name, raw in view.params.items():  # set_source reset the data's filters
+            if name in ("years", "offenses", "venue"):
+                try:
+                    state.set_and_reseed(name, state.setting(name).parse(raw))
+                except (KeyError, ValueError, TypeError, IndexError):
+                    continue

@@ -1,0 +1,221 @@
+"""The team server in a real browser (Chromium, Playwright): an unauthenticated browser sees
+only the sign-in form, each role finds its pages, a presenter's page holds no individual call,
+and after a restart of the server the team's dataset and view are still there.
+
+The server is ``streamlit run app.py`` on a free localhost port with its store (SQLite) in a
+temporary folder holding one account per role. Needs Debian's ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from export_support import leaked_calls
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+USERS = {
+    "ada": ("admin", "admin-password-1"),
+    "ann": ("analyst", "analyst-password-1"),
+    "pat": ("planner", "planner-password-1"),
+    "pia": ("presenter", "presenter-pass-1"),
+}
+PAGES = {  # the navigation's labels per role (English)
+    "admin": ["Map", "Tune", "Venues", "Trends", "Data", "Export", "Library", "Users"],
+    "analyst": ["Map", "Tune", "Venues", "Trends", "Data", "Export", "Library"],
+    "planner": ["Map", "Tune", "Venues", "Trends", "Export", "Library"],
+    "presenter": ["Map", "Venues", "Trends"],
+}
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is absent: install Debian's chromium (make chromium)", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``streamlit run app.py`` on a store folder; :meth:`restart` stops and starts it."""
+
+    def __init__(self, data_dir: Path, log: Path) -> None:
+        self.data_dir, self.log_path = data_dir, log
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        port = _free_port()
+        env = {
+            **os.environ,
+            "HOTSPOTS_TILES": "none",
+            "HOTSPOTS_DATA_DIR": str(self.data_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+        for var in ("HOTSPOTS_CALLS", "HOTSPOTS_VENUES", "HOTSPOTS_DB"):
+            env.pop(var, None)
+        self.log = self.log_path.open("a")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "app.py",
+                "--server.headless", "true", "--server.port", str(port),
+                "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+                "--browser.gatherUsageStats", "false",
+            ],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail("streamlit did not start:\n" + self.log_path.read_text())
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+            self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from hotspots.store import StoreConfig, accounts, open_store
+
+    tmp = tmp_path_factory.mktemp("team_server")
+    store = open_store(StoreConfig(url=f"sqlite:///{tmp / 'hotspots.sqlite'}", data_dir=tmp))
+    for name, (role, password) in USERS.items():
+        accounts.add_user(store, name, password, role)
+    store.close()
+    srv = Server(tmp, tmp / "streamlit.log")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def open_app(browser, url: str):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(url)
+    page.get_by_test_id("stApp").wait_for(timeout=60_000)
+    return page
+
+
+def sign_in(browser, url: str, name: str):
+    page = open_app(browser, url)
+    page.get_by_role("textbox", name="User name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(USERS[name][1])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {name}").wait_for(timeout=60_000)
+    return page
+
+
+def nav_labels(page, expected: list[str], timeout: float = 60) -> list[str]:
+    """The navigation's labels once they match ``expected`` or stop changing (the page
+    re-renders while it loads: a presenter's run turns presenter mode on)."""
+    links = page.get_by_test_id("stTopNavLink")
+    links.first.wait_for(timeout=timeout * 1000)
+    deadline, labels = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        # each link reads "<icon name>\n\n<label>": the label is its last line
+        labels = [t.strip().splitlines()[-1] for t in links.all_inner_texts() if t.strip()]
+        if labels == expected:
+            break
+        time.sleep(0.25)
+    return labels
+
+
+def test_unauthenticated_browser_sees_only_the_sign_in_form(server, browser):
+    page = open_app(browser, server.url)
+    page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    assert page.get_by_test_id("stTopNavLink").count() == 0
+    assert page.locator(MAP_FRAME).count() == 0
+    assert page.get_by_test_id("stMetric").count() == 0
+    page.goto(f"{server.url}/data")  # a page's address typed by hand: still the form
+    page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+    assert page.get_by_test_id("stFileUploader").count() == 0
+    page.close()
+
+
+@pytest.mark.parametrize("name", list(USERS))
+def test_each_role_sees_its_pages(server, browser, name):
+    page = sign_in(browser, server.url, name)
+    expected = PAGES[USERS[name][0]]
+    assert nav_labels(page, expected) == expected
+    page.close()
+
+
+def test_presenter_page_holds_no_individual_call(server, browser):
+    from hotspots.sample import load_sample
+
+    sample = load_sample()
+    page = sign_in(browser, server.url, "pia")
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    frame.locator(".leaflet-overlay-pane path").first.wait_for(timeout=60_000)
+    html = "".join(f.content() for f in page.frames)  # the page and the map's iframe
+    assert "leaflet" in html
+    assert leaked_calls(html, sample.calls, sample.venues) == 0
+    page.close()
+
+
+def test_restart_keeps_datasets_and_views(server, browser):
+    from hotspots.io import read_incidents
+    from hotspots.sample import sample_paths
+    from hotspots.store import StoreConfig, datasets, open_store, views
+
+    cfg = StoreConfig(url=f"sqlite:///{server.data_dir / 'hotspots.sqlite'}",
+                      data_dir=server.data_dir)
+    store = open_store(cfg)
+    info = datasets.save_dataset(store, read_incidents(sample_paths().calls), "Kept calls", "ann")
+    views.save_view(store, "Kept view", "ann", {"hours": "22-3"}, dataset_id=info.id)
+    store.close()
+    server.stop()
+    server.start()
+    page = sign_in(browser, server.url, "pat")
+    page.get_by_test_id("stTopNavLink").filter(has_text="Library").click()
+    page.get_by_text("Kept view").wait_for(timeout=60_000)
+    # the dataset's name, in the Library's chooser
+    page.get_by_text("Kept calls", exact=True).first.wait_for(state="attached", timeout=60_000)
+    page.close()
