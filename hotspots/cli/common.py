@@ -82,9 +82,8 @@ def input_options(f: Callable) -> Callable:
     f = click.option(
         "--sample", is_flag=True, help="Use the bundled (synthetic) Turkestan sample city."
     )(f)
-    f = click.argument("input_path", required=False, type=click.Path(exists=True, dir_okay=False))(
-        f
-    )
+    # a folder: a dataset written by `hotspots ingest --partition`
+    f = click.argument("input_path", required=False, type=click.Path(exists=True))(f)
     return f
 
 
