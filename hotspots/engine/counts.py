@@ -1,0 +1,141 @@
+"""H3 counts and the temporal tables on the engine: per-partition counts, then added.
+
+Counting adds up: the count of a cell (or a month, an hour x weekday slot) over the dataset is
+the sum of its counts over the partitions, so these results equal the single-machine ones
+exactly (:func:`hotspots.grid.count_cells`, :func:`hotspots.temporal.hour_weekday_table`,
+:func:`hotspots.temporal.monthly_series`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from hotspots import grid
+from hotspots import temporal as T
+from hotspots.engine.dataset import Source, add, add_counts, map_reduce
+from hotspots.errors import InputError
+from hotspots.schema import HOUR, MONTH, WEEKDAY, WEEKDAY_NAMES, YEAR
+
+
+def _part_cells(frame: pd.DataFrame, resolution: int, by: list[str]) -> pd.DataFrame:
+    out = grid.count_cells(frame, resolution, by=by)
+    out["cell"] = grid.to_int(out["cell"].to_numpy())
+    return out
+
+
+def count_cells(
+    source: Source | str,
+    resolution: int = 9,
+    by: str | Sequence[str] | None = None,
+    *,
+    area=None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """:func:`hotspots.grid.count_cells` of a partitioned dataset, on the current Dask client.
+
+    Parameters
+    ----------
+    source : Source or path
+        The partitioned dataset (and its filters, study area).
+    resolution, by, area
+        As :func:`hotspots.grid.count_cells` (H3 resolution 7-11; columns to split by; the
+        study area whose empty cells are added with count 0).
+    progress : bool
+        Dask's progress bar on the terminal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same table as the single-machine function: ``cell``, the ``by`` columns,
+        ``count``, in its order.
+    """
+    res = grid.check_resolution(resolution)
+    by = [by] if isinstance(by, str) else list(by or [])
+    keys = ["cell", *by]
+    out = map_reduce(
+        source,
+        partial(_part_cells, resolution=res, by=by),
+        partial(add_counts, keys=keys),
+        columns=by,
+        progress=progress,
+    )
+    out = out[["cell", *by, "count"]]
+    if area is not None:
+        out = grid._fill_area(out, grid.cells_in_area(area, res), by)
+    out["cell"] = grid.to_str(out["cell"].to_numpy())
+    out["count"] = out["count"].astype(np.int64)
+    out = out[["cell", *by, "count"]]
+    out = out.sort_values([*by, "count", "cell"], ascending=[True] * len(by) + [False, True])
+    return out.reset_index(drop=True)
+
+
+def _part_hour_weekday(frame: pd.DataFrame) -> np.ndarray:
+    table = T.hour_weekday_table(frame)
+    return np.append(table.to_numpy().ravel(), table.attrs["unknown"])
+
+
+def hour_weekday_table(source: Source | str, *, progress: bool = False) -> pd.DataFrame:
+    """:func:`hotspots.temporal.hour_weekday_table` of a partitioned dataset (same table)."""
+    flat = map_reduce(source, _part_hour_weekday, add, columns=[WEEKDAY, HOUR], progress=progress)
+    table = pd.DataFrame(
+        flat[:-1].reshape(7, 24),
+        index=pd.Index(WEEKDAY_NAMES, name="weekday"),
+        columns=range(24),
+    )
+    table.columns.name = "hour"
+    table.attrs["unknown"] = int(flat[-1])
+    return table
+
+
+def _part_monthly(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    out = T.monthly_series(frame, by=by)
+    return out.loc[out["count"] > 0]
+
+
+def monthly_series(
+    source: Source | str, *, by: str | None = None, progress: bool = False
+) -> pd.DataFrame:
+    """:func:`hotspots.temporal.monthly_series` of a partitioned dataset (same table: every
+    month from the first to the last, every ``by`` value in every month)."""
+    keys = ["month", *([by] if by else [])]
+    cols = [YEAR, MONTH, *([by] if by else [])]
+    part = map_reduce(
+        source,
+        partial(_part_monthly, by=by),
+        partial(add_counts, keys=keys),
+        columns=cols,
+        progress=progress,
+    )
+    if part.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in [*keys, "count"]})
+    months = pd.date_range(part["month"].min(), part["month"].max(), freq="MS").astype(
+        part["month"].dtype
+    )
+    if by is None:
+        full = pd.DataFrame({"month": months})
+    else:
+        labels = np.sort(part[by].astype(str).unique())
+        full = pd.DataFrame(
+            {"month": np.tile(months.to_numpy(), labels.size), by: np.repeat(labels, months.size)}
+        )
+        part = part.assign(**{by: part[by].astype(str)})
+    out = full.merge(part, on=keys, how="left")
+    out["count"] = out["count"].fillna(0).astype(np.int64)
+    if by is not None:
+        out[by] = out[by].to_numpy(dtype=object)
+    return out
+
+
+def total_rows(source: Source | str, *, progress: bool = False) -> int:
+    """Number of rows of the (filtered) dataset."""
+    n = map_reduce(source, len, add, progress=progress)
+    if n == 0:
+        raise InputError("no calls pass the filters in the dataset: nothing to analyse")
+    return int(n)
+
+
+__all__ = ["count_cells", "hour_weekday_table", "monthly_series", "total_rows"]

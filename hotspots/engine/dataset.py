@@ -1,0 +1,196 @@
+"""The engine's input: a partitioned dataset, the filters and the study area, read per partition.
+
+:class:`Source` names what to read; :func:`map_reduce` applies a function to every partition
+(the filtered rows of one file, only the columns asked for) and combines the partial results
+pairwise in a tree, so no worker ever holds more than two partial results and one partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hotspots import schema as S
+from hotspots.errors import InputError
+from hotspots.filters import Filters, filter_mask
+
+#: Columns each filter reads.
+_FILTER_COLUMNS = {
+    "years": (S.YEAR,),
+    "offenses": (S.OFFENSE, S.OFFENSE_RAW),
+    "hours": (S.HOUR,),
+    "weekdays": (S.WEEKDAY,),
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A dataset folder written by ``hotspots ingest --partition``, filtered.
+
+    Attributes
+    ----------
+    path : str
+        The dataset folder.
+    filters : Filters, optional
+        Years, offenses, hours, weekdays to keep (as the commands' filter flags).
+    boundary : shapely Polygon/MultiPolygon or GeoDataFrame, optional
+        Study area (EPSG:4326): rows outside are left out, as ``read_incidents(...,
+        boundary=)`` rejects them.
+    bbox : (min_lon, min_lat, max_lon, max_lat), optional
+        Study-area box in degrees.
+    """
+
+    path: str
+    filters: Filters | None = None
+    boundary: Any = None
+    bbox: tuple[float, ...] | None = None
+
+    @property
+    def files(self) -> list[Path]:
+        from hotspots.ingest.partitioned import dataset_files
+
+        return dataset_files(self.path)
+
+
+def as_source(source: Source | str | Path) -> Source:
+    """``source`` as a :class:`Source` (a path is read whole, unfiltered)."""
+    if isinstance(source, Source):
+        return source
+    from hotspots.ingest.partitioned import is_dataset
+
+    if not is_dataset(source):
+        raise InputError(
+            f"{source}: the dask engine reads a partitioned dataset; write one with "
+            "`hotspots ingest FILE --partition -o calls.parquet`"
+        )
+    return Source(str(source))
+
+
+def _columns(source: Source, columns: Sequence[str]) -> list[str]:
+    cols = [S.LAT, S.LON, *columns]
+    f = source.filters
+    if f is not None:
+        for name, needed in _FILTER_COLUMNS.items():
+            if getattr(f, name):
+                cols.extend(needed)
+    return list(dict.fromkeys(cols))
+
+
+def _filtered(frame: pd.DataFrame, filters: Filters | None, area: Any, bbox: Any) -> pd.DataFrame:
+    """The rows of one partition that pass the filters and lie in the study area."""
+    from hotspots.validation import _inside
+
+    mask = filter_mask(frame, filters)
+    if area is not None or bbox is not None:
+        mask &= _inside(frame[S.LAT].to_numpy(), frame[S.LON].to_numpy(), area, bbox)
+    return frame if mask.all() else frame.loc[mask]
+
+
+def _apply(frame: pd.DataFrame, fn: Callable, filters, area, bbox) -> Any:
+    return fn(_filtered(frame, filters, area, bbox))
+
+
+def _tree(parts: list[Any], combine: Callable[[Any, Any], Any]) -> Any:
+    from dask import delayed
+
+    while len(parts) > 1:
+        nxt = [delayed(combine)(a, b) for a, b in zip(parts[::2], parts[1::2], strict=False)]
+        if len(parts) % 2:
+            nxt.append(parts[-1])
+        parts = nxt
+    return parts[0]
+
+
+def map_reduce(
+    source: Source | str | Path,
+    fn: Callable[[pd.DataFrame], Any],
+    combine: Callable[[Any, Any], Any],
+    columns: Sequence[str] = (),
+    *,
+    progress: bool = False,
+) -> Any:
+    """``combine`` of ``fn`` over every partition of ``source`` (filtered), computed by Dask.
+
+    Parameters
+    ----------
+    source : Source or path
+        The dataset and its filters.
+    fn : callable
+        ``fn(frame)`` on the rows of one partition (a pandas frame with ``lat``, ``lon`` and
+        ``columns``); module-level or a ``functools.partial`` (it is sent to the workers).
+    combine : callable
+        ``combine(a, b)`` of two partial results; associative.
+    columns : sequence of str
+        Columns ``fn`` reads besides ``lat`` and ``lon``.
+    progress : bool
+        Show Dask's progress bar on the terminal (with a distributed client).
+
+    Returns
+    -------
+    The combined result (computed on the current Dask client, or Dask's default scheduler).
+    """
+    import dask.dataframe as dd
+    from dask import delayed
+
+    from hotspots.validation import area_geometry, check_bbox
+
+    src = as_source(source)
+    files = [str(f) for f in src.files]
+    if not files:
+        raise InputError(f"the dataset {src.path} holds no accepted calls")
+    ddf = dd.read_parquet(files, columns=_columns(src, columns), dataset={"partitioning": None})
+    area, box = area_geometry(src.boundary), check_bbox(src.bbox)
+    step = partial(_apply, fn=fn, filters=src.filters, area=area, bbox=box)
+    parts = [delayed(step)(p) for p in ddf.to_delayed()]
+    return compute(_tree(parts, combine), progress=progress)
+
+
+def compute(obj: Any, *, progress: bool = False) -> Any:
+    """Compute a Dask object on the current distributed client (with its progress bar on
+    the terminal when ``progress``), else on Dask's default scheduler."""
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):
+        client = None
+    if client is None:
+        import dask
+
+        return dask.compute(obj)[0]
+    future = client.compute(obj)
+    if progress:
+        from distributed import progress as bar
+
+        bar(future)
+    return future.result()
+
+
+# combiners ---------------------------------------------------------------------------------
+def add(a: Any, b: Any) -> Any:
+    """``a + b`` (arrays, numbers)."""
+    return a + b
+
+
+def add_counts(a: pd.DataFrame, b: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Two count tables (``keys`` + ``count``) as one, counts of equal keys added."""
+    both = pd.concat([a, b], ignore_index=True)
+    if both.empty:
+        return both
+    return both.groupby(list(keys), dropna=False, sort=False, observed=True, as_index=False)[
+        "count"
+    ].sum()
+
+
+def stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rows of ``a`` then rows of ``b``."""
+    return np.concatenate([a, b])
+
+
+__all__ = ["Source", "add", "add_counts", "as_source", "compute", "map_reduce", "stack"]
