@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,18 @@ class _Writers:
         self.open[key][0].write_table(table.cast(self.schema))
         self.rows[key] += table.num_rows
 
+    def split(self, accepted: pd.DataFrame, part: pa.Table, partition_by: str) -> None:
+        """Write the rows of one block (``part``, the Arrow table of ``accepted``) to their
+        partitions."""
+        if not part.num_rows:
+            return
+        keys = partition_keys(accepted, partition_by)
+        codes, uniq = pd.factorize(keys)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(uniq.size + 1))
+        for i, key in enumerate(uniq):
+            self.write(str(key), part.take(pa.array(order[bounds[i] : bounds[i + 1]])))
+
     def _close(self, key: str) -> None:
         writer, rel = self.open.pop(key)
         writer.close()
@@ -208,14 +221,7 @@ def ingest_partitioned(
                 part = _to_arrow(res.accepted)
                 if writers is None:
                     writers = _Writers(tmp, part.schema, int(rows_per_file))
-                if part.num_rows:
-                    keys = partition_keys(res.accepted, partition_by)
-                    codes, uniq = pd.factorize(keys)
-                    order = np.argsort(codes, kind="stable")
-                    bounds = np.searchsorted(codes[order], np.arange(uniq.size + 1))
-                    for i, key in enumerate(uniq):
-                        rows = order[bounds[i] : bounds[i + 1]]
-                        writers.write(str(key), part.take(pa.array(rows)))
+                writers.split(res.accepted, part, partition_by)
                 rej = res.rejected
                 if rej_cols is None:
                     rej_cols = [S.SOURCE_ROW, "reason"] + [
@@ -247,14 +253,7 @@ def ingest_partitioned(
             "rows": int(sum(f["rows"] for f in files)),
             "files": files,
         }
-        text = json.dumps(meta, ensure_ascii=False, default=str)
-        if writers is not None:
-            schema = writers.schema.with_metadata(
-                {**(writers.schema.metadata or {}), INGEST_KEY: text.encode("utf-8")}
-            )
-            pq.write_metadata(schema, tmp / "_common_metadata")
-        (tmp / DATASET_FILE).write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
+        _finish(tmp, out, writers.schema if writers is not None else None, meta)
     except BaseException:
         if writers is not None:
             for writer, _ in writers.open.values():
@@ -262,6 +261,87 @@ def ingest_partitioned(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return report
+
+
+def write_partitioned(
+    frames: Iterable[gpd.GeoDataFrame],
+    out: str | Path,
+    *,
+    partition_by: str = "month",
+    rows_per_file: int = ROWS_PER_FILE,
+    source: str = "",
+    provenance: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write canonical incident tables (already valid) as a partitioned dataset ``out``.
+
+    For data made or validated elsewhere, e.g. synthetic calls generated block by block
+    (never all in memory): each frame of ``frames`` is split into its partitions and appended.
+    The report records the rows, all accepted. Returns the dataset metadata.
+    """
+    if partition_by not in PARTITION_BY:
+        raise ParameterError(
+            f"partition_by: use one of {', '.join(PARTITION_BY)}, got {partition_by!r}"
+        )
+    out = Path(out)
+    if out.exists():
+        raise InputError(f"{out} exists; remove it or choose another name for the dataset")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    writers: _Writers | None = None
+    rows = 0
+    try:
+        for frame in frames:
+            part = _to_arrow(frame)
+            if writers is None:
+                writers = _Writers(tmp, part.schema, int(rows_per_file))
+            writers.split(frame, part, partition_by)
+            rows += len(frame)
+        if writers is None:
+            raise InputError("no incidents to write")
+        files = writers.close()
+        report = {
+            "source": source,
+            "kind": "incidents",
+            "rows": rows,
+            "accepted": rows,
+            "rejected": 0,
+            "reasons": {},
+            "crs": None,
+            "partitions": f"{len({f['partition'] for f in files}):,} by {partition_by}",
+        }
+        meta = {
+            "version": 1,
+            "kind": "incidents",
+            "report": report,
+            "columns": ColumnMap().as_dict(),
+            "time_format": None,
+            "time_precision": None,
+            "precision_counts": {},
+            "provenance": provenance or {},
+            "partition_by": partition_by,
+            "rows": rows,
+            "files": files,
+        }
+        _finish(tmp, out, writers.schema, meta)
+    except BaseException:
+        if writers is not None:
+            for writer, _ in writers.open.values():
+                writer.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta
+
+
+def _finish(tmp: Path, out: Path, schema: pa.Schema | None, meta: dict[str, Any]) -> None:
+    """Write the dataset's metadata into ``tmp`` and move it to ``out``."""
+    text = json.dumps(meta, ensure_ascii=False, default=str)
+    if schema is not None:
+        schema = schema.with_metadata({**(schema.metadata or {}), INGEST_KEY: text.encode("utf-8")})
+        pq.write_metadata(schema, tmp / "_common_metadata")
+    (tmp / DATASET_FILE).write_text(text, encoding="utf-8")
+    os.replace(tmp, out)
 
 
 def read_partitioned(path: str | Path, *, kind: str = "incidents", boundary=None, bbox=None):
@@ -293,7 +373,7 @@ def read_partitioned(path: str | Path, *, kind: str = "incidents", boundary=None
         rejected = pd.read_csv(rej_file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         rejected[S.SOURCE_ROW] = pd.to_numeric(rejected[S.SOURCE_ROW]).astype("int64")
     else:
-        rejected = pd.DataFrame({S.SOURCE_ROW: pd.Series([], "int64"), "reason": []})
+        rejected = pd.DataFrame({S.SOURCE_ROW: pd.Series([], dtype="int64"), "reason": []})
     reasons = dict(report["reasons"])
     area, box = area_geometry(boundary), check_bbox(bbox)
     if area is not None or box is not None:
@@ -339,4 +419,5 @@ __all__ = [
     "is_dataset",
     "partition_keys",
     "read_partitioned",
+    "write_partitioned",
 ]
