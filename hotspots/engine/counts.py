@@ -18,7 +18,7 @@ from hotspots import grid
 from hotspots import temporal as T
 from hotspots.engine.dataset import Source, add, add_counts, map_reduce
 from hotspots.errors import InputError
-from hotspots.schema import HOUR, MONTH, WEEKDAY, WEEKDAY_NAMES, YEAR
+from hotspots.schema import HOUR, MONTH, OFFENSE, WEEKDAY, WEEKDAY_NAMES, YEAR
 
 
 def _part_cells(frame: pd.DataFrame, resolution: int, by: list[str]) -> pd.DataFrame:
@@ -138,4 +138,72 @@ def total_rows(source: Source | str, *, progress: bool = False) -> int:
     return int(n)
 
 
-__all__ = ["count_cells", "hour_weekday_table", "monthly_series", "total_rows"]
+def _part_yearly(frame: pd.DataFrame) -> pd.DataFrame:
+    year = frame[YEAR].to_numpy(dtype="float64", na_value=np.nan)
+    ok = ~np.isnan(year)
+    off = frame[OFFENSE].astype("string").fillna("unknown").to_numpy(dtype=object)[ok]
+    month = frame[MONTH].to_numpy(dtype="float64", na_value=np.nan)[ok]
+    table = pd.DataFrame(
+        {"offense": off.astype(str), "year": year[ok].astype(np.int64), "month": month}
+    )
+    return table.value_counts(dropna=False).rename("count").reset_index()
+
+
+def yearly_by_offense(
+    source: Source | str, *, total: bool = True, progress: bool = False
+) -> pd.DataFrame:
+    """:func:`hotspots.temporal.yearly_by_offense` of a partitioned dataset (the same table).
+
+    Each partition counts its calls per (offense, year, month); the table's counts, changes
+    and months with data follow from the added counts as on one machine.
+    """
+    keys = ["offense", "year", "month"]
+    part = map_reduce(
+        source,
+        _part_yearly,
+        partial(add_counts, keys=keys),
+        columns=[YEAR, MONTH, OFFENSE],
+        progress=progress,
+    )
+    cols = ["offense", "year", "count", "change", "change_pct", "months"]
+    if part.empty:
+        return pd.DataFrame(columns=cols)
+    yrs = part["year"].to_numpy(dtype=np.int64)
+    years = np.arange(yrs.min(), yrs.max() + 1)
+    labels, codes = np.unique(
+        part["offense"].to_numpy(dtype=object).astype(str), return_inverse=True
+    )
+    n_y = years.size
+    counts = np.bincount(
+        codes * n_y + (yrs - years[0]),
+        weights=part["count"].to_numpy(dtype=float),
+        minlength=labels.size * n_y,
+    ).astype(np.int64)
+    counts = counts.reshape(labels.size, n_y)
+    if total:
+        labels = np.concatenate([[T.ALL_OFFENSES], labels])
+        counts = np.vstack([counts.sum(axis=0), counts])
+    prev = np.concatenate([np.full((labels.size, 1), -1), counts[:, :-1]], axis=1)
+    change = pd.array(np.where(prev >= 0, counts - prev, 0).ravel(), dtype="Int64")
+    change[(prev < 0).ravel()] = pd.NA
+    pct = pd.array(np.full(counts.size, np.nan), dtype="Float64")
+    okp = (prev > 0).ravel()
+    pct[okp] = 100.0 * (counts - prev).ravel()[okp] / prev.ravel()[okp]
+    pct[~okp] = pd.NA
+    mm = part["month"].to_numpy(dtype="float64", na_value=np.nan)
+    has_m = ~np.isnan(mm)
+    month_ids = np.unique((yrs[has_m] - years[0]) * 12 + mm[has_m].astype(np.int64) - 1)
+    months = np.bincount(month_ids // 12, minlength=n_y)
+    return pd.DataFrame(
+        {
+            "offense": np.repeat(labels, n_y),
+            "year": np.tile(years, labels.size),
+            "count": counts.ravel().astype(np.int64),
+            "change": change,
+            "change_pct": pct,
+            "months": np.tile(months, labels.size).astype(np.int64),
+        }
+    )
+
+
+__all__ = ["count_cells", "hour_weekday_table", "monthly_series", "total_rows", "yearly_by_offense"]

@@ -50,6 +50,22 @@ class Source:
     filters: Filters | None = None
     boundary: Any = None
     bbox: tuple[float, ...] | None = None
+    period: tuple[str, tuple[int, ...]] | None = None
+    within: Any = None
+
+    def only(self, unit: str, values: Sequence[int]) -> Source:
+        """The rows of some periods: ``unit`` "year" (values: years) or "month" (values:
+        ``year * 12 + month - 1``), as an evaluation's training or test split."""
+        from dataclasses import replace
+
+        return replace(self, period=(unit, tuple(int(v) for v in values)))
+
+    def inside(self, geometry: Any) -> Source:
+        """The rows strictly inside ``geometry`` (EPSG:4326 polygon), as
+        :func:`hotspots.evaluate.evaluate` keeps those of its study area."""
+        from dataclasses import replace
+
+        return replace(self, within=geometry)
 
     @property
     def files(self) -> list[Path]:
@@ -74,6 +90,8 @@ def as_source(source: Source | str | Path) -> Source:
 
 def _columns(source: Source, columns: Sequence[str]) -> list[str]:
     cols = [S.LAT, S.LON, *columns]
+    if source.period is not None:
+        cols.extend([S.YEAR, S.MONTH])
     f = source.filters
     if f is not None:
         for name, needed in _FILTER_COLUMNS.items():
@@ -82,18 +100,31 @@ def _columns(source: Source, columns: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
-def _filtered(frame: pd.DataFrame, filters: Filters | None, area: Any, bbox: Any) -> pd.DataFrame:
+def _filtered(
+    frame: pd.DataFrame, filters: Filters | None, area: Any, bbox: Any, period=None, within=None
+) -> pd.DataFrame:
     """The rows of one partition that pass the filters and lie in the study area."""
+    import shapely
+
     from hotspots.validation import _inside
 
     mask = filter_mask(frame, filters)
     if area is not None or bbox is not None:
         mask &= _inside(frame[S.LAT].to_numpy(), frame[S.LON].to_numpy(), area, bbox)
+    if period is not None:
+        unit, values = period
+        key = frame[S.YEAR].to_numpy(dtype="float64", na_value=np.nan)
+        if unit == "month":
+            key = key * 12 + (frame[S.MONTH].to_numpy(dtype="float64", na_value=np.nan) - 1)
+        mask &= np.isin(key, values)
+    if within is not None:
+        shapely.prepare(within)
+        mask &= shapely.contains_xy(within, frame[S.LON].to_numpy(), frame[S.LAT].to_numpy())
     return frame if mask.all() else frame.loc[mask]
 
 
-def _apply(frame: pd.DataFrame, fn: Callable, filters, area, bbox) -> Any:
-    return fn(_filtered(frame, filters, area, bbox))
+def _apply(frame: pd.DataFrame, fn: Callable, filters, area, bbox, period, within) -> Any:
+    return fn(_filtered(frame, filters, area, bbox, period, within))
 
 
 def _tree(parts: list[Any], combine: Callable[[Any, Any], Any]) -> Any:
@@ -146,7 +177,15 @@ def map_reduce(
         raise InputError(f"the dataset {src.path} holds no accepted calls")
     ddf = dd.read_parquet(files, columns=_columns(src, columns), dataset={"partitioning": None})
     area, box = area_geometry(src.boundary), check_bbox(src.bbox)
-    step = partial(_apply, fn=fn, filters=src.filters, area=area, bbox=box)
+    step = partial(
+        _apply,
+        fn=fn,
+        filters=src.filters,
+        area=area,
+        bbox=box,
+        period=src.period,
+        within=src.within,
+    )
     parts = [delayed(step)(p) for p in ddf.to_delayed()]
     return compute(_tree(parts, combine), progress=progress)
 
