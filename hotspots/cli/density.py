@@ -19,6 +19,7 @@ import click
 from hotspots.cli.common import (
     TIFF_OUT,
     VECTOR_OUT,
+    engine_options,
     filter_options,
     input_options,
     load_incidents,
@@ -26,6 +27,7 @@ from hotspots.cli.common import (
     output_callback,
     output_option,
     provenance_of,
+    uses_dask,
 )
 from hotspots.errors import ParameterError
 
@@ -68,6 +70,7 @@ from hotspots.errors import ParameterError
     show_default=True,
     help="Share of the (study) area the contours enclose, 0-1 (0.05: the densest 5 %).",
 )
+@engine_options
 def command(**kwargs: Any) -> None:
     """Kernel density of incidents by binning and FFT convolution.
 
@@ -83,6 +86,10 @@ def command(**kwargs: Any) -> None:
         raise ParameterError(
             f"top_area: share of the area must be > 0 and <= 1 (0.05 = 5 %), got {top_area!r}"
         )
+    if uses_dask(kwargs):
+        from hotspots.cli import engine
+
+        return engine.density(kwargs)
     loaded = load_incidents(kwargs)
     surface = kde(
         loaded.incidents,

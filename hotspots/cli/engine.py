@@ -70,8 +70,15 @@ def dask_input(kwargs: dict[str, Any]) -> Iterator[DaskInput]:
         bbox=parse_bbox(kwargs.get("bbox")),
     )
     with engine.connect(kwargs.get("scheduler"), n_workers=kwargs.get("workers") or 2, say=_say):
-        n = engine.total_rows(source, progress=True)
+        n = engine.total_rows(source, progress=_tty())
         yield DaskInput(source, name, boundary, n)
+
+
+def _tty() -> bool:
+    """Dask's progress bar on an interactive terminal only (not in logs or pipes)."""
+    import sys
+
+    return sys.stderr.isatty()
 
 
 def _say(line: str) -> None:
@@ -91,7 +98,7 @@ def grid(kwargs: dict[str, Any], res: int, by: list[str]) -> None:
                     "--fill-area needs a study area: give --boundary FILE (or --sample)"
                 )
             area = inp.boundary
-        counts = engine.count_cells(inp.source, res, by=by, area=area, progress=True)
+        counts = engine.count_cells(inp.source, res, by=by, area=area, progress=_tty())
     n_cells = counts["cell"].nunique()
     split = f", split by {', '.join(by)}" if by else ""
     click.echo(
@@ -116,7 +123,7 @@ def density(kwargs: dict[str, Any]) -> None:
             cell=kwargs.get("cell"),
             kernel=kwargs["kernel"],
             bounds=inp.boundary,
-            progress=True,
+            progress=_tty(),
         )
     rule = " (ArcGIS rule)" if surface.bandwidth_rule != "given" else ""
     rows, cols = surface.shape
@@ -158,7 +165,7 @@ def gistar(kwargs: dict[str, Any]) -> None:
             permutations=kwargs["permutations"],
             seed=kwargs["seed"],
             fdr=kwargs["fdr"],
-            progress=True,
+            progress=_tty(),
         )
     click.echo(summary(res, inp.name, inp.n, kwargs))
     if kwargs.get("output"):
@@ -179,7 +186,7 @@ def emerging(kwargs: dict[str, Any]) -> None:
             time_window=kwargs["time_window"],
             area=inp.boundary,
             alpha=kwargs["alpha"],
-            progress=True,
+            progress=_tty(),
         )
     counts = res["category"].value_counts()
     click.echo(
@@ -191,3 +198,15 @@ def emerging(kwargs: dict[str, Any]) -> None:
     if kwargs.get("output"):
         names = ("resolution", "k", "period", "time_window", "alpha")
         write_output(res, kwargs["output"], "cells", inp.provenance("emerging", kwargs, names))
+
+
+def trends_tables(kwargs: dict[str, Any]) -> tuple[str, int, Any, Any, Any]:
+    """``hotspots trends --engine dask``: (name, rows, yearly table, hour x weekday table,
+    monthly series), each as :mod:`hotspots.temporal` makes it."""
+    from hotspots import engine
+
+    with dask_input(kwargs) as inp:
+        yearly = engine.yearly_by_offense(inp.source, progress=_tty())
+        hw = engine.hour_weekday_table(inp.source, progress=_tty())
+        monthly = engine.monthly_series(inp.source, progress=_tty())
+    return inp.name, inp.n, yearly, hw, monthly

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from hotspots.cli.common import (
+    engine_options,
     filter_options,
     input_options,
     load_incidents,
@@ -14,6 +15,7 @@ from hotspots.cli.common import (
     output_option,
     provenance_of,
     resolution_option,
+    uses_dask,
     write_output,
 )
 
@@ -44,6 +46,7 @@ from hotspots.cli.common import (
     help="Bins from Benjamini-Hochberg corrected p-values (ArcGIS 'Apply FDR correction').",
 )
 @output_option("Write cell, count, z, p, p_fdr, bin per cell (.geojson, .csv, .parquet, .gpkg).")
+@engine_options
 def command(**kwargs: Any) -> None:
     """Gi* hot spots: z-score, p-value and 90/95/99 % confidence bin of every H3 cell.
 
@@ -52,6 +55,10 @@ def command(**kwargs: Any) -> None:
     """
     from hotspots.gistar import gistar_cells
 
+    if uses_dask(kwargs):
+        from hotspots.cli import engine
+
+        return engine.gistar(kwargs)
     loaded = load_incidents(kwargs)
     res = gistar_cells(
         loaded.incidents,

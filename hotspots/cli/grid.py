@@ -16,12 +16,14 @@ from typing import Any
 import click
 
 from hotspots.cli.common import (
+    engine_options,
     filter_options,
     input_options,
     load_incidents,
     output_option,
     provenance_of,
     resolution_option,
+    uses_dask,
     write_output,
 )
 from hotspots.errors import InputError
@@ -58,12 +60,17 @@ def parse_by(values: tuple[str, ...]) -> list[str]:
 @output_option(
     "Write cell, the --by columns and count (.geojson/.gpkg/.parquet with hexagons, .csv)."
 )
+@engine_options
 def command(**kwargs: Any) -> None:
     """Count incidents per H3 cell; the counts sum to the incidents binned."""
     from hotspots.grid import cells_to_gdf, check_resolution, count_cells
 
     res = check_resolution(kwargs["resolution"])
     by = parse_by(kwargs.get("by") or ())
+    if uses_dask(kwargs):
+        from hotspots.cli import engine
+
+        return engine.grid(kwargs, res, by)
     loaded = load_incidents(kwargs)
     empty_by = [c for c in by if loaded.incidents[c].isna().all()]
     if empty_by:  # month-only data has no hour or weekday; a file may have no premise column

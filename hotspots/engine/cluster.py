@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -69,6 +70,7 @@ def connect(
             processes=processes,
             memory_limit=memory_limit,
             dashboard_address=":0",
+            silence_logs=logging.ERROR,
         )
         client = Client(cluster)
     try:

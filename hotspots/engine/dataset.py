@@ -205,9 +205,13 @@ def compute(obj: Any, *, progress: bool = False) -> Any:
         return dask.compute(obj)[0]
     future = client.compute(obj)
     if progress:
+        import contextlib
+        import sys
+
         from distributed import progress as bar
 
-        bar(future)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout stays the command's (--json)
+            bar(future)
     return future.result()
 
 
