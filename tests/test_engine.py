@@ -55,9 +55,7 @@ def test_the_sample_dataset_has_several_partitions(sample_ds):
 @pytest.mark.parametrize("by", [None, ["year", "offense"], ["hour"]])
 def test_h3_counts_equal(client, sample_ds, by):
     ds, inc = sample_ds
-    pd.testing.assert_frame_equal(
-        engine.count_cells(ds, 9, by=by), grid.count_cells(inc, 9, by=by)
-    )
+    pd.testing.assert_frame_equal(engine.count_cells(ds, 9, by=by), grid.count_cells(inc, 9, by=by))
 
 
 def test_h3_counts_with_the_study_area_filled_equal(client, sample_ds, boundary):
@@ -80,9 +78,7 @@ def test_filters_and_study_area_apply_per_partition(client, sample_ds, boundary)
 
 def test_temporal_tables_equal(client, sample_ds):
     ds, inc = sample_ds
-    pd.testing.assert_frame_equal(
-        engine.hour_weekday_table(ds), temporal.hour_weekday_table(inc)
-    )
+    pd.testing.assert_frame_equal(engine.hour_weekday_table(ds), temporal.hour_weekday_table(inc))
     for by in (None, "offense"):
         pd.testing.assert_frame_equal(
             engine.monthly_series(ds, by=by), temporal.monthly_series(inc, by=by)

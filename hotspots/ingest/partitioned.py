@@ -364,9 +364,10 @@ def read_partitioned(path: str | Path, *, kind: str = "incidents", boundary=None
         raise InputError(f"the dataset {path} holds no accepted calls")
     if S.GEOMETRY in table.column_names:
         table = table.drop_columns([S.GEOMETRY])
-    frame = table.to_pandas()
-    points = gpd.points_from_xy(frame[S.LON].to_numpy(), frame[S.LAT].to_numpy())
-    accepted = gpd.GeoDataFrame(frame, geometry=points, crs=S.CRS)
+    accepted = table.to_pandas()
+    if S.GEOMETRY in S.INCIDENT_COLUMNS:  # the canonical table as the schema defines it
+        points = gpd.points_from_xy(accepted[S.LON].to_numpy(), accepted[S.LAT].to_numpy())
+        accepted = gpd.GeoDataFrame(accepted, geometry=points, crs=S.CRS)
     report = meta["report"]
     rej_file = Path(path) / REJECTS_FILE
     if rej_file.is_file():
