@@ -18,12 +18,27 @@ from hotspots import grid
 from hotspots import temporal as T
 from hotspots.engine.dataset import Source, add, add_counts, map_reduce
 from hotspots.errors import InputError
-from hotspots.schema import HOUR, MONTH, OFFENSE, WEEKDAY, WEEKDAY_NAMES, YEAR
+from hotspots.schema import HOUR, LAT, LON, MONTH, OFFENSE, WEEKDAY, WEEKDAY_NAMES, YEAR
 
 
 def _part_cells(frame: pd.DataFrame, resolution: int, by: list[str]) -> pd.DataFrame:
-    out = grid.count_cells(frame, resolution, by=by)
-    out["cell"] = grid.to_int(out["cell"].to_numpy())
+    """Counts per (uint64 cell, ``by``) of one partition, as :func:`hotspots.grid.count_cells`
+    makes them before naming the cells (hex strings cost a Python call per cell)."""
+    lat, lon = grid._check_coords(frame[LAT].to_numpy(), frame[LON].to_numpy())
+    if lat.size == 0:
+        return pd.DataFrame({"cell": np.empty(0, np.uint64), **{c: frame[c] for c in by}})
+    codes, cells = grid._codes(lat, lon, resolution)
+    cell_codes, cell_uniques = pd.factorize(cells)
+    point_cell = cell_codes[codes]
+    if not by:
+        counts = np.bincount(point_cell, minlength=cell_uniques.size)
+        return pd.DataFrame({"cell": cell_uniques.astype(np.uint64), "count": counts})
+    part = pd.DataFrame({"_c": point_cell})
+    for col in by:
+        part[col] = frame[col].to_numpy()
+    g = part.groupby(["_c", *by], dropna=False, sort=False, observed=True).size()
+    out = g.rename("count").reset_index()
+    out.insert(0, "cell", cell_uniques.astype(np.uint64)[out.pop("_c").to_numpy()])
     return out
 
 
