@@ -182,3 +182,19 @@ def test_real_chicago_ten_years_partitioned(tmp_path):
             engine.yearly_by_offense(tmp_path / "ds"), temporal.yearly_by_offense(inc)
         )
     assert np.isfinite(inc["lat"]).all()
+
+
+def test_cli_ingest_partitions_a_large_input_by_itself(tmp_path, capsys, monkeypatch):
+    """Inputs over the threshold (1 GiB; lowered here to the sample's size) become a dataset
+    without --partition, and the user is told."""
+    import hotspots.ingest.partitioned as P
+
+    monkeypatch.setattr(P, "AUTO_PARTITION_BYTES", 1000)
+    code, out, err = run(capsys, "ingest", "--sample", "-o", tmp_path / "calls.parquet")
+    assert code == 0, err
+    assert is_dataset(tmp_path / "calls.parquet")
+    assert "partitioned by month" in err
+    code, out, err = run(
+        capsys, "ingest", "--sample", "--venues", "--partition", "-o", tmp_path / "v.parquet"
+    )
+    assert code == 2 and "only a calls text file" in err
