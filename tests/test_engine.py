@@ -214,3 +214,30 @@ def test_the_engine_reads_only_a_dataset(client, sample_ds, tmp_path):
     ingest_to_parquet(sample_paths().calls, tmp_path / "one.parquet")
     with pytest.raises(InputError, match="--partition"):
         engine.count_cells(tmp_path / "one.parquet", 9)
+
+
+def test_cli_grid_on_a_running_scheduler_equals(client, sample_ds, tmp_path, capsys):
+    """``--engine dask --scheduler ADDRESS`` computes on an existing cluster (here the
+    module's, reached in-process) and writes the single-machine table."""
+    from cli_support import run
+
+    ds, inc = sample_ds
+    address = client.scheduler.address
+    code, out, err = run(
+        capsys,
+        "grid",
+        ds,
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+        "--by",
+        "year",
+        "-o",
+        tmp_path / "g.csv",
+    )
+    assert code == 0, err
+    assert f"computing on {address}; dashboard" in err
+    got = pd.read_csv(tmp_path / "g.csv", dtype={"cell": str})
+    want = grid.count_cells(inc, 9, by="year")
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
