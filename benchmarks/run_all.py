@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench_venues",
     "bench_gistar",
     "bench_app",
+    "bench_engine",  # minutes: 10M and 20M rows written, then counted and mapped
 )
 
 
