@@ -241,3 +241,15 @@ def test_cli_grid_on_a_running_scheduler_equals(client, sample_ds, tmp_path, cap
     got = pd.read_csv(tmp_path / "g.csv", dtype={"cell": str})
     want = grid.count_cells(inc, 9, by="year")
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_open_dataset_as_dask_frames(client, sample_ds):
+    ds, inc = sample_ds
+    ddf = engine.open_dataset(ds, ["lat", "lon", "year"])
+    assert ddf.npartitions >= 4
+    got = ddf.compute().sort_values(["lat", "lon", "year"]).reset_index(drop=True)
+    want = inc[["lat", "lon", "year"]].sort_values(["lat", "lon", "year"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(want), check_dtype=False)
+    gdf = engine.open_dataset(ds, ["lon"], geometry=True).compute()
+    assert gdf.crs.to_epsg() == 4326
+    np.testing.assert_array_equal(gdf.geometry.x.to_numpy(), gdf["lon"].to_numpy())

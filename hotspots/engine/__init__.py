@@ -42,7 +42,7 @@ from hotspots.engine.counts import (
     total_rows,
     yearly_by_offense,
 )
-from hotspots.engine.dataset import Source, map_reduce
+from hotspots.engine.dataset import Source, map_reduce, open_dataset
 from hotspots.engine.dbscan import DBSCAN_MAX_POINTS, dbscan_labels
 from hotspots.engine.density import kde
 from hotspots.engine.evaluate import evaluate
@@ -61,6 +61,7 @@ __all__ = [
     "kde",
     "map_reduce",
     "monthly_series",
+    "open_dataset",
     "space_time_cube",
     "total_rows",
     "yearly_by_offense",

@@ -190,6 +190,30 @@ def map_reduce(
     return compute(_tree(parts, combine), progress=progress)
 
 
+def open_dataset(
+    source: Source | str | Path, columns: Sequence[str] | None = None, *, geometry=False
+):
+    """The dataset as a lazy Dask frame, for analyses of one's own (unfiltered).
+
+    ``geometry=False``: a ``dask.dataframe.DataFrame`` of ``columns`` (all but the WKB
+    geometry by default). ``geometry=True``: a ``dask_geopandas.GeoDataFrame`` with the
+    points decoded (EPSG:4326), e.g. for a spatial join per partition.
+    """
+    src = as_source(source)
+    files = [str(f) for f in src.files]
+    if geometry:
+        import dask_geopandas
+
+        cols = None if columns is None else [*columns, S.GEOMETRY]
+        return dask_geopandas.read_parquet(files, columns=cols, dataset={"partitioning": None})
+    import dask.dataframe as dd
+    import pyarrow.parquet as pq
+
+    if columns is None:
+        columns = [c for c in pq.read_schema(files[0]).names if c != S.GEOMETRY]
+    return dd.read_parquet(files, columns=list(columns), dataset={"partitioning": None})
+
+
 def compute(obj: Any, *, progress: bool = False) -> Any:
     """Compute a Dask object on the current distributed client (with its progress bar on
     the terminal when ``progress``), else on Dask's default scheduler."""
@@ -236,4 +260,13 @@ def stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.concatenate([a, b])
 
 
-__all__ = ["Source", "add", "add_counts", "as_source", "compute", "map_reduce", "stack"]
+__all__ = [
+    "Source",
+    "add",
+    "add_counts",
+    "as_source",
+    "compute",
+    "map_reduce",
+    "open_dataset",
+    "stack",
+]
