@@ -7,6 +7,8 @@ Examples
     hotspots ingest calls.csv.gz -o calls.parquet
     hotspots grid calls.parquet -o cells.gpkg        # loads without validating again
     hotspots ingest premises.csv --venues -o venues.parquet
+    hotspots ingest country.csv.gz --partition -o calls.parquet   # a dataset folder by month
+    hotspots grid calls.parquet --engine dask                      # counted per partition
 """
 
 from __future__ import annotations
