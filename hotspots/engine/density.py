@@ -33,7 +33,7 @@ from scipy.signal import fftconvolve
 
 from hotspots import density as D
 from hotspots import projection as P
-from hotspots.engine.dataset import Source, add, map_reduce
+from hotspots.engine.dataset import Source, add, map_reduce, stack
 from hotspots.errors import InputError, ParameterError
 from hotspots.schema import LAT, LON
 
@@ -121,7 +121,7 @@ def _project(
     return extent.project(lat, lon)
 
 
-def _part_moments(frame: pd.DataFrame, crs: CRS, extent: tuple | None) -> np.ndarray:
+def _part_moments(frame: pd.DataFrame, crs: CRS, extent: Lattice | None) -> np.ndarray:
     x, y = _project(frame, crs, extent)
     if x.size == 0:
         return np.array([np.inf, -np.inf, np.inf, -np.inf, 0.0, 0.0])
@@ -168,10 +168,6 @@ def _part_in_bins(frame, crs, extent, mx, my, top, bins) -> np.ndarray:
     return d[np.isin(idx, bins)]
 
 
-def _stack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.concatenate([a, b])
-
-
 def _median_distance(source, crs, extent, mx, my, top, n, progress) -> float:
     """Exact median of the distances to (mx, my): a histogram, then the values of the bins
     holding the middle ranks (as ``np.median``: the mean of the two middle values)."""
@@ -183,7 +179,7 @@ def _median_distance(source, crs, extent, mx, my, top, n, progress) -> float:
     ranks = sorted({(n - 1) // 2, n // 2})
     bins = np.searchsorted(cum, np.array(ranks) + 1)  # bin holding rank r: cum[b] > r
     values = np.sort(
-        map_reduce(source, partial(_part_in_bins, bins=bins, **args), _stack, progress=progress)
+        map_reduce(source, partial(_part_in_bins, bins=bins, **args), stack, progress=progress)
     )
     before = np.concatenate([[0], cum])[bins.min()]
     picked = [values[r - before] for r in ranks]
