@@ -161,24 +161,27 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"results: H3 counts identical; KDE largest difference {diff:.1e} per km²")
             per_worker = args.rows / ((c_grid + c_kde) * args.workers)
 
-            if args.big_rows:
-                big = tmp / "big.parquet"
-                shutil.rmtree(ds, ignore_errors=True)
-                t_big = write(args.big_rows, big, seed0=1000)
-                n_files = len(dataset_files(big))
-                print(
-                    f"\nwrote {args.big_rows:,} calls one million at a time as {n_files} files "
-                    f"in {t_big:.0f} s (never all in memory)",
-                    flush=True,
-                )
-                client.restart()  # fresh workers: their peak memory is this run's
+        if args.big_rows:
+            big = tmp / "big.parquet"
+            shutil.rmtree(ds, ignore_errors=True)
+            t_big = write(args.big_rows, big, seed0=1000)
+            n_files = len(dataset_files(big))
+            print(
+                f"\nwrote {args.big_rows:,} calls one million at a time as {n_files} files "
+                f"in {t_big:.0f} s (never all in memory)",
+                flush=True,
+            )
+            # a new cluster: its workers' peak memory is this run's alone
+            with engine.connect(
+                n_workers=args.workers, threads_per_worker=1, memory_limit="4GiB"
+            ) as client:
                 b_grid, b_kde, peaks, counts, _ = on_cluster(big, client)
-                assert int(counts["count"].sum()) == args.big_rows
-                print(
-                    f"| {args.big_rows:,} rows | H3 counts {b_grid:.0f} s | KDE {b_kde:.0f} s | "
-                    f"peak per worker {', '.join(f'{v:.2f}' for v in peaks.values())} GiB |"
-                )
-                per_worker = args.big_rows / ((b_grid + b_kde) * args.workers)
+            assert int(counts["count"].sum()) == args.big_rows
+            print(
+                f"| {args.big_rows:,} rows | H3 counts {b_grid:.0f} s | KDE {b_kde:.0f} s | "
+                f"peak per worker {', '.join(f'{v:.2f}' for v in peaks.values())} GiB |"
+            )
+            per_worker = args.big_rows / ((b_grid + b_kde) * args.workers)
         need = math.ceil(1e9 / (per_worker * 600))
         print(
             f"\nmeasured throughput: {per_worker / 1e6:.2f}M rows per second per worker for H3 "
