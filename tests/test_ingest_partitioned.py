@@ -150,15 +150,24 @@ def test_cli_engine_dask_needs_a_dataset(tmp_path, capsys):
     assert code == 2 and "--engine dask" in err
 
 
-@pytest.mark.slow
-def test_cli_trends_json_on_a_local_cluster_equals(tmp_path, capsys):
-    """The whole command on a real LocalCluster of worker processes."""
+def test_cli_trends_json_on_a_cluster_equals(tmp_path, capsys):
+    """The whole command on a running cluster (a 2-worker LocalCluster of threads here:
+    worker processes take minutes to start on a loaded 2-core machine)."""
     run(capsys, "ingest", "--sample", "--partition", "-o", tmp_path / "ds.parquet")
     code, single, err = run(capsys, "trends", tmp_path / "ds.parquet", "--json")
     assert code == 0, err
-    code, dask, err = run(
-        capsys, "trends", tmp_path / "ds.parquet", "--json", "--engine", "dask", "--workers", "2"
-    )
+    with engine.connect(n_workers=2, processes=False) as client:
+        address = client.scheduler.address
+        code, dask, err = run(
+            capsys,
+            "trends",
+            tmp_path / "ds.parquet",
+            "--json",
+            "--engine",
+            "dask",
+            "--scheduler",
+            address,
+        )
     assert code == 0, err
     assert "dashboard http" in err
     assert json.loads(dask) == json.loads(single)

@@ -82,9 +82,24 @@ def input_options(f: Callable) -> Callable:
     f = click.option(
         "--sample", is_flag=True, help="Use the bundled (synthetic) Turkestan sample city."
     )(f)
-    # a folder: a dataset written by `hotspots ingest --partition`
-    f = click.argument("input_path", required=False, type=click.Path(exists=True))(f)
+    # a folder only when it is a dataset written by `hotspots ingest --partition`
+    f = click.argument(
+        "input_path", required=False, type=click.Path(exists=True), callback=_file_or_dataset
+    )(f)
     return f
+
+
+def _file_or_dataset(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """INPUT: a file, or a dataset folder (``hotspots ingest --partition``), not another folder."""
+    if value and Path(value).is_dir():
+        from hotspots.ingest.partitioned import is_dataset
+
+        if not is_dataset(value):
+            raise click.BadParameter(
+                f"{value!r} is a directory, not a dataset written by `hotspots ingest "
+                "--partition`; give a file"
+            )
+    return value
 
 
 def filter_options(f: Callable) -> Callable:
