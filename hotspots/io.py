@@ -158,6 +158,10 @@ def read_incidents(
     stored = read_ingested(path, kind="incidents", boundary=_boundary(boundary), bbox=bbox)
     if stored is not None:
         return stored
+    if isinstance(path, str | Path) and Path(path).is_dir():  # `hotspots ingest --partition`
+        from hotspots.ingest.partitioned import read_partitioned
+
+        return read_partitioned(path, kind="incidents", boundary=_boundary(boundary), bbox=bbox)
     limits = {"member": member, "max_bytes": max_bytes, "max_columns": max_columns}
     return _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limits, progress)
 

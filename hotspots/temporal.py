@@ -164,9 +164,16 @@ def yearly_by_offense(incidents: pd.DataFrame, *, total: bool = True) -> pd.Data
 
 
 def offense_change(
-    incidents: pd.DataFrame, *, from_year: int | None = None, to_year: int | None = None
+    incidents: pd.DataFrame | None,
+    *,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    yearly: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Change per offense between two years (default: the first and the last year).
+
+    ``yearly``: the :func:`yearly_by_offense` table (with the total) when already made, e.g.
+    by :func:`hotspots.engine.yearly_by_offense`; ``incidents`` is then not read.
 
     Returns
     -------
@@ -175,7 +182,7 @@ def offense_change(
         first year had none), ``direction`` ("up", "down", "flat"), largest rise first;
         ``attrs["from_year"]`` and ``attrs["to_year"]`` name the years.
     """
-    table = yearly_by_offense(incidents, total=True)
+    table = yearly if yearly is not None else yearly_by_offense(incidents, total=True)
     if table.empty:
         raise ParameterError("incidents: no incident has a year; cannot compare years")
     y0 = int(table["year"].min()) if from_year is None else int(from_year)

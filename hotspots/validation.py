@@ -535,6 +535,8 @@ class SeenIds:
 
     def add(self, h: np.ndarray) -> None:
         # one sorted run per batch; merged now and then, so a lookup asks few runs
+        if not len(h):  # a batch without accepted ids: an empty run cannot be searched
+            return
         self._runs.append(np.sort(h))
         if len(self._runs) > self.MAX_RUNS:
             merged = np.concatenate(self._runs)

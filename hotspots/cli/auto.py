@@ -9,6 +9,7 @@ import click
 
 from hotspots import defaults
 from hotspots.cli.common import note
+from hotspots.errors import ParameterError
 
 
 class NumberOrAuto(click.ParamType):
@@ -63,3 +64,15 @@ def resolve(
     for line in chosen.describe():
         note(line)
     return chosen
+
+
+def refuse_auto_on_engine(kwargs: dict[str, Any], *names: str) -> None:
+    """With ``--engine dask`` the calls are never gathered in one process, so an ``auto``
+    value (computed from them) cannot be had: one line asking for a number instead."""
+    auto = [n for n in names if defaults.is_auto(kwargs.get(n)) and kwargs.get(n) is not None]
+    if auto:
+        flags = ", ".join(f"--{n.replace('_', '-')}" for n in auto)
+        raise ParameterError(
+            f"{flags} auto needs the calls in one process: give a number with --engine dask"
+        )
+

@@ -117,10 +117,24 @@ def input_options(f: Callable) -> Callable:
     f = click.option(
         "--sample", is_flag=True, help="Use the bundled (synthetic) Turkestan sample city."
     )(f)
-    f = click.argument("input_path", required=False, type=InputPath(exists=True, dir_okay=False))(
-        f
-    )
+    # a file, a database URL (--table/--query), or a dataset folder of `ingest --partition`
+    f = click.argument(
+        "input_path", required=False, type=InputPath(exists=True), callback=_file_or_dataset
+    )(f)
     return f
+
+
+def _file_or_dataset(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """INPUT: a file, or a dataset folder (``hotspots ingest --partition``), not another folder."""
+    if value and Path(value).is_dir():
+        from hotspots.ingest.partitioned import is_dataset
+
+        if not is_dataset(value):
+            raise click.BadParameter(
+                f"{value!r} is a directory, not a dataset written by `hotspots ingest "
+                "--partition`; give a file"
+            )
+    return value
 
 
 def filter_options(f: Callable) -> Callable:
@@ -598,3 +612,41 @@ def provenance_of(
     return make_provenance(
         loaded.source, loaded.filters, params, incidents=loaded.incidents
     ).as_dict()
+
+
+# the dask engine -----------------------------------------------------------------------------
+def engine_options(f: Callable) -> Callable:
+    """``--engine single|dask``, ``--scheduler ADDRESS`` and ``--workers N`` of the commands
+    that run on :mod:`hotspots.engine` (the input is then a partitioned dataset)."""
+    opts = [
+        click.option(
+            "--engine",
+            type=click.Choice(["single", "dask"]),
+            default="single",
+            show_default=True,
+            help="Where to compute: this process, or Dask on a partitioned dataset "
+            "(`hotspots ingest --partition`), per partition then combined.",
+        ),
+        click.option(
+            "--scheduler",
+            help="With --engine dask: address of a running Dask scheduler, e.g. "
+            "tcp://10.0.0.5:8786 (a local cluster is started when omitted).",
+        ),
+        click.option(
+            "--workers",
+            default=2,
+            show_default=True,
+            type=int,
+            help="With --engine dask and no --scheduler: workers of the local cluster.",
+        ),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def uses_dask(kwargs: dict[str, Any]) -> bool:
+    """Whether the command runs on the Dask engine (``--engine dask``)."""
+    if kwargs.get("scheduler") and kwargs.get("engine") != "dask":
+        raise InputError("--scheduler is for --engine dask; add --engine dask")
+    return kwargs.get("engine") == "dask"

@@ -22,6 +22,7 @@ from hotspots.cli.auto import number_or_auto
 from hotspots.cli.common import (
     TIFF_OUT,
     VECTOR_OUT,
+    engine_options,
     filter_options,
     input_options,
     load_incidents,
@@ -29,6 +30,7 @@ from hotspots.cli.common import (
     output_callback,
     output_option,
     provenance_of,
+    uses_dask,
 )
 from hotspots.errors import ParameterError
 
@@ -71,6 +73,7 @@ from hotspots.errors import ParameterError
     show_default=True,
     help="Share of the (study) area the contours enclose, 0-1 (0.05: the densest 5 %).",
 )
+@engine_options
 def command(**kwargs: Any) -> None:
     """Kernel density of incidents by binning and FFT convolution.
 
@@ -87,6 +90,12 @@ def command(**kwargs: Any) -> None:
             f"top_area: share of the area must be > 0 and <= 1 (0.05 = 5 %), got {top_area!r}"
         )
     bandwidth = defaults.parse_value(kwargs.get("bandwidth"), "--bandwidth", float)
+    if uses_dask(kwargs):
+        from hotspots.cli import engine
+
+        # auto: the engine's KDE applies the same ArcGIS rule to the whole data set
+        auto = defaults.is_auto(bandwidth)
+        return engine.density({**kwargs, "bandwidth": None if auto else bandwidth})
     loaded = load_incidents(kwargs)
     surface = kde(
         loaded.incidents,

@@ -7,12 +7,14 @@ from typing import Any
 import click
 
 from hotspots.cli.common import (
+    engine_options,
     filter_options,
     input_options,
     load_incidents,
     output_option,
     provenance_of,
     resolution_option,
+    uses_dask,
     write_output,
 )
 from hotspots.errors import InputError
@@ -47,11 +49,16 @@ from hotspots.errors import InputError
     help="Significance level of hot/cold bins (FDR-corrected) and of trends.",
 )
 @output_option("Write the category of every cell (.geojson, .csv, .parquet, .gpkg).")
+@engine_options
 def command(**kwargs: Any) -> None:
     """Emerging hot spots: new, consecutive, intensifying, persistent, diminishing, sporadic,
     oscillating and historical hot (and cold) spots per H3 cell, as ArcGIS defines them."""
     from hotspots.emerging import CATEGORIES, emerging_hotspots
 
+    if uses_dask(kwargs):
+        from hotspots.cli import engine
+
+        return engine.emerging(kwargs)
     loaded = load_incidents(kwargs)
     res = emerging_hotspots(
         loaded.incidents,

@@ -7,14 +7,16 @@ from typing import Any
 import click
 
 from hotspots import defaults
-from hotspots.cli.auto import number_or_auto, resolve
+from hotspots.cli.auto import number_or_auto, refuse_auto_on_engine, resolve
 from hotspots.cli.common import (
+    engine_options,
     filter_options,
     input_options,
     load_incidents,
     note,
     output_option,
     provenance_of,
+    uses_dask,
     write_output,
 )
 
@@ -47,6 +49,7 @@ from hotspots.cli.common import (
     help="Bins from Benjamini-Hochberg corrected p-values (ArcGIS 'Apply FDR correction').",
 )
 @output_option("Write cell, count, z, p, p_fdr, bin per cell (.geojson, .csv, .parquet, .gpkg).")
+@engine_options
 def command(**kwargs: Any) -> None:
     """Gi* hot spots: z-score, p-value and 90/95/99 % confidence bin of every H3 cell.
 
@@ -55,6 +58,11 @@ def command(**kwargs: Any) -> None:
     """
     from hotspots.gistar import gistar_cells
 
+    if uses_dask(kwargs):
+        from hotspots.cli import engine
+
+        refuse_auto_on_engine(kwargs, "resolution")
+        return engine.gistar(kwargs)
     loaded = load_incidents(kwargs)
     resolve(loaded.incidents, kwargs, {"resolution": ("resolution", int)}, loaded.boundary)
     res = gistar_cells(

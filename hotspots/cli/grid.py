@@ -16,13 +16,15 @@ from typing import Any
 import click
 
 from hotspots import defaults
-from hotspots.cli.auto import number_or_auto, resolve
+from hotspots.cli.auto import number_or_auto, refuse_auto_on_engine, resolve
 from hotspots.cli.common import (
+    engine_options,
     filter_options,
     input_options,
     load_incidents,
     output_option,
     provenance_of,
+    uses_dask,
     write_output,
 )
 from hotspots.errors import InputError
@@ -61,6 +63,7 @@ def parse_by(values: tuple[str, ...]) -> list[str]:
 @output_option(
     "Write cell, the --by columns and count (.geojson/.gpkg/.parquet with hexagons, .csv)."
 )
+@engine_options
 def command(**kwargs: Any) -> None:
     """Count incidents per H3 cell; the counts sum to the incidents binned."""
     from hotspots.grid import cells_to_gdf, check_resolution, count_cells
@@ -69,6 +72,11 @@ def command(**kwargs: Any) -> None:
     given = defaults.parse_value(kwargs["resolution"], "--resolution", int)
     if not defaults.is_auto(given):  # a bad value fails before the file is read
         check_resolution(given)
+    if uses_dask(kwargs):
+        from hotspots.cli import engine
+
+        refuse_auto_on_engine(kwargs, "resolution")
+        return engine.grid(kwargs, check_resolution(given), by)
     loaded = load_incidents(kwargs)
     resolve(loaded.incidents, kwargs, {"resolution": ("resolution", int)}, loaded.boundary)
     res = check_resolution(kwargs["resolution"])

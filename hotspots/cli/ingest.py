@@ -7,12 +7,15 @@ Examples
     hotspots ingest calls.csv.gz -o calls.parquet
     hotspots grid calls.parquet -o cells.gpkg        # loads without validating again
     hotspots ingest premises.csv --venues -o venues.parquet
+    hotspots ingest country.csv.gz --partition -o calls.parquet   # a dataset folder by month
+    hotspots grid calls.parquet --engine dask                      # counted per partition
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from hotspots.cli.common import (
     input_options,
     input_path,
     load_incidents,
+    note,
     output_callback,
     parse_bbox,
     study_area,
@@ -31,6 +35,7 @@ from hotspots.cli.common import (
 )
 from hotspots.cli.progress import progress_bar
 from hotspots.cli.validate import _venues
+from hotspots.errors import InputError
 from hotspots.ingest.batches import ingest_to_parquet
 from hotspots.ingest.store import rejects_path, write_ingested
 
@@ -45,6 +50,15 @@ from hotspots.ingest.store import rejects_path, write_ingested
     callback=output_callback((".parquet", ".geoparquet")),
     help="GeoParquet file for the accepted rows; the rejected rows go beside it as "
     "<name>.rejects.csv.",
+)
+@click.option(
+    "--partition",
+    type=click.Choice(["month", "h3"]),
+    is_flag=False,
+    flag_value="month",
+    default=None,
+    help="Write a partitioned dataset (a folder, -o) by month (the default) or coarse H3 "
+    "cell, for `--engine dask`; automatic for inputs over 1 GiB.",
 )
 @click.option("--venues", is_flag=True, help="The file lists venues (name, kind), not calls.")
 @click.option("--name", help="Venue name column (with --venues).")
@@ -66,9 +80,17 @@ def command(**kwargs: Any) -> None:
         "command": validate_command(kwargs, path).replace("validate", "ingest", 1),
         "made_at": dt.datetime.now().replace(microsecond=0).isoformat(),
     }
+    partition = kwargs.get("partition") or auto_partition(path, kwargs)
+    if partition and (kwargs.get("venues") or not is_text(path)):
+        raise InputError("--partition: only a calls text file (CSV/TXT) is written partitioned")
     if not kwargs.get("venues") and is_text(path):
+        write = ingest_to_parquet
+        if partition:
+            from hotspots.ingest.partitioned import ingest_partitioned
+
+            write = partial(ingest_partitioned, partition_by=partition)
         with progress_bar("ingest", Path(path).name) as bar:
-            report = ingest_to_parquet(
+            report = write(
                 path,
                 out,
                 columns=incident_columns(kwargs),
@@ -83,6 +105,9 @@ def command(**kwargs: Any) -> None:
                 provenance=provenance,
             )
         rows, acc, rej, src = report["rows"], report["accepted"], report["rejected"], source
+        if partition:
+            rejects = out / "rejects.csv"
+            out = f"{out} ({report['partitions']})"
     else:
         if kwargs.get("venues"):
             result = _venues(kwargs)
@@ -95,6 +120,20 @@ def command(**kwargs: Any) -> None:
         f"{src}: {rows:,} rows, {acc:,} accepted -> {out}; "
         f"{rej:,} rejected -> {rejects} ({took:.1f} s)"
     )
+
+
+def auto_partition(path: str, kwargs: dict[str, Any]) -> str | None:
+    """``"month"`` for a calls text file over 1 GiB (a dataset then), else None."""
+    from hotspots.ingest.partitioned import AUTO_PARTITION_BYTES
+
+    if (
+        kwargs.get("venues")
+        or not is_text(path)
+        or Path(path).stat().st_size <= AUTO_PARTITION_BYTES
+    ):
+        return None
+    note(f"{Path(path).name} is over 1 GiB: written as a dataset partitioned by month")
+    return "month"
 
 
 def is_text(path: str) -> bool:

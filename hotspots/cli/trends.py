@@ -9,7 +9,13 @@ from typing import Any
 import click
 import pandas as pd
 
-from hotspots.cli.common import filter_options, input_options, load_incidents
+from hotspots.cli.common import (
+    engine_options,
+    filter_options,
+    input_options,
+    load_incidents,
+    uses_dask,
+)
 
 
 @click.command("trends")
@@ -26,6 +32,7 @@ from hotspots.cli.common import filter_options, input_options, load_incidents
     help="Second year of the comparison (default: the last full year, else the last).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the tables as one JSON object.")
+@engine_options
 def command(**kwargs: Any) -> None:
     """Counts per offense and year with year-over-year change (count and %), the change per
     offense between two years, calls by weekday x hour, and calls per month."""
@@ -37,17 +44,23 @@ def command(**kwargs: Any) -> None:
         yearly_by_offense,
     )
 
-    loaded = load_incidents(kwargs)
-    inc = loaded.incidents
-    yearly = yearly_by_offense(inc)
+    if uses_dask(kwargs):
+        from hotspots.cli.engine import trends_tables
+
+        name, n, yearly, hw, monthly = trends_tables(kwargs)
+    else:
+        loaded = load_incidents(kwargs)
+        inc = loaded.incidents
+        name, n = loaded.source, len(inc)
+        yearly = yearly_by_offense(inc)
+        hw = hour_weekday_table(inc)
+        monthly = monthly_series(inc)
     y0, y1, skipped = change_years(yearly, kwargs["from_year"], kwargs["to_year"])
-    change = offense_change(inc, from_year=y0, to_year=y1)
-    hw = hour_weekday_table(inc)
-    monthly = monthly_series(inc)
+    change = offense_change(None, from_year=y0, to_year=y1, yearly=yearly)
     if kwargs["as_json"]:
         out = {
-            "source": loaded.source,
-            "n_incidents": len(inc),
+            "source": name,
+            "n_incidents": n,
             "yearly": _records(yearly),
             "change": {
                 "from_year": change.attrs["from_year"],
@@ -66,7 +79,7 @@ def command(**kwargs: Any) -> None:
         }
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    click.echo(f"Trends on {loaded.source}: {len(inc):,} incidents")
+    click.echo(f"Trends on {name}: {n:,} incidents")
     click.echo("")
     click.echo(_yearly_text(yearly))
     click.echo("")

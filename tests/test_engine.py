@@ -1,0 +1,255 @@
+"""The Dask engine against the single-machine functions, on partitioned samples.
+
+A 2-worker ``LocalCluster`` (threads, so it starts in a second) computes every result from a
+partitioned dataset; the reference is the single-machine function on the same calls loaded
+whole. Counts must be identical, the density within 1e-9 per km².
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.synthetic import make_incidents
+from hotspots import clusters, density, emerging, engine, evaluate, gistar, grid, temporal
+from hotspots.errors import InputError, ParameterError
+from hotspots.filters import Filters, apply_filters
+from hotspots.ingest.batches import ingest_to_parquet
+from hotspots.ingest.partitioned import dataset_files, ingest_partitioned, write_partitioned
+from hotspots.io import read_boundary, read_incidents
+from hotspots.sample import sample_paths
+
+KDE_ATOL = 1e-9  # incidents per km²
+
+
+@pytest.fixture(scope="module")
+def client():
+    with engine.connect(n_workers=2, threads_per_worker=1, processes=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def sample_ds(tmp_path_factory):
+    """The sample calls as a dataset of several files (blocks of 150 kB, 1,500 rows a file)
+    and the same calls loaded whole from one ingested file."""
+    d = tmp_path_factory.mktemp("engine")
+    calls = sample_paths().calls
+    ingest_partitioned(calls, d / "ds", partition_by="h3", rows_per_file=1500, block_bytes=150_000)
+    ingest_to_parquet(calls, d / "one.parquet")
+    return d / "ds", read_incidents(d / "one.parquet").accepted
+
+
+@pytest.fixture(scope="module")
+def boundary():
+    return read_boundary(sample_paths().boundary)
+
+
+def test_the_sample_dataset_has_several_partitions(sample_ds):
+    ds, inc = sample_ds
+    files = dataset_files(ds)
+    assert len(files) >= 4
+    assert sum(len(pd.read_parquet(f, columns=["lat"])) for f in files) == len(inc)
+
+
+@pytest.mark.parametrize("by", [None, ["year", "offense"], ["hour"]])
+def test_h3_counts_equal(client, sample_ds, by):
+    ds, inc = sample_ds
+    pd.testing.assert_frame_equal(engine.count_cells(ds, 9, by=by), grid.count_cells(inc, 9, by=by))
+
+
+def test_h3_counts_with_the_study_area_filled_equal(client, sample_ds, boundary):
+    ds, inc = sample_ds
+    got = engine.count_cells(ds, 8, by="year", area=boundary)
+    assert (got["count"] == 0).any()
+    pd.testing.assert_frame_equal(got, grid.count_cells(inc, 8, by="year", area=boundary))
+
+
+def test_filters_and_study_area_apply_per_partition(client, sample_ds, boundary):
+    ds, inc = sample_ds
+    f = Filters(years=[2020], offenses=["theft"], hours=(18, 19, 20, 21), weekdays=())
+    area = boundary.geometry.iloc[0].buffer(-0.01)
+    src = engine.Source(str(ds), filters=f, boundary=area)
+    ref = apply_filters(inc, f, area)
+    assert 0 < len(ref) < len(inc) / 10
+    assert engine.total_rows(src) == len(ref)
+    pd.testing.assert_frame_equal(engine.count_cells(src, 9), grid.count_cells(ref, 9))
+
+
+def test_temporal_tables_equal(client, sample_ds):
+    ds, inc = sample_ds
+    pd.testing.assert_frame_equal(engine.hour_weekday_table(ds), temporal.hour_weekday_table(inc))
+    for by in (None, "offense"):
+        pd.testing.assert_frame_equal(
+            engine.monthly_series(ds, by=by), temporal.monthly_series(inc, by=by)
+        )
+    for total in (True, False):
+        pd.testing.assert_frame_equal(
+            engine.yearly_by_offense(ds, total=total),
+            temporal.yearly_by_offense(inc, total=total),
+        )
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},  # the default bandwidth (ArcGIS's rule: its median distance found exactly)
+        {"bandwidth": 300.0, "cell": 40.0},
+        {"kernel": "gaussian", "bandwidth": 150.0},
+    ],
+)
+def test_kde_equals(client, sample_ds, kw):
+    ds, inc = sample_ds
+    got, ref = engine.kde(ds, **kw), density.kde(inc, **kw)
+    assert got.values.shape == ref.values.shape
+    assert (got.x0, got.y0, got.cell) == (ref.x0, ref.y0, ref.cell)
+    assert got.bandwidth == pytest.approx(ref.bandwidth, rel=1e-12)
+    assert got.n == ref.n == len(inc)
+    np.testing.assert_allclose(got.values, ref.values, rtol=0, atol=KDE_ATOL)
+
+
+def test_kde_on_a_study_area_equals(client, sample_ds, boundary):
+    ds, inc = sample_ds
+    got = engine.kde(ds, bandwidth=250.0, cell=50.0, bounds=boundary)
+    ref = density.kde(inc, bandwidth=250.0, cell=50.0, bounds=boundary)
+    np.testing.assert_array_equal(got.area_mask, ref.area_mask)
+    np.testing.assert_allclose(got.values, ref.values, rtol=0, atol=KDE_ATOL)
+
+
+def test_kde_of_many_points_uses_the_whole_extent_lattice(client, tmp_path):
+    """Above 50,000 points the projection is interpolated on a lattice of the data's extent:
+    each partition must use the whole extent's lattice, not its own."""
+    inc = make_incidents(60_000, seed=5, years=(2019, 2019))
+    write_partitioned((inc.iloc[i : i + 20_000] for i in range(0, 60_000, 20_000)), tmp_path / "d")
+    assert len(dataset_files(tmp_path / "d")) == 12
+    got = engine.kde(tmp_path / "d", bandwidth=200.0)
+    ref = density.kde(inc, bandwidth=200.0)
+    assert got.values.shape == ref.values.shape
+    np.testing.assert_allclose(got.values, ref.values, rtol=0, atol=KDE_ATOL)
+
+
+def test_kde_refuses_far_off_incidents_without_a_study_area(client, tmp_path):
+    inc = make_incidents(200, seed=2)
+    far = inc.iloc[:1].copy()
+    far["lat"] += 3.0
+    write_partitioned([inc, far], tmp_path / "d")
+    with pytest.raises(ParameterError, match="--boundary"):
+        engine.kde(tmp_path / "d", bandwidth=100.0)
+
+
+@pytest.mark.parametrize("kw", [{}, {"k": 2, "fdr": True}])
+def test_gistar_equals(client, sample_ds, kw):
+    ds, inc = sample_ds
+    got, ref = engine.gistar_cells(ds, 9, **kw), gistar.gistar_cells(inc, 9, **kw)
+    assert (got["bin"] != 0).any()
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(ref))
+
+
+def test_gistar_on_a_study_area_equals(client, sample_ds, boundary):
+    ds, inc = sample_ds
+    got = engine.gistar_cells(ds, 8, area=boundary)
+    ref = gistar.gistar_cells(inc, 8, area=boundary)
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(ref))
+
+
+@pytest.mark.parametrize("kw", [{}, {"period": "month", "time_window": 2}])
+def test_emerging_equals(client, sample_ds, kw):
+    ds, inc = sample_ds
+    got, ref = engine.emerging_hotspots(ds, 9, **kw), emerging.emerging_hotspots(inc, 9, **kw)
+    assert got.attrs["periods"] == ref.attrs["periods"]
+    assert (got["category"] != "No Pattern Detected").any()
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(ref))
+
+
+def test_evaluate_by_years_equals(client, sample_ds):
+    ds, inc = sample_ds
+    kw = {"train_years": [2019, 2020], "test_years": [2021], "coverage": 0.05}
+    got = engine.evaluate(ds, **kw)
+    ref = evaluate.evaluate(inc, methods=["h3", "kde", "gistar"], **kw)
+    assert (got["hits_test"] > 0).all()
+    pd.testing.assert_frame_equal(got, ref)
+
+
+def test_evaluate_by_months_on_a_study_area_equals(client, sample_ds, boundary):
+    ds, inc = sample_ds
+    kw = {
+        "train_months": ["2021-01", "2021-02", "2021-03"],
+        "test_months": ["2021-04"],
+        "coverage": 0.1,
+        "area": boundary,
+        "params": {"h3": {"resolution": 8}, "kde": {"bandwidth": 300.0}},
+    }
+    got = engine.evaluate(ds, methods=["h3", "kde"], **kw)
+    ref = evaluate.evaluate(inc, methods=["h3", "kde"], **kw)
+    pd.testing.assert_frame_equal(got, ref)
+
+
+def test_evaluate_refuses_dbscan(client, sample_ds):
+    with pytest.raises(ParameterError, match="not exact"):
+        engine.evaluate(
+            sample_ds[0], train_years=[2019], test_years=[2020], coverage=0.05, methods=["dbscan"]
+        )
+
+
+def test_dbscan_on_one_machine_below_the_limit(client, sample_ds):
+    ds, inc = sample_ds
+    latlon, labels = engine.dbscan_labels(ds, eps=150, min_samples=10)
+    # labels do not depend on row order: compare per point with the single-machine run
+    ref = clusters.dbscan_labels(inc, eps=150, min_samples=10)
+    got = pd.DataFrame({"lat": latlon[:, 0], "lon": latlon[:, 1], "label": labels})
+    want = pd.DataFrame({"lat": inc["lat"], "lon": inc["lon"], "label": ref})
+    key = ["lat", "lon", "label"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(key).reset_index(drop=True), want.sort_values(key).reset_index(drop=True)
+    )
+    assert labels.max() > 5
+
+
+def test_dbscan_refused_above_the_limit(client, sample_ds):
+    with pytest.raises(ParameterError, match="up to 1,000 incidents"):
+        engine.dbscan_labels(sample_ds[0], eps=150, min_samples=10, max_points=1000)
+
+
+def test_the_engine_reads_only_a_dataset(client, sample_ds, tmp_path):
+    ingest_to_parquet(sample_paths().calls, tmp_path / "one.parquet")
+    with pytest.raises(InputError, match="--partition"):
+        engine.count_cells(tmp_path / "one.parquet", 9)
+
+
+def test_cli_grid_on_a_running_scheduler_equals(client, sample_ds, tmp_path, capsys):
+    """``--engine dask --scheduler ADDRESS`` computes on an existing cluster (here the
+    module's, reached in-process) and writes the single-machine table."""
+    from cli_support import run
+
+    ds, inc = sample_ds
+    address = client.scheduler.address
+    code, out, err = run(
+        capsys,
+        "grid",
+        ds,
+        "--engine",
+        "dask",
+        "--scheduler",
+        address,
+        "--by",
+        "year",
+        "-o",
+        tmp_path / "g.csv",
+    )
+    assert code == 0, err
+    assert f"computing on {address}; dashboard" in err
+    got = pd.read_csv(tmp_path / "g.csv", dtype={"cell": str})
+    want = grid.count_cells(inc, 9, by="year")
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_open_dataset_as_dask_frames(client, sample_ds):
+    ds, inc = sample_ds
+    ddf = engine.open_dataset(ds, ["lat", "lon", "year"])
+    assert ddf.npartitions >= 4
+    got = ddf.compute().sort_values(["lat", "lon", "year"]).reset_index(drop=True)
+    want = inc[["lat", "lon", "year"]].sort_values(["lat", "lon", "year"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(want), check_dtype=False)
+    gdf = engine.open_dataset(ds, ["lon"], geometry=True).compute()
+    assert gdf.crs.to_epsg() == 4326
+    np.testing.assert_array_equal(gdf.geometry.x.to_numpy(), gdf["lon"].to_numpy())
