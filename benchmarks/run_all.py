@@ -18,6 +18,7 @@ BENCHMARKS = (
     "bench_venues",
     "bench_gistar",
     "bench_app",
+    "bench_nearrepeat",
 )
 
 

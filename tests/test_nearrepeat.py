@@ -229,3 +229,31 @@ def brute_first_band(x, y, days):
         upper = np.arange(s, min(s + 500, x.size))[:, None] < np.arange(x.size)[None, :]
         total += int(((d <= 100) & (dt <= 7) & upper).sum())
     return total
+
+
+def test_compiled_kernel_and_numpy_count_the_same_pairs():
+    from hotspots.timeaware.paircount import pair_counter
+
+    rng = np.random.default_rng(9)
+    n, p = 500, 20_000
+    i, j = rng.integers(0, n, p), rng.integers(0, n, p)
+    band = rng.integers(0, 3, p)
+    days = rng.integers(0, 90, n).astype(np.int32)
+    fast = pair_counter(i, j, band, 3, 29, compiled=True)(days)
+    slow = pair_counter(i, j, band, 3, 29, compiled=False)(days)
+    np.testing.assert_array_equal(fast, slow)
+    # and against a plain count: band b, day difference d (29 = 29 days or more)
+    dt = np.minimum(np.abs(days[i] - days[j]), 29)
+    assert fast[1, 5] == int(((band == 1) & (dt == 5)).sum())
+    assert fast.sum() == p
+
+
+def test_threads_do_not_change_the_result():
+    x, y, days = random_points(300, 7)
+    one = knox_test(x, y, days, permutations=15, seed=3, n_jobs=1, distance_bands=D_BANDS)
+    two = knox_test(x, y, days, permutations=15, seed=3, n_jobs=2, distance_bands=D_BANDS)
+    slow = knox_test(
+        x, y, days, permutations=15, seed=3, n_jobs=2, distance_bands=D_BANDS, compiled=False
+    )
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(one, slow)

@@ -12,14 +12,17 @@ Band edges (as the calculator): distance bands given as ``(100, 200, 300)`` are
 apart than the last band in space or in time are not counted.
 
 Only pairs within the largest distance band can count, so the pairs come once from a KD-tree
-(``query_pairs``); each run is a gather of the permuted days over the pairs and one
-``np.bincount``: no Python loop over pairs or incidents.
+(``query_pairs``); each run is one pass over the pairs in a compiled kernel
+(:mod:`hotspots.timeaware.paircount`: numba, or NumPy gathers and one ``np.bincount``), the
+runs spread over threads: no Python loop over pairs or incidents.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -27,6 +30,7 @@ from scipy.spatial import cKDTree
 
 from hotspots.errors import InputError, ParameterError
 from hotspots.schema import LAT, LON, OCCURRED_AT, TIME_PRECISION
+from hotspots.timeaware.paircount import pair_counter
 
 #: Default distance bands, metres (upper edges).
 DISTANCE_BANDS = (100.0, 200.0, 300.0, 400.0)
@@ -120,6 +124,12 @@ def _check_permutations(permutations: int) -> int:
     return int(permutations)
 
 
+def _check_jobs(n_jobs: int) -> int:
+    if isinstance(n_jobs, bool) or int(n_jobs) != n_jobs or n_jobs == 0 or n_jobs < -1:
+        raise ParameterError(f"n_jobs must be -1 (every core) or a number >= 1, got {n_jobs!r}")
+    return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+
+
 def _check_alpha(alpha: float) -> float:
     a = float(alpha)
     if not 0 < a < 1:
@@ -154,11 +164,12 @@ def close_pairs(
     # the search radius is a hair larger, so that the band edges depend on the distance
     # computed below alone (not on the tree's own rounding)
     radius = max_distance * (1 + 1e-9)
-    n_pairs = (int(tree.count_neighbors(tree, radius)) - len(pts)) // 2
+    n_pairs = _estimate_pairs(tree, pts, radius)
     if n_pairs > MAX_PAIRS:
         raise ParameterError(
-            f"distance_bands: {n_pairs:,} pairs of incidents lie within {max_distance:g} m "
-            f"(at most {MAX_PAIRS:,}); use a smaller largest band, or filter the incidents"
+            f"distance_bands: about {n_pairs:,} pairs of incidents lie within "
+            f"{max_distance:g} m (at most {MAX_PAIRS:,}); use a smaller largest band, or "
+            "filter the incidents"
         )
     pairs = tree.query_pairs(radius, output_type="ndarray")
     i = pairs[:, 0].astype(np.int32)
@@ -171,6 +182,15 @@ def close_pairs(
     return i[keep], j[keep], d[keep]
 
 
+def _estimate_pairs(tree: cKDTree, pts: np.ndarray, radius: float, k: int = 2000) -> int:
+    """Pairs within ``radius`` estimated from the neighbours of ``k`` evenly spaced points
+    (exact when there are at most ``k`` points): a guard before the pairs fill the memory."""
+    step = max(1, len(pts) // k)
+    probe = pts[::step]
+    found = tree.query_ball_point(probe, radius, return_length=True).sum() - len(probe)
+    return int(found * (len(pts) / len(probe)) / 2)
+
+
 def knox_test(
     x: np.ndarray,
     y: np.ndarray,
@@ -181,6 +201,8 @@ def knox_test(
     permutations: int = PERMUTATIONS,
     seed: int | None = 0,
     alpha: float = 0.05,
+    n_jobs: int = -1,
+    compiled: bool | None = None,
 ) -> pd.DataFrame:
     """Knox test of space-time clustering over distance x time bands (near repeats).
 
@@ -204,6 +226,12 @@ def knox_test(
         Seed of the permutations; the same seed gives the same expected counts and p-values.
     alpha : float
         Significance level of the near-repeat zone.
+    n_jobs : int
+        Threads running the permutations (-1: one per CPU core). The result does not depend
+        on it.
+    compiled : bool, optional
+        Count with the numba kernel (default when numba is installed) or NumPy (``False``);
+        the counts are the same.
 
     Returns
     -------
@@ -241,41 +269,37 @@ def knox_test(
     day = (day - (day.min() if day.size else 0)).astype(np.int32)  # small ints: faster gathers
     n_d, n_t = d_edges.size, t_edges.size
     i, j, dist = close_pairs(x, y, float(d_edges[-1]))
-    # distance band per pair (searchsorted 'left': d == 100 falls in [0, 100]), times the
-    # number of time slots (n_t bands + one "beyond the last band" slot)
-    slots = n_t + 1
-    dcode = np.searchsorted(d_edges, dist, side="left").astype(np.int32) * slots
+    # distance band per pair (searchsorted 'left': d == 100 falls in [0, 100])
+    dband = np.searchsorted(d_edges, dist, side="left")
     del dist
-    # time band of every whole-day difference up to the last edge + 1 (the "beyond" slot)
+    # pairs are counted per whole-day difference up to the last edge + 1 ("beyond"), then
+    # summed into the time bands with a 0/1 matrix (day difference -> band, "beyond" last)
     cap = int(t_edges[-1]) + 1
-    lut = np.searchsorted(t_edges, np.arange(cap + 1), side="left").astype(np.int32)
-    size = n_d * slots
-
-    a = np.empty(i.size, dtype=np.int32)
-    b = np.empty(i.size, dtype=np.int32)
+    lut = np.searchsorted(t_edges, np.arange(cap + 1), side="left")
+    to_band = np.zeros((cap + 1, n_t + 1), dtype=np.int64)
+    to_band[np.arange(cap + 1), lut] = 1
+    counter = pair_counter(i, j, dband, n_d, cap, compiled=compiled)
 
     def count(order_days: np.ndarray) -> np.ndarray:
-        np.take(order_days, i, out=a)
-        np.take(order_days, j, out=b)
-        np.subtract(a, b, out=a)
-        np.abs(a, out=a)
-        np.minimum(a, cap, out=a)
-        np.take(lut, a, out=b)
-        np.add(b, dcode, out=b)
-        return np.bincount(b, minlength=size)
+        return (counter(order_days) @ to_band)[:, :n_t].ravel()
 
     observed = count(day)
     rng = np.random.default_rng(seed)
-    total = np.zeros(size, dtype=np.float64)
-    at_least = np.zeros(size, dtype=np.int64)
-    for _ in range(runs):  # one pass over the pairs per run; vectorised within
-        sim = count(day[rng.permutation(day.size)])
-        total += sim
-        at_least += sim >= observed
-    keep = (np.arange(size) % slots) < n_t  # drop the "beyond the last time band" slots
-    obs = observed[keep].astype(np.int64)
-    expected = total[keep] / runs
-    p = (1.0 + at_least[keep]) / (1.0 + runs)
+    total = np.zeros(n_d * n_t, dtype=np.float64)
+    at_least = np.zeros(n_d * n_t, dtype=np.int64)
+    workers = _check_jobs(n_jobs)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = 0
+        while done < runs:  # a batch of runs at a time: one per thread, in the seed's order
+            k = min(workers, runs - done)
+            batch = [day[rng.permutation(day.size)] for _ in range(k)]
+            for sim in pool.map(count, batch):
+                total += sim
+                at_least += sim >= observed
+            done += k
+    obs = observed.astype(np.int64)
+    expected = total / runs
+    p = (1.0 + at_least) / (1.0 + runs)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, obs / np.where(expected > 0, expected, 1.0), np.nan)
     d_lo = np.concatenate([[0.0], d_edges[:-1]])
@@ -330,6 +354,7 @@ def near_repeat(
     permutations: int = PERMUTATIONS,
     seed: int | None = 0,
     alpha: float = 0.05,
+    n_jobs: int = -1,
 ) -> pd.DataFrame:
     """Knox test (:func:`knox_test`) on canonical incidents: ``lat``/``lon`` projected to a
     local metric CRS, ``occurred_at`` as calendar days.
@@ -363,6 +388,7 @@ def near_repeat(
         permutations=permutations,
         seed=seed,
         alpha=alpha,
+        n_jobs=n_jobs,
     )
     out.attrs["unknown_day"] = int((~known).sum())
     return out
