@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "grid": "grid",
     "density": "density",
     "report": "report",
+    "nearrepeat": "nearrepeat",
 }
 
 
