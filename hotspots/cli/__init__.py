@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "density": "density",
     "report": "report",
     "nearrepeat": "nearrepeat",
+    "change": "change",
 }
 
 
