@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "nearrepeat": "nearrepeat",
     "change": "change",
+    "aoristic": "aoristic",
 }
 
 
