@@ -142,3 +142,56 @@ def test_windows_read_back_from_a_burglary_file(tmp_path):
     assert t.loc["wed", 1] == pytest.approx(1 / 6)
     with pytest.raises(InputError, match="--from and --to"):
         read_windows(path, inc, from_col=None, to_col=None, sep=";")
+
+
+def windowed_calls():
+    """Four calls: two burglaries with windows (one over a week), two with exact hours."""
+    return pd.DataFrame(
+        {
+            "hour": pd.array([8, 7, 19, 3], dtype="Int64"),  # recorded: when found / reported
+            "weekday": pd.array([1, 2, 0, 3], dtype="Int64"),
+            "year": pd.array([2024] * 4, dtype="Int64"),
+            "offense": ["burglary", "burglary", "theft", "theft"],
+            "occurred_from": pd.to_datetime(["2024-01-01 18:00", "2023-12-01 00:00", None, None]),
+            "occurred_to": pd.to_datetime(["2024-01-02 08:00", "2024-01-03 07:00", None, None]),
+        }
+    )
+
+
+def test_hour_weekday_table_uses_the_windows():
+    from hotspots.temporal import hour_weekday_table
+
+    t = hour_weekday_table(windowed_calls())
+    assert t.loc["mon", 18] == pytest.approx(1 / 14) and t.loc["tue", 8] == 0  # not its hour
+    assert t.loc["mon", 19] == pytest.approx(1 + 1 / 14)  # the exact call + 1/14
+    assert t.loc["thu", 3] == 1.0
+    assert t.attrs["unknown"] == 1 and t.to_numpy().sum() == pytest.approx(3.0)
+
+
+def test_hour_filter_keeps_a_window_mostly_in_the_hours():
+    from hotspots.filters import Filters, filter_mask
+
+    calls = windowed_calls()
+    # evening 18-23: 6/14 of the burglary's window (< half): out; the 19h theft: in
+    assert filter_mask(calls, Filters(hours=tuple(range(18, 24)))).tolist() == [
+        False, False, True, False
+    ]  # fmt: skip
+    # night 0-7: 8/14 of its window (> half): in, although it was recorded at 08h
+    assert filter_mask(calls, Filters(hours=tuple(range(0, 8)))).tolist() == [
+        True, False, False, True
+    ]  # fmt: skip
+    assert filter_mask(calls, Filters(offenses=("theft",), hours=tuple(range(0, 8)))).tolist() == [
+        False, False, False, True
+    ]  # fmt: skip
+
+
+def test_patrol_peak_hours_from_windows():
+    from hotspots.patrol import _aoristic_hours
+
+    calls = windowed_calls()
+    key = np.array([0, 0, 1, 1])
+    hours = _aoristic_hours(calls, key, 2, np.zeros((2, 24)))
+    np.testing.assert_allclose(hours[0, 18:24], 1 / 14)
+    np.testing.assert_allclose(hours[0, 0:8], 1 / 14)
+    assert hours[0].sum() == pytest.approx(1.0)  # the month-long window adds nothing
+    assert hours[1, 19] == 1 and hours[1, 3] == 1
