@@ -87,3 +87,20 @@ def test_the_player_steps_through_every_month(sample, browser, tmp_path):
         assert label.text_content() == tc.periods[3]
     finally:
         page.close()
+
+
+def test_cli_writes_gif_and_html(capsys, tmp_path):
+    from cli_support import run
+
+    gif = tmp_path / "months.gif"
+    code, out, err = run(capsys, "timemap", "--sample", "-o", gif, "--resolution", "7")
+    assert code == 0, err
+    assert "wrote 36 frames (2019-01 .. 2021-12, month)" in out
+    assert Image.open(gif).n_frames == 36
+    html = tmp_path / "months.html"
+    code, out, err = run(capsys, "timemap", "--sample", "-o", html, "--freq", "week")
+    assert code == 0, err
+    text = html.read_text(encoding="utf-8")
+    assert "hs-time-slider" in text and "Calls per cell" in text
+    code, out, err = run(capsys, "timemap", "--sample", "-o", tmp_path / "x.png")
+    assert code == 2 and ".html, .gif" in err

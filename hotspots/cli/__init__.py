@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "nearrepeat": "nearrepeat",
     "change": "change",
     "aoristic": "aoristic",
+    "timemap": "timemap",
 }
 
 
