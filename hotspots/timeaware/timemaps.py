@@ -54,7 +54,12 @@ class TimeCells:
 
 
 def time_cells(
-    incidents: pd.DataFrame, *, freq: str = "month", resolution: int = 8, k: int = 5
+    incidents: pd.DataFrame,
+    *,
+    freq: str = "month",
+    resolution: int = 8,
+    k: int = 5,
+    min_count: int = 1,
 ) -> TimeCells:
     """Calls per H3 cell and period, every period from the first to the last one included.
 
@@ -69,6 +74,9 @@ def time_cells(
         H3 resolution of the cells (8: about 0.7 km²).
     k : int
         Most colour classes of the fixed legend (1-9).
+    min_count : int
+        Cells with fewer calls in a period are not drawn in it (presenter mode's K: no shape
+        from fewer than K calls); the legend starts there.
 
     Examples
     --------
@@ -108,6 +116,9 @@ def time_cells(
         (str(p) if freq == "month" else p.start_time.strftime("%Y-%m-%d"))
         for p in (pd.Period(ordinal=o, freq=kind) for o in range(first, last + 1))
     ]
+    if int(min_count) < 1:
+        raise ParameterError(f"min_count must be >= 1 call, got {min_count!r}")
+    counts[counts < int(min_count)] = 0  # not drawn: fewer than min_count calls
     edges = class_breaks(counts[counts > 0], k=k, integer=True)
     colours = _palette(max(len(edges) - 1, 1))
     return TimeCells(cells, labels, counts, edges, colours)
@@ -141,7 +152,7 @@ class _Player(_RawRender, folium.MacroElement):
             };
             ctl.addTo(map);
             var box = ctl.getContainer();
-            box.innerHTML = '<button id="hs-time-play" type="button">\u25B6</button> ' +
+            box.innerHTML = '<button id="hs-time-play" type="button">\u25b6</button> ' +
                 '<input id="hs-time-slider" type="range" min="0" step="1" style="width:260px"> ' +
                 '<b id="hs-time-label"></b>';
             L.DomEvent.disableClickPropagation(box);
