@@ -116,3 +116,30 @@ def test_chicago_year_to_date_by_community_area_matches_a_spatial_join():
         ((inc["occurred_at"] >= "2019-01-01") & (inc["occurred_at"] < "2019-09-30")).sum()
     )
     assert np.isnan(got.loc["all", "q"]) and (t["q"].iloc[1:] >= t["p"].iloc[1:]).all()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
+def test_the_one_page_report_states_the_28_day_change(sample, lang):
+    from hotspots.i18n import format_number, t
+    from hotspots.patrol import PatrolParams, patrol_plan
+    from hotspots.provenance import make_provenance
+    from hotspots.report import report_html
+
+    calls = sample.calls
+    row = compstat(calls, period="28d").iloc[0]
+    plan = patrol_plan(calls, lang=lang)
+    html = report_html(calls, provenance=make_provenance(source="sample"), plan=plan, lang=lang)
+    key = "report.compstat_significant" if row["significant"] else "report.compstat_chance"
+    want = t(
+        key, lang, now=format_number(int(row["now"]), lang),
+        before=format_number(int(row["before"]), lang), change=f"{int(row['change']):+d}",
+        p=format_number(float(row["p"]), lang, 3), start="2021-12-04", end="2021-12-31",
+    )  # fmt: skip
+    assert want in html
+    assert 'class="meta compstat"' in html
+    # presenter mode with K above a count (177 now, 208 before): no such line
+    hidden = report_html(
+        calls, provenance=make_provenance(source="sample"), plan=plan, lang=lang,
+        presenter=True, params=PatrolParams(min_count=200),
+    )  # fmt: skip
+    assert 'class="meta compstat"' not in hidden
