@@ -196,7 +196,8 @@ def compstat(
     -------
     pandas.DataFrame
         ``offense`` or ``area``, then :data:`COLUMNS` and, for areas, ``q`` (Benjamini-
-        Hochberg over the areas; NaN on the ``"all"`` row). Groups with no incident in either period are left out.
+        Hochberg over the areas; NaN on the ``"all"`` row). Groups with no incident in
+        either period are left out.
         ``attrs``: ``period``, ``periods`` (a :class:`Periods`), ``unknown_day`` (incidents
         dated to the month only, left out).
     """
