@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     t0 = time.perf_counter()
     i, j, d = close_pairs(x, y, float(D_BANDS[-1]))
     t_pairs = time.perf_counter() - t0
-    print(f"{source}: {x.size:,} incidents, {i.size:,} pairs within {D_BANDS[-1]} m")
+    from hotspots.timeaware.paircount import numba
+
+    kernel = "numba kernel" if numba is not None else "NumPy (numba not installed)"
+    print(f"{source}: {x.size:,} incidents, {i.size:,} pairs within {D_BANDS[-1]} m; {kernel}")
     print(f"  KD-tree pairs (inside knox_test)       {t_pairs:8.3f} s")
 
     def ours():

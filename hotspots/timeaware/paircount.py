@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-try:  # numba is a dependency; the NumPy path keeps the library usable without it
+try:  # numba is optional (the "fast" extra); the NumPy path counts the same pairs
     import numba
 except ImportError:  # pragma: no cover - exercised where numba is absent
     numba = None
@@ -60,7 +60,9 @@ def pair_counter(
     use_numba = (numba is not None) if compiled is None else bool(compiled)
     if use_numba:
         if numba is None:
-            raise RuntimeError("numba is not installed")
+            from hotspots.errors import ParameterError
+
+            raise ParameterError("compiled=True needs numba: pip install 'hotspots[fast]'")
         ii = np.ascontiguousarray(i, dtype=np.int32)
         jj = np.ascontiguousarray(j, dtype=np.int32)
         code = np.ascontiguousarray(dband, dtype=np.int32) * np.int32(slots)
