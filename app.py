@@ -29,12 +29,13 @@ import streamlit as st  # noqa: E402
 from app_pages import common, failsafe, signin, state  # noqa: E402
 from hotspots.i18n import t  # noqa: E402
 
-PAGES = ("map", "tune", "venues", "trends", "data", "export", "library", "admin")
+PAGES = ("map", "tune", "venues", "trends", "nearrepeat", "data", "export", "library", "admin")
 ICONS = {
     "map": ":material/map:",
     "tune": ":material/tune:",
     "venues": ":material/storefront:",
     "trends": ":material/show_chart:",
+    "nearrepeat": ":material/repeat:",
     "data": ":material/upload_file:",
     "export": ":material/download:",
     "library": ":material/inventory_2:",

@@ -145,3 +145,8 @@ if not ctx.presenter or not line:
     st.caption(common.source_caption(ctx))
 if not ctx.presenter and counts.get("calls_mode") == "cells" and "calls" in selected:
     st.caption(t("map.calls_cells_note", lang))
+
+# maps through time: cells per month or week with a fixed legend, and a GIF (timemap_panel)
+from app_pages import timemap_panel  # noqa: E402
+
+timemap_panel.show(ctx)

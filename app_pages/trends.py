@@ -281,3 +281,8 @@ if not common.no_calls(ctx):
         .properties(height=300)
     )
     st.altair_chart(common.localised(line, lang), width="stretch")
+
+    # --- CompStat: change with a test (app_pages.compstat_panel) -------------------------
+    from app_pages import compstat_panel
+
+    compstat_panel.show(ctx)

@@ -189,6 +189,38 @@ TIME_NAMES = (
     "уақыт",
     "уақыты",
 )
+# the two ends of a time window (aoristic analysis, hotspots.timeaware.aoristic): the earliest
+# and the latest time the incident can have happened
+WINDOW_FROM_NAMES = (
+    "datefrom",
+    "from",
+    "fromdate",
+    "fromdatetime",
+    "occurredfrom",
+    "firstoccurrence",
+    "startdate",
+    "startdatetime",
+    "earliest",
+    "датас",
+    "датаначала",
+    "начало",
+    "басталуы",
+)
+WINDOW_TO_NAMES = (
+    "dateto",
+    "to",
+    "todate",
+    "todatetime",
+    "occurredto",
+    "lastoccurrence",
+    "enddate",
+    "enddatetime",
+    "latest",
+    "датапо",
+    "датаокончания",
+    "конец",
+    "аяқталуы",
+)
 YEAR_NAMES = ("year", "год", "жыл")
 MONTH_NAMES = ("month", "месяц", "ай")
 DAY_NAMES = ("day", "день", "число", "күн")
@@ -465,3 +497,21 @@ def require_coordinates(cmap: ColumnMap, headers: Sequence[str], source: str) ->
     raise InputError(
         f"no coordinate columns found in {source}{half} (columns: {list_columns(headers)}); " + todo
     )
+
+
+def detect_window_columns(headers: Sequence[str]) -> tuple[str | None, str | None]:
+    """The from/to columns of a time window (both, or neither), by their header names.
+
+    Examples
+    --------
+    >>> detect_window_columns(["id", "Date From", "Date To", "lat", "lon"])
+    ('Date From', 'Date To')
+    >>> detect_window_columns(["id", "date"])
+    (None, None)
+    """
+    keys = {header_key(h): h for h in headers}
+    start = _find(keys, WINDOW_FROM_NAMES, set())
+    end = _find(keys, WINDOW_TO_NAMES, set())
+    if start is None or end is None or start == end:
+        return None, None
+    return start, end

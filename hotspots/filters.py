@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import geopandas as gpd
@@ -173,7 +173,32 @@ def filter_mask(incidents: pd.DataFrame, filters: Filters | None) -> np.ndarray:
         mask &= incidents[HOUR].isin(filters.hours).to_numpy(dtype=bool, na_value=False)
     if filters.weekdays:
         mask &= incidents[WEEKDAY].isin(filters.weekdays).to_numpy(dtype=bool, na_value=False)
+    if filters.hours or filters.weekdays:
+        mask = _window_mask(incidents, filters, mask)
     return mask
+
+
+def _window_mask(incidents: pd.DataFrame, filters: Filters, mask: np.ndarray) -> np.ndarray:
+    """Incidents with a from/to time window (aoristic, :mod:`hotspots.timeaware.aoristic`)
+    pass the hour and weekday filters when at least half of their window lies in the chosen
+    hours and weekdays (more likely in them than not), whatever their one recorded hour;
+    windows over a week have an unknown time and do not pass."""
+    from hotspots.timeaware import aoristic
+
+    if aoristic.FROM not in incidents or aoristic.TO not in incidents:
+        return mask
+    start, end = incidents[aoristic.FROM], incidents[aoristic.TO]
+    windowed = (aoristic.window_status(start, end) != "missing").to_numpy()
+    if not windowed.any():
+        return mask
+    share = aoristic.hours_share(
+        start[windowed], end[windowed], filters.hours or range(24), filters.weekdays or None
+    )
+    others = np.ones(len(incidents), dtype=bool)  # the filters other than hours and weekdays
+    others &= filter_mask(incidents, replace(filters, hours=(), weekdays=()))
+    out = mask.copy()
+    out[windowed] = others[windowed] & (np.nan_to_num(share, nan=0.0) >= 0.5)
+    return out
 
 
 def within_area(gdf: pd.DataFrame, area: shapely.Geometry | gpd.GeoDataFrame) -> np.ndarray:

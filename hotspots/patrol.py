@@ -277,6 +277,24 @@ def _histogram(keys: np.ndarray, values: pd.Series, k: int, m: int) -> np.ndarra
     return np.bincount(keys[ok] * m + v[ok].astype(np.int64), minlength=k * m).reshape(k, m)
 
 
+def _aoristic_hours(calls: pd.DataFrame, key: np.ndarray, k: int, hours: np.ndarray) -> np.ndarray:
+    """Calls that carry a from/to window (``occurred_from``/``occurred_to``, see
+    :mod:`hotspots.timeaware.aoristic`) count by their aoristic weights instead of their one
+    recorded hour; windows over a week add nothing (unknown time). Without windows: ``hours``."""
+    from hotspots.timeaware import aoristic
+
+    if aoristic.FROM not in calls or aoristic.TO not in calls:
+        return hours
+    status = aoristic.window_status(calls[aoristic.FROM], calls[aoristic.TO]).to_numpy()
+    windowed = status != "missing"  # a usable, reversed or too long window: not its hour
+    exact = calls[HOUR] if HOUR in calls else pd.Series(np.nan, index=calls.index)
+    plain = _histogram(key[~windowed], exact[~windowed], k, 24)
+    spread = aoristic.hours_by_group(
+        calls[aoristic.FROM][windowed], calls[aoristic.TO][windowed], key[windowed], k
+    )
+    return plain + spread
+
+
 def peak_window(
     hours: np.ndarray, width: int, allowed: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -473,6 +491,7 @@ def patrol_plan(
     allowed = sorted({int(h) for h in hours}) if hours else None
     width = window_width(p.peak_window_h, allowed)
     by_hour = _histogram(key, calls[HOUR], k, 24) if HOUR in calls else np.zeros((k, 24), int)
+    by_hour = _aoristic_hours(calls, key, k, by_hour)  # from/to windows by their weights
     start, peak = peak_window(by_hour, width, allowed)
     known_h = by_hour.sum(axis=1)
     has_h = known_h > 0

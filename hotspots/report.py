@@ -27,7 +27,7 @@ import pandas as pd
 
 from hotspots.errors import ParameterError
 from hotspots.filters import Filters
-from hotspots.i18n import check_lang, offense_label, t, venue_label
+from hotspots.i18n import check_lang, format_number, offense_label, t, venue_label
 from hotspots.patrol import (
     PatrolParams,
     filters_text,
@@ -326,6 +326,7 @@ def report_html(
     map_uri = (
         "data:image/png;base64," + base64.b64encode(map_png).decode("ascii") if map_png else None
     )
+    compstat_line = _compstat_line(incidents, lang, p.min_count if presenter else 0)
     return render(
         "report.html",
         lang=lang,
@@ -345,6 +346,36 @@ def report_html(
         presenter=presenter,
         min_count=p.min_count,
         filters_text=filters_text(provenance, filters, lang),
+        compstat_line=compstat_line,
+    )
+
+
+def _compstat_line(incidents: pd.DataFrame, lang: str, k: int = 0) -> str | None:
+    """The last 28 days against the 28 before with the exact test, in one line
+    (:func:`hotspots.timeaware.compstat.compstat`, as ``hotspots change`` and the Trends page);
+    None without day-precise dates, or in presenter mode when a count is under ``k``."""
+    from hotspots.errors import InputError as _InputError
+    from hotspots.timeaware.compstat import compstat
+
+    if len(incidents) == 0:
+        return None
+    try:
+        table = compstat(incidents, period="28d")
+    except _InputError:
+        return None
+    row, per = table.iloc[0], table.attrs["periods"]
+    if k and (row["before"] < k or row["now"] < k):
+        return None
+    key = "report.compstat_significant" if row["significant"] else "report.compstat_chance"
+    return t(
+        key,
+        lang,
+        now=format_number(int(row["now"]), lang),
+        before=format_number(int(row["before"]), lang),
+        change=f"{int(row['change']):+d}",
+        p=format_number(float(row["p"]), lang, 3),
+        start=f"{per.start:%Y-%m-%d}",
+        end=f"{per.end:%Y-%m-%d}",
     )
 
 

@@ -26,7 +26,10 @@ def hour_weekday_table(incidents: pd.DataFrame) -> pd.DataFrame:
     """Incidents per weekday (rows ``mon`` .. ``sun``) and hour of the day (columns 0-23).
 
     Incidents whose weekday or hour is unknown (month-only or day-only dates) are left out;
-    their number is in ``table.attrs["unknown"]``.
+    their number is in ``table.attrs["unknown"]``. Incidents with a from/to time window
+    (``occurred_from``/``occurred_to``) count by their aoristic weights (Ratcliffe 2002,
+    :mod:`hotspots.timeaware.aoristic`): the table holds fractions, and windows over a week
+    are unknown too.
 
     Examples
     --------
@@ -35,6 +38,10 @@ def hour_weekday_table(incidents: pd.DataFrame) -> pd.DataFrame:
     >>> int(t.loc["mon", 8]), int(t.loc["sun", 23]), int(t.to_numpy().sum())
     (2, 1, 3)
     """
+    from hotspots.timeaware import aoristic
+
+    if aoristic.FROM in incidents and aoristic.TO in incidents:
+        return _aoristic_hour_weekday(incidents)
     day = _int_column(incidents, WEEKDAY)
     hour = _int_column(incidents, HOUR)
     ok = ~np.isnan(day) & ~np.isnan(hour)
@@ -44,6 +51,23 @@ def hour_weekday_table(incidents: pd.DataFrame) -> pd.DataFrame:
     table.columns.name = "hour"
     table.attrs["unknown"] = int((~ok).sum())
     return table
+
+
+def _aoristic_hour_weekday(incidents: pd.DataFrame) -> pd.DataFrame:
+    """:func:`hour_weekday_table` for incidents with time windows: aoristic weights where the
+    window is given, the recorded weekday and hour where it is not."""
+    from hotspots.timeaware import aoristic
+
+    status = aoristic.window_status(incidents[aoristic.FROM], incidents[aoristic.TO])
+    windowed = (status != "missing").to_numpy()
+    table = aoristic.aoristic_table(
+        incidents[aoristic.FROM][windowed], incidents[aoristic.TO][windowed]
+    )
+    plain = hour_weekday_table(incidents.loc[~windowed].drop(columns=[aoristic.FROM]))
+    out = table + plain.to_numpy()
+    out.attrs["unknown"] = plain.attrs["unknown"] + table.attrs["unknown"] + table.attrs["reversed"]
+    out.attrs["aoristic"] = table.attrs["used"]
+    return out
 
 
 def monthly_series(incidents: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:

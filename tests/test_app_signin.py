@@ -19,11 +19,11 @@ PASSWORDS = {
     "pat": ("planner", "planner-password-1"),
     "pia": ("presenter", "presenter-pass-1"),
 }
-ALL = ["map", "tune", "venues", "trends", "data", "export", "library", "admin"]
+ALL = ["map", "tune", "venues", "trends", "nearrepeat", "data", "export", "library", "admin"]
 EXPECTED_PAGES = {
     "admin": ALL,
     "analyst": [p for p in ALL if p != "admin"],
-    "planner": ["map", "tune", "venues", "trends", "export", "library"],
+    "planner": ["map", "tune", "venues", "trends", "nearrepeat", "export", "library"],
     "presenter": ["map", "venues", "trends"],
 }
 

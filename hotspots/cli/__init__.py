@@ -37,6 +37,10 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "risk": "risk",
     "store": "store",
+    "nearrepeat": "nearrepeat",
+    "change": "change",
+    "aoristic": "aoristic",
+    "timemap": "timemap",
 }
 
 

@@ -1,22 +1,31 @@
-"""Evaluation on the engine: the methods fitted on the training split's aggregates, scored by
-per-split hit counts.
+"""Evaluation on the engine: the methods ranked on the training split's aggregates, cut at
+equal area and scored by per-split counts.
 
-:func:`hotspots.evaluate.evaluate` fits each method on the training incidents, picks areas
-within the coverage budget, and counts the training and test incidents inside them. Here:
+:func:`hotspots.evaluate.evaluate` ranks each method's candidate areas on the training
+incidents (:class:`hotspots.evaluate.RankedAreas`), cuts every method at the same area
+(:func:`hotspots.evaluate.cut`) and scores the cut on the training and test incidents. Here
+the ranking is built from aggregates of the partitioned dataset, then cut and scored as on one
+machine:
 
 - the study area (the boundary, or the hull of the partitions' hulls) as on one machine;
 - ``h3``: the training counts per cell (:func:`hotspots.engine.count_cells`);
 - ``gistar``: :func:`hotspots.engine.gistar_cells` of the training split;
 - ``kde``: :func:`hotspots.engine.kde` of the training split on the study area;
-- the hits: the selection's point test run on every partition of each split, the counts
-  added.
+- the hits: the ranked areas' point test (``RankedAreas.locate``) run on every partition of
+  each split, the calls inside the cut counted and added;
+- PEI's best possible hit rate: the test calls per H3 cell at the method's resolution
+  (``h3``, ``gistar``) or per raster cell of the surface (``kde``), added over the
+  partitions, the busiest ones taken as :func:`hotspots.evaluate.score_ranked` takes them.
 
-The rows equal the single-machine ones. ``dbscan`` is not offered: see
-:mod:`hotspots.engine.dbscan`.
+The rows equal the single-machine ones (the columns of
+:data:`hotspots.evaluate.RESULT_COLUMNS` and ``best``). ``dbscan`` is not offered (see
+:mod:`hotspots.engine.dbscan`), nor ``"auto"`` parameters, which are computed from the calls
+in one process: give numbers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -25,23 +34,58 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from hotspots import defaults, grid
 from hotspots import evaluate as EV
-from hotspots import grid
 from hotspots.engine.counts import count_cells
 from hotspots.engine.dataset import Source, add, as_source, map_reduce
 from hotspots.engine.dbscan import refuse_dbscan
 from hotspots.engine.density import kde
 from hotspots.engine.stats import _hull_vertices, gistar_cells
 from hotspots.errors import InputError, ParameterError
-from hotspots.projection import geometry_to_metric
+from hotspots.projection import geometry_to_lonlat, geometry_to_metric
 from hotspots.schema import LAT, LON
 
 #: Methods the engine evaluates.
 METHODS: tuple[str, ...] = ("h3", "kde", "gistar")
 
 
-def _hits(frame: pd.DataFrame, contains) -> int:
-    return int(contains(frame[LAT].to_numpy(), frame[LON].to_numpy()).sum())
+# per-partition steps (sent to the workers) ----------------------------------------------------
+def _hits(frame: pd.DataFrame, locate, taken: np.ndarray) -> int:
+    """Calls of one partition inside any of the candidates ``taken`` (rank positions).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The partition's rows (``lat``, ``lon``).
+    locate : callable
+        ``RankedAreas.locate``: (point, candidate) index pairs.
+    taken : ndarray
+        Rank positions of the candidates cut.
+
+    Returns
+    -------
+    int
+        Calls inside the cut, each counted once (as :func:`hotspots.evaluate.score_ranked`).
+    """
+    if len(frame) == 0 or len(taken) == 0:
+        return 0
+    pt, area = locate(frame[LAT].to_numpy(dtype=float), frame[LON].to_numpy(dtype=float))
+    return int(np.unique(pt[np.isin(area, taken)]).size)
+
+
+def _raster_counts(frame: pd.DataFrame, surface: Any, inside: np.ndarray) -> np.ndarray:
+    """Calls of one partition per raster cell of ``surface`` (flat index; cells whose centre is
+    outside the study area, and calls off the raster, left out)."""
+    rows, cols = surface.values.shape
+    out = np.zeros(rows * cols, dtype=np.int64)
+    if len(frame) == 0:
+        return out
+    r, c = EV._raster_index(
+        surface, frame[LAT].to_numpy(dtype=float), frame[LON].to_numpy(dtype=float)
+    )
+    ok = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)
+    flat = r[ok] * cols + c[ok]
+    return out + np.bincount(flat[inside[flat]], minlength=rows * cols)
 
 
 def _part_hull(frame: pd.DataFrame) -> np.ndarray:
@@ -53,6 +97,7 @@ def _merge_hull(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _hull_vertices(both[:, 0], both[:, 1]) if len(both) > 64 else both
 
 
+# splits and parameters ------------------------------------------------------------------------
 def _splits(train_years, test_years, train_months, test_months):
     """("year" | "month", training keys, test keys), checked as on one machine."""
     by_year = train_years is not None or test_years is not None
@@ -85,8 +130,56 @@ def _splits(train_years, test_years, train_months, test_months):
     return "year", list(tr), list(te)
 
 
-def _select_kde(train: Source, sa: EV.StudyArea, coverage: float, *, bandwidth, cell, progress):
-    """:func:`hotspots.evaluate.select_kde` with the surface made on the engine."""
+def _params(method: str, given: Mapping[str, Any], sa: EV.StudyArea) -> dict[str, Any]:
+    """:func:`hotspots.evaluate.method_params` without the calls: ``"auto"`` refused.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`.
+    given : mapping
+        The caller's parameters of ``method``.
+    sa : StudyArea
+
+    Returns
+    -------
+    dict
+        The parameters over the method's defaults, checked as on one machine.
+    """
+    full = {**EV.DEFAULT_PARAMS[method], **dict(given)}
+    auto = sorted(k for k, v in full.items() if k in EV._AUTO_NAMES and defaults.is_auto(v))
+    if auto:
+        raise ParameterError(
+            f"params: {method} {', '.join(auto)} auto needs the calls in one process: "
+            "give a number on the dask engine"
+        )
+    # no auto value left, so the training calls are not read: an empty frame stands for them
+    return EV.method_params(method, full, pd.DataFrame({LAT: [], LON: []}), sa)
+
+
+# ranked areas from aggregates -----------------------------------------------------------------
+def _rank_h3(train: Source, sa: EV.StudyArea, *, resolution, progress) -> EV.RankedAreas:
+    """:func:`hotspots.evaluate.rank_h3` from the training counts per cell."""
+    res = grid.check_resolution(resolution)
+    counts = count_cells(train, res, progress=progress)
+    cells = grid.to_int(counts["cell"].to_numpy())
+    n = counts["count"].to_numpy()
+    return EV._ranked_cells(cells, np.lexsort((cells, -n)), res, sa)
+
+
+def _rank_gistar(train: Source, sa: EV.StudyArea, *, resolution, k, progress) -> EV.RankedAreas:
+    """:func:`hotspots.evaluate.rank_gistar` from :func:`hotspots.engine.gistar_cells`."""
+    res = gistar_cells(train, resolution, k, area=sa.geometry, progress=progress)
+    cells = grid.to_int(res["cell"].to_numpy())
+    z, n = res["z"].to_numpy(), res["count"].to_numpy()
+    hot = np.flatnonzero(z > 0)
+    ranked = hot[np.lexsort((cells[hot], -n[hot], -z[hot]))]
+    return EV._ranked_cells(cells, ranked, int(resolution), sa)
+
+
+def _rank_kde(train: Source, sa: EV.StudyArea, *, bandwidth, cell, progress) -> EV.RankedAreas:
+    """:func:`hotspots.evaluate.rank_kde` with the surface made on the engine (the same
+    raster: its cells ranked by density, areas scaled to the surface's own CRS)."""
     surface = kde(train, bandwidth=bandwidth, cell=cell, bounds=sa.geometry, progress=progress)
     values = np.asarray(surface.values, dtype=float)
     n_rows, n_cols = values.shape
@@ -100,46 +193,133 @@ def _select_kde(train: Source, sa: EV.StudyArea, coverage: float, *, bandwidth, 
     cand = np.flatnonzero(inside & (flat > 0))
     ranked = cand[np.lexsort((cand, -flat[cand]))]
     area_here = float(shapely.area(geometry_to_metric(sa.geometry, surface.crs)))
-    n = EV._prefix_within(np.full(ranked.size, step * step), coverage * area_here)
-    chosen = np.zeros(flat.size, dtype=bool)
-    chosen[ranked[:n]] = True
-    contains = partial(_in_raster, surface=surface, chosen=chosen, n=n)
-    return EV.Selection(contains, n * step * step / area_here * sa.area_m2, n)
+    pos = np.full(flat.size, -1, dtype=np.int64)
+    pos[ranked] = np.arange(ranked.size)
+    return EV.RankedAreas(
+        area_m2=np.full(ranked.size, step * step / area_here * sa.area_m2),
+        locate=partial(_locate_raster, surface=surface, pos=pos),
+        polygons=partial(_raster_polygons, surface=surface, ranked=ranked),
+        unit="raster cell",
+        optimum_raster=(surface, inside),
+    )
 
 
-def _in_raster(lat, lon, *, surface, chosen, n) -> np.ndarray:
+def _locate_raster(lat, lon, *, surface, pos) -> tuple[np.ndarray, np.ndarray]:
+    """(point, rank position) of the calls in a ranked raster cell."""
+    if len(lat) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     n_rows, n_cols = surface.values.shape
-    if len(lat) == 0 or n == 0:
-        return np.zeros(len(lat), dtype=bool)
     r, c = EV._raster_index(surface, lat, lon)
     ok = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
-    out = np.zeros(len(lat), dtype=bool)
-    out[ok] = chosen[r[ok] * n_cols + c[ok]]
-    return out
+    at = np.full(len(lat), -1, dtype=np.int64)
+    at[ok] = pos[r[ok] * n_cols + c[ok]]
+    keep = np.flatnonzero(at >= 0)
+    return keep, at[keep]
 
 
-def _select(method: str, full: dict, train: Source, sa: EV.StudyArea, cov: float, progress):
-    budget = cov * sa.area_m2
+def _raster_polygons(idx, *, surface, ranked) -> np.ndarray:
+    """The raster cells at rank positions ``idx`` as EPSG:4326 squares."""
+    n_cols = surface.values.shape[1]
+    step = float(surface.cell)
+    r, c = np.divmod(ranked[np.asarray(idx, dtype=np.int64)], n_cols)
+    x0 = surface.x0 + c * step
+    y1 = surface.y0 - r * step
+    return geometry_to_lonlat(shapely.box(x0, y1 - step, x0 + step, y1), surface.crs)
+
+
+def _rank(method: str, full: dict, train: Source, sa: EV.StudyArea, progress) -> EV.RankedAreas:
     if method == "h3":
-        res = grid.check_resolution(full["resolution"])
-        counts = count_cells(train, res, progress=progress)
-        cells = grid.to_int(counts["cell"].to_numpy())
-        order = np.argsort(cells)  # as np.unique gives them
-        cells, n = cells[order], counts["count"].to_numpy()[order]
-        ranked = np.lexsort((cells, -n))
-        return EV._select_cells(cells, ranked, res, sa, budget)
+        return _rank_h3(train, sa, resolution=full["resolution"], progress=progress)
     if method == "gistar":
-        res = gistar_cells(
-            train, full["resolution"], full["k"], area=sa.geometry, progress=progress
+        return _rank_gistar(
+            train, sa, resolution=full["resolution"], k=full["k"], progress=progress
         )
-        cells = grid.to_int(res["cell"].to_numpy())
-        z, n = res["z"].to_numpy(), res["count"].to_numpy()
-        hot = np.flatnonzero(z > 0)
-        ranked = hot[np.lexsort((cells[hot], -n[hot], -z[hot]))]
-        return EV._select_cells(cells, ranked, int(full["resolution"]), sa, budget)
-    return _select_kde(
-        train, sa, cov, bandwidth=full["bandwidth"], cell=full["cell"], progress=progress
-    )
+    return _rank_kde(train, sa, bandwidth=full["bandwidth"], cell=full["cell"], progress=progress)
+
+
+# scoring --------------------------------------------------------------------------------------
+def _best_hits(ranked: EV.RankedAreas, test: Source, n_taken: int, progress) -> int:
+    """Most test calls any ``n_taken`` of the method's own units hold (PEI's denominator, as
+    :func:`hotspots.evaluate.score_ranked` finds it), from per-partition counts."""
+    if n_taken == 0:
+        return 0
+    if ranked.optimum_raster is not None:
+        surface, inside = ranked.optimum_raster
+        counts = map_reduce(
+            test, partial(_raster_counts, surface=surface, inside=inside), add, progress=progress
+        )
+    elif ranked.optimum_by_count:
+        res = int(ranked.optimum_resolution or EV.PEI_RESOLUTION)
+        counts = count_cells(test, res, progress=progress)["count"].to_numpy()
+    else:  # outlines of any size: not ranked on the engine
+        raise ParameterError("PEI of outlines is not computed on the dask engine")
+    return int(np.sort(counts)[::-1][:n_taken].sum())
+
+
+def _score(
+    method: str,
+    full: dict[str, Any],
+    ranked: EV.RankedAreas,
+    splits: tuple[Source, Source],
+    n: tuple[int, int],
+    sa: EV.StudyArea,
+    coverage: float,
+    progress: bool,
+) -> dict[str, Any]:
+    """One result row, as :func:`hotspots.evaluate.score_ranked` makes it.
+
+    Parameters
+    ----------
+    method : str
+    full : dict
+        The method's parameters.
+    ranked : RankedAreas
+        Its areas ranked on the training split.
+    splits : (Source, Source)
+        The training and test splits.
+    n : (int, int)
+        Their numbers of calls.
+    sa : StudyArea
+    coverage : float
+        Share of the study area cut.
+    progress : bool
+        Dask's progress bar.
+
+    Returns
+    -------
+    dict
+        The values of :data:`hotspots.evaluate.RESULT_COLUMNS`.
+    """
+    train, test = splits
+    n_train, n_test = n
+    idx = EV.cut(ranked, coverage * sa.area_m2)
+    # cells and raster cells do not overlap: the taken area is the sum of theirs
+    area = float(np.asarray(ranked.area_m2)[idx].sum()) if len(idx) else 0.0
+    step = partial(_hits, locate=ranked.locate, taken=idx)
+    hits_train = int(map_reduce(train, step, add, progress=progress))
+    hits_test = int(map_reduce(test, step, add, progress=progress))
+    share = area / sa.area_m2
+    h_train = hits_train / n_train if n_train else math.nan
+    h_test = hits_test / n_test if n_test else math.nan
+    p_test = EV.pai(h_test, share)
+    best = max(_best_hits(ranked, test, len(idx), progress), hits_test)
+    return {
+        "method": method,
+        "params": dict(full),
+        "hit_rate": h_test,
+        "area_share": share,
+        "pai": p_test,
+        "pei": EV.pei(h_test, best / n_test) if n_test and len(idx) else math.nan,
+        "rri": EV.rri(p_test, EV.pai(h_train, share)),
+        "comparable": bool(share >= EV.COMPARABLE_FILL * coverage * (1 - 1e-9)),
+        "coverage": float(coverage),
+        "n_train": int(n_train),
+        "n_test": int(n_test),
+        "hits_train": hits_train,
+        "hits_test": hits_test,
+        "n_areas": int(len(idx)),
+        "area_km2": area / 1e6,
+    }
 
 
 def evaluate(
@@ -157,9 +337,25 @@ def evaluate(
 ) -> pd.DataFrame:
     """:func:`hotspots.evaluate.evaluate` of a partitioned dataset (the same rows).
 
-    Parameters as the single-machine function (``methods`` among ``"h3"``, ``"kde"``,
-    ``"gistar"``); ``source`` is the dataset and its filters; ``progress`` shows Dask's
-    progress bar.
+    Parameters
+    ----------
+    source : Source or str
+        The dataset and its filters.
+    train_years, test_years, train_months, test_months, coverage, area
+        As :func:`hotspots.evaluate.evaluate`.
+    methods : sequence of str
+        Among ``"h3"``, ``"kde"``, ``"gistar"`` (``"dbscan"`` is refused).
+    params : dict, optional
+        Per-method parameters as :func:`hotspots.evaluate.evaluate`, numbers only (an
+        ``"auto"`` value needs the calls in one process and is refused).
+    progress : bool
+        Show Dask's progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`hotspots.evaluate.evaluate`'s table: :data:`hotspots.evaluate.RESULT_COLUMNS`
+        (``pei``, ``comparable``, ``coverage`` among them) and ``best``.
     """
     cov = EV._check_coverage(coverage)
     params = dict(params or {})
@@ -181,44 +377,18 @@ def evaluate(
     else:
         sa = EV.study_area(pd.DataFrame({LON: [], LAT: []}), area)
         train, test = train.inside(sa.geometry), test.inside(sa.geometry)
-    n_train = map_reduce(train, len, add, progress=progress)
-    n_test = map_reduce(test, len, add, progress=progress)
+    n_train = int(map_reduce(train, len, add, progress=progress))
+    n_test = int(map_reduce(test, len, add, progress=progress))
     if area is not None and (n_train == 0 or n_test == 0):
         raise InputError("no training or test incidents inside the boundary")
     rows = []
     for method in methods:
-        full = {**EV.DEFAULT_PARAMS[method], **dict(params.get(method, {}))}
-        unknown = set(full) - set(EV.DEFAULT_PARAMS[method])
-        if unknown:
-            raise ParameterError(
-                f"params: {method} takes {', '.join(EV.DEFAULT_PARAMS[method])}, "
-                f"not {sorted(unknown)}"
-            )
-        sel = _select(method, full, train, sa, cov, progress)
-        hits_train = map_reduce(
-            train, partial(_hits, contains=sel.contains), add, progress=progress
-        )
-        hits_test = map_reduce(test, partial(_hits, contains=sel.contains), add, progress=progress)
-        share = sel.area_m2 / sa.area_m2
-        h_train, h_test = hits_train / n_train, hits_test / n_test
-        p_test = EV.pai(h_test, share)
+        full = _params(method, params.get(method, {}), sa)
+        ranked = _rank(method, full, train, sa, progress)
         rows.append(
-            {
-                "method": method,
-                "params": full,
-                "hit_rate": h_test,
-                "pai": p_test,
-                "rri": EV.rri(p_test, EV.pai(h_train, share)),
-                "area_share": share,
-                "n_train": int(n_train),
-                "n_test": int(n_test),
-                "hits_train": int(hits_train),
-                "hits_test": int(hits_test),
-                "n_areas": sel.n_areas,
-                "area_km2": sel.area_m2 / 1e6,
-            }
+            _score(method, full, ranked, (train, test), (n_train, n_test), sa, cov, progress)
         )
-    return pd.DataFrame(rows, columns=list(EV.RESULT_COLUMNS))
+    return EV.mark_best(pd.DataFrame(rows, columns=list(EV.RESULT_COLUMNS)))
 
 
 __all__ = ["METHODS", "evaluate"]
