@@ -26,11 +26,11 @@ MIN_PASSWORD = 10
 _HASHER = PasswordHasher()  # argon2id with the library's maintained defaults
 #: Pages each role may open (the app's page names); admin gets "admin" too.
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
-    "admin": ("map", "tune", "venues", "trends", "nearrepeat", "data", "export", "library", "admin"),
     "analyst": ("map", "tune", "venues", "trends", "nearrepeat", "data", "export", "library"),
     "planner": ("map", "tune", "venues", "trends", "nearrepeat", "export", "library"),
     "presenter": ("map", "venues", "trends"),
 }
+ROLE_PAGES["admin"] = (*ROLE_PAGES["analyst"], "admin")
 
 
 @dataclass(frozen=True)
