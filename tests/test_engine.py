@@ -167,6 +167,9 @@ def test_evaluate_by_years_equals(client, sample_ds):
     got = engine.evaluate(ds, **kw)
     ref = evaluate.evaluate(inc, methods=["h3", "kde", "gistar"], **kw)
     assert (got["hits_test"] > 0).all()
+    # issue 11's columns come from the engine's own aggregates, not left empty
+    assert {"pei", "comparable", "coverage", "best"} <= set(got.columns)
+    assert got["pei"].notna().all() and got["best"].sum() == 1
     pd.testing.assert_frame_equal(got, ref)
 
 
@@ -182,6 +185,40 @@ def test_evaluate_by_months_on_a_study_area_equals(client, sample_ds, boundary):
     got = engine.evaluate(ds, methods=["h3", "kde"], **kw)
     ref = evaluate.evaluate(inc, methods=["h3", "kde"], **kw)
     pd.testing.assert_frame_equal(got, ref)
+
+
+def test_evaluate_of_a_short_method_at_equal_area_equals(client, sample_ds, boundary):
+    """A method that cannot fill the coverage is marked not comparable and never best; PEI's
+    best possible hit rate (test calls per cell or raster cell) is added over partitions."""
+    ds, inc = sample_ds
+    kw = {
+        "train_months": ["2021-01"],
+        "test_months": ["2021-02"],
+        "coverage": 0.2,
+        "area": boundary,
+        "params": {
+            "h3": {"resolution": 10},
+            "kde": {"bandwidth": 150.0, "cell": 30.0},
+            "gistar": {"resolution": 8, "k": 2},
+        },
+    }
+    got = engine.evaluate(ds, **kw)
+    ref = evaluate.evaluate(inc, methods=["h3", "kde", "gistar"], **kw)
+    assert not got["comparable"].all() and not got.loc[~got["comparable"], "best"].any()
+    assert (got["pei"] < 1).all()
+    pd.testing.assert_frame_equal(got, ref)
+
+
+def test_evaluate_refuses_auto_values(client, sample_ds):
+    with pytest.raises(ParameterError, match="auto needs the calls in one process"):
+        engine.evaluate(
+            sample_ds[0],
+            train_years=[2019],
+            test_years=[2020],
+            coverage=0.05,
+            methods=["h3"],
+            params={"h3": {"resolution": "auto"}},
+        )
 
 
 def test_evaluate_refuses_dbscan(client, sample_ds):
