@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, emptiness, mapview, state
+from app_pages import common, emptiness, mapview, state, timemap_panel
 from hotspots.i18n import offense_label, t, weekday_label
 
 #: Offense names longer than this are set in smaller type outside presenter mode.
@@ -146,7 +146,10 @@ if not ctx.presenter or not line:
 if not ctx.presenter and counts.get("calls_mode") == "cells" and "calls" in selected:
     st.caption(t("map.calls_cells_note", lang))
 
-# maps through time: cells per month or week with a fixed legend, and a GIF (timemap_panel)
-from app_pages import timemap_panel  # noqa: E402
-
-timemap_panel.show(ctx)
+# maps through time: cells per month or week with a fixed legend, and a GIF (timemap_panel);
+# in presenter mode in the sidebar, so the slide stays the map alone and nothing scrolls
+if ctx.presenter:
+    with st.sidebar:
+        timemap_panel.show(ctx)
+else:
+    timemap_panel.show(ctx)
