@@ -389,9 +389,12 @@ def _cell_areas_m2(cells: np.ndarray, sa: StudyArea) -> np.ndarray:
     return shapely.area(sa.to_metric(grid.cell_polygons(cells)))
 
 
-def _ranked_cells(
+def ranked_cells(
     cells: np.ndarray, ranked: np.ndarray, resolution: int, sa: StudyArea, unit: str = "cell"
 ) -> RankedAreas:
+    """H3 ``cells`` (ids at ``resolution``) as candidates in the order ``ranked`` (positions
+    into ``cells``, best first): cut as a prefix, PEI on the same cells. For a new method
+    that scores cells (e.g. :func:`hotspots.risk.scoring.rank_risk`)."""
     from hotspots import grid
 
     ranked_cells = cells[ranked].astype(np.uint64)
@@ -422,7 +425,7 @@ def rank_h3(train: gpd.GeoDataFrame, sa: StudyArea, *, resolution: int = 9) -> R
     res = grid.check_resolution(resolution)
     ids = grid.cell_ids(train[LAT].to_numpy(), train[LON].to_numpy(), res)
     cells, counts = np.unique(ids, return_counts=True)
-    return _ranked_cells(cells, np.lexsort((cells, -counts)), res, sa)
+    return ranked_cells(cells, np.lexsort((cells, -counts)), res, sa)
 
 
 def rank_gistar(
@@ -438,7 +441,7 @@ def rank_gistar(
     counts = res["count"].to_numpy()
     hot = np.flatnonzero(z > 0)
     ranked = hot[np.lexsort((cells[hot], -counts[hot], -z[hot]))]
-    return _ranked_cells(cells, ranked, int(resolution), sa)
+    return ranked_cells(cells, ranked, int(resolution), sa)
 
 
 def rank_kde(

@@ -357,25 +357,23 @@ def test_manchester_burglary_near_licensed_premises(real_data):
     assert f["calls"] == np.isin(ids, cells.ids[marked]).sum()
 
 
-def test_the_surface_plugs_into_evaluate_as_a_selector(monkeypatch):
-    """``select_risk`` has the selectors' signature: registered in hotspots.evaluate it scores
-    the same figures as score_risk (for the lead's `hotspots evaluate --methods risk`)."""
-    import functools
-
+def test_the_surface_scores_through_evaluate_at_equal_area():
+    """``rank_risk`` gives ranked areas that evaluate's public scoring cuts at the same area as
+    every method: the figures equal score_risk's own (for `hotspots evaluate`)."""
     from hotspots import evaluate as ev
-    from hotspots.risk.scoring import select_risk
+    from hotspots.risk.scoring import rank_risk
 
     c = make_city(8, years=(2020, 2021), mean_calls=0.6)
     ours = score_risk(
         c.target, c.venues, train_years=[2020], test_years=[2021], coverage=0.05, area=c.area,
         baselines=[],
     ).set_index("method")  # fmt: skip
-    monkeypatch.setitem(ev.SELECTORS, "risk", functools.partial(select_risk, venues=c.venues))
-    monkeypatch.setitem(ev.DEFAULT_PARAMS, "risk", {"ranking": "risk_model"})
     train, test = ev.split_years(c.target, [2020], [2021])
     sa = ev.study_area(pd.concat([train, test]), c.area)
     for ranking in ("risk_model", "risk_terrain"):
-        row = ev.score("risk", {"ranking": ranking}, train, test, sa, 0.05)
+        ranked = rank_risk(train, sa, venues=c.venues, ranking=ranking)
+        row = ev.score_ranked("risk", {"ranking": ranking}, ranked, train, test, sa, 0.05)
         want = ours.loc[ranking]
         for key in ("hit_rate", "pai", "rri", "area_share", "n_areas", "hits_test"):
             assert row[key] == pytest.approx(want[key]), (ranking, key)
+        assert row["comparable"]

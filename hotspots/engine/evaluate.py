@@ -164,7 +164,7 @@ def _rank_h3(train: Source, sa: EV.StudyArea, *, resolution, progress) -> EV.Ran
     counts = count_cells(train, res, progress=progress)
     cells = grid.to_int(counts["cell"].to_numpy())
     n = counts["count"].to_numpy()
-    return EV._ranked_cells(cells, np.lexsort((cells, -n)), res, sa)
+    return EV.ranked_cells(cells, np.lexsort((cells, -n)), res, sa)
 
 
 def _rank_gistar(train: Source, sa: EV.StudyArea, *, resolution, k, progress) -> EV.RankedAreas:
@@ -174,7 +174,7 @@ def _rank_gistar(train: Source, sa: EV.StudyArea, *, resolution, k, progress) ->
     z, n = res["z"].to_numpy(), res["count"].to_numpy()
     hot = np.flatnonzero(z > 0)
     ranked = hot[np.lexsort((cells[hot], -n[hot], -z[hot]))]
-    return EV._ranked_cells(cells, ranked, int(resolution), sa)
+    return EV.ranked_cells(cells, ranked, int(resolution), sa)
 
 
 def _rank_kde(train: Source, sa: EV.StudyArea, *, bandwidth, cell, progress) -> EV.RankedAreas:

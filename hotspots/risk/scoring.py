@@ -108,22 +108,21 @@ def cell_areas(cells: fx.Cells, sa: ev.StudyArea) -> np.ndarray:
     return shapely.area(sa.to_metric(grid.cell_polygons(cells.ids)))
 
 
-def select_risk(
+def rank_risk(
     train: pd.DataFrame,
     sa: ev.StudyArea,
-    coverage: float,
     *,
     venues: pd.DataFrame,
     offenses: Sequence[str] | None = None,
     ranking: str = "risk_model",
     **fit_kwargs: Any,
-) -> ev.Selection:
-    """The risk surface as a :mod:`hotspots.evaluate` selector: fit on ``train``, flag the top
-    cells within ``coverage`` of the study area ``sa``.
+) -> ev.RankedAreas:
+    """The risk surface as ranked areas for :func:`hotspots.evaluate.score_ranked`: the model
+    fitted on ``train``, its study cells in the order ``ranking`` flags them.
 
-    Its signature is that of ``hotspots.evaluate.SELECTORS`` plus the venues (and the
-    modelled ``offenses`` when ``train`` holds every offense type, the rest being the
-    background), so ``functools.partial(select_risk, venues=venues)`` plugs it in.
+    ``train`` holds the modelled calls, or every offense type with ``offenses`` naming the
+    modelled ones (the rest are the background). Scored with ``score_ranked`` it is cut at
+    the same area as every other method and gives the same figures as :func:`score_risk`.
 
     Parameters
     ----------
@@ -138,16 +137,7 @@ def select_risk(
     target, background = split_offenses(train, offenses)
     model = fit_risk(target, venues, background=background, area=sa.geometry, **fit_kwargs)
     cells = model.data.cells
-    areas = cell_areas(cells, sa)
-    chosen = _chosen(model, ranking, areas, ev._check_coverage(coverage) * sa.area_m2)
-    flagged = np.sort(cells.ids[chosen])
-
-    def contains(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        if len(lat) == 0 or flagged.size == 0:
-            return np.zeros(len(lat), dtype=bool)
-        return np.isin(grid.cell_ids(np.asarray(lat), np.asarray(lon), cells.resolution), flagged)
-
-    return ev.Selection(contains, float(areas[chosen].sum()), int(chosen.sum()))
+    return ev.ranked_cells(cells.ids, _rank(model, ranking), cells.resolution, sa)
 
 
 def score_risk(
