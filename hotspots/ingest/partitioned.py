@@ -351,62 +351,25 @@ def read_partitioned(path: str | Path, *, kind: str = "incidents", boundary=None
     A boundary or bounding box given now rejects the stored rows outside it as
     ``outside_study_area``.
     """
-    from hotspots.validation import IngestResult, _inside, area_geometry, check_bbox
+    from hotspots.ingest.store import stored_result
 
     meta = dataset_metadata(path)
     if meta.get("kind") != kind:
         raise InputError(f"the dataset {path} holds {meta.get('kind')}, not {kind}")
     files = dataset_files(path)
-    tables = [pq.read_table(f) for f in files]
-    if tables:
-        table = pa.concat_tables(tables).sort_by(S.SOURCE_ROW)
-    else:
+    if not files:
         raise InputError(f"the dataset {path} holds no accepted calls")
-    if S.GEOMETRY in table.column_names:
-        table = table.drop_columns([S.GEOMETRY])
-    accepted = table.to_pandas()
-    if S.GEOMETRY in S.INCIDENT_COLUMNS:  # the canonical table as the schema defines it
-        points = gpd.points_from_xy(accepted[S.LON].to_numpy(), accepted[S.LAT].to_numpy())
-        accepted = gpd.GeoDataFrame(accepted, geometry=points, crs=S.CRS)
-    report = meta["report"]
-    rej_file = Path(path) / REJECTS_FILE
-    if rej_file.is_file():
-        rejected = pd.read_csv(rej_file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        rejected[S.SOURCE_ROW] = pd.to_numeric(rejected[S.SOURCE_ROW]).astype("int64")
-    else:
-        rejected = pd.DataFrame({S.SOURCE_ROW: pd.Series([], dtype="int64"), "reason": []})
-    reasons = dict(report["reasons"])
-    area, box = area_geometry(boundary), check_bbox(bbox)
-    if area is not None or box is not None:
-        inside = _inside(accepted[S.LAT].to_numpy(), accepted[S.LON].to_numpy(), area, box)
-        if not inside.all():
-            out = accepted.loc[~inside]
-            extra = pd.DataFrame(
-                {S.SOURCE_ROW: out[S.SOURCE_ROW].to_numpy(), "reason": "outside_study_area"}
-            )
-            rejected = pd.concat([rejected, extra], ignore_index=True)
-            accepted = accepted.loc[inside].reset_index(drop=True)
-            reasons["outside_study_area"] = reasons.get("outside_study_area", 0) + int(
-                (~inside).sum()
-            )
-    return IngestResult(
-        accepted=accepted,
-        rejected=rejected,
-        rows=len(accepted) + len(rejected),
-        reasons=reasons,
-        columns=ColumnMap(**meta["columns"], time_format=meta.get("time_format")),
-        time_precision=meta.get("time_precision"),
+    # the points are not decoded: the canonical table carries lat/lon (schema)
+    names = [c for c in pq.read_schema(files[0]).names if c != S.GEOMETRY]
+    table = pa.concat_tables([pq.read_table(f, columns=names) for f in files])
+    return stored_result(
+        table.sort_by(S.SOURCE_ROW).to_pandas(),
+        meta,
+        Path(path) / REJECTS_FILE,
         kind=kind,
-        source=str(report.get("source", Path(path).name)),
-        crs=report.get("crs"),
-        encoding=report.get("encoding"),
-        sep=(report.get("sep") or None),
-        precision_counts=meta.get("precision_counts") or {},
-        time_zone=report.get("time_zone"),
-        encoding_counts=report.get("encoding_counts") or {},
-        detection={"ingested": f"loaded from the dataset {Path(path).name} (validated at ingest)"}
-        | dict(report.get("detection") or {}),
-        compression=report.get("compression"),
+        boundary=boundary,
+        bbox=bbox,
+        loaded_from=f"the dataset {Path(path).name}",
     )
 
 

@@ -132,15 +132,39 @@ def read_ingested(path, *, kind: str, boundary=None, bbox=None):
     meta = ingest_metadata(path)
     if meta is None or meta.get("kind") != kind:
         return None
-    from hotspots.validation import IngestResult, _inside, area_geometry, check_bbox
-
     # the points are not decoded: the canonical table carries lat/lon (schema)
     names = [c for c in pq.read_schema(path).names if c != S.GEOMETRY]
     accepted = pq.read_table(path, columns=names).to_pandas()
+    return stored_result(
+        accepted,
+        meta,
+        rejects_path(path),
+        kind=kind,
+        boundary=boundary,
+        bbox=bbox,
+        loaded_from=Path(path).name,
+    )
+
+
+def stored_result(
+    accepted: pd.DataFrame,
+    meta: dict[str, Any],
+    rejects_file: Path,
+    *,
+    kind: str,
+    boundary=None,
+    bbox=None,
+    loaded_from: str,
+):
+    """The :class:`~hotspots.validation.IngestResult` of rows validated at ingest: the stored
+    ``accepted`` rows, the ingest metadata ``meta`` and the rejects CSV beside them (one file
+    or a partitioned dataset). A boundary or box given now rejects the rows outside it as
+    ``outside_study_area``."""
+    from hotspots.validation import IngestResult, _inside, area_geometry, check_bbox
+
     report = meta["report"]
-    rej_file = rejects_path(path)
-    if rej_file.is_file():
-        rejected = pd.read_csv(rej_file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if rejects_file.is_file():
+        rejected = pd.read_csv(rejects_file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         rejected[S.SOURCE_ROW] = pd.to_numeric(rejected[S.SOURCE_ROW]).astype("int64")
     else:
         rejected = pd.DataFrame({S.SOURCE_ROW: pd.Series([], "int64"), "reason": []})
@@ -150,15 +174,10 @@ def read_ingested(path, *, kind: str, boundary=None, bbox=None):
         inside = _inside(accepted[S.LAT].to_numpy(), accepted[S.LON].to_numpy(), area, box)
         if not inside.all():
             out = accepted.loc[~inside]
-            rejected = pd.concat(
-                [
-                    rejected,
-                    pd.DataFrame(
-                        {S.SOURCE_ROW: out[S.SOURCE_ROW].to_numpy(), "reason": "outside_study_area"}
-                    ),
-                ],
-                ignore_index=True,
+            extra = pd.DataFrame(
+                {S.SOURCE_ROW: out[S.SOURCE_ROW].to_numpy(), "reason": "outside_study_area"}
             )
+            rejected = pd.concat([rejected, extra], ignore_index=True)
             accepted = accepted.loc[inside].reset_index(drop=True)
             reasons["outside_study_area"] = reasons.get("outside_study_area", 0) + int(
                 (~inside).sum()
@@ -171,17 +190,24 @@ def read_ingested(path, *, kind: str, boundary=None, bbox=None):
         columns=ColumnMap(**meta["columns"], time_format=meta.get("time_format")),
         time_precision=meta.get("time_precision"),
         kind=kind,
-        source=str(report.get("source", Path(path).name)),
+        source=str(report.get("source", loaded_from)),
         crs=report.get("crs"),
         encoding=report.get("encoding"),
         sep=(report.get("sep") or None),
         precision_counts=meta.get("precision_counts") or {},
         time_zone=report.get("time_zone"),
         encoding_counts=report.get("encoding_counts") or {},
-        detection={"ingested": f"loaded from {Path(path).name} (validated at ingest)"}
+        detection={"ingested": f"loaded from {loaded_from} (validated at ingest)"}
         | dict(report.get("detection") or {}),
         compression=report.get("compression"),
     )
 
 
-__all__ = ["INGEST_KEY", "ingest_metadata", "read_ingested", "rejects_path", "write_ingested"]
+__all__ = [
+    "INGEST_KEY",
+    "ingest_metadata",
+    "read_ingested",
+    "rejects_path",
+    "stored_result",
+    "write_ingested",
+]
