@@ -14,16 +14,12 @@ Needs Debian's ``/usr/bin/chromium`` (``make chromium``); skipped with the reaso
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import chromium, serve
 
 pytestmark = pytest.mark.browser
 
@@ -43,12 +39,6 @@ if not CHROMIUM.exists():
         f"{CHROMIUM} is absent: install Debian's chromium (make chromium)", allow_module_level=True
     )
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _hostile_venues(path: Path) -> None:
@@ -72,77 +62,13 @@ def app_url(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser_app")
     venues = tmp / "hostile_venues.csv"
     _hostile_venues(venues)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HOTSPOTS_TILES": "none",
-        "HOTSPOTS_VENUES": str(venues),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("HOTSPOTS_CALLS", None)
-    log = (tmp / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start:\n" + (tmp / "streamlit.log").read_text())
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    env = {"HOTSPOTS_TILES": "none", "HOTSPOTS_VENUES": str(venues), "HOTSPOTS_CALLS": None}
+    yield from serve(tmp / "streamlit.log", env)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
+    yield from chromium()
 
 
 class Session:

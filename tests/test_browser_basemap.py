@@ -11,16 +11,12 @@ zoom or layer buttons. Screenshots go to ``test-output/basemap/``.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from browser_support import chromium, serve
 
 pytestmark = pytest.mark.browser
 
@@ -37,59 +33,18 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser_basemap")
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for name in ("HOTSPOTS_TILES", "HOTSPOTS_CALLS", "HOTSPOTS_VENUES", "HOTSPOTS_BOUNDARY"):
-        env.pop(name, None)  # the default: the sample and its own basemap
-    log = (tmp / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start:\n" + (tmp / "streamlit.log").read_text())
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    # the default: the sample and its own basemap
+    unset = ("HOTSPOTS_TILES", "HOTSPOTS_CALLS", "HOTSPOTS_VENUES", "HOTSPOTS_BOUNDARY")
+    env = dict.fromkeys(unset)
+    yield from serve(tmp / "streamlit.log", env)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield b
-        b.close()
+    yield from chromium()
 
 
 class Offline:

@@ -8,14 +8,11 @@ temporary folder holding one account per role. Needs Debian's ``/usr/bin/chromiu
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import AppServer, chromium
 from export_support import leaked_calls
 
 pytestmark = pytest.mark.browser
@@ -45,68 +42,6 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``streamlit run app.py`` on a store folder; :meth:`restart` stops and starts it."""
-
-    def __init__(self, data_dir: Path, log: Path) -> None:
-        self.data_dir, self.log_path = data_dir, log
-        self.proc: subprocess.Popen | None = None
-        self.url = ""
-
-    def start(self) -> None:
-        port = _free_port()
-        env = {
-            **os.environ,
-            "HOTSPOTS_TILES": "none",
-            "HOTSPOTS_DATA_DIR": str(self.data_dir),
-            "PYTHONUNBUFFERED": "1",
-        }
-        for var in ("HOTSPOTS_CALLS", "HOTSPOTS_VENUES", "HOTSPOTS_DB"):
-            env.pop(var, None)
-        self.log = self.log_path.open("a")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", "app.py",
-                "--server.headless", "true", "--server.port", str(port),
-                "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-                "--browser.gatherUsageStats", "false",
-            ],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail("streamlit did not start:\n" + self.log_path.read_text())
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
-            self.log.close()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from hotspots.store import StoreConfig, accounts, open_store
@@ -116,7 +51,10 @@ def server(tmp_path_factory):
     for name, (role, password) in USERS.items():
         accounts.add_user(store, name, password, role)
     store.close()
-    srv = Server(tmp, tmp / "streamlit.log")
+    env = {"HOTSPOTS_TILES": "none", "HOTSPOTS_DATA_DIR": str(tmp)}
+    env |= dict.fromkeys(("HOTSPOTS_CALLS", "HOTSPOTS_VENUES", "HOTSPOTS_DB"))  # unset
+    srv = AppServer(tmp / "streamlit.log", env)
+    srv.data_dir = tmp  # the store folder, for tests that write to it between restarts
     srv.start()
     yield srv
     srv.stop()
@@ -124,17 +62,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def open_app(browser, url: str):
