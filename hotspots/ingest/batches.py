@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -36,11 +37,12 @@ import pyarrow.parquet as pq
 from hotspots import schema as S
 from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
+from hotspots.ingest.csvtable import EXTRA_FIELDS
 from hotspots.ingest.detect import detect
 from hotspots.ingest.parse import as_arrow, slash_order
 from hotspots.ingest.records import MAX_VALUE_LINES, find_records
 from hotspots.ingest.source import Source, open_stream
-from hotspots.ingest.store import INGEST_KEY, rejects_path
+from hotspots.ingest.store import INGEST_KEY, ingest_meta, rejects_path
 
 #: Bytes read per block.
 BLOCK_BYTES = 64 << 20
@@ -161,6 +163,12 @@ class Totals:
             "batches": f"read in blocks of {self.block_bytes >> 20:,} MB",
         }
 
+    def meta(self, report: dict[str, Any], provenance: dict[str, Any] | None) -> dict[str, Any]:
+        """The ingest metadata of the whole file (:func:`hotspots.ingest.store.ingest_meta`)."""
+        return ingest_meta(
+            "incidents", report, self.columns, self.time_precision, self.precision, provenance
+        )
+
 
 def validated_blocks(
     src: Source,
@@ -251,7 +259,7 @@ def ingest_to_parquet(
     Keywords as :func:`validated_blocks`. Returns the validation report (as
     :meth:`IngestResult.report`), also stored in the file's metadata.
     """
-    from hotspots.output import atomic_write, safe_csv_frame
+    from hotspots.output import atomic_write
 
     out = Path(out)
     totals = Totals()
@@ -259,9 +267,9 @@ def ingest_to_parquet(
     schema = None
     geo = None
     extent = np.array([np.inf, np.inf, -np.inf, -np.inf])  # the file's lon/lat bbox
-    rej_cols: list[str] | None = None
     with atomic_write(out) as tmp, atomic_write(rejects_path(out)) as rej_tmp:
         rej_file = open(rej_tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        rejects = RejectsCsv(rej_file)
         try:
             for res in validated_blocks(src, totals=totals, **kwargs):
                 part = _to_arrow(res.accepted)
@@ -279,33 +287,9 @@ def ingest_to_parquet(
                     schema = part.schema.remove_metadata()
                     writer = pq.ParquetWriter(tmp, schema, compression="zstd")
                 writer.write_table(part.cast(schema))
-                rej = res.rejected
-                if rej_cols is None:
-                    rej_cols = [S.SOURCE_ROW, "reason"] + [
-                        c for c in rej.columns if c not in (S.SOURCE_ROW, "reason")
-                    ]
-                    if "_extra_fields" not in rej_cols:
-                        rej_cols.append("_extra_fields")
-                    rej_file.write(
-                        safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(index=False)
-                    )
-                elif len(rej):
-                    rej_file.write(
-                        safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(
-                            index=False, header=False
-                        )
-                    )
+                rejects.write(res.rejected)
             report = totals.report()
-            meta = {
-                "version": 1,
-                "kind": "incidents",
-                "report": report,
-                "columns": totals.columns.as_dict(),
-                "time_format": totals.columns.time_format,
-                "time_precision": totals.time_precision,
-                "precision_counts": totals.precision,
-                "provenance": provenance or {},
-            }
+            meta = totals.meta(report, provenance)
             if np.isfinite(extent).all():
                 geo["columns"][S.GEOMETRY]["bbox"] = extent.tolist()
             writer.add_key_value_metadata(
@@ -321,6 +305,31 @@ def ingest_to_parquet(
     return report
 
 
+class RejectsCsv:
+    """Rejected rows appended block by block to one open CSV file.
+
+    The first block fixes the columns: ``source_row``, ``reason``, the raw columns, then
+    ``_extra_fields`` (a later block may have fields past the header); later blocks are
+    written under the same header, cells made safe for spreadsheets.
+    """
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+        self.columns: list[str] | None = None
+
+    def write(self, rejected: pd.DataFrame) -> None:
+        from hotspots.output import safe_csv_frame
+
+        header = self.columns is None
+        if header:
+            own = (S.SOURCE_ROW, "reason", EXTRA_FIELDS)
+            raw = [c for c in rejected.columns if c not in own]
+            self.columns = [S.SOURCE_ROW, "reason", *raw, EXTRA_FIELDS]
+        if header or len(rejected):
+            frame = safe_csv_frame(rejected.reindex(columns=self.columns))
+            self.file.write(frame.to_csv(index=False, header=header))
+
+
 def _with_order(cmap: ColumnMap, order: str) -> ColumnMap:
     from dataclasses import replace
 
@@ -333,4 +342,4 @@ def _to_arrow(accepted) -> pa.Table:
     return geoparquet_table(accepted, bbox=False)  # the first block's extent is not the file's
 
 
-__all__ = ["BLOCK_BYTES", "Totals", "ingest_to_parquet", "validated_blocks"]
+__all__ = ["BLOCK_BYTES", "RejectsCsv", "Totals", "ingest_to_parquet", "validated_blocks"]

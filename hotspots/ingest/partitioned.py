@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from hotspots import schema as S
 from hotspots.columns import ColumnMap
 from hotspots.errors import InputError, ParameterError
-from hotspots.ingest.batches import Totals, _to_arrow, validated_blocks
+from hotspots.ingest.batches import RejectsCsv, Totals, _to_arrow, validated_blocks
 from hotspots.ingest.store import INGEST_KEY
 
 #: File in the dataset folder that marks it and holds its metadata.
@@ -197,8 +197,6 @@ def ingest_partitioned(
     dict
         The validation report (as :func:`~hotspots.ingest.batches.ingest_to_parquet`).
     """
-    from hotspots.output import safe_csv_frame
-
     if partition_by not in PARTITION_BY:
         raise ParameterError(
             f"partition_by: use one of {', '.join(PARTITION_BY)}, got {partition_by!r}"
@@ -214,41 +212,20 @@ def ingest_partitioned(
     tmp.mkdir()
     totals = Totals()
     writers: _Writers | None = None
-    rej_cols: list[str] | None = None
     try:
         with open(tmp / REJECTS_FILE, "w", encoding="utf-8-sig", newline="") as rej_file:
+            rejects = RejectsCsv(rej_file)
             for res in validated_blocks(src, totals=totals, **kwargs):
                 part = _to_arrow(res.accepted)
                 if writers is None:
                     writers = _Writers(tmp, part.schema, int(rows_per_file))
                 writers.split(res.accepted, part, partition_by)
-                rej = res.rejected
-                if rej_cols is None:
-                    rej_cols = [S.SOURCE_ROW, "reason"] + [
-                        c for c in rej.columns if c not in (S.SOURCE_ROW, "reason", "_extra_fields")
-                    ]
-                    rej_cols.append("_extra_fields")
-                    rej_file.write(
-                        safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(index=False)
-                    )
-                elif len(rej):
-                    rej_file.write(
-                        safe_csv_frame(rej.reindex(columns=rej_cols)).to_csv(
-                            index=False, header=False
-                        )
-                    )
+                rejects.write(res.rejected)
         files = writers.close() if writers is not None else []
         report = totals.report()
         report["partitions"] = f"{len({f['partition'] for f in files}):,} by {partition_by}"
         meta = {
-            "version": 1,
-            "kind": "incidents",
-            "report": report,
-            "columns": totals.columns.as_dict(),
-            "time_format": totals.columns.time_format,
-            "time_precision": totals.time_precision,
-            "precision_counts": totals.precision,
-            "provenance": provenance or {},
+            **totals.meta(report, provenance),
             "partition_by": partition_by,
             "rows": int(sum(f["rows"] for f in files)),
             "files": files,

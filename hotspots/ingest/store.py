@@ -73,6 +73,28 @@ def geoparquet_table(frame: pd.DataFrame, *, bbox: bool = True) -> pa.Table:
     return table.replace_schema_metadata(md)
 
 
+def ingest_meta(
+    kind: str,
+    report: dict[str, Any],
+    columns: ColumnMap,
+    time_precision: str | None,
+    precision_counts: dict[str, int],
+    provenance: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The metadata stored with ingested rows (one file, batches or a partitioned dataset),
+    read back by :func:`stored_result`."""
+    return {
+        "version": 1,
+        "kind": kind,
+        "report": report,
+        "columns": columns.as_dict(),
+        "time_format": columns.time_format,
+        "time_precision": time_precision,
+        "precision_counts": precision_counts,
+        "provenance": provenance or {},
+    }
+
+
 def rejects_path(path: str | Path) -> Path:
     """Where the rejected rows of an ingested file are written: ``<stem>.rejects.csv``."""
     path = Path(path)
@@ -89,16 +111,14 @@ def write_ingested(result, path: str | Path, *, provenance: dict[str, Any] | Non
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "version": 1,
-        "kind": result.kind,
-        "report": result.report(),
-        "columns": result.columns.as_dict(),
-        "time_format": result.columns.time_format,
-        "time_precision": result.time_precision,
-        "precision_counts": result.precision_counts,
-        "provenance": provenance or {},
-    }
+    meta = ingest_meta(
+        result.kind,
+        result.report(),
+        result.columns,
+        result.time_precision,
+        result.precision_counts,
+        provenance,
+    )
     table = geoparquet_table(result.accepted)
     md = dict(table.schema.metadata or {})
     md[INGEST_KEY] = json.dumps(meta, ensure_ascii=False, default=str).encode("utf-8")
@@ -205,6 +225,7 @@ def stored_result(
 
 __all__ = [
     "INGEST_KEY",
+    "ingest_meta",
     "ingest_metadata",
     "read_ingested",
     "rejects_path",
