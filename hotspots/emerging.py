@@ -352,6 +352,14 @@ def spacetime_gistar(
     return z.reshape(n_t, m), p.reshape(n_t, m)
 
 
+def check_k_trend(k: int, trend_on: str) -> None:
+    """Raise ParameterError for a ring size below 1 or an unknown trend series."""
+    if int(k) != k or int(k) < 1:
+        raise ParameterError(f"k: neighbourhood ring size must be a whole number >= 1, got {k}")
+    if trend_on not in ("z", "count"):
+        raise ParameterError(f"trend_on: use 'z' or 'count', got {trend_on!r}")
+
+
 def emerging_hotspots(
     incidents: gpd.GeoDataFrame,
     resolution: int = 9,
@@ -396,13 +404,28 @@ def emerging_hotspots(
         z-scores),
         ``count_trend_z``, ``count_trend_p`` (MK on the counts), ``category``, ``geometry``.
     """
+    check_k_trend(k, trend_on)  # before the cube is counted
+    cube = space_time_cube(incidents, resolution, period=period, area=area)
+    return emerging_from_cube(
+        cube, k, time_window=time_window, alpha=alpha, fdr=fdr, trend_on=trend_on
+    )
+
+
+def emerging_from_cube(
+    cube: Cube,
+    k: int = 1,
+    *,
+    time_window: int = 1,
+    alpha: float = 0.05,
+    fdr: bool = True,
+    trend_on: Literal["z", "count"] = "z",
+) -> gpd.GeoDataFrame:
+    """The categories of :func:`emerging_hotspots` from a counted cube (its statistics part:
+    space-time Gi*, Mann-Kendall trends, categories), for a cube counted elsewhere (the Dask
+    engine adds partitions' cubes)."""
     from hotspots import grid
 
-    if int(k) != k or int(k) < 1:
-        raise ParameterError(f"k: neighbourhood ring size must be a whole number >= 1, got {k}")
-    if trend_on not in ("z", "count"):
-        raise ParameterError(f"trend_on: use 'z' or 'count', got {trend_on!r}")
-    cube = space_time_cube(incidents, resolution, period=period, area=area)
+    check_k_trend(k, trend_on)
     if cube.cells.size < 2:
         raise ParameterError(
             "resolution: the study area holds fewer than 2 H3 cells (too few incidents or too "

@@ -190,58 +190,11 @@ def emerging_hotspots(
     The cube is counted on the engine (:func:`space_time_cube`); the space-time Gi* and the
     Mann-Kendall trends then run here on the cube, as on one machine.
     """
-    if int(k) != k or int(k) < 1:
-        raise ParameterError(f"k: neighbourhood ring size must be a whole number >= 1, got {k}")
-    if trend_on not in ("z", "count"):
-        raise ParameterError(f"trend_on: use 'z' or 'count', got {trend_on!r}")
+    E.check_k_trend(k, trend_on)  # before the cube is counted on the engine
     cube = space_time_cube(source, resolution, period=period, area=area, progress=progress)
-    return emerging_from_cube(
+    return E.emerging_from_cube(
         cube, k, time_window=time_window, alpha=alpha, fdr=fdr, trend_on=trend_on
     )
 
 
-def emerging_from_cube(
-    cube: E.Cube,
-    k: int = 1,
-    *,
-    time_window: int = 1,
-    alpha: float = 0.05,
-    fdr: bool = True,
-    trend_on: str = "z",
-) -> gpd.GeoDataFrame:
-    """The categories of :func:`hotspots.emerging.emerging_hotspots` from a counted cube
-    (the statistics part of that function, on the cube's cells)."""
-    if cube.cells.size < 2:
-        raise ParameterError(
-            "resolution: the study area holds fewer than 2 H3 cells (too few incidents or too "
-            "coarse a resolution); give a --boundary or a finer resolution"
-        )
-    space = grid.ring_weights(cube.cells, int(k), include_self=True)
-    z, p = E.spacetime_gistar(cube.counts, space, time_window=time_window, fdr=fdr)
-    mk_z = E.mann_kendall(z.T)
-    mk_c = E.mann_kendall(cube.counts.T)
-    trend = mk_z if trend_on == "z" else mk_c
-    cats = E.categorize(z.T, p.T, trend["z"].to_numpy(), trend["p"].to_numpy(), alpha=alpha)
-    sig = p <= alpha
-    frame = pd.DataFrame(
-        {
-            "cell": grid.to_str(cube.cells),
-            "count": cube.counts.sum(axis=0),
-            "n_periods": len(cube.periods),
-            "n_hot": (sig & (z > 0)).sum(axis=0),
-            "n_cold": (sig & (z < 0)).sum(axis=0),
-            "final_z": z[-1],
-            "final_p": p[-1],
-            "trend_z": mk_z["z"].to_numpy(),
-            "trend_p": mk_z["p"].to_numpy(),
-            "count_trend_z": mk_c["z"].to_numpy(),
-            "count_trend_p": mk_c["p"].to_numpy(),
-            "category": np.asarray(cats, dtype=object),
-        }
-    )
-    gdf = grid.cells_to_gdf(frame)
-    gdf.attrs["periods"] = list(cube.periods)
-    return gdf
-
-
-__all__ = ["emerging_from_cube", "emerging_hotspots", "gistar_cells", "space_time_cube"]
+__all__ = ["emerging_hotspots", "gistar_cells", "space_time_cube"]
