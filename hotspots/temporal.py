@@ -154,11 +154,27 @@ def yearly_by_offense(incidents: pd.DataFrame, *, total: bool = True) -> pd.Data
     cols = ["offense", "year", "count", "change", "change_pct", "months"]
     if yrs.size == 0:
         return pd.DataFrame(columns=cols)
-    years = np.arange(yrs.min(), yrs.max() + 1)
     off = incidents[OFFENSE].astype("string").fillna("unknown").to_numpy(dtype=object)[ok]
-    labels, codes = np.unique(off.astype(str), return_inverse=True)
+    return yearly_table(off.astype(str), yrs, month[ok], total=total)
+
+
+def yearly_table(
+    offense: np.ndarray,
+    year: np.ndarray,
+    month: np.ndarray,
+    weight: np.ndarray | None = None,
+    *,
+    total: bool = True,
+) -> pd.DataFrame:
+    """The table of :func:`yearly_by_offense` from per-row (or per-group) values: ``offense``
+    labels, ``year`` (int), ``month`` (float, NaN when unknown) and optional ``weight`` (calls
+    each row stands for: the Dask engine passes its partitions' added counts)."""
+    years = np.arange(year.min(), year.max() + 1)
+    labels, codes = np.unique(offense, return_inverse=True)
     n_y = years.size
-    counts = np.bincount(codes * n_y + (yrs - years[0]), minlength=labels.size * n_y)
+    counts = np.bincount(
+        codes * n_y + (year - years[0]), weights=weight, minlength=labels.size * n_y
+    ).astype(np.int64)
     counts = counts.reshape(labels.size, n_y)
     if total:
         labels = np.concatenate([[ALL_OFFENSES], labels])
@@ -171,9 +187,8 @@ def yearly_by_offense(incidents: pd.DataFrame, *, total: bool = True) -> pd.Data
     pct[okp] = 100.0 * (counts - prev).ravel()[okp] / prev.ravel()[okp]
     pct[~okp] = pd.NA
     # months with data per year (over all offenses): flags partial years
-    mm = month[ok]
-    has_m = ~np.isnan(mm)
-    month_ids = np.unique((yrs[has_m] - years[0]) * 12 + mm[has_m].astype(np.int64) - 1)
+    has_m = ~np.isnan(month)
+    month_ids = np.unique((year[has_m] - years[0]) * 12 + month[has_m].astype(np.int64) - 1)
     months = np.bincount(month_ids // 12, minlength=n_y)
     return pd.DataFrame(
         {

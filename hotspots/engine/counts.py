@@ -183,41 +183,12 @@ def yearly_by_offense(
     cols = ["offense", "year", "count", "change", "change_pct", "months"]
     if part.empty:
         return pd.DataFrame(columns=cols)
-    yrs = part["year"].to_numpy(dtype=np.int64)
-    years = np.arange(yrs.min(), yrs.max() + 1)
-    labels, codes = np.unique(
-        part["offense"].to_numpy(dtype=object).astype(str), return_inverse=True
-    )
-    n_y = years.size
-    counts = np.bincount(
-        codes * n_y + (yrs - years[0]),
-        weights=part["count"].to_numpy(dtype=float),
-        minlength=labels.size * n_y,
-    ).astype(np.int64)
-    counts = counts.reshape(labels.size, n_y)
-    if total:
-        labels = np.concatenate([[T.ALL_OFFENSES], labels])
-        counts = np.vstack([counts.sum(axis=0), counts])
-    prev = np.concatenate([np.full((labels.size, 1), -1), counts[:, :-1]], axis=1)
-    change = pd.array(np.where(prev >= 0, counts - prev, 0).ravel(), dtype="Int64")
-    change[(prev < 0).ravel()] = pd.NA
-    pct = pd.array(np.full(counts.size, np.nan), dtype="Float64")
-    okp = (prev > 0).ravel()
-    pct[okp] = 100.0 * (counts - prev).ravel()[okp] / prev.ravel()[okp]
-    pct[~okp] = pd.NA
-    mm = part["month"].to_numpy(dtype="float64", na_value=np.nan)
-    has_m = ~np.isnan(mm)
-    month_ids = np.unique((yrs[has_m] - years[0]) * 12 + mm[has_m].astype(np.int64) - 1)
-    months = np.bincount(month_ids // 12, minlength=n_y)
-    return pd.DataFrame(
-        {
-            "offense": np.repeat(labels, n_y),
-            "year": np.tile(years, labels.size),
-            "count": counts.ravel().astype(np.int64),
-            "change": change,
-            "change_pct": pct,
-            "months": np.tile(months, labels.size).astype(np.int64),
-        }
+    return T.yearly_table(
+        part["offense"].to_numpy(dtype=object).astype(str),
+        part["year"].to_numpy(dtype=np.int64),
+        part["month"].to_numpy(dtype="float64", na_value=np.nan),
+        part["count"].to_numpy(dtype=float),
+        total=total,
     )
 
 
