@@ -149,6 +149,28 @@ class StudyArea:
         return geometry_to_metric(geom, self.crs)
 
 
+def study_area_polygon(
+    incidents: pd.DataFrame,
+    area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+) -> shapely.Geometry:
+    """The study area's polygon (EPSG:4326): ``area``, or the convex hull of the incidents."""
+    if area is None:
+        if len(incidents) < 3:
+            raise InputError("need at least 3 incidents (or a --boundary) to define a study area")
+        geom = shapely.convex_hull(
+            shapely.multipoints(np.column_stack([incidents[LON], incidents[LAT]]))
+        )
+    elif isinstance(area, gpd.GeoSeries | gpd.GeoDataFrame):
+        geom = shapely.union_all(area.to_crs(WGS84).geometry.values)
+    else:
+        geom = area
+    if geom is None or shapely.is_empty(geom) or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InputError(
+            "the study area is not a polygon (all incidents on one line?); give a --boundary"
+        )
+    return geom
+
+
 def study_area(
     incidents: gpd.GeoDataFrame,
     area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
@@ -162,20 +184,7 @@ def study_area(
     area : polygon or GeoDataFrame, optional
         Boundary in EPSG:4326; default the convex hull of the incidents.
     """
-    if area is None:
-        if len(incidents) < 3:
-            raise InputError("need at least 3 incidents (or a boundary) to define a study area")
-        geom = shapely.convex_hull(
-            shapely.multipoints(np.column_stack([incidents[LON], incidents[LAT]]))
-        )
-    elif isinstance(area, gpd.GeoSeries | gpd.GeoDataFrame):
-        geom = shapely.union_all(area.to_crs(WGS84).geometry.values)
-    else:
-        geom = area
-    if geom is None or shapely.is_empty(geom) or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InputError(
-            "the study area is not a polygon (all incidents on one line?); give a --boundary"
-        )
+    geom = study_area_polygon(incidents, area)
     minx, miny, maxx, maxy = geom.bounds
     crs = local_metric_crs((miny + maxy) / 2, (minx + maxx) / 2, sphere=True)
     sa = StudyArea(geometry=geom, crs=crs, area_m2=0.0)

@@ -22,6 +22,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 
 from benchmarks.synthetic_risk import make_city
 from hotspots.errors import InputError, ParameterError
+from hotspots.evaluate import study_area_polygon
 from hotspots.risk import factors as fx
 from hotspots.risk import fit_risk, risk_data, risk_surface
 from hotspots.risk.model import irls, loglik
@@ -189,7 +190,7 @@ def test_quartic_kernel_hand_values():
 
 
 def test_groups_catering_and_public_space(sample):
-    cells = fx.study_cells(fx.study_area_geometry(sample.calls, sample.boundary), resolution=9)
+    cells = fx.study_cells(study_area_polygon(sample.calls, sample.boundary), resolution=9)
     design, factors = fx.venue_factors(
         cells, sample.venues, kinds=["public_space"], distances=[200], measures=["proximity"]
     )

@@ -159,24 +159,6 @@ def kind_mask(venues: pd.DataFrame, kind: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # cells
 # --------------------------------------------------------------------------------------------
-def study_area_geometry(
-    incidents: pd.DataFrame,
-    area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
-) -> shapely.Geometry:
-    """The study area: ``area`` (EPSG:4326) or the convex hull of the incidents."""
-    if area is None:
-        if len(incidents) < 3:
-            raise InputError("need at least 3 incidents (or a --boundary) to define a study area")
-        geom = shapely.convex_hull(
-            shapely.multipoints(np.column_stack([incidents[LON], incidents[LAT]]))
-        )
-    elif isinstance(area, gpd.GeoSeries | gpd.GeoDataFrame):
-        geom = shapely.union_all(area.to_crs(WGS84).geometry.values)
-    else:
-        geom = area
-    if geom is None or shapely.is_empty(geom) or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise InputError("the study area is not a polygon: give a --boundary polygon file")
-    return geom
 
 
 def study_cells(

@@ -45,6 +45,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from hotspots.errors import InputError, ParameterError
+from hotspots.evaluate import study_area_polygon
 from hotspots.risk import factors as fx
 
 FAMILIES: tuple[str, ...] = ("auto", "poisson", "negbin")
@@ -164,7 +165,7 @@ def risk_data(
     if venues is None or len(venues) == 0:
         raise InputError("no venues: give --venues FILE (name, kind, lat/lon)")
     both = target if background is None else pd.concat([target, background])
-    geom = fx.study_area_geometry(both, area)
+    geom = study_area_polygon(both, area)  # as the evaluation defines it
     cells = fx.study_cells(geom, resolution=resolution)
     design, factors = fx.venue_factors(
         cells, venues, kinds=kinds, distances=distances, measures=measures
