@@ -127,3 +127,14 @@ def test_by_year_tells_the_seeds_story_on_the_sample(capsys):
     # (README: 315, 355, 405; one 2020 row is defective)
     calls = {r["year"]: r["year_calls"] for r in rows}
     assert calls == {2019: 315, 2020: 354, 2021: 405}
+
+
+def test_venues_of_another_city_are_one_line_not_an_empty_model(capsys, tmp_path):
+    # the sample's calls (Turkestan) with venues 8,000 km away: before, "no factor selected"
+    far = tmp_path / "far_venues.csv"
+    far.write_text("venue_id,name,kind,lat,lon\nv1,Pub,bar,53.48,-2.24\nv2,Cafe,cafe,53.49,-2.25\n")
+    code, out, err = run(
+        capsys, "risk", "--sample", "--offenses", "hooliganism", "--venues", str(far)
+    )
+    assert code == 2
+    assert "none of the 2 venues lies within" in err and len(err.strip().splitlines()) == 1

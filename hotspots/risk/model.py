@@ -46,7 +46,9 @@ from scipy.special import gammaln
 
 from hotspots.errors import InputError, ParameterError
 from hotspots.evaluate import study_area_polygon
+from hotspots.projection import geometry_to_metric, local_metric_crs, to_metric
 from hotspots.risk import factors as fx
+from hotspots.schema import LAT, LON
 
 FAMILIES: tuple[str, ...] = ("auto", "poisson", "negbin")
 CRITERIA: tuple[str, ...] = ("bic", "aic")
@@ -170,6 +172,18 @@ def risk_data(
     design, factors = fx.venue_factors(
         cells, venues, kinds=kinds, distances=distances, measures=measures
     )
+    # venues of another city (or with lat/lon swapped) would give "no factor" without a
+    # word; checked once the distances are
+    reach = max((float(d) for d in distances), default=0.0)
+    centre = geom.centroid
+    crs = local_metric_crs(centre.y, centre.x)
+    vx, vy = to_metric(venues[LAT].to_numpy(float), venues[LON].to_numpy(float), crs)[:2]
+    near = shapely.dwithin(geometry_to_metric(geom, crs), shapely.points(vx, vy), reach)
+    if not near.any():
+        raise InputError(
+            f"none of the {len(venues):,} venues lies within {reach:,.0f} m of the calls' "
+            "study area: check that the venues file is of the same city"
+        )
     y = fx.cell_counts(cells, target)
     bg = (
         None
