@@ -326,8 +326,8 @@ class RejectsCsv:
             raw = [c for c in rejected.columns if c not in own]
             self.columns = [S.SOURCE_ROW, "reason", *raw, EXTRA_FIELDS]
         if header or len(rejected):
-            frame = safe_csv_frame(rejected.reindex(columns=self.columns))
-            self.file.write(frame.to_csv(index=False, header=header))
+            rows = rejected.reindex(columns=self.columns)
+            self.file.write(safe_csv_frame(rows).to_csv(index=False, header=header))
 
 
 def _with_order(cmap: ColumnMap, order: str) -> ColumnMap:
