@@ -25,8 +25,9 @@ from hotspots import schema as S
 from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
 from hotspots.ingest.detect import detect
+from hotspots.ingest.source import COMPRESSED
 from hotspots.ingest.store import read_ingested
-from hotspots.readers import Source, read_table
+from hotspots.readers import TEXT_SUFFIXES, Source, read_table
 from hotspots.store.database import DatabaseSource, read_database
 from hotspots.validation import (
     REASONS,
@@ -168,20 +169,57 @@ def read_incidents(
 
 def _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limits, progress):
     """:func:`read_incidents` for files other than an ingested GeoParquet."""
+    if _in_blocks(path, limits):
+        from hotspots.ingest.batches import read_in_blocks
+
+        kw = {"columns": columns, "crs": crs, "boundary": boundary, "bbox": bbox, "tz": tz}
+        result = read_in_blocks(path, sep=sep, encoding=encoding, progress=progress, **kw)
+        (progress or _silent)(1.0, "done")
+        return result
     table, det, crs = _prepare(path, columns, crs, sep, encoding, "incidents", limits, progress)
     area = _boundary(boundary)
-    result = validate_incidents(table, det.columns, crs=crs, boundary=area, bbox=bbox, tz=tz)
+    result, _ = validate_with_fallback(table, det, crs=crs, boundary=area, bbox=bbox, tz=tz)
+    (progress or _silent)(1.0, "done")
+    return result
+
+
+#: Text files larger than this (bytes on disk) are read and validated in blocks: time and
+#: memory then grow in proportion to the rows (one block is worked on at a time).
+BLOCK_READ_BYTES = 160 << 20
+
+
+def _in_blocks(path: Source, limits: dict[str, Any]) -> bool:
+    """Whether ``path`` is a delimited text file large enough to read in blocks."""
+    if not isinstance(path, str | Path) or limits.get("max_bytes") or limits.get("member"):
+        return False
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes[-2:]]
+    packed = bool(suffixes) and suffixes[-1] in COMPRESSED and suffixes[-1] != ".zip"
+    inner = suffixes[-2] if packed and len(suffixes) == 2 else (suffixes[-1] if suffixes else "")
+    if inner not in TEXT_SUFFIXES or not p.is_file():
+        return False
+    # a compressed file holds several times its size in text
+    return p.stat().st_size * (4 if packed else 1) > BLOCK_READ_BYTES
+
+
+def validate_with_fallback(table, det, **kwargs: Any) -> tuple[IngestResult, Any]:
+    """:func:`validate_incidents` with the detected columns, then with the next time mapping
+    while the one before rejects more than half of the rows as ``unparseable_date``.
+
+    Returns the result (its ``detection`` notes set) and the column map it used.
+    """
+    result = validate_incidents(table, det.columns, **kwargs)
+    cmap = det.columns
     notes = dict(det.notes)
     for alt, why in det.time_alternatives:
         if result.reasons.get("unparseable_date", 0) <= result.rows / 2:
             break
-        other = validate_incidents(table, alt, crs=crs, boundary=area, bbox=bbox, tz=tz)
+        other = validate_incidents(table, alt, **kwargs)
         if other.reasons["unparseable_date"] < result.reasons["unparseable_date"]:
-            result = other
+            result, cmap = other, alt
             notes["time"] = f"{why} (the first choice rejected more than half of the rows)"
     result.detection = notes
-    (progress or _silent)(1.0, "done")
-    return result
+    return result, cmap
 
 
 def read_venues(

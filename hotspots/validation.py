@@ -509,6 +509,14 @@ def _ids(frame: pd.DataFrame, col: str | None, source_row: np.ndarray) -> pd.Ser
     return pd.Series(out, dtype="str")
 
 
+#: Whole numbers as a plain text writes them (no sign, no leading zero), within int64.
+_PLAIN_INT = r"^(0|[1-9][0-9]{0,17})$"
+
+
+def _np_mask(a) -> np.ndarray:
+    return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 class SeenIds:
     """Ids accepted in earlier batches of the same file, as 64-bit hashes (8 bytes an id).
 
@@ -524,7 +532,24 @@ class SeenIds:
 
     @staticmethod
     def hashes(ids: pd.Series) -> np.ndarray:
-        return pd.util.hash_pandas_object(ids.reset_index(drop=True), index=False).to_numpy()
+        """64-bit keys of ``ids``: a whole number written plainly (``"1042"``) is its own
+        value, any other text its pandas hash.
+
+        Police ids are mostly plain numbers; casting them is a fraction of the cost of hashing
+        their text, and the same id gets the same key in every batch whichever way it goes.
+        """
+        arr = as_arrow(ids)
+        plain = _np_mask(pc.match_substring_regex(arr, _PLAIN_INT))
+        out = np.empty(len(arr), dtype=np.uint64)
+        if plain.all():
+            out[:] = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False).view(np.uint64)
+            return out
+        if plain.any():
+            ints = pc.cast(arr.filter(pa.array(plain)), pa.int64())
+            out[plain] = ints.to_numpy(zero_copy_only=False).view(np.uint64)
+        other = pd.Series(arr.filter(pa.array(~plain)), dtype="str")
+        out[~plain] = pd.util.hash_pandas_object(other, index=False).to_numpy()
+        return out
 
     def contains(self, h: np.ndarray) -> np.ndarray:
         found = np.zeros(len(h), dtype=bool)

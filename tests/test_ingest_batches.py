@@ -72,3 +72,62 @@ def test_a_file_without_ids_numbers_its_rows_across_blocks(tmp_path: Path, block
     loaded = read_incidents(out).accepted
     assert loaded["source_row"].tolist() == list(range(1, 301))
     assert loaded["incident_id"].tolist() == [f"row-{i}" for i in range(1, 301)]
+
+
+@pytest.mark.parametrize("block", [300, 1024])
+def test_read_incidents_of_a_large_file_reads_it_in_blocks_with_the_same_result(
+    tmp_path: Path, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # above BLOCK_READ_BYTES read_incidents validates block by block (time and memory in
+    # proportion to the rows); the result must be the whole read's, row for row
+    import hotspots.io as hio
+    from hotspots.ingest import batches
+
+    src = _file(tmp_path, n=600)
+    whole = read_incidents(src)
+    monkeypatch.setattr(hio, "BLOCK_READ_BYTES", 0)
+    monkeypatch.setattr(batches.validated_blocks, "__kwdefaults__", {
+        **batches.validated_blocks.__kwdefaults__, "block_bytes": block
+    })
+    parts = read_incidents(src)
+    assert parts.report() == {**whole.report(), "detection": parts.detection}
+    assert parts.detection == whole.detection
+    pd.testing.assert_frame_equal(parts.accepted, whole.accepted)
+    pd.testing.assert_frame_equal(parts.rejected, whole.rejected, check_dtype=False)
+
+
+def test_the_first_block_falls_back_to_the_next_time_mapping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a `date` column of m/d/Y and a `time` column that already holds whole timestamps. The
+    # detector is made to offer "date + time of day" first: it rejects every row, so the
+    # reader must take the next mapping, in blocks as in one piece
+    from dataclasses import replace
+
+    import hotspots.io as hio
+    from hotspots.ingest import batches
+    from hotspots.ingest.detect import detect as real_detect
+
+    def wrong_first(*args, **kwargs):
+        det = real_detect(*args, **kwargs)
+        bad = replace(det.columns, time="date+time")
+        alts = [(bad, "date + time of day"), (det.columns, "time, full timestamps")]
+        return replace(det, columns=bad, time_alternatives=alts)
+
+    lines = ["id,date,time,lat,lon"]
+    for i in range(300):
+        lines.append(
+            f"{i},{1 + i % 12}/{1 + i % 28}/2021,2021-{1 + i % 12:02d}-{1 + i % 28:02d} "
+            f"{i % 24:02d}:30,43.{300 + i},68.{200 + i}"
+        )
+    src = tmp_path / "two_times.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(hio, "detect", wrong_first)
+    monkeypatch.setattr(batches, "detect", wrong_first)
+    whole = read_incidents(src)
+    monkeypatch.setattr(hio, "BLOCK_READ_BYTES", 0)
+    parts = read_incidents(src)
+    for got in (whole, parts):
+        assert got.n_accepted == 300 and got.columns.time == "time"
+        assert "rejected more than half" in got.detection["time"]
+        assert (got.accepted["hour"] == np.arange(300) % 24).all()

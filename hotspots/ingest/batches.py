@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,53 +51,74 @@ BLOCK_BYTES = 64 << 20
 Progress = Callable[[float, str], None]
 
 
-def _open_record_start(block: bytes, sep: str) -> int | None:
-    """Byte offset of a record whose quote is still open at the end of ``block``, if any."""
-    if block.rfind(b'"') < 0:
+#: Lines at the end of a block searched for a quoted value still open where it is cut.
+_TAIL_LINES = 3 * MAX_VALUE_LINES
+
+
+def _tail_start(data: bytes, lo: int, hi: int, lines: int = _TAIL_LINES) -> int:
+    """Offset where the last ``lines`` lines of ``data[lo:hi]`` begin (``lo`` if fewer)."""
+    pos = hi - 1  # data[hi - 1] is the line break ending the last line
+    for _ in range(lines):
+        pos = data.rfind(b"\n", lo, pos)
+        if pos < 0:
+            return lo
+    return pos + 1
+
+
+def _open_record_start(header: bytes, data: bytes, lo: int, hi: int, sep: str) -> int | None:
+    """Offset in ``data`` of a record of ``data[lo:hi]`` whose quote is still open at ``hi``.
+
+    Only the last lines can hold one (a quoted value spans at most
+    :data:`~hotspots.ingest.records.MAX_VALUE_LINES` lines), so only they are read.
+    """
+    start = _tail_start(data, lo, hi)
+    if data.find(b'"', start, hi) < 0:
         return None
     try:
-        recs = find_records(block, sep)
+        recs = find_records(header + data[start:hi], sep)
     except InputError:
         return None
     if not recs.swallowing.any():
         return None
     last_line = recs.lines[-1] if len(recs) else 0
     idx = np.flatnonzero(recs.swallowing & (recs.lines >= last_line - MAX_VALUE_LINES))
-    return int(recs.starts[idx[0]]) if idx.size else None
+    return int(recs.starts[idx[0]]) - len(header) + start if idx.size else None
 
 
 def _blocks(stream, block_bytes: int, sep_of: Callable[[bytes], str]):
-    """Yield ``(header, body)`` byte blocks cut at line breaks (see the module docstring)."""
+    """Yield ``(block, body bytes)``: the header line and about ``block_bytes`` of whole
+    records after it, cut at line breaks (see the module docstring), copied once."""
     header = None
     carry = b""
     while True:
         chunk = stream.read(block_bytes)
         eof = not chunk
-        data = carry + chunk
+        data = carry + chunk if carry else chunk
         if not data:
             return
-        if not eof:
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data  # a line longer than a block: read on
-                continue
-            body, carry = data[: cut + 1], data[cut + 1 :]
-        else:
-            body, carry = data, b""
+        lo = 0
         if header is None:
-            end = body.find(b"\n")
-            header = body[: end + 1] if end >= 0 else body + b"\n"
-            body = body[len(header) :] if end >= 0 else b""
+            end = data.find(b"\n")
+            header = data[: end + 1] if end >= 0 else data + b"\n"
+            lo = end + 1 if end >= 0 else len(data)
+        hi = len(data)
         if not eof:
-            start = _open_record_start(header + body, sep_of(header))
+            cut = data.rfind(b"\n", lo)
+            if cut < 0:
+                carry = data if lo == 0 else data[lo:]  # a line longer than a block: read on
+                continue
+            hi = cut + 1
+            start = _open_record_start(header, data, lo, hi, sep_of(header))
             if start is not None:
-                cut_at = start - len(header)
-                if cut_at > 0:
-                    body, carry = body[:cut_at], body[cut_at:] + carry
-                elif body.count(b"\n") <= MAX_VALUE_LINES:
-                    carry = body + carry  # the open record is all there is: read on
+                if start > lo:
+                    hi = start
+                elif data.count(b"\n", lo, hi) <= MAX_VALUE_LINES:
+                    carry = data[lo:]  # the open record is all there is: read on
                     continue
-        yield header, body
+            carry = data[hi:]
+        else:
+            carry = b""
+        yield b"".join((header, memoryview(data)[lo:hi])), hi - lo
         if eof:
             return
 
@@ -130,6 +152,10 @@ class Totals:
         ):
             for k, v in part.items():
                 total[k] = total.get(k, 0) + v
+        if self.last is not None and res.encoding_counts:
+            # every block is read with the file's header line before it: count it once
+            main = next(iter(res.encoding_counts))
+            self.encodings[main] -= 1
         if res.time_zone:
             if self.time_zone is None:
                 self.time_zone = dict(res.time_zone)
@@ -187,7 +213,7 @@ def validated_blocks(
 ):
     """Yield the :class:`~hotspots.validation.IngestResult` of each block, source rows
     counted from the start of the file; ``totals`` (updated) adds them up."""
-    from hotspots.io import _boundary
+    from hotspots.io import _boundary, validate_with_fallback
     from hotspots.readers import text_table
     from hotspots.validation import SeenIds, validate_incidents
 
@@ -203,48 +229,115 @@ def validated_blocks(
 
         return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
 
+    def parse(block: bytes, body_bytes: int):
+        return text_table(block, name, sep=sep, encoding=encoding), body_bytes
+
+    blocks = _blocks(stream, block_bytes, sep_of)
     try:
-        for header, body in _blocks(stream, block_bytes, sep_of):
-            read_bytes += len(body)
-            if not body.strip() and totals.columns is not None:
-                continue
-            table = text_table(header + body, name, sep=sep, encoding=encoding)
-            if totals.columns is None:
-                det = detect(
-                    table.frame, columns, kind="incidents", source=name, prefer_xy=crs is not None
-                )
-                require_coordinates(det.columns, table.headers, name)
-                cmap = det.columns
-                if cmap.time_columns and cmap.time_format is None:
-                    col = as_arrow(table.frame[cmap.time_columns[0]])
-                    if pc.any(pc.match_substring(col, "/")).as_py():
-                        cmap = _with_order(cmap, slash_order(col))
-                sep = table.sep
-                if table.encoding == "cp1251":
-                    encoding = "cp1251"
-                totals.columns, totals.notes, totals.sep = cmap, dict(det.notes), sep
-            # rows numbered as in the whole file: source_row, and the row-<n> ids of rows
-            # without an id (numbered within the block they would clash across blocks)
-            res = validate_incidents(
-                table,
-                totals.columns,
-                crs=crs,
-                boundary=area,
-                bbox=bbox,
-                tz=tz,
-                seen_ids=seen,
-                first_row=totals.rows + 1,
-            )
-            if res.time_zone and tz is None:
-                tz = res.time_zone["zone"]  # the first block's zone for every block
-            totals.add(res)
-            yield res
-            if progress is not None:
-                progress(min(read_bytes / max(size, 1), 1.0), f"{totals.rows:,} rows")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # the next block is read and parsed (Arrow, NumPy: the GIL released) while this
+            # one is validated, so the two cores share the work
+            pending = None
+            while True:
+                if pending is None:
+                    nxt = next(blocks, None)
+                    if nxt is None:
+                        break
+                    table, size_read = parse(*nxt)
+                else:
+                    got = pending.result()
+                    if got is None:
+                        break
+                    table, size_read = got
+                    pending = None
+                read_bytes += size_read
+                first = totals.columns is None
+                if not len(table.frame) and not first:
+                    continue
+                if first:
+                    det = detect(
+                        table.frame,
+                        columns,
+                        kind="incidents",
+                        source=name,
+                        prefer_xy=crs is not None,
+                    )
+                    require_coordinates(det.columns, table.headers, name)
+                    if det.columns.time_columns and det.columns.time_format is None:
+                        det = _with_slash_order(det, table.frame)
+                    sep = table.sep
+                    if table.encoding == "cp1251":
+                        encoding = "cp1251"
+                    totals.sep = sep
+                pending = pool.submit(_next_parsed, blocks, parse)
+                # rows numbered as in the whole file: source_row, and the row-<n> ids of rows
+                # without an id (numbered within the block they would clash across blocks)
+                kw = {"crs": crs, "boundary": area, "bbox": bbox, "tz": tz}
+                if first:
+                    # the first block chooses among the time mappings, as a whole file would
+                    res, cmap = validate_with_fallback(table, det, first_row=1, **kw)
+                    seen.add(SeenIds.hashes(res.accepted[S.INCIDENT_ID]))
+                    totals.columns, totals.notes = cmap, dict(res.detection)
+                else:
+                    res = validate_incidents(
+                        table, totals.columns, seen_ids=seen, first_row=totals.rows + 1, **kw
+                    )
+                del table
+                if res.time_zone and tz is None:
+                    tz = res.time_zone["zone"]  # the first block's zone for every block
+                totals.add(res)
+                yield res
+                if progress is not None:
+                    progress(min(read_bytes / max(size, 1), 1.0), f"{totals.rows:,} rows")
     finally:
         stream.close()
     if totals.columns is None:
         raise InputError(f"{name} has no data rows")
+
+
+def read_in_blocks(src: Source, **kwargs: Any):
+    """Read and validate a large delimited file block by block into one
+    :class:`~hotspots.validation.IngestResult` (what :func:`hotspots.io.read_incidents` does
+    for text files above :data:`hotspots.io.BLOCK_READ_BYTES`).
+
+    Keywords as :func:`validated_blocks`. Time and memory grow in proportion to the rows:
+    one block's text is held at a time (and the next one's, parsed while this one is
+    validated), and the accepted rows of the blocks are joined once at the end.
+    """
+    from hotspots.validation import IngestResult
+
+    totals = Totals()
+    accepted, rejected = [], []
+    for res in validated_blocks(src, totals=totals, **kwargs):
+        accepted.append(res.accepted)
+        if len(res.rejected) or not rejected:
+            rejected.append(res.rejected)
+    last = totals.last
+    return IngestResult(
+        accepted=_joined(accepted),
+        rejected=_joined(rejected),
+        rows=totals.rows,
+        reasons={k: totals.reasons.get(k, 0) for k in last.reasons},
+        columns=totals.columns,
+        time_precision=totals.time_precision,
+        kind="incidents",
+        source=totals.name,
+        crs=last.crs,
+        encoding=last.encoding,
+        sep=totals.sep,
+        precision_counts=totals.precision,
+        time_zone=totals.time_zone,
+        encoding_counts=totals.encodings,
+        detection=dict(totals.notes),
+        compression=last.compression,
+    )
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The blocks' frames one after the other (text columns keep their Arrow chunks)."""
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def ingest_to_parquet(
@@ -336,10 +429,40 @@ def _with_order(cmap: ColumnMap, order: str) -> ColumnMap:
     return replace(cmap, time_format=order)
 
 
+def _with_slash_order(det, frame: pd.DataFrame):
+    """``det`` with the slash order of dates (d/m or m/d) fixed from the first block, for
+    its columns and each time alternative, so every block reads dates the same way."""
+    from dataclasses import replace
+
+    def fixed(cmap: ColumnMap) -> ColumnMap:
+        if not cmap.time_columns or cmap.time_format is not None:
+            return cmap
+        col = as_arrow(frame[cmap.time_columns[0]])
+        if pc.any(pc.match_substring(col, "/")).as_py():
+            return _with_order(cmap, slash_order(col))
+        return cmap
+
+    alts = [(fixed(c), why) for c, why in det.time_alternatives]
+    return replace(det, columns=fixed(det.columns), time_alternatives=alts)
+
+
+def _next_parsed(blocks, parse):
+    """The next block parsed, or ``None`` at the end (run in the prefetch thread)."""
+    nxt = next(blocks, None)
+    return None if nxt is None else parse(*nxt)
+
+
 def _to_arrow(accepted) -> pa.Table:
     from hotspots.ingest.store import geoparquet_table
 
     return geoparquet_table(accepted, bbox=False)  # the first block's extent is not the file's
 
 
-__all__ = ["BLOCK_BYTES", "RejectsCsv", "Totals", "ingest_to_parquet", "validated_blocks"]
+__all__ = [
+    "BLOCK_BYTES",
+    "RejectsCsv",
+    "Totals",
+    "ingest_to_parquet",
+    "read_in_blocks",
+    "validated_blocks",
+]
