@@ -14,6 +14,8 @@ import re
 from typing import Final
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Label for a missing or empty offense value.
 UNKNOWN: Final = "unknown"
@@ -128,6 +130,14 @@ def normalise_offense(raw: pd.Series) -> pd.Series:
     >>> normalise_offense(pd.Series(["Кража", "THEFT", "MOTOR VEHICLE THEFT", None])).tolist()
     ['theft', 'theft', 'motor_vehicle_theft', 'unknown']
     """
+    if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow":
+        # Arrow text: a hash table of the distinct labels, then one take (no Python strings)
+        arr = pa.chunked_array(pa.array(raw.array)).combine_chunks().dictionary_encode()
+        mapped = pa.array([normalise_label(u) for u in arr.dictionary.to_pylist()] + [UNKNOWN])
+        codes = pc.fill_null(arr.indices, len(mapped) - 1)
+        out = pd.Series(mapped.take(codes), dtype="str", name=raw.name)
+        out.index = raw.index
+        return out
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     mapped = [normalise_label(u) for u in uniques]  # loop over distinct labels only
     out = pd.Series(mapped + [UNKNOWN], dtype="str").to_numpy()[codes]

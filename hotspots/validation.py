@@ -71,6 +71,7 @@ from hotspots.ingest.parse import (
     parse_times,
     precision_codes,
     slash_order,
+    trim,
 )
 from hotspots.offenses import UNKNOWN, normalise_kind, normalise_offense
 from hotspots.readers import RawTable
@@ -475,8 +476,10 @@ def resolve_coordinates(
 # Whole tables ----------------------------------------------------------------------------
 def _text_or_na(s) -> pd.Series:
     """Stripped text, ``<NA>`` where empty (Arrow kernels, no Python strings)."""
-    t = pc.utf8_trim_whitespace(as_arrow(s))
-    t = pc.if_else(pc.equal(t, ""), pa.scalar(None, t.type), t)
+    t = trim(s)
+    empty = pc.equal(t, "")
+    if pc.any(empty).as_py():  # the column is copied only when some cell is empty
+        t = pc.if_else(empty, pa.scalar(None, t.type), t)
     return pd.Series(t, dtype="str")
 
 
@@ -495,7 +498,7 @@ def _accepted_text(frame: pd.DataFrame, col: str | None, ok: np.ndarray) -> pd.S
 def _ids(frame: pd.DataFrame, col: str | None, source_row: np.ndarray) -> pd.Series:
     """The id column stripped, ``row-<source_row>`` where it is empty or absent."""
     if col:
-        given = pc.utf8_trim_whitespace(as_arrow(frame[col]))
+        given = trim(frame[col])
         empty = np.asarray(pc.equal(given, "").to_numpy(zero_copy_only=False), dtype=bool)
         if not empty.any():
             return pd.Series(given, dtype="str")
@@ -575,7 +578,10 @@ def _all_unique(ids: pd.Series) -> bool:
         v = pc.cast(as_arrow(ids), pa.int64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return bool(ids.is_unique)
-    # distinct numbers are distinct texts; equal numbers may not be ("007", "7"): ask pandas
+    # distinct numbers are distinct texts; equal numbers may not be ("007", "7"): ask pandas.
+    # Exports are often in id order: increasing ids need no sort
+    if len(v) < 2 or (v[1:] > v[:-1]).all():
+        return True
     return not (np.diff(np.sort(v)) == 0).any() or bool(ids.is_unique)
 
 

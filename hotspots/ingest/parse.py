@@ -44,9 +44,79 @@ def as_arrow(values) -> pa.Array:
     return arr
 
 
+#: ASCII white space (tab, line breaks, vertical tab, form feed, space).
+_ASCII_WS = np.zeros(256, dtype=bool)
+_ASCII_WS[[9, 10, 11, 12, 13, 32]] = True
+#: Unicode white space past ASCII, as UTF-8 byte triples (U+1680, U+2000-200A, U+2028,
+#: U+2029, U+202F, U+205F, U+3000); the two-byte ones are U+0085 and U+00A0.
+_WS3 = np.array(
+    [0xE19A80, *range(0xE28080, 0xE2808B), 0xE280A8, 0xE280A9, 0xE280AF, 0xE2819F, 0xE38080]
+)
+
+
+#: First bytes of a multi-byte white-space character, and last bytes of one.
+_LEAD_MB = np.zeros(256, dtype=bool)
+_LEAD_MB[[0xC2, 0xE1, 0xE2, 0xE3]] = True
+_TRAIL_MB = np.zeros(256, dtype=bool)
+_TRAIL_MB[[*range(0x80, 0x8B), 0x85, 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]] = True
+
+
+def _two(b0: np.ndarray, b1: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Bytes ``b0 b1`` spell U+0085 or U+00A0 (in a value of at least two bytes)."""
+    return (n >= 2) & (b0 == 0xC2) & ((b1 == 0xA0) | (b1 == 0x85))
+
+
+def _three(b0: np.ndarray, b1: np.ndarray, b2: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Bytes ``b0 b1 b2`` spell one of the three-byte spaces of :data:`_WS3`."""
+    code = (b0.astype(np.int64) << 16) | (b1.astype(np.int64) << 8) | b2.astype(np.int64)
+    return (n >= 3) & np.isin(code, _WS3)
+
+
+def _edge_space(data: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether some value ``data[start:end]`` (all non-empty) begins or ends with white space."""
+    first, last = data[start], data[end - 1]
+    if _ASCII_WS[first].any() or _ASCII_WS[last].any():
+        return True
+    top = len(data) - 1
+    i = np.flatnonzero(_LEAD_MB[first])  # the few values starting with such a byte
+    if i.size:
+        s, n = start[i], end[i] - start[i]
+        b0, b1, b2 = data[s], data[np.minimum(s + 1, top)], data[np.minimum(s + 2, top)]
+        if (_two(b0, b1, n) | _three(b0, b1, b2, n)).any():
+            return True
+    j = np.flatnonzero(_TRAIL_MB[last])  # and ending with one
+    if j.size:
+        e, n = end[j], end[j] - start[j]
+        b0, b1, b2 = data[np.maximum(e - 3, 0)], data[np.maximum(e - 2, 0)], data[e - 1]
+        if (_two(b1, b2, n) | _three(b0, b1, b2, n)).any():
+            return True
+    return False
+
+
+def trim(values) -> pa.Array:
+    """``values`` as one Arrow text array without leading or trailing white space.
+
+    Arrow's Unicode trim copies the whole column even when nothing is to trim (the usual
+    case); the first and last characters of every value are looked at first, with NumPy.
+    """
+    arr = as_arrow(values)
+    bufs = arr.buffers()
+    if len(arr) == 0 or bufs[2] is None:
+        return arr
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
+    start, end = offsets[:-1], offsets[1:]
+    filled = end > start
+    if not filled.all():
+        start, end = start[filled], end[filled]
+    if len(start) and _edge_space(np.frombuffer(bufs[2], dtype=np.uint8), start, end):
+        return pc.utf8_trim_whitespace(arr)
+    return arr
+
+
 def clean(values) -> pa.Array:
     """Stripped text with the no-value tokens of :data:`NULL_TOKENS` as ``""``."""
-    arr = pc.utf8_trim_whitespace(as_arrow(values))
+    arr = trim(values)
     short = pc.less_equal(pc.utf8_length(arr), 4)  # every token is short
     if pc.any(short).as_py():
         token = pc.and_(short, pc.is_in(pc.utf8_lower(arr), value_set=_NULLS))
@@ -259,6 +329,12 @@ def parse_times(values, *, order: str | None = None) -> Times:
         for f, _, _ in formats
     ]
     ranked = sorted(range(len(formats)), key=lambda i: -hits[i])
+    top = ranked[0]
+    iso_top = hits[top] == len(sample) and formats[top] in _ISO_NAIVE
+    if left.all() and (iso_top or hits[top] == 0):  # no format took them: fractions of s?
+        fast = _iso_cast(t)
+        if fast is not None:
+            return fast
     prepared = False
     for round_ in (0, 1):
         for i in ranked:
@@ -293,12 +369,46 @@ def parse_times(values, *, order: str | None = None) -> Times:
             break
         t = _fill(t, idx[digits], _prepare(t.take(pa.array(idx[digits]))))
         prepared = True
+    return _in_years(Times(out, prec, aware))
+
+
+def _in_years(times: Times) -> Times:
+    """``times`` with the values outside :data:`YEAR_RANGE` unparsed (in place)."""
+    out = times.values
     years = out.astype("datetime64[Y]").astype("int64") + 1970
     bad = ~np.isnat(out) & ((years < YEAR_RANGE[0]) | (years > YEAR_RANGE[1]))
     out[bad] = np.datetime64("NaT")
-    prec[bad] = 0
-    aware[bad] = False
-    return Times(out, prec, aware)
+    times.precision[bad] = 0
+    times.aware[bad] = False
+    return times
+
+
+#: ISO formats without a zone, which Arrow's ISO 8601 cast reads (much faster than strptime).
+_ISO_NAIVE: Final = tuple(f for f in _ISO if not f[2] and f[0].startswith("%Y-"))
+#: Precision of an ISO value by its length: ``2017-07-19`` day, ``2017-07-19 13`` hour,
+#: ``2017-07-19 13:45`` and longer minute.
+_ISO_LENGTHS: Final = ((10, DAY), (13, HOUR), (16, MINUTE))
+
+
+def _iso_cast(t: pa.Array) -> Times | None:
+    """Every value of ``t`` read by Arrow's ISO 8601 cast, or ``None`` if one is not ISO.
+
+    The cast refuses the whole column on one bad value (a day that does not exist, a stray
+    space, a zone), which sends the column to the format-by-format path instead.
+    """
+    try:
+        parsed = pc.cast(t, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    length = np.asarray(pc.binary_length(t).to_numpy(zero_copy_only=False))
+    prec = np.zeros(len(t), dtype=np.int8)
+    for n, p in _ISO_LENGTHS:
+        prec[length >= n] = p
+    if (prec == 0).any() or ((length > 10) & (length < 13)).any():
+        return None  # a form the formats above do not take (``2017-07-19T1``)
+    values = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
+    values = values.astype("datetime64[s]").astype("datetime64[us]")  # as strptime: no fractions
+    return _in_years(Times(values, prec, np.zeros(len(t), dtype=bool)))
 
 
 def _rolled_over(text: pa.Array, parsed: pa.Array, ok: np.ndarray, month_first: bool) -> np.ndarray:
@@ -388,7 +498,7 @@ def precision_codes(names) -> np.ndarray:
 
 def join_text(columns: Sequence) -> pa.Array:
     """Columns of text joined with a space (a date column and a time-of-day column)."""
-    arrs = [pc.cast(pc.utf8_trim_whitespace(as_arrow(c)), pa.large_string()) for c in columns]
+    arrs = [pc.cast(trim(c), pa.large_string()) for c in columns]
     if len(arrs) == 1:
         return arrs[0]
     return pc.binary_join_element_wise(*arrs, pa.scalar(" ", pa.large_string()))
