@@ -333,11 +333,27 @@ def read_in_blocks(src: Source, **kwargs: Any):
     )
 
 
+def _blank(index: pd.Index) -> pd.Series:
+    return pd.Series("", index=index, dtype="str")  # a raw column a block did not have
+
+
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The blocks' frames one after the other (text columns keep their Arrow chunks)."""
+    """The blocks' frames one after the other, emptied as they are joined.
+
+    Column by column, each block's column released once it is copied: joining costs one
+    column of memory, not a second table (text columns keep their Arrow chunks, uncopied).
+    """
     if len(frames) == 1:
         return frames[0]
-    return pd.concat(frames, ignore_index=True)
+    names = list(frames[0].columns)
+    for f in frames[1:]:
+        names += [c for c in f.columns if c not in names]
+    out = {}
+    for name in names:
+        parts = [f.pop(name) if name in f else _blank(f.index) for f in frames]
+        out[name] = pd.concat(parts, ignore_index=True)
+        del parts
+    return pd.DataFrame(out, copy=False)
 
 
 def ingest_to_parquet(
