@@ -40,6 +40,7 @@ from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
 from hotspots.ingest.csvtable import EXTRA_FIELDS
 from hotspots.ingest.detect import detect
+from hotspots.ingest.memory import release_freed
 from hotspots.ingest.parse import as_arrow, slash_order
 from hotspots.ingest.records import MAX_VALUE_LINES, find_records
 from hotspots.ingest.source import Source, open_stream
@@ -283,6 +284,7 @@ def validated_blocks(
                         table, totals.columns, seen_ids=seen, first_row=totals.rows + 1, **kw
                     )
                 del table
+                release_freed()  # what this block freed, before the next one allocates
                 if res.time_zone and tz is None:
                     tz = res.time_zone["zone"]  # the first block's zone for every block
                 totals.add(res)
@@ -313,9 +315,12 @@ def read_in_blocks(src: Source, **kwargs: Any):
         if len(res.rejected) or not rejected:
             rejected.append(res.rejected)
     last = totals.last
+    joined, rejects = _joined(accepted), _joined(rejected)
+    del accepted, rejected
+    release_freed()
     return IngestResult(
-        accepted=_joined(accepted),
-        rejected=_joined(rejected),
+        accepted=joined,
+        rejected=rejects,
         rows=totals.rows,
         reasons={k: totals.reasons.get(k, 0) for k in last.reasons},
         columns=totals.columns,
