@@ -358,6 +358,7 @@ def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
         parts = [f.pop(name) if name in f else _blank(f.index) for f in frames]
         out[name] = pd.concat(parts, ignore_index=True)
         del parts
+        release_freed()  # the blocks' pieces of this column, before the next is joined
     return pd.DataFrame(out, copy=False)
 
 
