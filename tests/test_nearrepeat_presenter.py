@@ -71,9 +71,7 @@ def test_page_in_presenter_mode_shows_no_count_under_k(knox):
     at.selectbox(key="nr_runs").set_value(99)
     at.button(key="nr_go").click()
     at = run(at)
-    want = suppress_knox(
-        near_repeat(sample().calls, permutations=99, seed=0, **BANDS), K
-    )
+    want = suppress_knox(near_repeat(sample().calls, permutations=99, seed=0, **BANDS), K)
     details = at.dataframe[1].value
     assert details["Observed pairs"].tolist() == want["observed"].tolist()
     assert f"< {K}" in details["Observed pairs"].tolist()

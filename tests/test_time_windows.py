@@ -205,3 +205,23 @@ def test_patrol_peak_hours_from_ingested_windows(capsys, tmp_path):
     plain = patrol_plan(inc.drop(columns=[S.OCCURRED_FROM, S.OCCURRED_TO]), params=params)
     assert plain["peak_hours"].iloc[0] == "16:00–19:00"  # without windows nothing changes
     assert plain["peak_hours_pct"].iloc[0] == pytest.approx(100 * 10 / 13, abs=1e-6)
+
+
+def test_dask_engine_uses_the_windows_too(tmp_path, windows_csv):
+    from hotspots import engine
+    from hotspots.engine.dataset import Source
+    from hotspots.ingest.partitioned import ingest_partitioned
+    from hotspots.temporal import hour_weekday_table
+
+    ds = tmp_path / "ds"
+    ingest_partitioned(windows_csv, ds, partition_by="month", rows_per_file=3)
+    inc = read_incidents(windows_csv).accepted
+    want, got = hour_weekday_table(inc), engine.hour_weekday_table(ds)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), atol=1e-12)
+    keys = ("unknown", "aoristic", "too_long", "reversed")
+    assert [got.attrs[k] for k in keys] == [want.attrs[k] for k in keys] == [2, 6, 1, 1]
+    # the hour filter per partition keeps the calls the in-memory filter keeps
+    evening = Filters(hours=tuple(range(18, 24)))
+    n = engine.hour_weekday_table(Source(str(ds), filters=evening)).to_numpy().sum()
+    kept = apply_filters(inc, evening)
+    assert n == pytest.approx(hour_weekday_table(kept).to_numpy().sum(), abs=1e-9)

@@ -71,8 +71,7 @@ def _name_hint(name: str, hints: tuple[str, ...]) -> bool:
     contains a long one."""
     key = header_key(name)
     return any(
-        key == h or key.startswith(h) or key.endswith(h) or (len(h) > 4 and h in key)
-        for h in hints
+        key == h or key.startswith(h) or key.endswith(h) or (len(h) > 4 and h in key) for h in hints
     )
 
 
@@ -110,8 +109,11 @@ def _pair_stats(start: Times, end: Times) -> tuple[int, float, float, float]:
         return 0, 0.0, 0.0, 0.0
     span = (e[both] - s[both]).astype("timedelta64[s]")
     ordered = span >= np.timedelta64(0, "s")
-    return n, float(ordered.mean()), float((ordered & (span <= _WEEK)).mean()), float(
-        (span > np.timedelta64(0, "s")).mean()
+    return (
+        n,
+        float(ordered.mean()),
+        float((ordered & (span <= _WEEK)).mean()),
+        float((span > np.timedelta64(0, "s")).mean()),
     )
 
 
@@ -157,9 +159,7 @@ def detect_windows(
     ]
     if given.occurred_from or given.occurred_to:  # one end named: the other is found
         named = given.occurred_from or given.occurred_to
-        cands = [p for p in profiles if p.name == named] + [
-            p for p in cands if p.name != named
-        ]
+        cands = [p for p in profiles if p.name == named] + [p for p in cands if p.name != named]
     if len(cands) < 2:
         return columns, None
     order = columns.time_format if columns.time_format in ("dmy", "mdy") else None
@@ -192,8 +192,8 @@ def detect_windows(
         return columns, None
     ordered, week = best_stats
     why = (
-        f"{best[0]} -> {best[1]}: by values ({ordered:.0%} of the sample end at or after their start, "
-        f"{week:.0%} within a week)"
+        f"{best[0]} -> {best[1]}: by values ({ordered:.0%} of the sample end at or after "
+        f"their start, {week:.0%} within a week)"
     )
     return replace(columns, occurred_from=best[0], occurred_to=best[1]), why
 
@@ -231,7 +231,8 @@ def window_columns(
         return {}
     order = columns.time_format if columns.time_format in ("dmy", "mdy") else None
     out = {}
-    for col, name in ((columns.occurred_from, S.OCCURRED_FROM), (columns.occurred_to, S.OCCURRED_TO)):
+    ends = ((columns.occurred_from, S.OCCURRED_FROM), (columns.occurred_to, S.OCCURRED_TO))
+    for col, name in ends:
         times = parse_times(frame[col], order=order)
         values = window_end(times) if name == S.OCCURRED_TO else times.values.copy()
         aware = times.aware & ~np.isnat(values)
