@@ -12,10 +12,10 @@ Finding the columns (:func:`detect_windows`)
     (:func:`hotspots.ingest.parse.parse_times`), where the second is not before the first on
     at least :data:`MIN_ORDERED` of the rows where both parse, and within a week on more than
     :data:`MIN_WITHIN_WEEK` of them (and later on some: not a copy). Names such as
-    from/to, start/end, начало/конец, басы/соңы break ties (then two neighbouring columns,
-    then the first). A column named like a report, registration, update or dispatch time
-    (``reported_date``, ``дата регистрации``) is never taken unless given: it follows the
-    incident, it does not bound it.
+    from/to, start/end, начало/конец, басы/соңы break ties (then the end after the start
+    in the file, then two neighbouring columns, then the first). A column named like a
+    report, registration, update or dispatch time (``reported_date``, ``дата регистрации``)
+    is never taken unless given: it follows the incident, it does not bound it.
 Reading them (:func:`window_columns`)
     Parsed like the main time (same slash order); zoned values go to the study area's local
     time; an end given as a date alone means the end of that day (``2024-01-05`` to
@@ -183,6 +183,7 @@ def detect_windows(
                 round(ordered * 20) / 20,
                 round(week * 20) / 20,
                 hint,
+                b.position > a.position,  # the end after the start in the file
                 -abs(a.position - b.position),
                 -a.position,
             )
