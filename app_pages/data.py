@@ -99,6 +99,17 @@ def report(result, kind: str, key: str) -> None:
         if has_key(f"precision.{precision}", lang):
             precision = t(f"precision.{precision}", lang)
         extra.append(t("data.time_precision", lang, precision=precision))
+    w = r.get("time_windows")
+    if w:  # from/to columns kept at ingest (hotspots.timeaware.windows)
+        extra.append(
+            t(
+                "aor.data_windows",
+                lang,
+                usable=common.num(w["usable"]),
+                unknown=common.num(w["too_long"] + w["reversed"]),
+                missing=common.num(w["missing"]),
+            )
+        )
     st.caption(" · ".join(extra))
 
 

@@ -225,3 +225,46 @@ def test_dask_engine_uses_the_windows_too(tmp_path, windows_csv):
     n = engine.hour_weekday_table(Source(str(ds), filters=evening)).to_numpy().sum()
     kept = apply_filters(inc, evening)
     assert n == pytest.approx(hour_weekday_table(kept).to_numpy().sum(), abs=1e-9)
+
+
+def test_app_upload_keeps_the_windows_for_the_trends_heatmap():
+    from app_support import chart_with, goto, new_app, run, texts
+
+    at = goto(run(new_app()), "data")
+    data = "\n".join([",".join(("c1", "c2", "c3", "c4", "c5", "c6"))] + [",".join(r) for r in ROWS])
+    [w for w in at.file_uploader if w.label == "Calls file"][0].set_value(
+        ("burglary.csv", (data + "\n").encode(), "text/csv")
+    )
+    at = run(at)
+    shown = texts(at)
+    assert "time windows (from/to): 6 usable, 2 of unknown time" in shown
+    assert "2 without both ends" in shown
+    at = goto(at, "trends")
+    heat = chart_with(at, "day")
+    cell = heat[(heat["day"] == "Mon") & (heat["hour"] == 18)]["count"].iloc[0]
+    assert cell == pytest.approx(1 / 14, abs=1e-9)  # no. 1's weight, not a whole call
+    sat = heat[(heat["day"] == "Sat") & (heat["hour"] == 19)]["count"].iloc[0]
+    assert sat == pytest.approx(1 + 1 / 24, abs=1e-9)
+    assert heat["count"].sum() == pytest.approx(8.0, abs=1e-9)
+    shown = texts(at)
+    assert "6 calls have a from/to time window" in shown
+    assert "1 windows longer than a week and 1 ending before they start" in shown
+
+
+def test_a_pair_named_as_a_window_may_be_mostly_long(tmp_path):
+    # three of four windows over a week: not a window by values, but date_from/date_to say so
+    rows = [
+        ("1", "43.300", "68.250", "2024-01-01 18:00", "2024-01-02 08:00", "burglary"),
+        ("2", "43.301", "68.251", "2023-12-01 00:00", "2024-01-02 08:00", "burglary"),
+        ("3", "43.302", "68.252", "2023-12-02 00:00", "2024-01-03 08:00", "burglary"),
+        ("4", "43.303", "68.253", "2023-12-03 00:00", "2024-01-04 08:00", "burglary"),
+        ("5", "43.304", "68.254", "2023-12-04 00:00", "2024-01-05 08:00", "burglary"),
+        ("6", "43.305", "68.255", "2023-12-05 00:00", "2024-01-05 08:00", "burglary"),
+    ]
+    header = ("id", "lat", "lon", "date_from", "date_to", "offense")
+    res = read_incidents(write_csv(tmp_path / "named.csv", rows, header))
+    assert (res.columns.occurred_from, res.columns.occurred_to) == ("date_from", "date_to")
+    assert "by name and values" in res.detection["time_window"]
+    assert res.report()["time_windows"]["too_long"] == 5
+    neutral = ("id", "lat", "lon", "c4", "c5", "offense")
+    assert read_incidents(write_csv(tmp_path / "n.csv", rows, neutral)).columns.occurred_to is None

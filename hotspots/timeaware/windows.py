@@ -11,7 +11,9 @@ Finding the columns (:func:`detect_windows`)
     parse as dates (to the day or finer) with the same parser as the main time
     (:func:`hotspots.ingest.parse.parse_times`), where the second is not before the first on
     at least :data:`MIN_ORDERED` of the rows where both parse, and within a week on more than
-    :data:`MIN_WITHIN_WEEK` of them (and later on some: not a copy). Names such as
+    :data:`MIN_WITHIN_WEEK` of them (and later on some: not a copy); a pair named as a
+    window (``date_from``/``date_to``, ``дата с``/``дата по``, see
+    :data:`hotspots.columns.WINDOW_FROM_NAMES`) need not be within a week. Names such as
     from/to, start/end, начало/конец, басы/соңы break ties (then the end after the start
     in the file, then two neighbouring columns, then the first). A column named like a
     report, registration, update or dispatch time (``reported_date``, ``дата регистрации``)
@@ -176,7 +178,10 @@ def detect_windows(
             rows, ordered, week, longer = _pair_stats(parsed[a.name], parsed[b.name])
             if rows < min(MIN_ROWS, n) or ordered < MIN_ORDERED or longer == 0:
                 continue
-            if week <= MIN_WITHIN_WEEK:
+            named = header_key(a.name) in WINDOW_FROM_NAMES and header_key(b.name) in (
+                WINDOW_TO_NAMES
+            )  # date_from/date_to: a window by name, whatever its length
+            if week <= MIN_WITHIN_WEEK and not named:
                 continue
             hint = int(_name_hint(a.name, _FROM_HINTS)) + int(_name_hint(b.name, _TO_HINTS))
             key = (
@@ -188,12 +193,13 @@ def detect_windows(
                 -a.position,
             )
             if best_key is None or key > best_key:
-                best, best_key, best_stats = (a.name, b.name), key, (ordered, week)
+                best, best_key, best_stats = (a.name, b.name), key, (ordered, week, named)
     if best is None:
         return columns, None
-    ordered, week = best_stats
+    ordered, week, named = best_stats
+    how = "by name and values" if named else "by values"
     why = (
-        f"{best[0]} -> {best[1]}: by values ({ordered:.0%} of the sample end at or after "
+        f"{best[0]} -> {best[1]}: {how} ({ordered:.0%} of the sample end at or after "
         f"their start, {week:.0%} within a week)"
     )
     return replace(columns, occurred_from=best[0], occurred_to=best[1]), why
