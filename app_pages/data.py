@@ -26,6 +26,8 @@ CALL_TYPES = [
 BOUNDARY_TYPES = ["geojson", "json", "gpkg", "parquet"]
 #: ColumnMap fields offered in the mapping form, in order.
 MAP_FIELDS = ("lat", "lon", "x", "y", "time", "offense", "incident_id", "premise")
+#: the from/to time window (aoristic weights, hotspots.timeaware.windows), found by values
+MAP_FIELDS += ("occurred_from", "occurred_to")
 #: The limits an upload must meet and why (shown as text under the uploader, not only in
 #: hover help): the figures come from hotspots.upload_limits and app_pages.dataset.
 LIMITS_TEXT = {

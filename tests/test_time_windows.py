@@ -268,3 +268,27 @@ def test_a_pair_named_as_a_window_may_be_mostly_long(tmp_path):
     assert res.report()["time_windows"]["too_long"] == 5
     neutral = ("id", "lat", "lon", "c4", "c5", "offense")
     assert read_incidents(write_csv(tmp_path / "n.csv", rows, neutral)).columns.occurred_to is None
+
+
+def test_app_mapping_form_names_the_window():
+    from app_support import goto, new_app, run, texts
+
+    # long windows under neutral names: not found by values; named in the form instead
+    rows = [
+        (str(i), f"43.30{i}", f"68.25{i}", f"2023-12-0{i + 1} 00:00", f"2024-01-0{i + 1} 08:00",
+         "burglary")
+        for i in range(6)
+    ]  # fmt: skip
+    data = "\n".join([",".join(("id", "lat", "lon", "c4", "c5", "offense"))])
+    data += "\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    at = goto(run(new_app()), "data")
+    [w for w in at.file_uploader if w.label == "Calls file"][0].set_value(
+        ("long.csv", data.encode(), "text/csv")
+    )
+    at = run(at)
+    assert "time windows (from/to)" not in texts(at)
+    for label, column in (("Window from (earliest time)", "c4"), ("Window to (latest time)", "c5")):
+        [w for w in at.selectbox if w.label == label][0].set_value(column)
+    [b for b in at.button if b.label == "Load the calls"][0].click()
+    at = run(at)
+    assert "time windows (from/to): 0 usable, 6 of unknown time" in texts(at)
