@@ -109,8 +109,9 @@ def test_real_chicago_sample_has_no_window():
 
 def test_ingest_parquet_round_trip(capsys, tmp_path, windows_csv):
     out = tmp_path / "calls.parquet"
-    code, _, err = run(capsys, "ingest", windows_csv, "-o", out)
+    code, said, err = run(capsys, "ingest", windows_csv, "-o", out)
     assert code == 0, err
+    assert "time windows (from/to) kept: 6 usable; unknown time: 1 over a week, 1 ending" in said
     schema = pq.read_schema(out)
     assert str(schema.field(S.OCCURRED_FROM).type).startswith("timestamp")
     assert str(schema.field(S.OCCURRED_TO).type).startswith("timestamp")
