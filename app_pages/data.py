@@ -26,6 +26,8 @@ CALL_TYPES = [
 BOUNDARY_TYPES = ["geojson", "json", "gpkg", "parquet"]
 #: ColumnMap fields offered in the mapping form, in order.
 MAP_FIELDS = ("lat", "lon", "x", "y", "time", "offense", "incident_id", "premise")
+#: the from/to time window (aoristic weights, hotspots.timeaware.windows), found by values
+MAP_FIELDS += ("occurred_from", "occurred_to")
 #: The limits an upload must meet and why (shown as text under the uploader, not only in
 #: hover help): the figures come from hotspots.upload_limits and app_pages.dataset.
 LIMITS_TEXT = {
@@ -99,6 +101,17 @@ def report(result, kind: str, key: str) -> None:
         if has_key(f"precision.{precision}", lang):
             precision = t(f"precision.{precision}", lang)
         extra.append(t("data.time_precision", lang, precision=precision))
+    w = r.get("time_windows")
+    if w:  # from/to columns kept at ingest (hotspots.timeaware.windows)
+        extra.append(
+            t(
+                "aor.data_windows",
+                lang,
+                usable=common.num(w["usable"]),
+                unknown=common.num(w["too_long"] + w["reversed"]),
+                missing=common.num(w["missing"]),
+            )
+        )
     st.caption(" · ".join(extra))
 
 

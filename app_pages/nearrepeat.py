@@ -15,6 +15,7 @@ import streamlit as st
 from app_pages import common
 from hotspots.errors import InputError, ParameterError
 from hotspots.i18n import t
+from hotspots.privacy import fewer_than, suppress_knox
 from hotspots.timeaware import nearrepeat as nr
 
 PERMUTATIONS = (99, 199, 499, 999)
@@ -27,6 +28,8 @@ lang = ctx.lang
 st.header(t("page.nearrepeat", lang))
 st.caption(common.source_caption(ctx))
 st.markdown(t("nr.intro", lang))
+#: presenter mode: no pair count under K, nor the ratio or p that would give it back
+K = ctx.k if ctx.presenter else 0
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -57,12 +60,16 @@ if not common.no_calls(ctx):
         except (InputError, ParameterError) as exc:
             st.error(str(exc))
         else:
+            if K:  # suppressed here, before anything reaches the browser
+                res = suppress_knox(res, K)
+                st.caption(t("nr.presenter", lang, k=K))
+            pairs = res.attrs["n_pairs"]
             st.caption(
                 t(
                     "nr.summary",
                     lang,
                     n=common.num(res.attrs["n_incidents"]),
-                    pairs=common.num(res.attrs["n_pairs"]),
+                    pairs="—" if pairs is None else common.num(pairs),
                     max=common.num(res["distance_hi"].max()),
                     runs=res.attrs["permutations"],
                 )
@@ -82,7 +89,11 @@ if not common.no_calls(ctx):
                 columns=ratio.columns,
             )
             st.subheader(t("nr.table_title", lang, alpha=res.attrs["alpha"]))
-            st.dataframe(ratio.style.apply(lambda _: styles, axis=None).format("{:.2f}"))
+            st.dataframe(
+                ratio.style.apply(lambda _: styles, axis=None).format(
+                    "{:.2f}", na_rep=fewer_than(K) if K else "–"
+                )
+            )
             zone = res[res["near_repeat"]]
             if zone.empty:
                 st.info(t("nr.no_zone", lang))

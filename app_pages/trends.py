@@ -228,6 +228,9 @@ if not common.no_calls(ctx):
     long.columns = ["weekday", "hour", "count"]
     if K:  # no cell from fewer than K calls
         long["count"] = hide_small(long["count"], K).to_numpy()
+    # from/to windows: aoristic weights, fractions of calls (hotspots.temporal)
+    aoristic = "aoristic" in tr.hour_weekday.attrs
+    count_format = ",.2f" if aoristic else ","
     long["day"] = long["weekday"].map(lambda d: weekday_label(int(d), lang, short=True))
     day_order = [weekday_label(d, lang, short=True) for d in range(7)]
     heat = (
@@ -242,13 +245,25 @@ if not common.no_calls(ctx):
             tooltip=[
                 alt.Tooltip("day:N", title=t("trends.weekday", lang)),
                 alt.Tooltip("hour:O", title=t("trends.hour", lang)),
-                alt.Tooltip("count:Q", title=t("trends.calls", lang), format=","),
+                alt.Tooltip("count:Q", title=t("trends.calls", lang), format=count_format),
             ],
         )
         .properties(height=260)
     )
     st.altair_chart(common.localised(heat, lang), width="stretch")
     unknown = int(tr.hour_weekday.attrs.get("unknown", 0))
+    if aoristic:
+        a = tr.hour_weekday.attrs
+        st.caption(t("aor.caption", lang, n=common.num(int(a["aoristic"]))))
+        if a["too_long"] or a["reversed"]:
+            st.caption(
+                t(
+                    "aor.unknown",
+                    lang,
+                    too_long=common.num(int(a["too_long"])),
+                    reversed=common.num(int(a["reversed"])),
+                )
+            )
     if unknown:
         st.caption(t("trends.unknown_time", lang, n=common.num(unknown)))
 

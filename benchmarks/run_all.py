@@ -24,6 +24,7 @@ BENCHMARKS = (
     "bench_store",
     "bench_engine",  # minutes: 10M and 20M rows written, then counted and mapped
     "bench_nearrepeat",
+    "bench_windows",
 )
 
 

@@ -3,7 +3,8 @@
 Header names are compared after :func:`header_key` (case-folded, spaces, underscores, dots and
 other punctuation removed), so ``Primary Type``, ``primary_type`` and ``PRIMARY.TYPE`` are the
 same name. Columns given explicitly (the CLI flags ``--lat``, ``--lon``, ``--x``, ``--y``,
-``--time``, ``--type``, ``--id``, ``--premise``) always win over detection.
+``--time``, ``--type``, ``--id``, ``--premise``, ``--from-col``, ``--to-col``) always win
+over detection.
 
 Coordinates
     ``latitude``/``lat``/``широта``/``ендік`` and ``longitude``/``lon``/``lng``/``long``/
@@ -48,6 +49,8 @@ FLAGS: dict[str, str] = {
     "name": "--name",
     "kind": "--kind",
     "venue_id": "--id",
+    "occurred_from": "--from-col",
+    "occurred_to": "--to-col",
 }
 
 
@@ -71,6 +74,10 @@ class ColumnMap:
         least).
     name, kind, venue_id : str, optional
         Venue name, venue kind and venue identifier (venue files only).
+    occurred_from, occurred_to : str, optional
+        The two ends of each incident's time window (the earliest and the latest time it can
+        have happened), for aoristic weights (:mod:`hotspots.timeaware.windows`); found by
+        their values when not given.
     time_format : str, optional
         How to read ``time`` when it is not text in a date format: ``"epoch_s"``,
         ``"epoch_ms"`` (Unix times), ``"excel"`` (serial days), or the order of slashed dates
@@ -94,6 +101,8 @@ class ColumnMap:
     kind: str | None = None
     venue_id: str | None = None
     time_format: str | None = None
+    occurred_from: str | None = None
+    occurred_to: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         """The fields that name a column, in field order (for reports)."""

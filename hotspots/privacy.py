@@ -508,3 +508,38 @@ def suppress_venue_ranking(table: pd.DataFrame, k: int) -> pd.DataFrame:
     for col in count_columns(out):
         out[col] = suppress_counts(out[col], k)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Near repeats
+# --------------------------------------------------------------------------------------------
+
+
+def suppress_knox(result: pd.DataFrame, k: int) -> pd.DataFrame:
+    """A Knox test result (:func:`hotspots.timeaware.nearrepeat.near_repeat`) as presenter
+    mode may show it: no pair count below ``k``.
+
+    ``observed`` becomes text with counts below ``k`` written "< k" (:func:`suppress_counts`);
+    for those band pairs the figures that would give the count back (``knox_ratio`` =
+    observed / expected, and ``p``) are missing and ``near_repeat`` is False. ``expected``
+    (a mean over permutations) stays. The total of pairs (``attrs["n_pairs"]``) is dropped
+    (``None``): with the shown counts it would give a lone suppressed count back by
+    subtraction. ``attrs["min_count"]`` is ``k``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"observed": [12, 3], "expected": [6.0, 2.0], "knox_ratio": [2.0, 1.5],
+    ...                   "p": [0.01, 0.2], "near_repeat": [True, False]})
+    >>> out = suppress_knox(r, 5)
+    >>> out["observed"].tolist(), out["knox_ratio"].tolist(), out["near_repeat"].tolist()
+    (['12', '< 5'], [2.0, nan], [True, False])
+    """
+    k = _check_k(k)
+    out = result.copy()
+    small = pd.to_numeric(out["observed"], errors="coerce").fillna(0).to_numpy() < k
+    for col in ("knox_ratio", "p"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64").mask(small)
+    out["near_repeat"] = out["near_repeat"].astype(bool) & ~small
+    out["observed"] = suppress_counts(out["observed"], k)
+    out.attrs = dict(result.attrs, n_pairs=None, min_count=k)
+    return out

@@ -35,6 +35,11 @@ LAT: Final = "lat"  # float64, WGS84
 LON: Final = "lon"  # float64, WGS84
 SOURCE_ROW: Final = "source_row"  # int64, 1-based data-row number in the input (header excluded)
 GEOMETRY: Final = "geometry"
+# Optional: the time window of an incident known only to lie between two times (a burglary
+# left at 18:00, found at 08:00), kept by ingest when the input has from/to columns
+# (hotspots.timeaware.windows); absent otherwise, so they are not in INCIDENT_COLUMNS.
+OCCURRED_FROM: Final = "occurred_from"  # datetime64, naive local time; NaT when unknown
+OCCURRED_TO: Final = "occurred_to"  # datetime64: the window's end (a date alone: its end)
 
 INCIDENT_COLUMNS: Final = (
     INCIDENT_ID,

@@ -29,7 +29,8 @@ def hour_weekday_table(incidents: pd.DataFrame) -> pd.DataFrame:
     their number is in ``table.attrs["unknown"]``. Incidents with a from/to time window
     (``occurred_from``/``occurred_to``) count by their aoristic weights (Ratcliffe 2002,
     :mod:`hotspots.timeaware.aoristic`): the table holds fractions, and windows over a week
-    are unknown too.
+    or ending before they start are unknown too (``attrs``: ``aoristic`` incidents counted
+    by their windows, ``too_long`` and ``reversed`` windows, all within ``unknown``).
 
     Examples
     --------
@@ -67,6 +68,8 @@ def _aoristic_hour_weekday(incidents: pd.DataFrame) -> pd.DataFrame:
     out = table + plain.to_numpy()
     out.attrs["unknown"] = plain.attrs["unknown"] + table.attrs["unknown"] + table.attrs["reversed"]
     out.attrs["aoristic"] = table.attrs["used"]
+    out.attrs["too_long"] = table.attrs["unknown"]  # windows over a week: unknown time
+    out.attrs["reversed"] = table.attrs["reversed"]  # ending before they start: unknown too
     return out
 
 

@@ -184,6 +184,10 @@ class IngestResult:
             out["time_precision"] = self.time_precision
             out["time_precision_counts"] = {k: int(v) for k, v in self.precision_counts.items()}
             out["time_zone"] = self.time_zone
+            if S.OCCURRED_FROM in self.accepted:  # usable / too long / reversed windows
+                from hotspots.timeaware.windows import window_summary
+
+                out["time_windows"] = window_summary(self.accepted)
         if self.detection:
             out["detection"] = dict(self.detection)
         if self.encoding:
@@ -866,6 +870,11 @@ def validate_incidents(
         ok,
         points=False,
     )
+    if cmap.occurred_from and cmap.occurred_to:  # from/to time window: hotspots.timeaware
+        from hotspots.timeaware.windows import window_columns
+
+        local = (zone or {}).get("zone") or tz
+        accepted = accepted.assign(**window_columns(frame, cmap, ok, zone=local))
     bins = np.bincount(pcode, minlength=len(PRECISIONS))
     precision_counts = {
         p: int(bins[i]) for i, p in reversed(list(enumerate(PRECISIONS))) if i and bins[i]

@@ -24,7 +24,7 @@ EXPECTED_PAGES = {
     "admin": ALL,
     "analyst": [p for p in ALL if p != "admin"],
     "planner": ["map", "tune", "venues", "trends", "nearrepeat", "export", "library"],
-    "presenter": ["map", "venues", "trends"],
+    "presenter": ["map", "venues", "trends", "nearrepeat"],
 }
 
 

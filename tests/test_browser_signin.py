@@ -32,7 +32,7 @@ PAGES = {  # the navigation's labels per role (English)
     ],
     "analyst": ["Map", "Tune", "Venues", "Trends", "Near repeats", "Data", "Export", "Library"],
     "planner": ["Map", "Tune", "Venues", "Trends", "Near repeats", "Export", "Library"],
-    "presenter": ["Map", "Venues", "Trends"],
+    "presenter": ["Map", "Venues", "Trends", "Near repeats"],
 }
 
 if not CHROMIUM.exists():

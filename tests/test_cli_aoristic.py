@@ -37,8 +37,16 @@ def test_json_weights_unknown_and_peak(capsys, tmp_path):
 def test_text_and_missing_columns(capsys, tmp_path):
     path = tmp_path / "calls.csv"
     path.write_text(CSV.replace("date_from", "left").replace("date_to", "found"), encoding="utf-8")
+    # names that say nothing: the window is found by its values
     code, out, err = run(capsys, "aoristic", path)
-    assert code == 2 and "--from and --to" in err and err.count("\n") == 1
-    code, out, err = run(capsys, "aoristic", path, "--from", "left", "--to", "found")
     assert code == 0, err
     assert "unknown time (window over 168 h): 1" in out and "peak hours: " in out
+    code, out, err = run(capsys, "aoristic", path, "--from", "left", "--to", "found")
+    assert code == 0, err
+    assert "unknown time (window over 168 h): 1" in out
+    # no window at all: one line naming the flags
+    plain = tmp_path / "plain.csv"
+    rows = [line.split(",") for line in CSV.splitlines()]
+    plain.write_text("\n".join(",".join(r[:2] + r[4:]) for r in rows) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "aoristic", plain)
+    assert code == 2 and "--from-col and --to-col" in err and err.count("\n") == 1

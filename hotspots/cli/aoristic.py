@@ -7,14 +7,14 @@ from typing import Any
 
 import click
 
-from hotspots.cli.common import filter_options, input_options, input_path, load_incidents
+from hotspots.cli.common import filter_options, input_options, load_incidents
 
 
 @click.command("aoristic")
 @input_options
 @filter_options
-@click.option("--from", "from_col", help="Column of the window's start (found when omitted).")
-@click.option("--to", "to_col", help="Column of the window's end (found when omitted).")
+@click.option("--from", "window_from", help="Same as --from-col (the window's start column).")
+@click.option("--to", "window_to", help="Same as --to-col (the window's end column).")
 @click.option(
     "--max-hours",
     type=float,
@@ -30,19 +30,20 @@ def command(**kwargs: Any) -> None:
     """Aoristic analysis (Ratcliffe 2002): each incident known only to lie between a from and a
     to time spreads its weight of 1 evenly over the hours and weekdays of its window. Prints
     the weighted weekday x hour table, the peak hours, and the windows of unknown time."""
-    from hotspots.timeaware.aoristic import aoristic_table, peak_hours, read_windows
+    from hotspots.errors import InputError
+    from hotspots.timeaware.aoristic import FROM, TO, aoristic_table, peak_hours
 
-    loaded = load_incidents(kwargs)
-    path, _ = input_path(kwargs, "incidents")
-    inc = read_windows(
-        path,
-        loaded.incidents,
-        from_col=kwargs["from_col"],
-        to_col=kwargs["to_col"],
-        sep=kwargs.get("sep"),
-        encoding=kwargs.get("encoding"),
-    )
-    table = aoristic_table(inc["occurred_from"], inc["occurred_to"], max_hours=kwargs["max_hours"])
+    kwargs["from_col"] = kwargs.get("from_col") or kwargs.pop("window_from", None)
+    kwargs["to_col"] = kwargs.get("to_col") or kwargs.pop("window_to", None)
+    loaded = load_incidents(kwargs)  # ingest keeps the window (hotspots.timeaware.windows)
+    inc = loaded.incidents
+    if FROM not in inc or TO not in inc:
+        raise InputError(
+            f"no time-window columns found in {loaded.source} (two date columns, the second "
+            "after the first and within a week on most rows, such as 'date_from' and "
+            "'date_to'); name them with --from-col and --to-col"
+        )
+    table = aoristic_table(inc[FROM], inc[TO], max_hours=kwargs["max_hours"])
     a = table.attrs
     peak = peak_hours(table, kwargs["peak_width"]) if a["used"] else None
     if kwargs["as_json"]:

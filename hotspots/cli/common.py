@@ -51,6 +51,14 @@ def column_options(f: Callable) -> Callable:
         click.option("--type", "type_", help="Offense / call-type column."),
         click.option("--id", "id_", help="Incident id column (row numbers are used if absent)."),
         click.option("--premise", help="Premise / location-description column."),
+        click.option(
+            "--from-col",
+            "from_col",
+            help="Column of the earliest time of a from/to window (found by values if omitted).",
+        ),
+        click.option(
+            "--to-col", "to_col", help="Column of the latest time of a from/to window."
+        ),
         click.option("--crs", help="CRS of projected X/Y columns, e.g. EPSG:32610."),
         click.option("--sep", help="CSV separator (detected when omitted)."),
         click.option(
@@ -333,6 +341,8 @@ _VALIDATE_FLAGS = (
     ("--type", "type_"),
     ("--id", "id_"),
     ("--premise", "premise"),
+    ("--from-col", "from_col"),
+    ("--to-col", "to_col"),
     ("--crs", "crs"),
     ("--sep", "sep"),
     ("--encoding", "encoding"),
@@ -438,6 +448,8 @@ def incident_columns(kwargs: dict[str, Any]) -> Any:
         offense=kwargs.get("type_"),
         incident_id=kwargs.get("id_"),
         premise=kwargs.get("premise"),
+        occurred_from=kwargs.get("from_col"),
+        occurred_to=kwargs.get("to_col"),
     )
 
 

@@ -120,6 +120,26 @@ def command(**kwargs: Any) -> None:
         f"{src}: {rows:,} rows, {acc:,} accepted -> {out}; "
         f"{rej:,} rejected -> {rejects} ({took:.1f} s)"
     )
+    if not partition and not kwargs.get("venues"):
+        windows_line(Path(kwargs["output"]))
+
+
+def windows_line(path: Path) -> None:
+    """Echo how many from/to time windows the written file keeps, if it has them."""
+    import pyarrow.parquet as pq
+
+    from hotspots import schema as S
+    from hotspots.timeaware.windows import window_summary
+
+    ends = [S.OCCURRED_FROM, S.OCCURRED_TO]
+    if not set(ends) <= set(pq.read_schema(path).names):
+        return
+    w = window_summary(pq.read_table(path, columns=ends).to_pandas())
+    click.echo(
+        f"time windows (from/to) kept: {w['usable']:,} usable; unknown time: "
+        f"{w['too_long']:,} over a week, {w['reversed']:,} ending before they start; "
+        f"{w['missing']:,} without both ends"
+    )
 
 
 def auto_partition(path: str, kwargs: dict[str, Any]) -> str | None:

@@ -10,6 +10,9 @@ import click
 
 from hotspots.cli.common import filter_options, input_options, load_incidents, note
 
+#: Presenter mode's smallest count shown, as the patrol plan's (PatrolParams.min_count).
+PRESENTER_MIN_COUNT = 5
+
 
 @click.command("nearrepeat")
 @input_options
@@ -41,14 +44,29 @@ from hotspots.cli.common import filter_options, input_options, load_incidents, n
     show_default=True,
     help="Significance level of the near-repeat zone.",
 )
+@click.option(
+    "--presenter",
+    is_flag=True,
+    help="Presenter mode: band pairs with fewer pairs than --min-count show '< K', without "
+    "their ratio and p-value.",
+)
+@click.option(
+    "--min-count",
+    type=int,
+    help="With --presenter: the smallest pair count shown (default 5).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the band pairs as a JSON list.")
 def command(**kwargs: Any) -> None:
     """Near repeats (Knox test, as Ratcliffe's Near Repeat Calculator): pairs of incidents per
     distance band and time band, against Monte Carlo permutations of the days; Knox ratio
     (observed / expected) and p-value per band pair, with the near-repeat zone (p <= alpha,
     ratio > 1). Incidents dated to the month only are left out."""
+    from hotspots.errors import InputError
+    from hotspots.privacy import suppress_knox
     from hotspots.timeaware.nearrepeat import json_records, near_repeat
 
+    if kwargs.get("min_count") is not None and not kwargs.get("presenter"):
+        raise InputError("--min-count is the presenter mode's suppression: add --presenter")
     loaded = load_incidents(kwargs)
     res = near_repeat(
         loaded.incidents,
@@ -58,6 +76,9 @@ def command(**kwargs: Any) -> None:
         seed=kwargs["seed"],
         alpha=kwargs["alpha"],
     )
+    if kwargs.get("presenter"):  # no pair count under K (hotspots.privacy)
+        k = kwargs.get("min_count")
+        res = suppress_knox(res, PRESENTER_MIN_COUNT if k is None else k)
     if res.attrs["unknown_day"]:
         note(
             f"{res.attrs['unknown_day']:,} incident(s) dated to the month only (or undated) "
@@ -67,9 +88,10 @@ def command(**kwargs: Any) -> None:
         click.echo(json.dumps(json_records(res), indent=2))
         return
     n = res.attrs["n_incidents"]
+    pairs = "" if res.attrs["n_pairs"] is None else f"{res.attrs['n_pairs']:,} "
     click.echo(
         f"Near repeats (Knox test) on {loaded.source}: {n:,} incidents, "
-        f"{res.attrs['n_pairs']:,} pairs within {res['distance_hi'].max():g} m, "
+        f"{pairs}pairs within {res['distance_hi'].max():g} m, "
         f"{res.attrs['permutations']} permutations (seed {res.attrs['seed']})"
     )
     click.echo(
@@ -78,11 +100,16 @@ def command(**kwargs: Any) -> None:
     )
     head = f"{'distance m':>12} {'days':>8} {'observed':>9} {'expected':>10} {'ratio':>7} {'p':>7}"
     click.echo(head)
+    if res.attrs.get("min_count"):
+        k = res.attrs["min_count"]
+        click.echo(f"(presenter mode: fewer than {k} pairs show '< {k}', without ratio or p)")
     for r in res.itertuples(index=False):
         ratio = "n/a" if not math.isfinite(r.knox_ratio) else f"{r.knox_ratio:.2f}"
+        p = "n/a" if not math.isfinite(r.p) else f"{r.p:.3f}"
+        observed = r.observed if isinstance(r.observed, str) else f"{r.observed:,}"
         click.echo(
             f"{f'{r.distance_lo:g}-{r.distance_hi:g}':>12} {f'{r.time_lo}-{r.time_hi}':>8} "
-            f"{r.observed:>9,} {r.expected:>10.1f} {ratio:>7} {r.p:>7.3f}"
+            f"{observed:>9} {r.expected:>10.1f} {ratio:>7} {p:>7}"
             + (" *" if r.near_repeat else "")
         )
     zone = res[res["near_repeat"]]

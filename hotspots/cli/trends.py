@@ -68,10 +68,7 @@ def command(**kwargs: Any) -> None:
                 "partial_years_left_out": skipped,
                 "offenses": _records(change),
             },
-            "hour_weekday": {
-                "unknown": hw.attrs["unknown"],
-                "counts": {day: [int(v) for v in hw.loc[day]] for day in hw.index},
-            },
+            "hour_weekday": _hour_weekday_json(hw),
             "monthly": [
                 {"month": m.strftime("%Y-%m"), "count": int(c)}
                 for m, c in zip(monthly["month"], monthly["count"], strict=True)
@@ -97,6 +94,24 @@ def command(**kwargs: Any) -> None:
     click.echo(_hour_weekday_text(hw))
     click.echo("")
     click.echo(_monthly_text(monthly))
+
+
+def _hour_weekday_json(hw: Any) -> dict[str, Any]:
+    """The weekday x hour table for ``--json``: whole counts, or aoristic weights (fractions,
+    6 decimals) with the windows counted and those of unknown time when calls have from/to
+    windows (:func:`hotspots.temporal.hour_weekday_table`)."""
+    if "aoristic" not in hw.attrs:
+        return {
+            "unknown": hw.attrs["unknown"],
+            "counts": {day: [int(v) for v in hw.loc[day]] for day in hw.index},
+        }
+    return {
+        "unknown": int(hw.attrs["unknown"]),
+        "aoristic": int(hw.attrs["aoristic"]),
+        "window_too_long": int(hw.attrs["too_long"]),
+        "window_reversed": int(hw.attrs["reversed"]),
+        "counts": {day: [round(float(v), 6) for v in hw.loc[day]] for day in hw.index},
+    }
 
 
 def _isna(v: Any) -> bool:
@@ -158,14 +173,25 @@ def _hour_weekday_text(hw: Any) -> str:
             f"Incidents by weekday and hour: not recorded ({unknown:,} incidents have dates to "
             "the day or the month only)"
         )
+    weighted = "aoristic" in hw.attrs  # from/to windows: fractions of incidents
+
+    def num(v: float) -> str:
+        return f"{v:.1f}" if weighted else str(int(v))
+
     lines = ["Incidents by weekday (rows) and hour (columns):"]
     lines.append("     " + "".join(f"{h:>5}" for h in hw.columns))
     for day in hw.index:
-        lines.append(f"{day:<5}" + "".join(f"{int(v):>5}" for v in hw.loc[day]))
+        lines.append(f"{day:<5}" + "".join(f"{num(v):>5}" for v in hw.loc[day]))
     stacked = hw.stack().sort_values(ascending=False).head(3)
     stacked = stacked[stacked > 0]
-    busiest = ", ".join(f"{d} {h:02d}:00 ({int(c)})" for (d, h), c in stacked.items()) or "none"
+    busiest = ", ".join(f"{d} {h:02d}:00 ({num(c)})" for (d, h), c in stacked.items()) or "none"
     lines.append(f"busiest: {busiest}")
+    if weighted:
+        lines.append(
+            f"({int(hw.attrs['aoristic']):,} incidents with a from/to window spread over it by "
+            f"aoristic weights; {int(hw.attrs['too_long']):,} windows over a week and "
+            f"{int(hw.attrs['reversed']):,} ending before they start count as unknown time)"
+        )
     if hw.attrs.get("unknown"):
         lines.append(
             f"({int(hw.attrs['unknown']):,} incidents without a known weekday/hour left out)"

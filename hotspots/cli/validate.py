@@ -78,6 +78,13 @@ def format_report(report: dict[str, Any]) -> str:
                 f"Time zone: {zone['zone']} (from {zone['from']}); "
                 f"{zone['converted']:,} timestamps with a zone converted to it"
             )
+        windows = report.get("time_windows")
+        if windows:  # from/to columns (hotspots.timeaware.windows)
+            lines.append(
+                f"Time windows (from/to): {windows['usable']:,} usable; unknown time: "
+                f"{windows['too_long']:,} over a week, {windows['reversed']:,} ending before "
+                f"they start; {windows['missing']:,} without both ends"
+            )
     if report.get("encoding"):
         sep = report.get("sep")
         lines.append(f"Encoding: {report['encoding']}" + (f", separator {sep!r}" if sep else ""))

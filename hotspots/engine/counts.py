@@ -88,21 +88,30 @@ def count_cells(
     return out.reset_index(drop=True)
 
 
+#: What a partition's hour x weekday table adds besides its 168 cells (attrs of the table).
+_HW_ATTRS = ("unknown", "windows", "aoristic", "too_long", "reversed")
+
+
 def _part_hour_weekday(frame: pd.DataFrame) -> np.ndarray:
     table = T.hour_weekday_table(frame)
-    return np.append(table.to_numpy().ravel(), table.attrs["unknown"])
+    a = dict(table.attrs, windows=int("aoristic" in table.attrs))  # from/to windows
+    return np.append(table.to_numpy().ravel(), [a.get(k, 0) for k in _HW_ATTRS])
 
 
 def hour_weekday_table(source: Source | str, *, progress: bool = False) -> pd.DataFrame:
     """:func:`hotspots.temporal.hour_weekday_table` of a partitioned dataset (same table)."""
     flat = map_reduce(source, _part_hour_weekday, add, columns=[WEEKDAY, HOUR], progress=progress)
+    n = len(_HW_ATTRS)
     table = pd.DataFrame(
-        flat[:-1].reshape(7, 24),
+        flat[:-n].reshape(7, 24),
         index=pd.Index(WEEKDAY_NAMES, name="weekday"),
         columns=range(24),
     )
     table.columns.name = "hour"
-    table.attrs["unknown"] = int(flat[-1])
+    attrs = dict(zip(_HW_ATTRS, (int(v) for v in flat[-n:]), strict=True))
+    table.attrs["unknown"] = attrs["unknown"]
+    if attrs.pop("windows"):  # aoristic weights, as the in-memory table says
+        table.attrs.update({k: attrs[k] for k in ("aoristic", "too_long", "reversed")})
     return table
 
 

@@ -97,7 +97,20 @@ def _columns(source: Source, columns: Sequence[str]) -> list[str]:
         for name, needed in _FILTER_COLUMNS.items():
             if getattr(f, name):
                 cols.extend(needed)
+    if S.HOUR in cols or S.WEEKDAY in cols:  # from/to windows count by their aoristic weights
+        cols.extend(_window_columns(source))
     return list(dict.fromkeys(cols))
+
+
+def _window_columns(source: Source) -> list[str]:
+    """The dataset's from/to window columns (:mod:`hotspots.timeaware.windows`), if any."""
+    import pyarrow.parquet as pq
+
+    files = source.files
+    if not files:
+        return []
+    names = set(pq.read_schema(files[0]).names)
+    return [c for c in (S.OCCURRED_FROM, S.OCCURRED_TO) if c in names]
 
 
 def _filtered(

@@ -459,6 +459,13 @@ def detect(
         else:
             out = cleared
             notes["time"] = "none found: no column parses as dates"
+    # a from/to time window beside the main time (hotspots.timeaware.windows)
+    from hotspots.timeaware.windows import detect_windows
+
+    fixed = {c for c in (given.offense, given.incident_id, given.premise) if c}
+    out, window_why = detect_windows(sample, profiles, out, given, coords | fixed)
+    if window_why:
+        notes["time_window"] = window_why
     time_cols = set()
     if out.time:
         time_cols = set(out.time.split(TIME_JOIN))

@@ -28,7 +28,7 @@ _HASHER = PasswordHasher()  # argon2id with the library's maintained defaults
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "analyst": ("map", "tune", "venues", "trends", "nearrepeat", "data", "export", "library"),
     "planner": ("map", "tune", "venues", "trends", "nearrepeat", "export", "library"),
-    "presenter": ("map", "venues", "trends"),
+    "presenter": ("map", "venues", "trends", "nearrepeat"),
 }
 ROLE_PAGES["admin"] = (*ROLE_PAGES["analyst"], "admin")
 

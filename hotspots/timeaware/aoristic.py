@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from hotspots.errors import InputError, ParameterError
-from hotspots.schema import WEEKDAY_NAMES
+from hotspots.schema import OCCURRED_FROM, OCCURRED_TO, WEEKDAY_NAMES
 
 #: Longest window with a usable time, hours (a week).
 MAX_HOURS = 168.0
 #: Column names of the window in an incident table (added by :func:`attach_windows`).
-FROM, TO = "occurred_from", "occurred_to"
+FROM, TO = OCCURRED_FROM, OCCURRED_TO
 #: 1970-01-05 was a Monday: hours are counted from there so that hour 0 of the week is Monday 0h.
 _MONDAY = np.datetime64("1970-01-05T00:00", "s")
 WEEK = 168

@@ -414,18 +414,22 @@ def _band_label(lo: float, hi: float) -> str:
 def json_records(result: pd.DataFrame) -> list[dict]:
     """The table as the CLI's ``--json``: ``distance_band`` ([lo, hi] metres), ``time_band``
     ([lo, hi] days), ``observed``, ``expected``, ``knox_ratio`` (None when undefined), ``p``,
-    ``near_repeat``."""
+    ``near_repeat``. A result suppressed for presenters
+    (:func:`hotspots.privacy.suppress_knox`) has ``"< k"`` for small counts, without ratio or
+    p (None)."""
     out = []
     for r in result.itertuples(index=False):
         ratio = None if not math.isfinite(r.knox_ratio) else round(float(r.knox_ratio), 6)
+        p = None if not math.isfinite(r.p) else round(float(r.p), 6)
+        observed = r.observed if isinstance(r.observed, str) else int(r.observed)
         out.append(
             {
                 "distance_band": [float(r.distance_lo), float(r.distance_hi)],
                 "time_band": [int(r.time_lo), int(r.time_hi)],
-                "observed": int(r.observed),
+                "observed": observed,
                 "expected": round(float(r.expected), 6),
                 "knox_ratio": ratio,
-                "p": round(float(r.p), 6),
+                "p": p,
                 "near_repeat": bool(r.near_repeat),
             }
         )
