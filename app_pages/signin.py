@@ -50,6 +50,47 @@ def record(action: str, **kwargs: Any) -> None:
     audit.record(store(), action, account().username, **kwargs)
 
 
+def dataset_in_use() -> tuple[str | None, str]:
+    """The data set this session is looking at: its id in the store (``None`` for the sample,
+    an upload or a server file outside the store) and its name."""
+    from app_pages import dataset
+
+    calls = dataset.current_source().calls
+    if calls is None:
+        return None, "sample"
+    path = Path(calls.path) if calls.path else None
+    if path is not None and path.parent.parent == store().config.datasets_dir:
+        return path.parent.name, calls.name  # <datasets>/<id>/<file>: a kept dataset
+    return None, calls.name
+
+
+def _record_download(file_name: str, dataset_id: str | None, dataset: str, filters) -> None:
+    # on_click of an audited download button: runs once per click, before the rerun
+    record("download", dataset_id=dataset_id, filters=filters, detail=f"{file_name} [{dataset}]")
+
+
+@st.fragment
+def _download_fragment(label: str, data: Any, file_name: str, mime: str, key: str, audit) -> None:
+    st.download_button(
+        label, data, file_name=file_name, mime=mime, key=key,
+        on_click=_record_download, kwargs=audit,
+    )  # fmt: skip
+
+
+def download_button(label: str, data: Any, *, file_name: str, mime: str, key: str) -> None:
+    """``st.download_button`` whose every click adds one ``download`` row to the audit log:
+    who, which file, which data set, the filters in force (the URL's parameters).
+
+    The button sits in a fragment, so a click reruns only the button (for the callback), not
+    the page around it. Call it inside the container the button belongs to
+    (``with column: download_button(...)``).
+    """
+    dataset_id, name = dataset_in_use()
+    audit = {"file_name": file_name, "dataset_id": dataset_id, "dataset": name,
+             "filters": state.url_params()}  # fmt: skip
+    _download_fragment(label, data, file_name, mime, key, audit)
+
+
 def gate(lang: str) -> Account:
     """Refuse, ask for sign-in, or let the session through; returns its account."""
     s = store()
