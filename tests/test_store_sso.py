@@ -166,3 +166,37 @@ def test_a_store_made_before_the_email_column_is_migrated(config):
         assert sso.sign_in_identity(store, {"email": "old@police.kz"}).account.username == "old"
     finally:
         store.close()
+
+
+def test_cli_accounts_with_an_email(capsys, tmp_path, monkeypatch):
+    from cli_support import run
+
+    monkeypatch.setenv("HOTSPOTS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HOTSPOTS_DB", raising=False)
+    code, out, err = run(
+        capsys, "store", "add-user", "ann", "--role", "analyst", "--email", "Ann@Police.kz",
+        "--sso-only",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.strip() == "user ann added (analyst, ann@police.kz)"
+    monkeypatch.setenv("HOTSPOTS_NEW_PASSWORD", PASSWORD)
+    assert run(capsys, "store", "add-user", "bob", "--role", "planner")[0] == 0
+    code, out, err = run(capsys, "store", "set-user", "bob", "--email", "bob@police.kz")
+    assert code == 0, err
+    code, out, _ = run(capsys, "store", "users")
+    assert out.splitlines() == [
+        "ann\tanalyst\tactive\tann@police.kz", "bob\tplanner\tactive\tbob@police.kz",
+    ]  # fmt: skip
+    code, _, err = run(capsys, "store", "set-user", "bob", "--email", "ann@police.kz")
+    assert code == 2 and "belongs to another user" in err and "Traceback" not in err
+    code, _, err = run(capsys, "store", "add-user", "cat", "--role", "analyst", "--sso-only")
+    assert code == 2 and "not both" in err  # a password (here from the environment) and none
+    monkeypatch.delenv("HOTSPOTS_NEW_PASSWORD")
+    code, _, err = run(capsys, "store", "add-user", "cat", "--role", "analyst", "--sso-only")
+    assert code == 2 and "needs an e-mail" in err
+    store = open_store()
+    try:
+        assert accounts.authenticate(store, "bob", PASSWORD).email == "bob@police.kz"
+        assert accounts.authenticate(store, "ann", "") is None  # SSO only
+    finally:
+        store.close()
