@@ -102,3 +102,18 @@ def test_signing_out_ends_the_identity(store):
     run(at)
     assert [b.label for b in at.button] == [SSO_BUTTON, "Sign in"] and not at.metric
     assert audit.events(store)["action"].tolist()[:1] == ["sign_out"]
+
+
+def test_a_timed_out_session_ends_the_identity(store, monkeypatch):
+    import streamlit as st
+
+    accounts.add_user(store, "ann", None, "analyst", email="ann@police.kz")
+    at = run(app("ann@police.kz"))
+    assert at.metric
+    monkeypatch.setenv("HOTSPOTS_SESSION_MINUTES", "0.00001")  # 0.6 ms
+    st.cache_resource.clear()
+    run(at)
+    assert at.user.get("is_logged_in") is False  # else its cookie would sign it straight back
+    assert not at.metric
+    log = audit.events(store)
+    assert (log["action"].iloc[0], log["detail"].iloc[0]) == ("sign_out", "session timed out")
