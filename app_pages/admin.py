@@ -24,6 +24,7 @@ st.dataframe(
     {
         t("admin.user", lang): [a.username for a in everyone],
         t("admin.role", lang): [t(f"role.{a.role}", lang) for a in everyone],
+        t("admin.email", lang): [a.email or "" for a in everyone],
         t("admin.active", lang): [a.active for a in everyone],
     },
     hide_index=True,
@@ -37,9 +38,15 @@ with st.form("admin_add", clear_on_submit=True):
         t("admin.role", lang), ROLES, format_func=lambda r: t(f"role.{r}", lang), key="admin_role"
     )
     password = st.text_input(t("auth.password", lang), type="password", key="admin_new_pw")
+    email = st.text_input(
+        t("admin.email", lang), key="admin_new_email", help=t("admin.sso_only", lang)
+    )
     if st.form_submit_button(t("admin.add", lang)):
         try:
-            added = accounts.add_user(store, name, password, role, by=user.username)
+            added = accounts.add_user(
+                store, name, password or (None if email else ""), role,
+                email=email or None, by=user.username,
+            )  # fmt: skip
             st.success(t("admin.added", lang, user=added.username, role=t(f"role.{role}", lang)))
         except ParameterError as exc:
             st.error(t("msg.error", lang, message=str(exc)))
@@ -52,7 +59,8 @@ if everyone:
         t("admin.role", lang), ROLES, format_func=lambda r: t(f"role.{r}", lang),
         key="admin_new_role",
     )
-    c1, c2, c3 = st.columns(3)
+    new_email = st.text_input(t("admin.email", lang), key="admin_set_email_text")
+    c1, c2, c3, c4 = st.columns(4)
     change = None
     if c1.button(t("admin.set_role", lang), key="admin_set_role"):
         change = {"role": new_role}
@@ -60,10 +68,16 @@ if everyone:
         change = {"active": False}
     if c3.button(t("admin.enable", lang), key="admin_enable"):
         change = {"active": True}
+    if c4.button(t("admin.set_email", lang), key="admin_set_email"):
+        change = {"email": new_email.strip()}  # empty: removes the address
     if change is not None:
-        accounts.change_user(store, who, by=user.username, **change)
-        st.success(t("admin.changed", lang, user=who))
-        st.rerun()
+        try:
+            accounts.change_user(store, who, by=user.username, **change)
+        except ParameterError as exc:
+            st.error(t("msg.error", lang, message=str(exc)))
+        else:
+            st.success(t("admin.changed", lang, user=who))
+            st.rerun()
 
 st.subheader(t("admin.audit", lang))
 st.dataframe(audit.events(store, limit=500), hide_index=True, key="admin_audit")

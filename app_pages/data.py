@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, dbimport
+from app_pages import common, dbimport, signin
 from app_pages.dataset import PARSE_MEMORY_BYTES, PARSE_SECONDS, read_file
 from hotspots import sandbox, upload_limits
 from hotspots.columns import ColumnMap
@@ -84,13 +84,12 @@ def report(result, kind: str, key: str) -> None:
             hide_index=True,
             key=f"{key}_reasons",
         )
-        st.download_button(
+        signin.download_button(
             t("data.download_rejects", lang),
             csv_bytes(result.rejected),  # UTF-8 with BOM; formulas quoted (OWASP)
             file_name=f"rejected_{kind}.csv",
             mime="text/csv",
             key=f"w:{key}_rejects",
-            on_click="ignore",
         )
     else:
         st.caption(t("data.no_rejects", lang))

@@ -86,11 +86,12 @@ if not common.no_calls(ctx):
             )
             buttons = st.columns(max(1, min(4, len(bundle.files))))
             for i, (name, data) in enumerate(bundle.files.items()):
-                buttons[i % len(buttons)].download_button(
-                    name,
-                    data,
-                    file_name=name,
-                    mime=bundle.media_type(name),
-                    key=f"export_dl_{name}",
-                )
+                with buttons[i % len(buttons)]:  # each click is a row of the audit log
+                    signin.download_button(
+                        name,
+                        data,
+                        file_name=name,
+                        mime=bundle.media_type(name),
+                        key=f"export_dl_{name}",
+                    )
         st.caption(bundle.provenance.as_text(lang))

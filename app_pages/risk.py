@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import mapview
+from app_pages import mapview, signin
 from app_pages.context import Context
 from app_pages.sidebar import filtered, filters_key
 from app_pages.texts import md_text, num_lang
@@ -136,13 +136,12 @@ def panel(ctx: Context) -> None:
         st.info(t("risk.none", lang))
     else:
         st.dataframe(factor_table(factors, lang, ctx.presenter), hide_index=True, key="risk_table")
-        st.download_button(
+        signin.download_button(
             t("risk.download", lang),
             csv_bytes(factors),
             file_name="venue_risk_factors.csv",
             mime="text/csv",
             key="w:risk_csv",
-            on_click="ignore",
         )
     st.markdown(f"**{t('risk.surface', lang)}**")
     surface = res["surface"]

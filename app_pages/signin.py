@@ -6,6 +6,13 @@ out after ``HOTSPOTS_SESSION_MINUTES`` of inactivity, and returns the account in
 the embedded mode (no accounts, localhost) it returns the single local user. The role decides,
 on the server, which pages exist for the session (:data:`hotspots.store.accounts.ROLE_PAGES`)
 and whether presenter mode is forced (:func:`locked_presenter`).
+
+Single sign-on (optional): when ``.streamlit/secrets.toml`` configures an OpenID Connect
+provider in ``[auth]``, the sign-in page offers "Sign in with single sign-on" (``st.login``);
+the identity that comes back (``st.user``) is mapped to an account by e-mail
+(:func:`hotspots.store.sso.sign_in_identity`: unknown addresses get no access, or the role
+``HOTSPOTS_SSO_DEFAULT_ROLE``), and signing out or timing out also ends the identity
+(``st.logout``).
 """
 
 from __future__ import annotations
@@ -16,14 +23,19 @@ from typing import Any
 import streamlit as st
 
 from app_pages import state
+from hotspots.errors import ParameterError
 from hotspots.i18n import t
-from hotspots.store import StoreConfig, open_store, serving_refusal
+from hotspots.store import StoreConfig, open_store, serving_refusal, sso
 from hotspots.store.accounts import LOCAL, Account, authenticate, session_expired
 from hotspots.store.models import utcnow
 from hotspots.store.views import VIEW_PARAM, get_view
 
 USER = "auth:user"
 SEEN = "auth:seen"
+#: True when this session's account came through single sign-on.
+SSO = "auth:sso"
+#: The refused single sign-on identity of this session (mapped, and audited, once).
+_SSO_REFUSED = "auth:sso_refused"
 _VIEW_DONE = "auth:view_opened"
 
 
@@ -50,10 +62,70 @@ def record(action: str, **kwargs: Any) -> None:
     audit.record(store(), action, account().username, **kwargs)
 
 
+def dataset_in_use() -> tuple[str | None, str]:
+    """The data set this session is looking at: its id in the store (``None`` for the sample,
+    an upload or a server file outside the store) and its name."""
+    from app_pages import dataset
+
+    calls = dataset.current_source().calls
+    if calls is None:
+        return None, "sample"
+    path = Path(calls.path) if calls.path else None
+    if path is not None and path.parent.parent == store().config.datasets_dir:
+        return path.parent.name, calls.name  # <datasets>/<id>/<file>: a kept dataset
+    return None, calls.name
+
+
+def _record_download(file_name: str, dataset_id: str | None, dataset: str, filters) -> None:
+    # on_click of an audited download button: runs once per click, before the rerun
+    record("download", dataset_id=dataset_id, filters=filters, detail=f"{file_name} [{dataset}]")
+
+
+@st.fragment
+def _download_fragment(label: str, data: Any, file_name: str, mime: str, key: str, audit) -> None:
+    st.download_button(
+        label, data, file_name=file_name, mime=mime, key=key,
+        on_click=_record_download, kwargs=audit,
+    )  # fmt: skip
+
+
+def download_button(label: str, data: Any, *, file_name: str, mime: str, key: str) -> None:
+    """``st.download_button`` whose every click adds one ``download`` row to the audit log:
+    who, which file, which data set, the filters in force (the URL's parameters).
+
+    The button sits in a fragment, so a click reruns only the button (for the callback), not
+    the page around it. Call it inside the container the button belongs to
+    (``with column: download_button(...)``).
+    """
+    dataset_id, name = dataset_in_use()
+    audit = {"file_name": file_name, "dataset_id": dataset_id, "dataset": name,
+             "filters": state.url_params()}  # fmt: skip
+    _download_fragment(label, data, file_name, mime, key, audit)
+
+
+def sso_providers() -> tuple[str, ...]:
+    """The single sign-on providers of ``[auth]`` in the secrets (none: no single sign-on)."""
+    try:
+        if not st.secrets.load_if_toml_exists():
+            return ()
+        auth = st.secrets.get("auth")
+    except Exception:  # an unreadable secrets file: Streamlit logs it; no single sign-on
+        return ()
+    return sso.providers(auth.to_dict() if hasattr(auth, "to_dict") else auth)
+
+
+def _end_identity() -> None:
+    """Sign the single sign-on identity out too (its cookie would sign it straight back in)."""
+    if st.session_state.pop(SSO, False):
+        st.logout()
+        st.stop()
+
+
 def gate(lang: str) -> Account:
     """Refuse, ask for sign-in, or let the session through; returns its account."""
     s = store()
-    team = s.has_accounts()
+    providers = sso_providers()
+    team = s.has_accounts() or bool(providers)
     refusal = serving_refusal(st.get_option("server.address"), team)
     if refusal:
         st.error(refusal)
@@ -69,18 +141,57 @@ def gate(lang: str) -> Account:
             record("sign_out", detail="session timed out")
             ss.pop(USER, None)
             ss["auth:timed_out"] = True
+            _end_identity()
         else:
             ss[SEEN] = now
             return user
     ss.pop(USER, None)
-    _sign_in_form(lang)
+    if providers and st.user.is_logged_in:
+        found = _sso_account(lang)
+        if found is not None:
+            return found
+        st.stop()
+    _sign_in_form(lang, providers)
     st.stop()
 
 
-def _sign_in_form(lang: str) -> None:
+def _sso_account(lang: str) -> Account | None:
+    """The account of the identity signed in with the provider, or the refusal shown."""
+    ss = st.session_state
+    outcome = ss.get(_SSO_REFUSED)
+    if outcome is None:
+        claims = st.user.to_dict()
+        try:
+            role = sso.default_role_from_env()
+        except ParameterError as exc:  # a misconfigured server: one line, no access
+            st.error(t("msg.error", lang, message=str(exc)))
+            return None
+        outcome = sso.sign_in_identity(
+            store(), claims, default_role=role, provider=str(claims.get("provider", "default"))
+        )
+    if outcome.account is not None:
+        ss[USER], ss[SEEN], ss[SSO] = outcome.account, utcnow(), True
+        return outcome.account
+    ss[_SSO_REFUSED] = outcome
+    st.title(t("app.title", lang))
+    st.error(t(f"sso.refused_{outcome.reason}", lang, email=outcome.email or "?"))
+    if st.button(t("auth.sign_out", lang), key="auth_sso_sign_out"):
+        st.logout()
+    return None
+
+
+def _sign_in_form(lang: str, providers: tuple[str, ...] = ()) -> None:
     st.title(t("app.title", lang))
     if st.session_state.pop("auth:timed_out", False):
         st.info(t("auth.timed_out", lang))
+    for name in providers:  # single sign-on first: the department's usual way in
+        label = (
+            t("sso.sign_in", lang)
+            if name == "default"
+            else t("sso.sign_in_with", lang, provider=name)
+        )
+        if st.button(label, key=f"auth_sso_{name}", type="primary"):
+            st.login(None if name == "default" else name)
     with st.form("signin"):
         st.subheader(t("auth.sign_in", lang))
         name = st.text_input(t("auth.username", lang), key="auth_username")
@@ -106,6 +217,7 @@ def sign_out_button(user: Account, lang: str) -> None:
         record("sign_out")
         for key in (USER, SEEN):
             st.session_state.pop(key, None)
+        _end_identity()
         st.rerun()
 
 

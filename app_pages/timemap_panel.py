@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 import streamlit.components.v1 as components
 
+from app_pages import signin
 from hotspots.errors import InputError, ParameterError
 from hotspots.i18n import t
 from hotspots.maps.assemble import map_html
@@ -54,7 +55,7 @@ def show(ctx) -> None:
         if st.button(t("tm.make_gif", lang), key="tm_gif"):
             with st.spinner(t("msg.loading", lang)):
                 data = _gif(ctx.ds.key, ctx.fkey, freq, k, title, ctx.calls)
-            st.download_button(
+            signin.download_button(
                 t("tm.download_gif", lang),
                 data,
                 file_name=f"hotspots_{freq}s.gif",

@@ -18,7 +18,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, emptiness, mapview
+from app_pages import common, emptiness, mapview, signin
 from app_pages.analyses import comparison_full
 from hotspots import defaults, views
 from hotspots.errors import InputError, ParameterError
@@ -168,14 +168,14 @@ if b2.button(t("tune.revert", lang), key="w:tune_revert", disabled=work == saved
         for key in [k for k in ss if str(k).startswith(f"w:tune:{name}:")]:
             del ss[key]
     st.rerun()
-b3.download_button(
-    t("tune.download", lang),
-    json.dumps(views.params_json(work, ctx.filters), indent=2, ensure_ascii=False),
-    file_name="hotspot_parameters.json",
-    mime="application/json",
-    key="w:tune_json",
-    on_click="ignore",
-)
+with b3:  # each click is a row of the audit log
+    signin.download_button(
+        t("tune.download", lang),
+        json.dumps(views.params_json(work, ctx.filters), indent=2, ensure_ascii=False),
+        file_name="hotspot_parameters.json",
+        mime="application/json",
+        key="w:tune_json",
+    )
 st.caption(
     t("tune.saved_line", lang, params=common.describe_params(saved, lang))
     + ("" if work == saved else " · " + t("tune.unsaved", lang))

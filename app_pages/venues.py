@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages import common, mapview, risk, state
+from app_pages import common, mapview, risk, signin, state
 from hotspots import maps, privacy
 from hotspots.i18n import offense_label, t, venue_label, weekday_label
 from hotspots.output import csv_bytes
@@ -147,13 +147,12 @@ st.dataframe(
         trend_name: trend_config,
     },
 )
-st.download_button(
+signin.download_button(
     t("venues.download", lang),
     csv_bytes(public),  # UTF-8 with BOM; formulas in names quoted (OWASP)
     file_name="venue_ranking.csv",
     mime="text/csv",
     key="w:venues_csv",
-    on_click="ignore",
 )
 
 # --- concentration curve --------------------------------------------------------------

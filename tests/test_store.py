@@ -27,7 +27,7 @@ def sample_calls():
 
 
 def test_migration_creates_the_model_tables(store):
-    assert migrate.current(store.engine) == migrate.head() == "0001"
+    assert migrate.current(store.engine) == migrate.head() == "0002"
     tables = set(inspect(store.engine).get_table_names())
     assert {"users", "datasets", "views", "audit", "alembic_version"} <= tables
     # the migration and the model agree column for column

@@ -6,6 +6,7 @@ Examples
 
     hotspots store init                                   # create / migrate the store
     hotspots store add-user chief --role admin            # asks for the password
+    hotspots store add-user ann --role analyst --email ann@police.kz --sso-only
     hotspots store users
     hotspots store import calls.csv --name "Calls 2023" --as chief
     hotspots store import postgresql://u@db/police --table calls --name "CAD" --as chief
@@ -57,18 +58,29 @@ def init() -> None:
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
 @click.option(
     "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
     envvar="HOTSPOTS_NEW_PASSWORD",
     help="Asked for when not given (or from HOTSPOTS_NEW_PASSWORD).",
 )
-def add_user(username: str, role: str, password: str) -> None:
+@click.option("--email", help="The e-mail a single sign-on identity signs in with.")
+@click.option(
+    "--sso-only", is_flag=True, help="No password: signs in through single sign-on only."
+)
+def add_user(
+    username: str, role: str, password: str | None, email: str | None, sso_only: bool
+) -> None:
     """Create an account (the first admin turns on team mode)."""
+    from hotspots.errors import InputError
     from hotspots.store import accounts
 
-    account = accounts.add_user(_open(), username, password, role, by="cli")
-    click.echo(f"user {account.username} added ({account.role})")
+    if sso_only and password:
+        raise InputError("give --password or --sso-only, not both")
+    if not sso_only and not password:
+        password = click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True, err=True
+        )
+    account = accounts.add_user(_open(), username, password, role, email=email, by="cli")
+    mail = f", {account.email}" if account.email else ""
+    click.echo(f"user {account.username} added ({account.role}{mail})")
 
 
 @command.command("set-user")
@@ -76,15 +88,20 @@ def add_user(username: str, role: str, password: str) -> None:
 @click.option("--role", type=click.Choice(ROLES), help="New role.")
 @click.option("--disable", is_flag=True, help="Refuse this user's sign-ins from now on.")
 @click.option("--enable", is_flag=True, help="Allow this user to sign in again.")
-def set_user(username: str, role: str | None, disable: bool, enable: bool) -> None:
-    """Change a user's role, or disable / enable the account."""
+@click.option("--email", help="The single sign-on e-mail ('' removes it).")
+def set_user(
+    username: str, role: str | None, disable: bool, enable: bool, email: str | None
+) -> None:
+    """Change a user's role or single sign-on e-mail, or disable / enable the account."""
     from hotspots.errors import InputError
     from hotspots.store import accounts
 
     if disable and enable:
         raise InputError("give --disable or --enable, not both")
     active = False if disable else (True if enable else None)
-    a = accounts.change_user(_open(), username, role=role, active=active, by="cli")
+    a = accounts.change_user(
+        _open(), username, role=role, active=active, email=email, by="cli"
+    )
     click.echo(f"user {a.username}: {a.role}, {'active' if a.active else 'disabled'}")
 
 
@@ -94,7 +111,8 @@ def users() -> None:
     from hotspots.store import accounts
 
     for a in accounts.users(_open()):
-        click.echo(f"{a.username}\t{a.role}\t{'active' if a.active else 'disabled'}")
+        state = "active" if a.active else "disabled"
+        click.echo(f"{a.username}\t{a.role}\t{state}\t{a.email or ''}")
 
 
 @command.command("import")

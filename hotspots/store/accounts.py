@@ -23,6 +23,9 @@ from hotspots.store.models import ROLES, User
 
 #: Shortest password accepted.
 MIN_PASSWORD = 10
+#: The password hash of an account that signs in through single sign-on only: not an argon2
+#: hash, so no password ever verifies against it.
+SSO_ONLY = "!sso-only"
 _HASHER = PasswordHasher()  # argon2id with the library's maintained defaults
 #: Pages each role may open (the app's page names); admin gets "admin" too.
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
@@ -40,6 +43,7 @@ class Account:
     username: str
     role: str
     active: bool = True
+    email: str | None = None  # the single sign-on identity's address, lower case
 
     @property
     def may_upload(self) -> bool:
@@ -81,22 +85,65 @@ def _check_password(password: str) -> None:
         raise ParameterError(f"password must have at least {MIN_PASSWORD} characters")
 
 
-def add_user(store, username: str, password: str, role: str, *, by: str | None = None) -> Account:
+def check_email(email: str) -> str:
+    """An e-mail address, trimmed and in lower case (how accounts and identities compare).
+
+    >>> check_email("  Ann.Lee@Police.KZ ")
+    'ann.lee@police.kz'
+    """
+    text = (email or "").strip().lower()
+    local, at, domain = text.partition("@")
+    if not (local and at and domain) or "@" in domain or len(text) > 254:
+        raise ParameterError(f"e-mail must look like name@domain, got {email!r}")
+    if any(c.isspace() for c in text):
+        raise ParameterError(f"e-mail must not contain spaces, got {email!r}")
+    return text
+
+
+def _account(u: User) -> Account:
+    return Account(u.username, u.role, u.active, u.email)
+
+
+def add_user(
+    store,
+    username: str,
+    password: str | None,
+    role: str,
+    *,
+    email: str | None = None,
+    by: str | None = None,
+) -> Account:
     """Create an account (the password is stored as an argon2id hash, never as text).
+
+    Parameters
+    ----------
+    password : str or None
+        At least :data:`MIN_PASSWORD` characters; ``None`` makes an account for single
+        sign-on only (``email`` is then required).
+    email : str, optional
+        The address a single sign-on identity must carry to sign in as this account.
 
     Raises
     ------
     ParameterError
-        Unknown role, bad name, short password, or the name is taken.
+        Unknown role, bad name, short password, bad or taken e-mail, or the name is taken.
     """
     name, role = _check_name(username), check_role(role)
-    _check_password(password)
+    address = check_email(email) if email else None
+    if password is None and address is None:
+        raise ParameterError("an account without a password needs an e-mail (single sign-on)")
+    if password is not None:
+        _check_password(password)
+    digest = SSO_ONLY if password is None else _HASHER.hash(password)
     with store.session() as s:
         if s.scalar(select(User.id).where(User.username == name)) is not None:
             raise ParameterError(f"user {name!r} exists already; choose another name")
-        s.add(User(username=name, password_hash=_HASHER.hash(password), role=role, active=True))
-        audit.record(store, "user_added", by or name, detail=f"{name} ({role})", session=s)
-    return Account(name, role)
+        if address and s.scalar(select(User.id).where(User.email == address)) is not None:
+            raise ParameterError(f"e-mail {address!r} belongs to another user already")
+        s.add(User(username=name, password_hash=digest, role=role, email=address, active=True))
+        what = f"{name} ({role}{', ' + address if address else ''})"
+        audit.record(store, "user_added", by or name, detail=what, session=s)
+    return Account(name, role, True, address)
 
 
 def change_user(
@@ -106,9 +153,11 @@ def change_user(
     role: str | None = None,
     password: str | None = None,
     active: bool | None = None,
+    email: str | None = None,
     by: str | None = None,
 ) -> Account:
-    """Change an account's role, password or active flag (what is ``None`` stays)."""
+    """Change an account's role, password, active flag or e-mail (what is ``None`` stays;
+    ``email=""`` removes the address)."""
     with store.session() as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
@@ -124,17 +173,24 @@ def change_user(
         if active is not None:
             user.active = bool(active)
             changes.append("active" if active else "disabled")
+        if email is not None:
+            address = check_email(email) if email else None
+            taken = s.scalar(select(User.id).where(User.email == address, User.id != user.id))
+            if address and taken is not None:
+                raise ParameterError(f"e-mail {address!r} belongs to another user already")
+            user.email = address
+            changes.append(f"e-mail {address or 'removed'}")
         audit.record(
             store, "user_changed", by, detail=f"{username}: {', '.join(changes)}", session=s
         )
-        return Account(user.username, user.role, user.active)
+        return _account(user)
 
 
 def users(store) -> list[Account]:
     """Every account, by name."""
     with store.session() as s:
         rows = s.scalars(select(User).order_by(User.username))
-        return [Account(u.username, u.role, u.active) for u in rows]
+        return [_account(u) for u in rows]
 
 
 def authenticate(store, username: str, password: str) -> Account | None:
@@ -155,7 +211,7 @@ def authenticate(store, username: str, password: str) -> Account | None:
             if ok and _HASHER.check_needs_rehash(user.password_hash):
                 user.password_hash = _HASHER.hash(password)
         audit.record(store, "sign_in" if ok else "sign_in_failed", name[:80], session=s)
-        return Account(user.username, user.role) if ok else None
+        return _account(user) if ok else None
 
 
 def session_expired(

@@ -40,7 +40,8 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
-    """An account: its password is an argon2 hash (:mod:`hotspots.store.accounts`)."""
+    """An account: its password is an argon2 hash (:mod:`hotspots.store.accounts`); an
+    account for single sign-on only has no usable hash (:data:`SSO_ONLY`)."""
 
     __tablename__ = "users"
 
@@ -48,6 +49,8 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
+    #: Lower-case e-mail address: how a single sign-on identity finds its account.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True, unique=True, index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
