@@ -99,6 +99,11 @@ PATROL_COLUMNS: Final = (
 )
 
 
+#: PatrolParams fields that may be ``"auto"``, by the name :func:`hotspots.defaults.resolve`
+#: knows them by.
+_AUTO_NAMES: Final = {"resolution": "resolution", "eps": "eps_m", "min_samples": "min_samples"}
+
+
 @dataclass(frozen=True)
 class PatrolParams:
     """How hotspots are found and described.
@@ -109,12 +114,15 @@ class PatrolParams:
         H3 cells ranked by calls, or DBSCAN clusters ranked by calls.
     top : int
         Number of hotspots in the plan (1-100).
-    resolution : int
+    resolution : int or "auto"
         H3 resolution for ``method="cells"`` (7-11; 9 is ~0.1 km², edge ~200 m).
-    eps : float
+    eps : float or "auto"
         DBSCAN radius for ``method="clusters"``, metres (> 0).
-    min_samples : int
+    min_samples : int or "auto"
         DBSCAN core-point threshold for ``method="clusters"``, calls (>= 1).
+
+    The three default to ``"auto"``: computed from the plan's calls by the rules of
+    :mod:`hotspots.defaults` (:meth:`resolved`), as the app and the CLI do.
     min_count : int
         Presenter mode's minimum-count suppression: in presenter mode hotspots with fewer
         calls are not listed, nor drawn (>= 1; 1 = none). Ignored outside presenter mode.
@@ -126,9 +134,9 @@ class PatrolParams:
 
     method: str = "cells"
     top: int = defaults.PATROL_TOP
-    resolution: int = defaults.RESOLUTION
-    eps: float = defaults.EPS_M
-    min_samples: int = defaults.MIN_SAMPLES
+    resolution: int | str = defaults.DEFAULT["resolution"]
+    eps: float | str = defaults.DEFAULT["eps_m"]
+    min_samples: int | str = defaults.DEFAULT["min_samples"]
     min_count: int = 5
     peak_window_h: int = 3
     venue_radius_m: float = defaults.VENUE_RADIUS_M
@@ -137,9 +145,15 @@ class PatrolParams:
         if self.method not in METHODS:
             raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         _check_int("top", self.top, 1, 100, "hotspots")
-        grid.check_resolution(self.resolution)
-        _check_pos("eps", self.eps, "metres")
-        _check_int("min_samples", self.min_samples, 1, 10**9, "calls")
+        for name in _AUTO_NAMES:
+            if defaults.is_auto(getattr(self, name)):
+                object.__setattr__(self, name, defaults.AUTO)
+        if self.resolution != defaults.AUTO:
+            grid.check_resolution(self.resolution)
+        if self.eps != defaults.AUTO:
+            _check_pos("eps", self.eps, "metres")
+        if self.min_samples != defaults.AUTO:
+            _check_int("min_samples", self.min_samples, 1, 10**9, "calls")
         _check_int("min_count", self.min_count, 1, 10**9, "calls")
         _check_int("peak_window_h", self.peak_window_h, 1, 24, "hours")
         _check_pos("venue_radius_m", self.venue_radius_m, "metres")
@@ -157,12 +171,36 @@ class PatrolParams:
         80.0
         """
         base = {
-            "resolution": int(params.resolution),
-            "eps": float(params.eps_m),
-            "min_samples": int(params.min_samples),
+            "resolution": params.resolution,
+            "eps": params.eps_m,
+            "min_samples": params.min_samples,
             "venue_radius_m": float(params.venue_radius_m),
         }
         return cls(**{**base, **overrides})
+
+    @property
+    def auto_fields(self) -> tuple[str, ...]:
+        """The parameters that are ``"auto"``."""
+        return tuple(n for n in _AUTO_NAMES if getattr(self, n) == defaults.AUTO)
+
+    def resolved(self, incidents: pd.DataFrame, area: Any = None) -> PatrolParams:
+        """These parameters with every ``"auto"`` computed from ``incidents``
+        (:func:`hotspots.defaults.resolve`; ``area``, the study area, for ``min_samples``;
+        default the calls' convex hull). Numbers are kept as given.
+
+        Examples
+        --------
+        >>> from benchmarks.synthetic import make_incidents
+        >>> p = PatrolParams(method="clusters", eps=90.0).resolved(make_incidents(2000, seed=1))
+        >>> p.eps, isinstance(p.min_samples, int), p.auto_fields
+        (90.0, True, ())
+        """
+        want = self.auto_fields
+        if not want:
+            return self
+        given = {_AUTO_NAMES[n]: getattr(self, n) for n in _AUTO_NAMES}
+        chosen = defaults.resolve(incidents, given, area)
+        return replace(self, **{n: chosen.values[_AUTO_NAMES[n]] for n in want})
 
     def describe(self, presenter: bool = False) -> dict[str, Any]:
         """The parameters that shaped the plan, for the provenance footer (method's own only)."""
@@ -452,6 +490,8 @@ def patrol_plan(
     """
     p = params or PatrolParams()
     check_lang(lang)
+    if p.auto_fields and len(incidents):
+        p = p.resolved(incidents)
     if not presenter and p.min_count != 1:  # suppression is a presenter-mode rule only
         p = replace(p, min_count=1)
     if p.method == "cells":

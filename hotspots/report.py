@@ -509,7 +509,14 @@ def build_report_bundle(
             f"files: unknown {', '.join(unknown)}; choose from {', '.join(BUNDLE_FILES)}"
         )
     p = params or PatrolParams()
+    own = {"resolution": "resolution", "eps": "eps_m", "min_samples": "min_samples"}
+    auto = [own[n] for n in p.auto_fields if own[n] in p.describe(presenter)]
+    if p.auto_fields and len(incidents):
+        # the numbers auto takes on these calls and the study area, as the app and CLI compute
+        p = p.resolved(incidents, boundary)
     parameters = {**p.describe(presenter), "lang": lang}
+    if auto:  # which of the numbers were computed from the data
+        parameters["auto"] = ", ".join(auto)
     prov = make_provenance(source, filters, parameters, incidents=incidents, made_at=made_at)
     as_words = filters if isinstance(filters, Filters) else None  # printed in ``lang``
     plan = make_patrol_plan(

@@ -17,7 +17,6 @@ from typing import Any
 import click
 import pandas as pd
 
-from hotspots import defaults
 from hotspots.cli.auto import number_or_auto, resolve
 from hotspots.cli.common import (
     TABLE_OUT,
@@ -44,12 +43,10 @@ from hotspots.errors import InputError
     show_default=True,
     help="DBSCAN (a radius in metres) or HDBSCAN (no radius; clusters of varying density).",
 )
-@number_or_auto(
-    "--eps", defaults.EPS_M, "DBSCAN radius, metres: incidents within it are neighbours."
-)
+@number_or_auto("--eps", "eps_m", "DBSCAN radius, metres: incidents within it are neighbours.")
 @number_or_auto(
     "--min-samples",
-    defaults.MIN_SAMPLES,
+    "min_samples",
     "Incidents within --eps (itself included) that make a core point "
     "(HDBSCAN: neighbours for the core distance).",
 )
