@@ -414,12 +414,15 @@ class Bundle:
         What every file carries.
     counts : dict
         What the briefing map shows (:func:`hotspots.maps.build_map`'s counts), or empty.
+    params : PatrolParams or None
+        The parameters in force, ``auto`` ones as computed from the calls.
     """
 
     files: Mapping[str, bytes]
     plan: gpd.GeoDataFrame
     provenance: Provenance
     counts: Mapping[str, Any]
+    params: PatrolParams | None = None
 
     def media_type(self, name: str) -> str:
         """MIME type of file ``name`` (for ``st.download_button(mime=...)``)."""
@@ -592,7 +595,7 @@ def build_report_bundle(
                     if "report.pdf" in wanted:
                         out["report.pdf"] = report_pdf(html, browser=b)
     ordered = {name: out[name] for name in BUNDLE_FILES if name in out}
-    return Bundle(files=ordered, plan=plan, provenance=prov, counts=counts)
+    return Bundle(files=ordered, plan=plan, provenance=prov, counts=counts, params=p)
 
 
 def write_bundle(bundle: Bundle, directory: str | Path) -> list[Path]:

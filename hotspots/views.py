@@ -625,6 +625,34 @@ def method_comparison(
     )
 
 
+def rolling_comparison(
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    area: Any = None,
+    *,
+    n_splits: int = 3,
+    period: str | None = None,
+    methods: tuple[str, ...] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`hotspots.evaluate.rolling_origin` of the filtered calls with ``params`` (auto
+    values computed from each split's training calls), at ``params.coverage``: by year
+    (``period=None``) or by consecutive periods such as ``"3M"``; as ``hotspots evaluate
+    --rolling N [--period 3M]``. Returns ``(splits, summary)``: mean and spread per method."""
+    from hotspots.evaluate import METHODS, rolling_origin
+
+    params = params or Params()
+    return rolling_origin(
+        _filtered(incidents, filters),
+        coverage=params.coverage,
+        n_splits=n_splits,
+        period=period,
+        methods=methods or METHODS,
+        params=params.method_params(),
+        area=area,
+    )
+
+
 def compare_methods(
     incidents: gpd.GeoDataFrame,
     filters: Filters | None = None,
