@@ -183,8 +183,17 @@ class PatrolParams:
         """The parameters that are ``"auto"``."""
         return tuple(n for n in _AUTO_NAMES if getattr(self, n) == defaults.AUTO)
 
-    def resolved(self, incidents: pd.DataFrame, area: Any = None) -> PatrolParams:
-        """These parameters with every ``"auto"`` computed from ``incidents``
+    @property
+    def own_fields(self) -> tuple[str, ...]:
+        """The parameters of the method (``resolution`` for cells, ``eps`` and
+        ``min_samples`` for clusters)."""
+        return ("resolution",) if self.method == "cells" else ("eps", "min_samples")
+
+    def resolved(
+        self, incidents: pd.DataFrame, area: Any = None, names: tuple[str, ...] | None = None
+    ) -> PatrolParams:
+        """These parameters with every ``"auto"`` (of ``names``, default all) computed from
+        ``incidents``
         (:func:`hotspots.defaults.resolve`; ``area``, the study area, for ``min_samples``;
         default the calls' convex hull). Numbers are kept as given.
 
@@ -195,10 +204,12 @@ class PatrolParams:
         >>> p.eps, isinstance(p.min_samples, int), p.auto_fields
         (90.0, True, ())
         """
-        want = self.auto_fields
+        want = tuple(n for n in self.auto_fields if names is None or n in names)
         if not want:
             return self
-        given = {_AUTO_NAMES[n]: getattr(self, n) for n in _AUTO_NAMES}
+        given = {_AUTO_NAMES[n]: getattr(self, n) for n in _AUTO_NAMES if n in want}
+        if "min_samples" in want:  # its rule needs the radius, given or auto
+            given["eps_m"] = self.eps
         chosen = defaults.resolve(incidents, given, area)
         return replace(self, **{n: chosen.values[_AUTO_NAMES[n]] for n in want})
 
@@ -490,8 +501,8 @@ def patrol_plan(
     """
     p = params or PatrolParams()
     check_lang(lang)
-    if p.auto_fields and len(incidents):
-        p = p.resolved(incidents)
+    if len(incidents):  # the method's auto values, from these calls
+        p = p.resolved(incidents, names=p.own_fields)
     if not presenter and p.min_count != 1:  # suppression is a presenter-mode rule only
         p = replace(p, min_count=1)
     if p.method == "cells":

@@ -514,9 +514,9 @@ def build_report_bundle(
     p = params or PatrolParams()
     own = {"resolution": "resolution", "eps": "eps_m", "min_samples": "min_samples"}
     auto = [own[n] for n in p.auto_fields if own[n] in p.describe(presenter)]
-    if p.auto_fields and len(incidents):
+    if len(incidents):
         # the numbers auto takes on these calls and the study area, as the app and CLI compute
-        p = p.resolved(incidents, boundary)
+        p = p.resolved(incidents, boundary, names=(*p.own_fields, "resolution"))
     parameters = {**p.describe(presenter), "lang": lang}
     if auto:  # which of the numbers were computed from the data
         parameters["auto"] = ", ".join(auto)

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import click
@@ -108,6 +109,8 @@ def command(**kwargs: Any) -> None:
         kernel=kwargs["kernel"],
         bounds=loaded.boundary,
     )
+    if auto:  # the file's tags say the number was computed (hotspots.defaults.auto_bandwidth)
+        surface = dataclasses.replace(surface, bandwidth_rule="auto")
     rule = " (auto: ArcGIS rule)" if auto else ""
     rows, cols = surface.shape
     held = (
@@ -134,7 +137,7 @@ def command(**kwargs: Any) -> None:
     prov = provenance_of(loaded, "density", kwargs, ("kernel", "top_area"))
     prov["parameters"].update(
         bandwidth_m=round(surface.bandwidth, 3),
-        bandwidth_rule="auto" if auto else surface.bandwidth_rule,
+        bandwidth_rule=surface.bandwidth_rule,
         cell_m=round(surface.cell, 3),
     )
     if out:
