@@ -584,7 +584,28 @@ def patrol_plan(
             if hint is not None
             else {"key": "tuning.plan_empty_none", "fmt": {}, "message": "no hotspot found"}
         )
+    out.attrs["params"] = p.as_dict()  # the numbers used (auto ones as computed)
     return out
+
+
+def params_of_plan(plan: pd.DataFrame | None, params: PatrolParams | None) -> PatrolParams:
+    """``params`` with its ``"auto"`` values replaced by the numbers ``plan`` was made with
+    (:func:`patrol_plan` records them in ``plan.attrs["params"]``), for the pages that
+    describe a plan.
+
+    Examples
+    --------
+    >>> from benchmarks.synthetic import make_incidents
+    >>> plan = patrol_plan(make_incidents(2000, seed=1), params=PatrolParams(top=3))
+    >>> isinstance(params_of_plan(plan, PatrolParams(top=3)).resolution, int)
+    True
+    """
+    p = params or PatrolParams()
+    made = plan.attrs.get("params") if plan is not None else None
+    if not p.auto_fields or not made:
+        return p
+    got = {n: made[n] for n in p.auto_fields if not defaults.is_auto(made.get(n))}
+    return replace(p, **got)
 
 
 def oversized_note(plan: pd.DataFrame, params: PatrolParams | None = None) -> str | None:
@@ -607,7 +628,7 @@ def oversized_note(plan: pd.DataFrame, params: PatrolParams | None = None) -> st
     big = plan[plan["oversized"].astype(bool)]
     if len(big) == 0:
         return None
-    p = params or PatrolParams()
+    p = params_of_plan(plan, params)
     which = ", ".join(
         f"#{int(r.rank)} ({int(r.n_incidents):,} calls) covers {r.area_km2:.2f} km²"
         for r in big.itertuples(index=False)
@@ -898,7 +919,7 @@ def patrol_html(
     from hotspots.templates import render
 
     check_lang(lang)
-    p = params or PatrolParams()
+    p = params_of_plan(plan, params)
     dots = None if presenter else incidents
     cards = []
     for _, row in plan.iterrows():  # one card per listed hotspot (at most 100)

@@ -33,6 +33,7 @@ from hotspots.patrol import (
     filters_text,
     method_text,
     oversized_lines,
+    params_of_plan,
     patrol_csv,
     patrol_geojson,
     patrol_html,
@@ -267,7 +268,7 @@ def report_html(
     from hotspots.templates import render
 
     check_lang(lang)
-    p = params or PatrolParams()
+    p = params_of_plan(plan, params)
     table = offense_table(incidents)
     rows = []
     for r in table.to_dict("records"):

@@ -165,7 +165,9 @@ def test_evaluate_by_years_equals(client, sample_ds):
     ds, inc = sample_ds
     kw = {"train_years": [2019, 2020], "test_years": [2021], "coverage": 0.05}
     got = engine.evaluate(ds, **kw)
-    ref = evaluate.evaluate(inc, methods=["h3", "kde", "gistar"], **kw)
+    # the engine never gathers the calls: its default (auto) is the fixed number
+    fixed = {"h3": {"resolution": 9}, "kde": {"bandwidth": 250.0}, "gistar": {"resolution": 9}}
+    ref = evaluate.evaluate(inc, methods=["h3", "kde", "gistar"], params=fixed, **kw)
     assert (got["hits_test"] > 0).all()
     # issue 11's columns come from the engine's own aggregates, not left empty
     assert {"pei", "comparable", "coverage", "best"} <= set(got.columns)
