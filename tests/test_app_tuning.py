@@ -88,13 +88,17 @@ def test_auto_stays_auto_and_follows_the_filters():
     assert "DBSCAN " + f"{chosen.values['eps_m']:g} (auto) m, 12 calls" in texts(at)
 
 
-def test_cli_app_and_report_resolve_the_same_auto_values(capsys, tmp_path):
+def test_cli_app_and_report_resolve_the_same_auto_values(capsys, tmp_path, monkeypatch):
     # the same filtered calls, no settings given: the CLI commands, the app (its map caption
     # and the report it exports) and `hotspots report` use the same numbers
     import json
 
     from cli_support import run as cli
 
+    # no browser for the report's PNG/PDF (exit 2, the other files written) and no basemap:
+    # the numbers are what is tested, and the test stays fast
+    monkeypatch.setenv("HOTSPOTS_CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setenv("HOTSPOTS_TILES", "none")
     s = sample()
     f = Filters(years=(2021,), offenses=("theft",))
     sub = apply_filters(s.calls, f)
@@ -112,7 +116,8 @@ def test_cli_app_and_report_resolve_the_same_auto_values(capsys, tmp_path):
     code, out, err = cli(
         capsys, "report", *flags, "--method", "clusters", "-o", str(tmp_path / "rep")
     )
-    assert code in (0, 2), err  # 2: no Chromium for the PNG/PDF; the plan is written
+    assert code == 2 and "not written: Chromium" in err  # the plan files are written
+    assert f"min_samples = {chosen['min_samples']:g}" in err  # the numbers auto took
     prov = json.loads((tmp_path / "rep" / "patrol.geojson").read_text())["provenance"]
     assert prov["parameters"]["eps_m"] == chosen["eps_m"]
     assert prov["parameters"]["min_samples"] == chosen["min_samples"]
