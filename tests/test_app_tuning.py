@@ -149,3 +149,25 @@ def test_cli_app_and_report_resolve_the_same_auto_values(capsys, tmp_path, monke
     assert bundle.provenance.parameters["eps_m"] == chosen["eps_m"]
     assert bundle.provenance.parameters["min_samples"] == chosen["min_samples"]
     assert bundle.provenance.parameters["auto"] == "eps_m, min_samples"
+
+
+def test_tune_shows_rolling_origin_by_quarters_as_the_library():
+    # several consecutive splits in the app: mean ± spread per method, the CLI's numbers
+    from hotspots.views import Params, rolling_comparison
+
+    s = sample()
+    at = goto(run(new_app({"lang": "en"})), "tune")
+    at.number_input(key="w:tune_roll_n:en").set_value(2)
+    at.selectbox(key="w:tune_roll_period:en").set_value("3M")
+    run(at)
+    at.button(key="w:tune_roll_run").click()
+    run(at)
+    table = table_with(at, "Splits").set_index("Method")
+    splits, summary = rolling_comparison(
+        s.calls, params=Params(), area=s.boundary, n_splits=2, period="3M"
+    )
+    assert list(dict.fromkeys(splits["test_period"])) == ["2021-07..2021-09", "2021-10..2021-12"]
+    h3 = summary.set_index("method").loc["h3"]
+    assert table.loc["H3 cells", "Splits"] == 2
+    assert table.loc["H3 cells", "PAI"] == f"{h3['pai_mean']:.2f} ± {h3['pai_sd']:.2f}"
+    assert "Tested on 2021-07..2021-09, 2021-10..2021-12" in texts(at)
