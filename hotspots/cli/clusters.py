@@ -17,6 +17,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from hotspots import defaults
 from hotspots.cli.auto import number_or_auto, resolve
 from hotspots.cli.common import (
     TABLE_OUT,
@@ -92,8 +93,15 @@ def command(**kwargs: Any) -> None:
     venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
     loaded = load_incidents(kwargs)
     incidents = loaded.incidents
-    names = {"eps": ("eps_m", float), "min_samples": ("min_samples", int)}
-    resolve(incidents, kwargs, names, loaded.boundary)
+    if kwargs["method"] == "dbscan":
+        names = {"eps": ("eps_m", float), "min_samples": ("min_samples", int)}
+        resolve(incidents, kwargs, names, loaded.boundary)
+    elif defaults.is_auto(kwargs.get("min_samples")):
+        # the auto rule counts calls in DBSCAN's eps-disc; HDBSCAN has no radius
+        kwargs["min_samples"] = defaults.MIN_SAMPLES
+        note(f"min_samples = {defaults.MIN_SAMPLES} (HDBSCAN: the fixed default; auto is DBSCAN's)")
+    else:
+        kwargs["min_samples"] = int(kwargs["min_samples"])
     if kwargs["method"] == "dbscan":
         labels = dbscan_labels(incidents, eps=kwargs["eps"], min_samples=kwargs["min_samples"])
         how = f"DBSCAN eps {kwargs['eps']:g} m, min_samples {kwargs['min_samples']}"
