@@ -14,6 +14,21 @@ from hotspots import views
 # Cached analyses
 # --------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=64, show_spinner=False)
+def resolved_params(key: str, fkey: tuple, pkey: tuple, _calls, _boundary) -> views.Params:
+    """The parameters ``pkey`` with every ``auto`` computed from the filtered calls and the
+    study area (:meth:`hotspots.views.Params.resolved`, as the CLI and the report do); too
+    few calls for a rule: its fixed number (:data:`hotspots.defaults.FIXED`)."""
+    from hotspots import defaults
+    from hotspots.errors import InputError, ParameterError
+
+    p = views.Params(**dict(pkey))
+    try:
+        return p.resolved(_calls, _boundary)
+    except (InputError, ParameterError):
+        return views.Params(**{**p.as_dict(), **{n: defaults.FIXED[n] for n in p.auto_fields}})
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def headline(key: str, fkey: tuple, pkey: tuple, _calls: gpd.GeoDataFrame, n_total: int):
     h = views.headline(_calls, params=views.Params(**dict(pkey)))
     # the totals are those of the whole data set, not of the filtered calls
@@ -67,3 +82,11 @@ def density(key: str, fkey: tuple, bw: float, kernel: str, cov: float, _calls, _
 def venue_detail(key: str, fkey: tuple, radius: float, vid: str, _calls, _venues):
     rk = venue_ranking(key, fkey, radius, _calls, _venues)
     return views.venue_detail(rk, _venues, vid)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def rolling(key: str, fkey: tuple, pkey: tuple, n: int, period, _calls, _boundary):
+    """:func:`hotspots.views.rolling_comparison` (splits, summary)."""
+    return views.rolling_comparison(
+        _calls, params=views.Params(**dict(pkey)), area=_boundary, n_splits=n, period=period
+    )

@@ -10,7 +10,7 @@ import geopandas as gpd
 import streamlit as st
 
 from app_pages import state
-from app_pages.analyses import cells, clusters, density, gistar
+from app_pages.analyses import cells, clusters, density, gistar, resolved_params
 from app_pages.dataset import Dataset, dataset
 from app_pages.params import current_params, describe_params, params_key
 from app_pages.sidebar import current_filters, describe_filters, filtered, filters_key
@@ -35,10 +35,18 @@ class Context:
     presenter: bool
     k: int
     params: views.Params
+    #: The parameters as set (``"auto"`` kept); ``params`` holds the numbers in force,
+    #: ``auto`` ones computed from ``calls`` (re-computed on every filter change).
+    requested: views.Params = views.Params()
 
     @property
     def fkey(self) -> tuple:
         return filters_key(self.filters)
+
+    @property
+    def auto(self) -> tuple[str, ...]:
+        """The parameters computed from the filtered calls."""
+        return self.requested.auto_fields
 
     @property
     def pkey(self) -> tuple:
@@ -48,14 +56,19 @@ class Context:
 def context() -> Context:
     ds = dataset()
     f = current_filters()
+    calls = filtered(ds, f)
+    requested = current_params()
     return Context(
         lang=current_lang(),
         ds=ds,
         filters=f,
-        calls=filtered(ds, f),
+        calls=calls,
         presenter=bool(state.get("presenter")),
         k=int(state.get("k")),
-        params=current_params(),
+        params=resolved_params(
+            ds.key, filters_key(f), params_key(requested), calls, ds.boundary
+        ),
+        requested=requested,
     )
 
 
@@ -69,7 +82,7 @@ def source_caption(ctx: Context) -> str:
         [
             t("caption.source", lang, source=source),
             t("caption.filters", lang, filters=describe_filters(ctx.filters, lang)),
-            t("caption.parameters", lang, params=describe_params(ctx.params, lang)),
+            t("caption.parameters", lang, params=describe_params(ctx.params, lang, ctx.auto)),
         ]
     )
 

@@ -43,7 +43,7 @@ if not common.no_calls(ctx):
     if st.button(t("export.make", lang), type="primary", key="export_make", disabled=not files):
         venues = ctx.ds.venues if ctx.ds.venues is not None and len(ctx.ds.venues) else None
         try:
-            params = PatrolParams.from_view(ctx.params, method=method, top=top, min_count=ctx.k)
+            params = PatrolParams.from_view(ctx.requested, method=method, top=top, min_count=ctx.k)
             with st.spinner(t("msg.loading", lang)):
                 made = build_report_bundle(
                     ctx.calls,

@@ -23,10 +23,11 @@ state.register(
         lambda v: ",".join(v) if v else "none",
     )
 )
-state.int_setting("res", _P.resolution, *views.PARAM_RANGES["resolution"][:2])
-state.float_setting("eps", _P.eps_m, *views.PARAM_RANGES["eps_m"][:2])
-state.int_setting("minpts", _P.min_samples, *views.PARAM_RANGES["min_samples"][:2])
-state.float_setting("bw", _P.bandwidth_m, *views.PARAM_RANGES["bandwidth_m"][:2])
+# the four with an auto rule (hotspots.defaults) are "auto" by default, in the URL too
+state.auto_setting("res", _P.resolution, int, *views.PARAM_RANGES["resolution"][:2])
+state.auto_setting("eps", _P.eps_m, float, *views.PARAM_RANGES["eps_m"][:2])
+state.auto_setting("minpts", _P.min_samples, int, *views.PARAM_RANGES["min_samples"][:2])
+state.auto_setting("bw", _P.bandwidth_m, float, *views.PARAM_RANGES["bandwidth_m"][:2])
 state.choice_setting("kernel", _P.kernel, views.KERNELS)
 state.float_setting("cov", _P.coverage, *views.PARAM_RANGES["coverage"][:2])
 state.float_setting("radius", _P.venue_radius_m, *views.PARAM_RANGES["venue_radius_m"][:2])
@@ -45,7 +46,8 @@ PARAM_SETTINGS = {
 
 
 def current_params() -> views.Params:
-    """The saved parameters (URL), shown with every map."""
+    """The saved parameters (URL), ``"auto"`` ones not yet computed (see
+    :func:`app_pages.context.context`, which computes them from the filtered calls)."""
     values = {name: state.get(setting) for name, setting in PARAM_SETTINGS.items()}
     try:
         return views.Params(**values)
@@ -62,15 +64,20 @@ def params_key(p: views.Params) -> tuple:
     return tuple(p.as_dict().items())
 
 
-def describe_params(p: views.Params, lang: str) -> str:
-    """The parameters in one line, in ``lang`` (shown under every map)."""
+def describe_params(p: views.Params, lang: str, auto: tuple[str, ...] = ()) -> str:
+    """The parameters in one line, in ``lang`` (shown under every map); the fields named in
+    ``auto`` (computed from the data) are marked so."""
+
+    def mark(name: str, text: str) -> str:
+        return f"{text} ({t('tuning.auto_mark', lang)})" if name in auto else text
+
     return t(
         "ui.params_line",
         lang,
-        res=p.resolution,
-        bw=num_lang(p.bandwidth_m, lang),
+        res=mark("resolution", str(p.resolution)),
+        bw=mark("bandwidth_m", num_lang(p.bandwidth_m, lang)),
         kernel=t(f"kernel.{p.kernel}", lang),
-        eps=num_lang(p.eps_m, lang),
-        minpts=p.min_samples,
+        eps=mark("eps_m", num_lang(p.eps_m, lang)),
+        minpts=mark("min_samples", str(p.min_samples)),
         cov=pct_lang(p.coverage, lang),
     )

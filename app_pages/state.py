@@ -132,6 +132,18 @@ def float_setting(name: str, default: float, lo: float, hi: float) -> Setting:
     return register(Setting(name, default, _float_in(lo, hi), _num))
 
 
+def auto_setting(name: str, default: Any, cast: type, lo: float, hi: float) -> Setting:
+    """A number in [lo, hi] or the word ``auto`` (:mod:`hotspots.defaults`)."""
+    from hotspots.defaults import AUTO, is_auto
+
+    number = _int_in(int(lo), int(hi)) if cast is int else _float_in(lo, hi)
+
+    def parse(text: str) -> Any:
+        return AUTO if is_auto(text) else number(text)
+
+    return register(Setting(name, default, parse, _num))
+
+
 def choice_setting(name: str, default: str, choices: tuple[str, ...]) -> Setting:
     return register(Setting(name, default, _one_of(choices), str))
 

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, emptiness, mapview, signin
-from app_pages.analyses import comparison_full
+from app_pages.analyses import comparison_full, resolved_params, rolling
 from hotspots import defaults, views
 from hotspots.errors import InputError, ParameterError
 from hotspots.evaluate import METHODS, hit_rate_curve, selected_areas
@@ -27,16 +27,95 @@ from hotspots.i18n import t
 
 ctx = common.context()
 lang = ctx.lang
-saved = ctx.params
+saved = ctx.requested  # as saved: "auto" kept
 st.header(t("page.tune", lang))
 st.caption(t("tune.intro", lang))
 if common.no_calls(ctx):
     st.stop()
 
-# working parameters: session keys "tune:<field>", seeded from the saved ones
+# working parameters: session keys "tune:<field>" ("auto" or a number), seeded from the saved
 ss = st.session_state
 for name, value in saved.as_dict().items():
     ss.setdefault(f"tune:{name}", value)
+
+#: The parameters with an auto rule, and each slider's range (the app's, within views').
+AUTO_NAMES = views.AUTO_FIELDS
+SLIDERS = {
+    "resolution": (7, 11, 1, int),
+    "eps_m": (25, 1000, 1, float),
+    "min_samples": (2, 500, 1, int),
+    "bandwidth_m": (50, 2000, 1, float),
+}
+
+
+def auto_key(name: str) -> str:
+    return f"w:tune:{name}:auto:{lang}"
+
+
+def slider_key(name: str) -> str:
+    return f"w:tune:{name}:{lang}"
+
+
+def is_auto_now(name: str) -> bool:
+    """The auto switch of ``name`` as the user left it (seeded from the working value)."""
+    return bool(ss.get(auto_key(name), ss[f"tune:{name}"] == defaults.AUTO))
+
+
+def requested_now(name: str):
+    if is_auto_now(name):
+        return defaults.AUTO
+    value = ss.get(slider_key(name), ss[f"tune:{name}"])
+    return ss[f"tune:{name}"] if value == defaults.AUTO else value
+
+
+# the working parameters as the widgets left them, and their numbers on the filtered calls:
+# auto values are computed again on every filter change (never written as numbers)
+try:
+    asked = views.Params(
+        **{n: (requested_now(n) if n in AUTO_NAMES else ss[f"tune:{n}"]) for n in saved.as_dict()}
+    )
+except ParameterError as exc:
+    st.error(t("msg.error", lang, message=common.md_text(exc)))
+    st.stop()
+numbers = resolved_params(
+    ctx.ds.key, ctx.fkey, common.params_key(asked), ctx.calls, ctx.ds.boundary
+)
+
+
+def _manual(name: str) -> None:
+    ss[auto_key(name)] = False  # moving the slider sets the number: auto is off
+
+
+def auto_control(name: str, label: str, help_text: str) -> None:
+    """An "auto" switch and a slider for ``name``: with auto on, the slider shows the number
+    computed from the filtered calls (and moving it switches auto off)."""
+    lo, hi, step, cast = SLIDERS[name]
+    akey, skey = auto_key(name), slider_key(name)
+    if akey not in ss:
+        ss[akey] = ss[f"tune:{name}"] == defaults.AUTO
+    value = getattr(numbers, name)
+    if ss[akey] or skey not in ss:  # the slider shows the number in force
+        ss[skey] = cast(min(max(round(value) if cast is float else value, lo), hi))
+    head, switch = st.columns([3, 1], vertical_alignment="bottom")
+    with switch:
+        on = st.toggle(t("tuning.auto_toggle", lang), key=akey, help=t("tuning.auto_help", lang))
+    with head:
+        chosen = st.slider(
+            label,
+            min_value=lo,
+            max_value=hi,
+            step=step,
+            key=skey,
+            help=help_text,
+            on_change=_manual,
+            args=(name,),
+        )
+    if on:
+        ss[f"tune:{name}"] = defaults.AUTO
+        rule = t(f"tuning.rule_{name}", lang, value=common.num(value, 0))
+        st.caption(t("tuning.auto_value", lang) + " " + rule)
+    else:
+        ss[f"tune:{name}"] = cast(chosen)
 
 
 def control(widget, name: str, label: str, cast=float, **kwargs):
@@ -49,42 +128,22 @@ def control(widget, name: str, label: str, cast=float, **kwargs):
     ss[f"tune:{name}"] = cast(widget(label, key=key, **kwargs))
 
 
+COVERAGES = [0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2]
 c1, c2, c3 = st.columns(3)
 with c1:
-    control(
-        st.slider,
-        "resolution",
-        t("tune.resolution", lang),
-        int,
-        min_value=7,
-        max_value=11,
-        help=t("tune.resolution_help", lang),
-    )
+    auto_control("resolution", t("tune.resolution", lang), t("tune.resolution_help", lang))
     control(
         st.select_slider,
         "coverage",
         t("tune.coverage", lang),
         float,
-        options=[0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2],
+        options=COVERAGES,
         format_func=lambda v: f"{100 * v:g} %",
         help=t("tune.coverage_help", lang),
-        seed=min(
-            [0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2],
-            key=lambda v: abs(v - ss["tune:coverage"]),
-        ),
+        seed=min(COVERAGES, key=lambda v: abs(v - ss["tune:coverage"])),
     )
 with c2:
-    control(
-        st.slider,
-        "bandwidth_m",
-        t("tune.bandwidth", lang),
-        float,
-        min_value=50,
-        max_value=2000,
-        step=1,
-        help=t("tune.bandwidth_help", lang),
-        seed=int(min(max(round(ss["tune:bandwidth_m"]), 50), 2000)),
-    )
+    auto_control("bandwidth_m", t("tune.bandwidth", lang), t("tune.bandwidth_help", lang))
     control(
         st.selectbox,
         "kernel",
@@ -94,39 +153,23 @@ with c2:
         format_func=lambda k: t(f"kernel.{k}", lang),
     )
 with c3:
-    control(
-        st.slider,
-        "eps_m",
-        t("tune.eps", lang),
-        float,
-        min_value=25,
-        max_value=1000,
-        step=1,
-        help=t("tune.eps_help", lang),
-        seed=int(min(max(round(ss["tune:eps_m"]), 25), 1000)),
-    )
-    control(
-        st.slider,
-        "min_samples",
-        t("tune.min_samples", lang),
-        int,
-        min_value=2,
-        max_value=500,
-        help=t("tune.min_samples_help", lang),
-        seed=int(min(max(ss["tune:min_samples"], 2), 500)),
-    )
+    auto_control("eps_m", t("tune.eps", lang), t("tune.eps_help", lang))
+    auto_control("min_samples", t("tune.min_samples", lang), t("tune.min_samples_help", lang))
 
 try:
     work = views.Params(**{name: ss[f"tune:{name}"] for name in saved.as_dict()})
 except ParameterError as exc:
     st.error(t("msg.error", lang, message=common.md_text(exc)))
     st.stop()
-
-AUTO_NAMES = ("resolution", "eps_m", "min_samples", "bandwidth_m")
+if work != asked:  # a widget changed a value this run: the numbers follow
+    numbers = resolved_params(
+        ctx.ds.key, ctx.fkey, common.params_key(work), ctx.calls, ctx.ds.boundary
+    )
 
 
 def set_working(values: dict) -> None:
-    """Put ``values`` into the working parameters and re-seed their widgets."""
+    """Put ``values`` (numbers or "auto") into the working parameters and re-seed their
+    widgets (the auto switches too)."""
     for name, value in values.items():
         ss[f"tune:{name}"] = value
         for key in [k for k in ss if str(k).startswith(f"w:tune:{name}:")]:
@@ -134,33 +177,15 @@ def set_working(values: dict) -> None:
 
 
 if st.button(t("tuning.auto_button", lang), key="w:tune_auto", help=t("tuning.auto_help", lang)):
-    try:
-        chosen = defaults.resolve(
-            ctx.calls, dict.fromkeys(AUTO_NAMES, defaults.AUTO), ctx.ds.boundary
-        )
-    except (InputError, ParameterError) as exc:
-        st.info(common.md_text(exc))
-    else:
-        # within the app's ranges (and the sliders'): e.g. at most 500 calls per core point
-        limits = {"min_samples": (2, 500), "eps_m": (25, 1000), "bandwidth_m": (50, 2000)}
-        values = {
-            k: type(v)(min(max(v, limits[k][0]), limits[k][1])) if k in limits else v
-            for k, v in chosen.values.items()
-        }
-        set_working(values)
-        ss["tune:auto_chosen"] = values
-        st.rerun()
-if "tune:auto_chosen" in ss:
-    auto = ss["tune:auto_chosen"]
-    if all(ss.get(f"tune:{k}") == v for k, v in auto.items()):  # still the auto values
-        st.caption(
-            " · ".join(t(f"tuning.rule_{k}", lang, value=common.num(v, 0)) for k, v in auto.items())
-        )
+    # every parameter with a rule back to auto: computed from the calls on every filter change
+    set_working(dict.fromkeys(AUTO_NAMES, defaults.AUTO))
+    st.rerun()
 
 b1, b2, b3 = st.columns([1, 1, 2])
+saved_numbers = ctx.params  # the saved parameters' numbers on the filtered calls
 if b1.button(t("tune.save", lang), type="primary", key="w:tune_save", disabled=work == saved):
-    common.save_params(work)
-    saved = work
+    common.save_params(work)  # "auto" is saved as "auto": it follows later filter changes
+    saved, saved_numbers = work, numbers
     st.toast(t("tune.saved", lang))
 if b2.button(t("tune.revert", lang), key="w:tune_revert", disabled=work == saved):
     for name in saved.as_dict():
@@ -171,15 +196,92 @@ if b2.button(t("tune.revert", lang), key="w:tune_revert", disabled=work == saved
 with b3:  # each click is a row of the audit log
     signin.download_button(
         t("tune.download", lang),
-        json.dumps(views.params_json(work, ctx.filters), indent=2, ensure_ascii=False),
+        json.dumps(views.params_json(work, ctx.filters, numbers), indent=2, ensure_ascii=False),
         file_name="hotspot_parameters.json",
         mime="application/json",
         key="w:tune_json",
     )
 st.caption(
-    t("tune.saved_line", lang, params=common.describe_params(saved, lang))
+    t(
+        "tune.saved_line",
+        lang,
+        params=common.describe_params(saved_numbers, lang, saved.auto_fields),
+    )
     + ("" if work == saved else " · " + t("tune.unsaved", lang))
 )
+
+def rolling_panel(p: views.Params) -> None:
+    """Several consecutive train/test splits (by year or by periods of months): each method's
+    mean and spread, as ``hotspots evaluate --rolling N [--period 3M]`` prints them."""
+    years = sorted(int(y) for y in ctx.calls["year"].dropna().unique())
+    periods = ["year", "6M", "3M"]
+    r1, r2, r3 = st.columns([1, 1, 1], vertical_alignment="bottom")
+    n = int(
+        r1.number_input(
+            t("tuning.rolling_splits", lang), 2, 6, 3, step=1, key=f"w:tune_roll_n:{lang}"
+        )
+    )
+    period = r2.selectbox(
+        t("tuning.rolling_period", lang),
+        periods,
+        index=0 if len(years) >= 3 else 2,
+        format_func=lambda v: t(f"tuning.rolling_by_{v.lower()}", lang),
+        key=f"w:tune_roll_period:{lang}",
+    )
+    ident = (ctx.ds.key, ctx.fkey, common.params_key(p), n, period)
+    if r3.button(t("tuning.rolling_run", lang), key="w:tune_roll_run"):
+        ss["tune:rolling"] = ident
+    if ss.get("tune:rolling") != ident:
+        st.caption(t("tuning.rolling_help", lang))
+        return
+    try:
+        with st.spinner(t("msg.loading", lang)):
+            splits, summary = rolling(
+                *ident[:4], None if period == "year" else period, ctx.calls, ctx.ds.boundary
+            )
+    except (InputError, ParameterError) as exc:
+        st.info(common.md_text(exc))
+        return
+
+    def pm(mean: float, sd: float, decimals: int, scale: float = 1.0) -> str:
+        if pd.isna(mean):
+            return "–"
+        spread = "–" if pd.isna(sd) else common.num(scale * sd, decimals)
+        return f"{common.num(scale * mean, decimals)} ± {spread}"
+
+    def column(stat: str, decimals: int, scale: float = 1.0) -> list[str]:
+        means, sds = summary[f"{stat}_mean"], summary[f"{stat}_sd"]
+        return [pm(a, b, decimals, scale) for a, b in zip(means, sds, strict=True)]
+
+    table = pd.DataFrame(
+        {
+            t("tune.col_method", lang): [t(f"method.{m}", lang) for m in summary["method"]],
+            t("tuning.col_splits", lang): summary["splits"].astype(int),
+            t("tuning.col_comparable_splits", lang): summary["comparable_splits"].astype(int),
+            t("tune.col_hit_rate", lang): column("hit_rate", 1, 100),
+            t("tune.col_area", lang): column("area_share", 2, 100),
+            t("tune.col_pai", lang): column("pai", 2),
+            t("tuning.col_pei", lang): column("pei", 2),
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", key="tune_rolling")
+    tested = ", ".join(dict.fromkeys(splits["test_period"].astype(str)))
+    st.caption(t("tuning.rolling_caption", lang, tested=tested))
+
+
+def _auto_in_comparison(res: pd.DataFrame, p: views.Params) -> str:
+    """The numbers the comparison's auto parameters took on the training calls."""
+    from hotspots.evaluate import DEFAULT_PARAMS, format_params
+
+    asked = p.method_params()
+    parts = []
+    for r in res.itertuples(index=False):
+        full = {**DEFAULT_PARAMS[r.method], **asked.get(r.method, {})}
+        auto = {k: r.params[k] for k, v in full.items() if defaults.is_auto(v)}
+        if auto:
+            parts.append(f"{t(f'method.{r.method}', lang)}: {format_params(auto)}")
+    return "; ".join(parts)
+
 
 # --- the comparison (full width under the controls: every column shows at 1280 px) ----------
 comp = None
@@ -274,10 +376,16 @@ with st.container(key="tune_comparison"):
                 column_config=sub_config,
             )
         st.caption(t("tune.pai_help", lang) + " " + t("tuning.pei_help", lang))
+        trained = _auto_in_comparison(res, work)
+        if trained:  # an evaluation computes auto from the training calls only (no peeking)
+            st.caption(t("tuning.comparison_auto", lang, params=trained))
         if (res["method"] == "dbscan").any() and int(
             res.loc[res["method"] == "dbscan", "n_areas"].iloc[0]
         ) == 0:
-            hint = emptiness.dbscan_train_hint(ctx, work)
+            fit = res.loc[res["method"] == "dbscan", "params"].iloc[0]  # numbers it used
+            hint = emptiness.dbscan_train_hint(
+                ctx, views.Params(eps_m=fit["eps"], min_samples=fit["min_samples"])
+            )
             if hint is not None:
                 emptiness.show(hint, lang)
                 if "min_samples" in hint.values and st.button(
@@ -307,6 +415,9 @@ with st.container(key="tune_comparison"):
             ) + base.mark_line(point=True).encode(y="y:Q")
             st.altair_chart(common.localised(chart, lang), width="stretch")
             st.caption(t("tuning.curve_help", lang))
+
+        with st.expander(t("tuning.rolling_title", lang)):
+            rolling_panel(work)
 
 # --- the map of one method: the areas it selected, numbered as ranked ----------------------
 method_layers = {"h3": "cells", "kde": "density", "dbscan": "clusters", "gistar": "gistar"}
@@ -355,11 +466,17 @@ with st.container(key="tune_map_box"):
             st.warning(t("tuning.map_empty", lang, method=t(f"method.{method}", lang)))
     else:  # presenter mode (no shapes made from calls) or no comparison: the method's layer
         layer = method_layers[method]
-        ident, build = common.map_builder(ctx, {layer}, work)
+        ident, build = common.map_builder(ctx, {layer}, numbers)
         with st.spinner(t("msg.loading", lang)):
             shown = mapview.show(("tune", *ident), build, key="tune_map", height=520)
         for message in shown.problems:
             st.warning(t("msg.error", lang, message=common.md_text(message)))
         st.caption(mapview.counts_line(shown.counts, lang))
-        emptiness.warn_empty_layers(ctx, {layer}, work, shown.counts)
-    st.caption(t("caption.parameters", lang, params=common.describe_params(work, lang)))
+        emptiness.warn_empty_layers(ctx, {layer}, numbers, shown.counts)
+    st.caption(
+        t(
+            "caption.parameters",
+            lang,
+            params=common.describe_params(numbers, lang, work.auto_fields),
+        )
+    )

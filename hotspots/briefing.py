@@ -182,6 +182,8 @@ def briefing_map(
     """
     check_lang(lang)
     p = params or PatrolParams()
+    if len(incidents):  # the map shows the numbers (auto: from these calls)
+        p = p.resolved(incidents, boundary, names=(*p.own_fields, "resolution"))
     chosen = set(layers) if layers is not None else {p.method, "boundary", "venues"}
     if presenter:
         chosen.discard("calls")

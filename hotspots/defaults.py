@@ -4,12 +4,19 @@ Every entry point (``hotspots`` commands, the app's :class:`hotspots.views.Param
 plan and report, :mod:`hotspots.evaluate` and the notebook) takes its defaults from here, so
 the same calls with the same settings give the same answer everywhere.
 
-Fixed defaults
---------------
+``auto`` is the default
+-----------------------
+The H3 resolution, DBSCAN's ``eps_m`` and ``min_samples`` and the KDE bandwidth default to
+``"auto"`` (:data:`DEFAULT`) everywhere: computed from the calls in hand (after the filters)
+by the rules below, and shown as the number chosen. An explicit number always wins.
+
+Fixed numbers
+-------------
 :data:`RESOLUTION` (H3 9, ~0.1 km² cells), :data:`EPS_M` (DBSCAN 100 m), :data:`MIN_SAMPLES`
-(30 calls), :data:`BANDWIDTH_M` (KDE 250 m), :data:`KDE_CELL_M` (50 m raster),
-:data:`GISTAR_K` (1 ring), :data:`COVERAGE` (5 % of the study area), :data:`VENUE_RADIUS_M`
-(50 m).
+(30 calls), :data:`BANDWIDTH_M` (KDE 250 m): the fallback where the calls are not in one
+process (``--engine dask`` for the H3 resolution: :func:`engine_value`), and the sweep's and
+sliders' starting points. :data:`KDE_CELL_M` (50 m raster), :data:`GISTAR_K` (1 ring),
+:data:`COVERAGE` (5 % of the study area), :data:`VENUE_RADIUS_M` (50 m) have no auto rule.
 
 ``auto`` values (:data:`AUTO`)
 ------------------------------
@@ -82,13 +89,16 @@ BANDWIDTH_MAX_M: Final = 2000.0
 #: k-distances are computed on at most this many calls (a seeded subsample beyond it).
 MAX_KNN_POINTS: Final = 50_000
 
-#: The names :func:`resolve` understands, with their fixed defaults.
+#: The names :func:`resolve` understands, with their fixed numbers.
 FIXED: Final[dict[str, Any]] = {
     "resolution": RESOLUTION,
     "eps_m": EPS_M,
     "min_samples": MIN_SAMPLES,
     "bandwidth_m": BANDWIDTH_M,
 }
+
+#: The default of every name of :data:`FIXED`: computed from the data.
+DEFAULT: Final[dict[str, Any]] = dict.fromkeys(FIXED, AUTO)
 
 #: Each auto rule in one line (English; the app shows its own translation).
 RULES: Final[dict[str, str]] = {
@@ -298,6 +308,25 @@ def resolve(
     out["eps_m"] = float(out["eps_m"])
     out["bandwidth_m"] = float(out["bandwidth_m"])
     return Chosen(out, frozenset(auto))
+
+
+def engine_value(name: str, value: Any) -> tuple[Any, str | None]:
+    """The value of ``name`` for a run whose calls are never gathered in one process (the
+    Dask engine): an ``auto`` (or absent) value becomes the fixed number, with a note saying
+    so; a number is kept (note ``None``).
+
+    Examples
+    --------
+    >>> engine_value("resolution", "auto")[0], engine_value("resolution", 10)
+    (9, (10, None))
+    """
+    if not is_auto(value):
+        return value, None
+    fixed = FIXED[name]
+    return fixed, (
+        f"{name} = {_fmt(fixed)} (the fixed default: auto needs the calls in one process; "
+        f"give a number to choose)"
+    )
 
 
 def parse_value(raw: Any, name: str, cast: type = float) -> Any:

@@ -75,12 +75,13 @@ from hotspots.schema import LAT, LON, MONTH, YEAR
 #: Methods compared by :func:`evaluate`, in report order.
 METHODS: tuple[str, ...] = ("h3", "kde", "dbscan", "gistar")
 
-#: Default parameters of each method (:mod:`hotspots.defaults`, the one source).
+#: Default parameters of each method (:mod:`hotspots.defaults`, the one source): ``"auto"``
+#: values are computed from the training calls of each split.
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
-    "h3": {"resolution": _defaults.RESOLUTION},
-    "kde": {"bandwidth": _defaults.BANDWIDTH_M, "cell": _defaults.KDE_CELL_M},
-    "dbscan": {"eps": _defaults.EPS_M, "min_samples": _defaults.MIN_SAMPLES},
-    "gistar": {"resolution": _defaults.RESOLUTION, "k": _defaults.GISTAR_K},
+    "h3": {"resolution": _defaults.DEFAULT["resolution"]},
+    "kde": {"bandwidth": _defaults.DEFAULT["bandwidth_m"], "cell": _defaults.KDE_CELL_M},
+    "dbscan": {"eps": _defaults.DEFAULT["eps_m"], "min_samples": _defaults.DEFAULT["min_samples"]},
+    "gistar": {"resolution": _defaults.DEFAULT["resolution"], "k": _defaults.GISTAR_K},
 }
 
 #: Default parameter grid of :func:`sweep` (every combination per method).
@@ -1105,6 +1106,71 @@ def hit_rate_curve(
     return pd.DataFrame(rows, columns=["method", "share", "area_share", "hit_rate", "low", "high"])
 
 
+def period_months(period: str) -> int:
+    """Months in a rolling-origin period: ``"3M"`` -> 3, ``"Q"`` or ``"1Q"`` -> 3, ``"Y"`` or
+    ``"1Y"`` -> 12.
+
+    Examples
+    --------
+    >>> period_months("3M"), period_months("2Q"), period_months("Y")
+    (3, 6, 12)
+    """
+    import re
+
+    m = re.fullmatch(r"\s*(\d*)\s*([MQY])\s*", str(period).upper())
+    n = int(m.group(1) or 1) if m else 0
+    if not m or n < 1:
+        raise ParameterError(
+            f"period: a number of months, quarters or years such as 3M, 1Q or 1Y, got {period!r}"
+        )
+    return n * {"M": 1, "Q": 3, "Y": 12}[m.group(2)]
+
+
+def rolling_periods(
+    incidents: pd.DataFrame, n_splits: int, period: str, train_span: int | None = None
+) -> list[tuple[list[str], list[str]]]:
+    """The (training months, test months) of ``n_splits`` consecutive test periods of
+    ``period`` each, the last ending with the last month of data; each trained on every month
+    before it (or the ``train_span`` periods just before), as ``YYYY-MM`` strings.
+
+    Examples
+    --------
+    >>> calls = pd.DataFrame({"year": [2020] * 12, "month": list(range(1, 13))})
+    >>> [(tr[0], tr[-1], te[0], te[-1]) for tr, te in rolling_periods(calls, 2, "3M")]
+    [('2020-01', '2020-06', '2020-07', '2020-09'), ('2020-01', '2020-09', '2020-10', '2020-12')]
+    """
+    k = period_months(period)
+    if int(n_splits) < 1:
+        raise ParameterError(f"n_splits: consecutive splits, >= 1, got {n_splits!r}")
+    if train_span is not None and int(train_span) < 1:
+        raise ParameterError(f"train_span: training periods per split, >= 1, got {train_span!r}")
+    year = incidents[YEAR].to_numpy(dtype="float64", na_value=np.nan)
+    month = incidents[MONTH].to_numpy(dtype="float64", na_value=np.nan)
+    key = year * 12 + (month - 1)
+    key = key[~np.isnan(key)]
+    if key.size == 0:
+        raise InputError("rolling-origin evaluation by period needs calls with a year and month")
+    first, last = int(key.min()), int(key.max())
+    n = int(n_splits)
+    if last - n * k + 1 <= first:
+        have = last - first + 1
+        raise InputError(
+            f"{n} test periods of {period} need more than {n * k} months of calls, and the "
+            f"data spans {have}: use fewer --rolling splits or a shorter --period"
+        )
+
+    def label(i: int) -> str:
+        return f"{i // 12}-{i % 12 + 1:02d}"
+
+    out = []
+    for j in range(n - 1, -1, -1):  # oldest test period first
+        t1 = last - j * k
+        t0 = t1 - k + 1
+        lo = first if train_span is None else max(first, t0 - int(train_span) * k)
+        out.append(([label(i) for i in range(lo, t0)], [label(i) for i in range(t0, t1 + 1)]))
+    return out
+
+
 def rolling_origin(
     incidents: gpd.GeoDataFrame,
     *,
@@ -1114,52 +1180,79 @@ def rolling_origin(
     methods: Sequence[str] = METHODS,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     area: shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    period: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Several consecutive train/test splits by year, because one split is one draw.
+    """Several consecutive train/test splits, because one split is one draw.
 
-    The last ``n_splits`` years are each the test year of one split, trained on the years
-    before it (all of them, or the ``train_span`` years just before).
+    By year (``period=None``): the last ``n_splits`` years are each the test year of one
+    split, trained on the years before it (all of them, or the ``train_span`` years just
+    before). By period (``period="3M"``, ``"6M"``, ``"1Q"``, ``"1Y"``): the last ``n_splits``
+    consecutive periods of that many calendar months (:func:`rolling_periods`, the last
+    ending with the data's last month) are each tested, trained on every month before it (or
+    the ``train_span`` periods just before). ``"auto"`` parameters are computed from each
+    split's training calls.
 
     Returns
     -------
     splits : DataFrame
-        :func:`evaluate`'s rows with ``test_year``.
+        :func:`evaluate`'s rows with ``test_period`` (``"2021"`` or
+        ``"2020-10..2020-12"``) and, by year, ``test_year``.
     summary : DataFrame
         Per method: ``splits``, ``comparable_splits`` and the mean and standard deviation
         (``_mean``, ``_sd``) of ``hit_rate``, ``area_share``, ``pai`` and ``pei``.
+
+    Examples
+    --------
+    >>> from benchmarks.synthetic import make_incidents
+    >>> calls = make_incidents(3000, seed=1)
+    >>> splits, summary = rolling_origin(calls, coverage=0.05, n_splits=2, period="6M",
+    ...                                  methods=["h3"])
+    >>> splits["test_period"].tolist()
+    ['2019-01..2019-06', '2019-07..2019-12']
     """
-    years = sorted({int(y) for y in incidents[YEAR].dropna().unique()})
     if int(n_splits) < 1:
         raise ParameterError(f"n_splits: consecutive splits, >= 1, got {n_splits!r}")
     if train_span is not None and int(train_span) < 1:
         raise ParameterError(f"train_span: training years per split, >= 1, got {train_span!r}")
-    if len(years) < 2:
-        raise InputError(
-            f"rolling-origin evaluation needs at least two years of calls (found {years})"
-        )
-    tests = years[1:][-int(n_splits) :]
+    runs: list[tuple[dict[str, Any], str, int | None]] = []
+    if period is None:
+        years = sorted({int(y) for y in incidents[YEAR].dropna().unique()})
+        if len(years) < 2:
+            raise InputError(
+                f"rolling-origin evaluation needs at least two years of calls (found {years}); "
+                "split by months instead, e.g. --period 3M"
+            )
+        for y in years[1:][-int(n_splits) :]:
+            before = [v for v in years if v < y]
+            train = before if train_span is None else before[-int(train_span) :]
+            runs.append(({"train_years": train, "test_years": [y]}, str(y), y))
+    else:
+        for train_m, test_m in rolling_periods(incidents, n_splits, period, train_span):
+            split = {"train_months": train_m, "test_months": test_m}
+            runs.append((split, "..".join(dict.fromkeys([test_m[0], test_m[-1]])), None))
     parts = []
-    for y in tests:
-        before = [v for v in years if v < y]
-        train = before if train_span is None else before[-int(train_span) :]
+    for split, label, year in runs:
         res = evaluate(
-            incidents,
-            train_years=train,
-            test_years=[y],
-            coverage=coverage,
-            methods=methods,
-            params=params,
-            area=area,
+            incidents, **split, coverage=coverage, methods=methods, params=params, area=area
         )
-        res.insert(0, "test_year", y)
+        res.insert(0, "test_period", label)
+        if year is not None:
+            res.insert(0, "test_year", year)
         parts.append(res)
     splits = pd.concat(parts, ignore_index=True)
+    return splits, rolling_summary(splits)
+
+
+def rolling_summary(splits: pd.DataFrame) -> pd.DataFrame:
+    """Per method of :func:`rolling_origin`'s rows: ``splits``, ``comparable_splits`` and the
+    mean and standard deviation (``_mean``, ``_sd``, ddof 1) of ``hit_rate``, ``area_share``,
+    ``pai`` and ``pei``."""
     g = splits.groupby("method", sort=False)
     summary = pd.DataFrame({"splits": g.size(), "comparable_splits": g["comparable"].sum()})
     for col in ("hit_rate", "area_share", "pai", "pei"):
         summary[f"{col}_mean"] = g[col].mean()
         summary[f"{col}_sd"] = g[col].std(ddof=1)
-    return splits, summary.reset_index()
+    return summary.reset_index()
 
 
 def _inside(frame: gpd.GeoDataFrame, sa: StudyArea) -> gpd.GeoDataFrame:

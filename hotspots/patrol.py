@@ -99,6 +99,11 @@ PATROL_COLUMNS: Final = (
 )
 
 
+#: PatrolParams fields that may be ``"auto"``, by the name :func:`hotspots.defaults.resolve`
+#: knows them by.
+_AUTO_NAMES: Final = {"resolution": "resolution", "eps": "eps_m", "min_samples": "min_samples"}
+
+
 @dataclass(frozen=True)
 class PatrolParams:
     """How hotspots are found and described.
@@ -109,12 +114,15 @@ class PatrolParams:
         H3 cells ranked by calls, or DBSCAN clusters ranked by calls.
     top : int
         Number of hotspots in the plan (1-100).
-    resolution : int
+    resolution : int or "auto"
         H3 resolution for ``method="cells"`` (7-11; 9 is ~0.1 km², edge ~200 m).
-    eps : float
+    eps : float or "auto"
         DBSCAN radius for ``method="clusters"``, metres (> 0).
-    min_samples : int
+    min_samples : int or "auto"
         DBSCAN core-point threshold for ``method="clusters"``, calls (>= 1).
+
+    The three default to ``"auto"``: computed from the plan's calls by the rules of
+    :mod:`hotspots.defaults` (:meth:`resolved`), as the app and the CLI do.
     min_count : int
         Presenter mode's minimum-count suppression: in presenter mode hotspots with fewer
         calls are not listed, nor drawn (>= 1; 1 = none). Ignored outside presenter mode.
@@ -126,9 +134,9 @@ class PatrolParams:
 
     method: str = "cells"
     top: int = defaults.PATROL_TOP
-    resolution: int = defaults.RESOLUTION
-    eps: float = defaults.EPS_M
-    min_samples: int = defaults.MIN_SAMPLES
+    resolution: int | str = defaults.DEFAULT["resolution"]
+    eps: float | str = defaults.DEFAULT["eps_m"]
+    min_samples: int | str = defaults.DEFAULT["min_samples"]
     min_count: int = 5
     peak_window_h: int = 3
     venue_radius_m: float = defaults.VENUE_RADIUS_M
@@ -137,9 +145,15 @@ class PatrolParams:
         if self.method not in METHODS:
             raise ParameterError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         _check_int("top", self.top, 1, 100, "hotspots")
-        grid.check_resolution(self.resolution)
-        _check_pos("eps", self.eps, "metres")
-        _check_int("min_samples", self.min_samples, 1, 10**9, "calls")
+        for name in _AUTO_NAMES:
+            if defaults.is_auto(getattr(self, name)):
+                object.__setattr__(self, name, defaults.AUTO)
+        if self.resolution != defaults.AUTO:
+            grid.check_resolution(self.resolution)
+        if self.eps != defaults.AUTO:
+            _check_pos("eps", self.eps, "metres")
+        if self.min_samples != defaults.AUTO:
+            _check_int("min_samples", self.min_samples, 1, 10**9, "calls")
         _check_int("min_count", self.min_count, 1, 10**9, "calls")
         _check_int("peak_window_h", self.peak_window_h, 1, 24, "hours")
         _check_pos("venue_radius_m", self.venue_radius_m, "metres")
@@ -157,12 +171,47 @@ class PatrolParams:
         80.0
         """
         base = {
-            "resolution": int(params.resolution),
-            "eps": float(params.eps_m),
-            "min_samples": int(params.min_samples),
+            "resolution": params.resolution,
+            "eps": params.eps_m,
+            "min_samples": params.min_samples,
             "venue_radius_m": float(params.venue_radius_m),
         }
         return cls(**{**base, **overrides})
+
+    @property
+    def auto_fields(self) -> tuple[str, ...]:
+        """The parameters that are ``"auto"``."""
+        return tuple(n for n in _AUTO_NAMES if getattr(self, n) == defaults.AUTO)
+
+    @property
+    def own_fields(self) -> tuple[str, ...]:
+        """The parameters of the method (``resolution`` for cells, ``eps`` and
+        ``min_samples`` for clusters)."""
+        return ("resolution",) if self.method == "cells" else ("eps", "min_samples")
+
+    def resolved(
+        self, incidents: pd.DataFrame, area: Any = None, names: tuple[str, ...] | None = None
+    ) -> PatrolParams:
+        """These parameters with every ``"auto"`` (of ``names``, default all) computed from
+        ``incidents``
+        (:func:`hotspots.defaults.resolve`; ``area``, the study area, for ``min_samples``;
+        default the calls' convex hull). Numbers are kept as given.
+
+        Examples
+        --------
+        >>> from benchmarks.synthetic import make_incidents
+        >>> p = PatrolParams(method="clusters", eps=90.0).resolved(make_incidents(2000, seed=1))
+        >>> p.eps, isinstance(p.min_samples, int), p.auto_fields
+        (90.0, True, ())
+        """
+        want = tuple(n for n in self.auto_fields if names is None or n in names)
+        if not want:
+            return self
+        given = {_AUTO_NAMES[n]: getattr(self, n) for n in _AUTO_NAMES if n in want}
+        if "min_samples" in want:  # its rule needs the radius, given or auto
+            given["eps_m"] = self.eps
+        chosen = defaults.resolve(incidents, given, area)
+        return replace(self, **{n: chosen.values[_AUTO_NAMES[n]] for n in want})
 
     def describe(self, presenter: bool = False) -> dict[str, Any]:
         """The parameters that shaped the plan, for the provenance footer (method's own only)."""
@@ -452,6 +501,8 @@ def patrol_plan(
     """
     p = params or PatrolParams()
     check_lang(lang)
+    if len(incidents):  # the method's auto values, from these calls
+        p = p.resolved(incidents, names=p.own_fields)
     if not presenter and p.min_count != 1:  # suppression is a presenter-mode rule only
         p = replace(p, min_count=1)
     if p.method == "cells":
@@ -533,7 +584,28 @@ def patrol_plan(
             if hint is not None
             else {"key": "tuning.plan_empty_none", "fmt": {}, "message": "no hotspot found"}
         )
+    out.attrs["params"] = p.as_dict()  # the numbers used (auto ones as computed)
     return out
+
+
+def params_of_plan(plan: pd.DataFrame | None, params: PatrolParams | None) -> PatrolParams:
+    """``params`` with its ``"auto"`` values replaced by the numbers ``plan`` was made with
+    (:func:`patrol_plan` records them in ``plan.attrs["params"]``), for the pages that
+    describe a plan.
+
+    Examples
+    --------
+    >>> from benchmarks.synthetic import make_incidents
+    >>> plan = patrol_plan(make_incidents(2000, seed=1), params=PatrolParams(top=3))
+    >>> isinstance(params_of_plan(plan, PatrolParams(top=3)).resolution, int)
+    True
+    """
+    p = params or PatrolParams()
+    made = plan.attrs.get("params") if plan is not None else None
+    if not p.auto_fields or not made:
+        return p
+    got = {n: made[n] for n in p.auto_fields if not defaults.is_auto(made.get(n))}
+    return replace(p, **got)
 
 
 def oversized_note(plan: pd.DataFrame, params: PatrolParams | None = None) -> str | None:
@@ -556,7 +628,7 @@ def oversized_note(plan: pd.DataFrame, params: PatrolParams | None = None) -> st
     big = plan[plan["oversized"].astype(bool)]
     if len(big) == 0:
         return None
-    p = params or PatrolParams()
+    p = params_of_plan(plan, params)
     which = ", ".join(
         f"#{int(r.rank)} ({int(r.n_incidents):,} calls) covers {r.area_km2:.2f} km²"
         for r in big.itertuples(index=False)
@@ -847,7 +919,7 @@ def patrol_html(
     from hotspots.templates import render
 
     check_lang(lang)
-    p = params or PatrolParams()
+    p = params_of_plan(plan, params)
     dots = None if presenter else incidents
     cards = []
     for _, row in plan.iterrows():  # one card per listed hotspot (at most 100)

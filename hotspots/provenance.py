@@ -42,6 +42,7 @@ PARAMETER_LABELS = {
     "bandwidth_m": "tune.bandwidth",
     "kernel": "tune.kernel",
     "lang": "ui.language",
+    "auto": "tuning.auto_label",
 }
 #: Locale key of the values of a parameter whose values are words.
 PARAMETER_VALUES = {"method": "export.method_{}", "kernel": "kernel.{}", "lang": "lang.{}"}

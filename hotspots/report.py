@@ -33,6 +33,7 @@ from hotspots.patrol import (
     filters_text,
     method_text,
     oversized_lines,
+    params_of_plan,
     patrol_csv,
     patrol_geojson,
     patrol_html,
@@ -267,7 +268,7 @@ def report_html(
     from hotspots.templates import render
 
     check_lang(lang)
-    p = params or PatrolParams()
+    p = params_of_plan(plan, params)
     table = offense_table(incidents)
     rows = []
     for r in table.to_dict("records"):
@@ -414,12 +415,15 @@ class Bundle:
         What every file carries.
     counts : dict
         What the briefing map shows (:func:`hotspots.maps.build_map`'s counts), or empty.
+    params : PatrolParams or None
+        The parameters in force, ``auto`` ones as computed from the calls.
     """
 
     files: Mapping[str, bytes]
     plan: gpd.GeoDataFrame
     provenance: Provenance
     counts: Mapping[str, Any]
+    params: PatrolParams | None = None
 
     def media_type(self, name: str) -> str:
         """MIME type of file ``name`` (for ``st.download_button(mime=...)``)."""
@@ -509,7 +513,14 @@ def build_report_bundle(
             f"files: unknown {', '.join(unknown)}; choose from {', '.join(BUNDLE_FILES)}"
         )
     p = params or PatrolParams()
+    own = {"resolution": "resolution", "eps": "eps_m", "min_samples": "min_samples"}
+    auto = [own[n] for n in p.auto_fields if own[n] in p.describe(presenter)]
+    if len(incidents):
+        # the numbers auto takes on these calls and the study area, as the app and CLI compute
+        p = p.resolved(incidents, boundary, names=(*p.own_fields, "resolution"))
     parameters = {**p.describe(presenter), "lang": lang}
+    if auto:  # which of the numbers were computed from the data
+        parameters["auto"] = ", ".join(auto)
     prov = make_provenance(source, filters, parameters, incidents=incidents, made_at=made_at)
     as_words = filters if isinstance(filters, Filters) else None  # printed in ``lang``
     plan = make_patrol_plan(
@@ -585,7 +596,7 @@ def build_report_bundle(
                     if "report.pdf" in wanted:
                         out["report.pdf"] = report_pdf(html, browser=b)
     ordered = {name: out[name] for name in BUNDLE_FILES if name in out}
-    return Bundle(files=ordered, plan=plan, provenance=prov, counts=counts)
+    return Bundle(files=ordered, plan=plan, provenance=prov, counts=counts, params=p)
 
 
 def write_bundle(bundle: Bundle, directory: str | Path) -> list[Path]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Final
 
 import geopandas as gpd
@@ -49,11 +49,14 @@ TOP_CELL_SHARE = 0.05
 # --------------------------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------------------------
+#: Fields of :class:`Params` that may be ``"auto"`` (:mod:`hotspots.defaults`), by default.
+AUTO_FIELDS: Final = ("resolution", "eps_m", "min_samples", "bandwidth_m")
+
 #: (low, high, unit) of each numeric parameter of :class:`Params`.
 PARAM_RANGES: dict[str, tuple[float, float, str]] = {
     "resolution": (7, 11, "H3 resolution"),
     "eps_m": (10.0, 2000.0, "metres"),
-    "min_samples": (2, 500, "calls"),
+    "min_samples": (2, 100_000, "calls"),
     "bandwidth_m": (25.0, 5000.0, "metres"),
     "coverage": (0.001, 0.5, "share of the study area"),
     "venue_radius_m": (5.0, 1000.0, "metres"),
@@ -64,15 +67,21 @@ PARAM_RANGES: dict[str, tuple[float, float, str]] = {
 class Params:
     """The analyst's parameters, shown with every map and saved with a view.
 
+    ``resolution``, ``eps_m``, ``min_samples`` and ``bandwidth_m`` default to ``"auto"``:
+    :meth:`resolved` computes them from the (filtered) calls by the rules of
+    :mod:`hotspots.defaults`, as the CLI and the report do; every view function resolves the
+    ones it needs, and a number given always wins.
+
     Parameters
     ----------
-    resolution : int
+    resolution : int or "auto"
         H3 resolution of the cells (7-11; 9: cells of about 0.1 km², edge ~200 m).
-    eps_m : float
+    eps_m : float or "auto"
         DBSCAN neighbourhood radius, metres (10-2000).
-    min_samples : int
-        DBSCAN: calls within ``eps_m`` for a core point, the point itself included (2-500).
-    bandwidth_m : float
+    min_samples : int or "auto"
+        DBSCAN: calls within ``eps_m`` for a core point, the point itself included
+        (2-100,000).
+    bandwidth_m : float or "auto"
         Kernel density bandwidth, metres (25-5000).
     kernel : str
         Kernel of the density surface, one of :data:`KERNELS`.
@@ -84,17 +93,22 @@ class Params:
     """
 
     # the defaults of every entry point (hotspots.defaults: CLI, report, evaluate, notebook)
-    resolution: int = _defaults.RESOLUTION
-    eps_m: float = _defaults.EPS_M
-    min_samples: int = _defaults.MIN_SAMPLES
-    bandwidth_m: float = _defaults.BANDWIDTH_M
+    resolution: int | str = _defaults.DEFAULT["resolution"]
+    eps_m: float | str = _defaults.DEFAULT["eps_m"]
+    min_samples: int | str = _defaults.DEFAULT["min_samples"]
+    bandwidth_m: float | str = _defaults.DEFAULT["bandwidth_m"]
     kernel: str = _defaults.KERNEL
     coverage: float = _defaults.COVERAGE
     venue_radius_m: float = _defaults.VENUE_RADIUS_M
 
     def __post_init__(self) -> None:
+        for name in AUTO_FIELDS:
+            if _defaults.is_auto(getattr(self, name)):
+                object.__setattr__(self, name, _defaults.AUTO)
         for name, (lo, hi, unit) in PARAM_RANGES.items():
             value = getattr(self, name)
+            if name in AUTO_FIELDS and value == _defaults.AUTO:
+                continue
             try:
                 ok = lo <= float(value) <= hi and math.isfinite(float(value))
             except (TypeError, ValueError):
@@ -102,11 +116,14 @@ class Params:
             if not ok:
                 raise ParameterError(f"{name}: {unit}, between {lo:g} and {hi:g}; got {value!r}")
         for name in ("resolution", "min_samples"):
+            if getattr(self, name) == _defaults.AUTO:
+                continue
             if int(getattr(self, name)) != float(getattr(self, name)):
                 raise ParameterError(f"{name}: a whole number; got {getattr(self, name)!r}")
             object.__setattr__(self, name, int(getattr(self, name)))
         for name in ("eps_m", "bandwidth_m", "coverage", "venue_radius_m"):
-            object.__setattr__(self, name, float(getattr(self, name)))
+            if getattr(self, name) != _defaults.AUTO:
+                object.__setattr__(self, name, float(getattr(self, name)))
         if self.kernel not in KERNELS:
             raise ParameterError(f"kernel: one of {', '.join(KERNELS)}; got {self.kernel!r}")
 
@@ -125,8 +142,39 @@ class Params:
             )
         return cls(**dict(data))
 
+    @property
+    def auto_fields(self) -> tuple[str, ...]:
+        """The fields that are ``"auto"`` (still to be computed from the calls)."""
+        return tuple(n for n in AUTO_FIELDS if getattr(self, n) == _defaults.AUTO)
+
+    def resolved(
+        self, incidents: pd.DataFrame, area: Any = None, names: tuple[str, ...] = AUTO_FIELDS
+    ) -> Params:
+        """These parameters with every ``"auto"`` among ``names`` computed from
+        ``incidents`` (:func:`hotspots.defaults.resolve`; ``area``, the study area, for
+        ``min_samples``; default the calls' convex hull). Numbers are kept as given.
+
+        Examples
+        --------
+        >>> from benchmarks.synthetic import make_incidents
+        >>> p = Params(eps_m=120).resolved(make_incidents(2000, seed=1))
+        >>> p.eps_m, p.auto_fields, isinstance(p.min_samples, int)
+        (120.0, (), True)
+        """
+        want = [n for n in names if n in self.auto_fields]
+        if not want:
+            return self
+        given = {
+            n: getattr(self, n) for n in AUTO_FIELDS if n in want or n not in self.auto_fields
+        }
+        if "min_samples" in want and "eps_m" not in given:  # its rule needs the radius
+            given["eps_m"] = _defaults.AUTO
+        chosen = _defaults.resolve(incidents, given, area)
+        return replace(self, **{n: chosen.values[n] for n in want})
+
     def method_params(self) -> dict[str, dict[str, Any]]:
-        """The parameters of :func:`hotspots.evaluate.evaluate`'s methods."""
+        """The parameters of :func:`hotspots.evaluate.evaluate`'s methods (``"auto"`` kept: the
+        evaluation computes it from the training calls)."""
         return {
             "h3": {"resolution": self.resolution},
             "kde": {"bandwidth": self.bandwidth_m},
@@ -234,7 +282,8 @@ def headline(
         if table.to_numpy().sum() > 0:
             flat = int(np.argmax(table.to_numpy()))
             peak_day, peak_hour = divmod(flat, 24)
-        cells = count_cells(sub, params.resolution)["count"].to_numpy()
+        res = params.resolved(sub, names=("resolution",)).resolution
+        cells = count_cells(sub, res)["count"].to_numpy()
         n_top = max(1, int(math.ceil(TOP_CELL_SHARE * len(cells))))
         top_cells_share = float(np.sort(cells)[::-1][:n_top].sum() / n)
     return Headline(
@@ -262,8 +311,9 @@ def cell_layer(
     the presenter mode's minimum count when it draws them (:func:`hotspots.maps.add_cells`)."""
     from hotspots.grid import cells_to_gdf, count_cells
 
-    params = params or Params()
-    return cells_to_gdf(count_cells(_filtered(incidents, filters), params.resolution))
+    sub = _filtered(incidents, filters)
+    params = (params or Params()).resolved(sub, names=("resolution",))
+    return cells_to_gdf(count_cells(sub, params.resolution))
 
 
 @dataclass
@@ -287,10 +337,10 @@ def density_layer(
     whose cells are a whole number of the convolution's node spacing (:func:`display_cell_m`),
     with the contours of its densest ``params.coverage`` share of
     the area (:meth:`DensitySurface.contours`)."""
-    params = params or Params()
     sub = _filtered(incidents, filters)
     if len(sub) == 0:
         raise InputError("no calls to map: widen the filters")
+    params = (params or Params()).resolved(sub, area, names=("bandwidth_m",))
     cell = display_cell_m(sub, params.bandwidth_m, area, max_side=max_side, kernel=params.kernel)
     surface = _density.kde(
         sub, bandwidth=params.bandwidth_m, cell=cell, kernel=params.kernel, bounds=area
@@ -363,13 +413,15 @@ def cluster_summary(
     filters: Filters | None = None,
     params: Params | None = None,
     venues: pd.DataFrame | None = None,
+    area: Any = None,
 ) -> gpd.GeoDataFrame:
-    """DBSCAN clusters (``params.eps_m``, ``params.min_samples``) with their summaries
-    (:func:`hotspots.clusters.summarize_clusters`), largest first."""
+    """DBSCAN clusters (``params.eps_m``, ``params.min_samples``; ``auto`` ones computed from
+    the filtered calls and the study area ``area``, default their convex hull) with their
+    summaries (:func:`hotspots.clusters.summarize_clusters`), largest first."""
     from hotspots.clusters import dbscan_labels, summarize_clusters
 
-    params = params or Params()
     sub = _filtered(incidents, filters)
+    params = (params or Params()).resolved(sub, area, names=("eps_m", "min_samples"))
     labels = dbscan_labels(sub, eps=params.eps_m, min_samples=params.min_samples)
     return summarize_clusters(sub, labels, venues)
 
@@ -388,8 +440,8 @@ def gistar_summary(
     hexagons."""
     from hotspots.gistar import gistar_cells
 
-    params = params or Params()
     sub = _filtered(incidents, filters)
+    params = (params or Params()).resolved(sub, area, names=("resolution",))
     return gistar_cells(sub, params.resolution, area=area, significant_only=significant_only)
 
 
@@ -573,6 +625,34 @@ def method_comparison(
     )
 
 
+def rolling_comparison(
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    area: Any = None,
+    *,
+    n_splits: int = 3,
+    period: str | None = None,
+    methods: tuple[str, ...] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`hotspots.evaluate.rolling_origin` of the filtered calls with ``params`` (auto
+    values computed from each split's training calls), at ``params.coverage``: by year
+    (``period=None``) or by consecutive periods such as ``"3M"``; as ``hotspots evaluate
+    --rolling N [--period 3M]``. Returns ``(splits, summary)``: mean and spread per method."""
+    from hotspots.evaluate import METHODS, rolling_origin
+
+    params = params or Params()
+    return rolling_origin(
+        _filtered(incidents, filters),
+        coverage=params.coverage,
+        n_splits=n_splits,
+        period=period,
+        methods=methods or METHODS,
+        params=params.method_params(),
+        area=area,
+    )
+
+
 def compare_methods(
     incidents: gpd.GeoDataFrame,
     filters: Filters | None = None,
@@ -671,9 +751,15 @@ def weekday_code(day: int) -> str:
     return WEEKDAY_NAMES[int(day)]
 
 
-def params_json(params: Params, filters: Filters | None = None) -> dict[str, Any]:
-    """The saved-parameters document (what the Tune page's download holds)."""
+def params_json(
+    params: Params, filters: Filters | None = None, resolved: Params | None = None
+) -> dict[str, Any]:
+    """The saved-parameters document (what the Tune page's download holds): ``parameters``
+    as set (``"auto"`` kept, so they fit other data), the ``filters`` and, when given, the
+    numbers the auto values took on the filtered calls (``resolved``)."""
     out: dict[str, Any] = {"parameters": params.as_dict()}
+    if resolved is not None and params.auto_fields:
+        out["resolved"] = {n: getattr(resolved, n) for n in params.auto_fields}
     if filters is not None:
         out["filters"] = {k: list(v) for k, v in asdict(filters).items()}
     return out

@@ -19,21 +19,29 @@ def comparison(at):
     return table_with(at, "PAI").set_index("Method")
 
 
-def test_comparison_matches_the_library_for_the_same_parameters():
+#: The old fixed numbers, given in the URL (explicit values win over auto).
+FIXED_URL = {"res": "9", "bw": "250", "eps": "100", "minpts": "30"}
+FIXED_PARAMS = {
+    "h3": {"resolution": 9},
+    "kde": {"bandwidth": 250.0},
+    "dbscan": {"eps": 100.0, "min_samples": 30},
+    "gistar": {"resolution": 9},
+}
+
+
+@pytest.mark.parametrize("query", [{}, FIXED_URL], ids=["auto", "fixed"])
+def test_comparison_matches_the_library_for_the_same_parameters(query):
+    # auto (the default) in the app and in the library are computed from the same training
+    # calls; numbers given in the link are used as given
     s = sample()
-    at = goto(run(new_app()), "tune")
+    at = goto(run(new_app(query)), "tune")
     table = comparison(at)
     ref = evaluate(
         s.calls,
         train_years=[2019, 2020],
         test_years=[2021],
         coverage=0.05,
-        params={
-            "h3": {"resolution": 9},
-            "kde": {"bandwidth": 250.0},
-            "dbscan": {"eps": 100.0, "min_samples": 30},
-            "gistar": {"resolution": 9},
-        },
+        params=FIXED_PARAMS if query else None,
         area=s.boundary,
     ).set_index("method")
     for method, label in (
@@ -46,6 +54,9 @@ def test_comparison_matches_the_library_for_the_same_parameters():
             round(100 * ref.loc[method, "hit_rate"], 1)
         )
     assert "Fitted on 2019, 2020, tested on 2021" in texts(at)
+    if not query:  # the numbers auto took on the training calls are shown
+        bw = ref.loc["kde", "params"]["bandwidth"]
+        assert f"Kernel density: bandwidth={bw:g}" in texts(at)
 
 
 def test_parameters_update_map_and_comparison_together():
@@ -133,7 +144,7 @@ def test_one_year_is_compared_by_months_as_the_cli_does():
     # a one-year filter (or a one-year file such as Vancouver 2020): January-September
     # predicts October-December, as `hotspots evaluate --train-months/--test-months`
     s = sample()
-    at = goto(run(new_app({"years": "2021"})), "tune")
+    at = goto(run(new_app({"years": "2021", "bw": "250"})), "tune")
     assert "Fitted on 2021-01..2021-09, tested on 2021-10..2021-12" in texts(at)
     months = [f"2021-{m:02d}" for m in range(1, 13)]
     ref = evaluate(
@@ -204,7 +215,7 @@ def test_comparison_numbers_use_the_language_decimal_mark_and_show_every_column(
         methods=["dbscan"],
         area=s.boundary,
     ).set_index("method")
-    at = goto(run(new_app({"lang": "ru"})), "tune")
+    at = goto(run(new_app({"lang": "ru", **FIXED_URL})), "tune")
     table = table_with(at, "PAI").set_index("Метод")
     assert list(table.columns) == [
         "Доля попаданий, %",

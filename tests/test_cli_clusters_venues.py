@@ -90,6 +90,8 @@ def test_clusters_hdbscan_on_the_sample(tmp_path, capsys):
     )
     assert code == 0, err
     assert "HDBSCAN min_cluster_size 40" in text and len(gpd.read_file(out)) >= 2
+    # auto's rule counts calls in DBSCAN's radius: HDBSCAN takes the fixed 30 and says so
+    assert "min_samples 30)" in text and "HDBSCAN: the fixed default" in err
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,16 @@ def test_grid_by_year_and_offense_equals_per_row_h3(capsys, tmp_path, sample):
 def test_grid_filters_and_fill_area(capsys, tmp_path, sample):
     out = tmp_path / "cells.geojson"
     code, text, err = run(
-        capsys, "grid", "--sample", "--years", "2020", "--fill-area", "-o", str(out)
+        capsys,
+        "grid",
+        "--sample",
+        "--years",
+        "2020",
+        "--resolution",
+        "9",
+        "--fill-area",
+        "-o",
+        str(out),
     )
     assert code == 0, err
     res = gpd.read_file(out)
@@ -174,10 +183,22 @@ def test_density_default_bandwidth_and_gaussian_with_filters(capsys, tmp_path, s
     )
     assert code == 0, err
     n = int((sample.calls["offense"] == "theft").sum())
-    assert f"density: {n:,} incidents" in text and "(ArcGIS rule)" in text
+    assert f"density: {n:,} incidents" in text and "(auto: ArcGIS rule)" in text
+    # ArcGIS's spatial Silverman rule by hand, on metres about the calls' mean (equirectangular:
+    # within a metre of the local projection over a city), rounded to the metre
+    theft = sample.calls[sample.calls["offense"] == "theft"]
+    lat, lon = theft["lat"].to_numpy(), theft["lon"].to_numpy()
+    r = 6_371_008.8
+    y = np.radians(lat - lat.mean()) * r
+    x = np.radians(lon - lon.mean()) * r * np.cos(np.radians(lat.mean()))
+    d = np.hypot(x - x.mean(), y - y.mean())
+    sd, dm = np.sqrt(np.mean(d**2)), np.median(d)
+    h = 0.9 * min(sd, np.sqrt(1 / np.log(2)) * dm) * n**-0.2
+    shown = float(text.split("bandwidth ")[1].split(" m")[0].replace(",", ""))
+    assert shown == pytest.approx(h, abs=2.0)
     with rasterio.open(tif) as src:
         assert int(src.tags()["incidents"]) == n
-        assert src.tags()["bandwidth_rule"] == "arcgis-silverman"
+        assert src.tags()["bandwidth_rule"] == "auto"
 
 
 @pytest.mark.parametrize(

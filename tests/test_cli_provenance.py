@@ -78,7 +78,7 @@ def test_the_density_surface_and_contours_carry_the_bandwidth_used(capsys, tmp_p
     prov = json.loads(tags["hotspots_provenance"])
     # the bandwidth the ArcGIS rule chose, as the GeoTIFF's own tag and the run's line say
     assert prov["parameters"]["bandwidth_m"] == pytest.approx(float(tags["bandwidth_m"]), abs=1e-3)
-    assert f"bandwidth {prov['parameters']['bandwidth_m']:,.0f} m (ArcGIS rule)" in text
+    assert f"bandwidth {prov['parameters']['bandwidth_m']:,.0f} m (auto: ArcGIS rule)" in text
     assert prov["filters"] == "years 2021; offenses hooliganism"
     assert read_provenance(contours) == prov
 

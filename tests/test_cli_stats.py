@@ -11,6 +11,8 @@ import pytest
 from cli_support import CHICAGO, run
 from conftest import real_file
 
+from hotspots import defaults
+
 
 # gistar -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("suffix", ["geojson", "csv", "parquet"])
@@ -99,7 +101,10 @@ def test_evaluate_json_on_the_sample(capsys, sample):
         assert r["hit_rate"] == pytest.approx(r["hits_test"] / n_test)
         assert r["area_share"] <= 0.05 + 1e-12
         assert r["pai"] == pytest.approx(r["hit_rate"] / r["area_share"])
-    assert rows[1]["params"] == {"bandwidth": 250, "cell": 50}
+    # auto (the default) from the training calls: ArcGIS's rule, rounded to the metre
+    train = sample.calls[sample.calls["year"].isin([2019, 2020])]
+    bw = defaults.resolve(train, {"bandwidth_m": "auto"}).values["bandwidth_m"]
+    assert rows[1]["params"] == {"bandwidth": bw, "cell": 50}
     # equal area: a row under 90 % of the coverage is not comparable, never best, and carries
     # every method cut at its own area share
     for r in rows:

@@ -32,34 +32,46 @@ def calls_at(dx_m, dy_m) -> pd.DataFrame:
 
 
 # one source -----------------------------------------------------------------------------
-def test_every_entry_point_has_the_same_fixed_defaults():
+def test_auto_is_the_default_of_every_entry_point():
     p, pp = Params(), PatrolParams()
-    assert (p.resolution, p.eps_m, p.min_samples, p.bandwidth_m, p.coverage) == (
-        defaults.RESOLUTION,
-        defaults.EPS_M,
-        defaults.MIN_SAMPLES,
-        defaults.BANDWIDTH_M,
-        defaults.COVERAGE,
-    )
-    assert (pp.resolution, pp.eps, pp.min_samples) == (p.resolution, p.eps_m, p.min_samples)
-    assert DEFAULT_PARAMS["dbscan"] == {"eps": p.eps_m, "min_samples": p.min_samples}
-    assert DEFAULT_PARAMS["kde"]["bandwidth"] == p.bandwidth_m
-    assert DEFAULT_PARAMS["h3"]["resolution"] == DEFAULT_PARAMS["gistar"]["resolution"]
+    assert defaults.DEFAULT == dict.fromkeys(defaults.FIXED, "auto")
+    assert (p.resolution, p.eps_m, p.min_samples, p.bandwidth_m) == ("auto",) * 4
+    assert (pp.resolution, pp.eps, pp.min_samples) == ("auto",) * 3
+    assert DEFAULT_PARAMS["dbscan"] == {"eps": "auto", "min_samples": "auto"}
+    assert DEFAULT_PARAMS["kde"]["bandwidth"] == "auto"
+    assert DEFAULT_PARAMS["h3"]["resolution"] == DEFAULT_PARAMS["gistar"]["resolution"] == "auto"
     assert Params().method_params()["dbscan"] == DEFAULT_PARAMS["dbscan"]
+    assert p.coverage == defaults.COVERAGE  # no rule: a fixed default
+
+
+def _brute_auto_resolution(lat, lon) -> int:
+    """The rule by brute force: the finest of 11..7 whose non-empty cells hold >= 10 calls."""
+    import h3
+
+    for res in (11, 10, 9, 8, 7):
+        cells = {h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon, strict=True)}
+        if len(lat) / len(cells) >= 10:
+            return res
+    return 7
 
 
 def test_cli_library_and_report_find_the_same_clusters_with_the_defaults(capsys, sample):
-    # the same calls with no settings given: the CLI, the app's view and the report's plan
+    # the same calls with no settings given: the CLI, the app's view and the report's plan all
+    # compute the same auto numbers (on the filtered calls and the sample's boundary)
     from hotspots.report import build_report_bundle
     from hotspots.views import cluster_summary
 
     code, out, err = run(capsys, "clusters", "--sample", "--years", "2021", "--top", "0")
     assert code == 0, err
     year = Filters(years=(2021,))
-    n = len(cluster_summary(sample.calls, year))
-    assert n > 0
-    assert f"{n:,} clusters (DBSCAN eps 100 m, min_samples 30)" in out
     sub = apply_filters(sample.calls, year)
+    chosen = defaults.resolve(sub, {"eps_m": "auto", "min_samples": "auto"}, sample.boundary)
+    eps, m = chosen.values["eps_m"], chosen.values["min_samples"]
+    n = len(cluster_summary(sample.calls, year, area=sample.boundary))
+    assert n > 0
+    assert f"{n:,} clusters (DBSCAN eps {eps:g} m, min_samples {m})" in out
+    assert f"eps_m = {eps:g} (auto: knee" in err and f"min_samples = {m} (auto:" in err
+    assert n == dbscan_labels(sub, eps=eps, min_samples=m).max() + 1
     bundle = build_report_bundle(
         sub,
         None,
@@ -70,12 +82,23 @@ def test_cli_library_and_report_find_the_same_clusters_with_the_defaults(capsys,
         files=("patrol.csv",),
     )
     assert len(bundle.plan) == n
-    assert bundle.provenance.parameters["eps_m"] == 100.0
-    assert bundle.provenance.parameters["min_samples"] == 30
+    assert bundle.provenance.parameters["eps_m"] == eps
+    assert bundle.provenance.parameters["min_samples"] == m
+    assert bundle.provenance.parameters["auto"] == "eps_m, min_samples"
 
 
-def test_cli_evaluate_uses_the_apps_defaults(capsys):
+def test_grid_auto_resolution_is_the_rule_by_brute_force(capsys, sample):
+    code, out, err = run(capsys, "grid", "--sample", "--years", "2021")
+    assert code == 0, err
+    sub = apply_filters(sample.calls, Filters(years=(2021,)))
+    res = _brute_auto_resolution(sub["lat"].to_numpy(), sub["lon"].to_numpy())
+    assert f"(resolution {res})" in out and f"resolution = {res} (auto:" in err
+
+
+def test_cli_evaluate_uses_the_apps_defaults(capsys, sample):
     import json
+
+    from hotspots.evaluate import split_calls
 
     code, out, err = run(
         capsys,
@@ -90,7 +113,28 @@ def test_cli_evaluate_uses_the_apps_defaults(capsys):
         "--json",
     )
     assert code == 0, err
-    assert json.loads(out)[0]["params"] == Params().method_params()["dbscan"]
+    # auto (the app's default too) computed from the training calls only
+    train, _ = split_calls(sample.calls, train_years=[2019, 2020], test_years=[2021])
+    chosen = defaults.resolve(train, {"eps_m": "auto", "min_samples": "auto"}, sample.boundary)
+    expected = {"eps": chosen.values["eps_m"], "min_samples": chosen.values["min_samples"]}
+    assert json.loads(out)[0]["params"] == expected
+    assert Params().method_params()["dbscan"] == {"eps": "auto", "min_samples": "auto"}
+
+
+def test_the_engine_takes_the_fixed_number_for_a_default_auto(capsys, tmp_path, sample):
+    # --engine dask never gathers the calls: a default auto resolution is the fixed 9, said
+    # so; an auto asked for is refused in one line
+    pytest.importorskip("dask")
+    from hotspots.engine.evaluate import _params
+    from hotspots.evaluate import study_area
+
+    sa = study_area(sample.calls, sample.boundary)
+    assert _params("h3", {}, sa)["resolution"] == defaults.RESOLUTION
+    assert _params("dbscan", {}, sa) == {"eps": defaults.EPS_M, "min_samples": defaults.MIN_SAMPLES}
+    with pytest.raises(ParameterError, match="auto needs the calls in one process"):
+        _params("kde", {"bandwidth": "auto"}, sa)
+    assert defaults.engine_value("resolution", "auto")[0] == defaults.RESOLUTION
+    assert "fixed default" in defaults.engine_value("resolution", "auto")[1]
 
 
 # auto values ------------------------------------------------------------------------------
@@ -169,12 +213,17 @@ def test_the_issues_filtered_case_gets_a_suggestion_that_works(sample):
 
 
 def test_the_cli_says_so_with_the_suggestion(capsys):
-    code, out, err = run(capsys, "clusters", "--sample", *NIGHT_FLAGS)
+    code, out, _ = run(capsys, "clusters", "--sample", *NIGHT_FLAGS)  # auto: finds some
+    assert code == 0 and "182 incidents" in out and " 0 clusters" not in out
+    fixed = ("--eps", "100", "--min-samples", "30")  # the issue's fixed numbers find none
+    code, out, err = run(capsys, "clusters", "--sample", *NIGHT_FLAGS, *fixed)
     assert code == 0
     assert "182 incidents, 0 clusters" in out
     assert "no DBSCAN cluster" in err and "try --min-samples" in err
     suggested = err.split("try --min-samples ")[1].split()[0]
-    code, out, _ = run(capsys, "clusters", "--sample", *NIGHT_FLAGS, "--min-samples", suggested)
+    code, out, _ = run(
+        capsys, "clusters", "--sample", *NIGHT_FLAGS, "--eps", "100", "--min-samples", suggested
+    )
     assert code == 0 and " 0 clusters" not in out
 
 

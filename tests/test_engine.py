@@ -165,7 +165,9 @@ def test_evaluate_by_years_equals(client, sample_ds):
     ds, inc = sample_ds
     kw = {"train_years": [2019, 2020], "test_years": [2021], "coverage": 0.05}
     got = engine.evaluate(ds, **kw)
-    ref = evaluate.evaluate(inc, methods=["h3", "kde", "gistar"], **kw)
+    # the engine never gathers the calls: its default (auto) is the fixed number
+    fixed = {"h3": {"resolution": 9}, "kde": {"bandwidth": 250.0}, "gistar": {"resolution": 9}}
+    ref = evaluate.evaluate(inc, methods=["h3", "kde", "gistar"], params=fixed, **kw)
     assert (got["hits_test"] > 0).all()
     # issue 11's columns come from the engine's own aggregates, not left empty
     assert {"pei", "comparable", "coverage", "best"} <= set(got.columns)
@@ -275,9 +277,16 @@ def test_cli_grid_on_a_running_scheduler_equals(client, sample_ds, tmp_path, cap
     )
     assert code == 0, err
     assert f"computing on {address}; dashboard" in err
+    # the calls are never gathered: the default auto resolution is the fixed 9, said so
+    assert "resolution = 9 (the fixed default: auto needs the calls in one process" in err
     got = pd.read_csv(tmp_path / "g.csv", dtype={"cell": str})
     want = grid.count_cells(inc, 9, by="year")
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    # an auto asked for cannot be had on the engine: one line asking for a number
+    code, _, err = run(
+        capsys, "grid", ds, "--engine", "dask", "--scheduler", address, "--resolution", "auto"
+    )
+    assert code == 2 and "--resolution auto needs the calls in one process" in err
 
 
 def test_open_dataset_as_dask_frames(client, sample_ds):

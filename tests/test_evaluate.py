@@ -78,6 +78,10 @@ def test_param_grid_is_every_combination():
 
 
 # the toy city: seven H3 cells ---------------------------------------------------------------
+#: The toy city's cells are resolution 9 (auto, the default, would choose from its 20 calls).
+TOY_RES = {"h3": {"resolution": 9}}
+
+
 @pytest.fixture(scope="module")
 def toy():
     """Study area = the 7 resolution-9 cells around the centre cell; calls at cell centres.
@@ -114,6 +118,7 @@ def test_toy_city_h3_by_hand(toy):
         test_years=[2020],
         coverage=2.5 / 7,
         methods=["h3"],
+        params=TOY_RES,
         area=toy["area"],
     )
     row = res.iloc[0]
@@ -138,6 +143,7 @@ def test_toy_city_smaller_coverage_takes_only_the_top_cell(toy):
         test_years=[2020],
         coverage=1.5 / 7,
         methods=["h3"],
+        params=TOY_RES,
         area=toy["area"],
     )
     row = res.iloc[0]
@@ -153,6 +159,7 @@ def test_toy_city_nothing_fits(toy):
         test_years=[2020],
         coverage=0.5 / 7,
         methods=["h3"],
+        params=TOY_RES,
         area=toy["area"],
     )
     row = res.iloc[0]
@@ -353,7 +360,9 @@ def test_sample_methods_beat_chance():
 
 # equal area, PEI, curves, rolling origin ------------------------------------------------------
 def test_pei_by_hand_on_the_toy_city(toy):
-    kw = dict(train_years=[2019], test_years=[2020], methods=["h3"], area=toy["area"])
+    kw = dict(
+        train_years=[2019], test_years=[2020], methods=["h3"], params=TOY_RES, area=toy["area"]
+    )
     # two cells (c0, c1) hold 5 of the 10 test calls; the best two test cells (c3: 5, c0: 4)
     # hold 9: PEI = 0.5 / 0.9
     two = evaluate(toy["calls"], coverage=2.5 / 7, **kw).iloc[0]

@@ -92,7 +92,7 @@ def three_cells():
 
 # --- cells --------------------------------------------------------------------------------
 def test_cells_by_hand():
-    plan = patrol_plan(three_cells(), params=PatrolParams(top=2))
+    plan = patrol_plan(three_cells(), params=PatrolParams(top=2, resolution=9))
     assert list(plan.columns) == list(PATROL_COLUMNS)
     assert plan["rank"].tolist() == [1, 2]
     assert plan["n_incidents"].tolist() == [5, 3]
@@ -168,7 +168,8 @@ def _best_window(hours: np.ndarray, width: int) -> tuple[int, int]:
 def test_offenses_and_peak_times_match_brute_force(sample, method):
     from hotspots.temporal import hour_weekday_table
 
-    p = PatrolParams(method=method, top=6)
+    # the numbers _members reproduces by hand (auto would choose its own)
+    p = PatrolParams(method=method, top=6, resolution=9, eps=100.0, min_samples=30)
     plan = patrol_plan(sample.calls, sample.venues, p, lang="en")
     members = _members(sample.calls, plan, method)
     for r in plan.itertuples():
@@ -237,7 +238,8 @@ def test_location_falls_back_to_the_nearest_venue_with_its_distance():
     centre = h3.cell_to_latlng(h3.latlng_to_cell(LAT0, LON0, 9))
     venue = (centre[0] + 300 / M_PER_DEG, centre[1])
     venues = make_venues([("v9", "Central Square", "square", *venue)])
-    plan = patrol_plan(calls, venues, PatrolParams(top=1, venue_radius_m=50), lang="en")
+    p = PatrolParams(top=1, resolution=9, venue_radius_m=50)  # the cell centred above
+    plan = patrol_plan(calls, venues, p, lang="en")
     d = float(haversine_m(centre[0], centre[1], *venue))
     assert plan["nearest_venue_m"].iloc[0] == pytest.approx(d, abs=1.0)
     assert plan["location"].iloc[0] == t(
@@ -308,7 +310,14 @@ def test_params_from_the_app():
     )
     assert (p.resolution, p.eps, p.min_samples, p.venue_radius_m, p.top) == (10, 80, 12, 40, 3)
     assert p.describe() == {"method": "cells", "top": 3, "resolution": 10}
-    assert PatrolParams(method="clusters", min_count=7).describe(presenter=True) == {
+    assert PatrolParams(method="clusters").describe() == {
+        "method": "clusters",
+        "top": 10,
+        "eps_m": "auto",
+        "min_samples": "auto",
+    }
+    p = PatrolParams(method="clusters", eps=100.0, min_samples=30, min_count=7)
+    assert p.describe(presenter=True) == {
         "method": "clusters",
         "top": 10,
         "eps_m": 100.0,
@@ -556,12 +565,14 @@ def test_an_empty_plan_says_why_and_what_would_fill_it(sample):
     night = apply_filters(
         sample.calls, Filters(years=(2021,), offenses=("hooliganism",), hours=range(18, 24))
     )
-    p = PatrolParams(method="clusters")
+    assert len(patrol_plan(night, params=PatrolParams(method="clusters"))) > 0  # auto finds some
+    p = PatrolParams(method="clusters", eps=100.0, min_samples=30)  # the fixed numbers
     plan = patrol_plan(night, params=p)
     assert len(plan) == 0
     hint = plan.attrs["empty_hint"]
     m = hint["fmt"]["suggested"]
-    assert len(patrol_plan(night, params=PatrolParams(method="clusters", min_samples=m))) > 0
+    fill = PatrolParams(method="clusters", eps=100.0, min_samples=m)
+    assert len(patrol_plan(night, params=fill)) > 0
     assert oversized_note(plan, p).startswith("the patrol plan is empty: no DBSCAN cluster")
     (line,) = oversized_lines(plan, "ru")
     assert line.startswith("План патрулирования пуст") and str(m) in line
@@ -578,7 +589,7 @@ def test_the_printable_plan_of_an_empty_plan_says_why(sample):
         sample.boundary,
         source="sample",
         filters=f,
-        params=PatrolParams(method="clusters"),
+        params=PatrolParams(method="clusters", eps=100.0, min_samples=30),
         files=("patrol.html",),
     )
     html = bundle.files["patrol.html"].decode("utf-8")

@@ -139,7 +139,8 @@ def test_real_police_uk_file_period_is_in_months():
 def test_footer_numbers_and_parameters_read_in_the_language(lang):
     from hotspots.patrol import PatrolParams
 
-    params = {**PatrolParams(method="clusters", eps=75.5).describe(presenter=True), "lang": "ru"}
+    p = PatrolParams(method="clusters", eps=75.5, min_samples=30)
+    params = {**p.describe(presenter=True), "lang": "ru"}
     p = Provenance("calls.csv", "x", params, made_at=WHEN, version="0", n_incidents=8681)
     rows = dict(p.lines(lang))
     grouped = {"en": "8,681", "ru": "8\u00a0681", "kk": "8\u00a0681"}[lang]

@@ -32,18 +32,30 @@ class NumberOrAuto(click.ParamType):
             self.fail(f"{value!r} is not a valid {kind} or 'auto'", param, ctx)
 
 
+#: Option name -> the name :func:`hotspots.defaults.resolve` knows it by.
+DEFAULTS_NAME = {
+    "resolution": "resolution",
+    "eps": "eps_m",
+    "min_samples": "min_samples",
+    "bandwidth": "bandwidth_m",
+}
+
+
 def number_or_auto(
-    flag: str, default: Any, help_text: str, cast: type | None = None
+    flag: str, name: str, help_text: str, cast: type | None = None
 ) -> Callable[[Callable], Callable]:
-    """``--flag`` taking a number or ``auto`` (default ``default``, from
-    :mod:`hotspots.defaults`; its type gives the number's)."""
-    kind = cast or (int if isinstance(default, int) else float)
+    """``--flag`` taking a number or ``auto``, by default ``auto``
+    (:data:`hotspots.defaults.DEFAULT`); ``name`` is the :mod:`hotspots.defaults` name, whose
+    fixed number's type gives the option's."""
+    fixed = defaults.FIXED[name]
+    kind = cast or (int if isinstance(fixed, int) else float)
     return click.option(
         flag,
-        default=default,
+        default=defaults.DEFAULT[name],
         type=NumberOrAuto(kind),
         show_default=True,
-        help=f"{help_text} 'auto': computed from the filtered calls (the rule is printed).",
+        help=f"{help_text} 'auto': computed from the filtered calls (the number and its rule "
+        "are printed); a number you give is used as is.",
     )
 
 
@@ -68,10 +80,25 @@ def resolve(
 
 def refuse_auto_on_engine(kwargs: dict[str, Any], *names: str) -> None:
     """With ``--engine dask`` the calls are never gathered in one process, so an ``auto``
-    value (computed from them) cannot be had: one line asking for a number instead."""
-    auto = [n for n in names if defaults.is_auto(kwargs.get(n)) and kwargs.get(n) is not None]
-    if auto:
-        flags = ", ".join(f"--{n.replace('_', '-')}" for n in auto)
+    value (computed from them) cannot be had. An ``auto`` left at its default becomes the
+    fixed number (:func:`hotspots.defaults.engine_value`, with a note saying so); an ``auto``
+    asked for on the command line is refused in one line asking for a number."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    asked = []
+    for n in names:
+        if not defaults.is_auto(kwargs.get(n)):
+            continue
+        source = ctx.get_parameter_source(n) if ctx is not None else None
+        if source not in (None, ParameterSource.DEFAULT):
+            asked.append(n)
+            continue
+        kwargs[n], line = defaults.engine_value(DEFAULTS_NAME[n], kwargs.get(n))
+        if line:
+            note(line)
+    if asked:
+        flags = ", ".join(f"--{n.replace('_', '-')}" for n in asked)
         raise ParameterError(
             f"{flags} auto needs the calls in one process: give a number with --engine dask"
         )

@@ -44,12 +44,10 @@ from hotspots.errors import InputError
     show_default=True,
     help="DBSCAN (a radius in metres) or HDBSCAN (no radius; clusters of varying density).",
 )
-@number_or_auto(
-    "--eps", defaults.EPS_M, "DBSCAN radius, metres: incidents within it are neighbours."
-)
+@number_or_auto("--eps", "eps_m", "DBSCAN radius, metres: incidents within it are neighbours.")
 @number_or_auto(
     "--min-samples",
-    defaults.MIN_SAMPLES,
+    "min_samples",
     "Incidents within --eps (itself included) that make a core point "
     "(HDBSCAN: neighbours for the core distance).",
 )
@@ -95,8 +93,15 @@ def command(**kwargs: Any) -> None:
     venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
     loaded = load_incidents(kwargs)
     incidents = loaded.incidents
-    names = {"eps": ("eps_m", float), "min_samples": ("min_samples", int)}
-    resolve(incidents, kwargs, names, loaded.boundary)
+    if kwargs["method"] == "dbscan":
+        names = {"eps": ("eps_m", float), "min_samples": ("min_samples", int)}
+        resolve(incidents, kwargs, names, loaded.boundary)
+    elif defaults.is_auto(kwargs.get("min_samples")):
+        # the auto rule counts calls in DBSCAN's eps-disc; HDBSCAN has no radius
+        kwargs["min_samples"] = defaults.MIN_SAMPLES
+        note(f"min_samples = {defaults.MIN_SAMPLES} (HDBSCAN: the fixed default; auto is DBSCAN's)")
+    else:
+        kwargs["min_samples"] = int(kwargs["min_samples"])
     if kwargs["method"] == "dbscan":
         labels = dbscan_labels(incidents, eps=kwargs["eps"], min_samples=kwargs["min_samples"])
         how = f"DBSCAN eps {kwargs['eps']:g} m, min_samples {kwargs['min_samples']}"

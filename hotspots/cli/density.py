@@ -13,12 +13,13 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import click
 
 from hotspots import defaults
-from hotspots.cli.auto import number_or_auto
+from hotspots.cli.auto import number_or_auto, resolve
 from hotspots.cli.common import (
     TIFF_OUT,
     VECTOR_OUT,
@@ -40,7 +41,7 @@ from hotspots.errors import ParameterError
 @filter_options
 @number_or_auto(
     "--bandwidth",
-    defaults.BANDWIDTH_M,
+    "bandwidth_m",
     "Kernel radius in metres (Gaussian: sigma); auto: ArcGIS's Silverman-type rule.",
 )
 @click.option(
@@ -90,22 +91,27 @@ def command(**kwargs: Any) -> None:
             f"top_area: share of the area must be > 0 and <= 1 (0.05 = 5 %), got {top_area!r}"
         )
     bandwidth = defaults.parse_value(kwargs.get("bandwidth"), "--bandwidth", float)
+    auto = defaults.is_auto(bandwidth)
     if uses_dask(kwargs):
         from hotspots.cli import engine
 
-        # auto: the engine's KDE applies the same ArcGIS rule to the whole data set
-        auto = defaults.is_auto(bandwidth)
+        # auto: the engine's KDE applies the same ArcGIS rule to the whole data set, from
+        # its partitions' moments (unrounded, on the surface's projection)
         return engine.density({**kwargs, "bandwidth": None if auto else bandwidth})
     loaded = load_incidents(kwargs)
+    if defaults.is_auto(bandwidth):  # the app's and the report's number (hotspots.defaults)
+        resolve(loaded.incidents, kwargs, {"bandwidth": ("bandwidth_m", float)}, loaded.boundary)
+        bandwidth = kwargs["bandwidth"]
     surface = kde(
         loaded.incidents,
-        # auto: kde's own ArcGIS rule on the surface's projection (tagged arcgis-silverman)
-        bandwidth=None if defaults.is_auto(bandwidth) else bandwidth,
+        bandwidth=bandwidth,
         cell=kwargs.get("cell"),
         kernel=kwargs["kernel"],
         bounds=loaded.boundary,
     )
-    rule = " (ArcGIS rule)" if surface.bandwidth_rule != "given" else ""
+    if auto:  # the file's tags say the number was computed (hotspots.defaults.auto_bandwidth)
+        surface = dataclasses.replace(surface, bandwidth_rule="auto")
+    rule = " (auto: ArcGIS rule)" if auto else ""
     rows, cols = surface.shape
     held = (
         f"{surface.n:,}"

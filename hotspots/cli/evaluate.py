@@ -124,15 +124,15 @@ def _split_flags(kwargs: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str
 )
 @click.option(
     "--resolution",
-    help=f"H3 resolution 7-11 for h3 and gistar, or auto (default {_D.RESOLUTION}).",
+    help="H3 resolution 7-11 for h3 and gistar, or auto (default: auto, from the training calls).",
 )
 @click.option("--k", "k", help=f"Gi* neighbourhood rings (default {_D.GISTAR_K}).")
-@click.option("--bandwidth", help=f"KDE bandwidth, metres, or auto (default {_D.BANDWIDTH_M:g}).")
+@click.option("--bandwidth", help="KDE bandwidth, metres, or auto (default: auto).")
 @click.option("--cell", help=f"KDE raster cell size, metres (default {_D.KDE_CELL_M:g}).")
-@click.option("--eps", help=f"DBSCAN radius, metres, or auto (default {_D.EPS_M:g}).")
+@click.option("--eps", help="DBSCAN radius, metres, or auto (default: auto).")
 @click.option(
     "--min-samples",
-    help=f"DBSCAN incidents within eps for a core point, or auto (default {_D.MIN_SAMPLES}).",
+    help="DBSCAN incidents within eps for a core point, or auto (default: auto).",
 )
 @click.option(
     "--sweep",
@@ -151,8 +151,15 @@ def _split_flags(kwargs: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str
 @click.option(
     "--rolling",
     type=int,
-    help="Rolling origin: score each of the last N years, trained on the years before it, "
-    "and print the mean and spread per method (instead of --train-years/--test-years).",
+    help="Rolling origin: score each of the last N years (or N --period periods), trained on "
+    "the time before it, and print the mean and spread per method (instead of "
+    "--train-years/--test-years).",
+)
+@click.option(
+    "--period",
+    help="With --rolling: test N consecutive periods of this many calendar months instead of "
+    "years, e.g. 3M, 6M, 1Q, 1Y (the last ends with the data's last month; each is trained on "
+    "every month before it).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per row.")
 def command(**kwargs: Any) -> None:
@@ -176,6 +183,8 @@ def command(**kwargs: Any) -> None:
     if kwargs.get("rolling") is not None:
         _rolling(kwargs, methods, lists)
         return
+    if kwargs.get("period"):
+        raise InputError("--period is the length of each test period of --rolling: add --rolling N")
     split, train_label, test_label = _split_flags(kwargs)
     loaded = load_incidents(kwargs)
     common = dict(
@@ -237,11 +246,13 @@ def _single_params(methods: list[str], lists: dict[str, list[Any]]) -> dict[str,
 
 
 def _note_auto(res: Any, params: dict[str, dict[str, Any]]) -> None:
-    """Say which auto values were computed, and to what (on the training calls)."""
-    from hotspots.evaluate import format_params
+    """Say which auto values (given, or the defaults) were computed, and to what (on the
+    training calls)."""
+    from hotspots.evaluate import DEFAULT_PARAMS, format_params
 
     for r in res.itertuples(index=False):
-        auto = [k for k, v in params.get(r.method, {}).items() if v == "auto"]
+        full = {**DEFAULT_PARAMS[r.method], **params.get(r.method, {})}
+        auto = [k for k, v in full.items() if _D.is_auto(v)]
         if auto:
             chosen = format_params({k: r.params[k] for k in auto})
             note(f"{r.method}: auto {chosen} (computed from the training calls)")
@@ -262,14 +273,16 @@ def _rolling(kwargs: dict[str, Any], methods: list[str], lists: dict[str, list[A
         methods=methods,
         params=_single_params(methods, lists),
         area=loaded.boundary,
+        period=kwargs.get("period"),
     )
     if kwargs["as_json"]:
         out = records(splits)
         click.echo(json.dumps({"splits": out, "summary": _plain(summary)}, indent=2))
         return
-    years = ", ".join(str(y) for y in sorted(splits["test_year"].unique()))
+    tested = ", ".join(dict.fromkeys(splits["test_period"]))
+    before = "months" if kwargs.get("period") else "years"
     lines = [
-        f"Rolling origin on {loaded.source}: each of {years} tested, trained on the years "
+        f"Rolling origin on {loaded.source}: each of {tested} tested, trained on the {before} "
         f"before it; coverage {kwargs['coverage']:.1%} of the study area",
         "method  splits  comparable  hit rate (sd)   area (sd)       PAI (sd)       PEI (sd)",
     ]

@@ -25,7 +25,7 @@ from hotspots.cli.common import (
 @input_options
 @filter_options
 @number_or_auto(
-    "--resolution", defaults.RESOLUTION, "H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m)."
+    "--resolution", "resolution", "H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m)."
 )
 @click.option(
     "--k",

@@ -47,7 +47,7 @@ def parse_by(values: tuple[str, ...]) -> list[str]:
 @filter_options
 @number_or_auto(
     "--resolution",
-    defaults.RESOLUTION,
+    "resolution",
     "H3 resolution 7-11 (9: cells of ~0.1 km², edge ~200 m; 10: ~0.015 km², edge ~75 m).",
 )
 @click.option(
@@ -76,7 +76,7 @@ def command(**kwargs: Any) -> None:
         from hotspots.cli import engine
 
         refuse_auto_on_engine(kwargs, "resolution")
-        return engine.grid(kwargs, check_resolution(given), by)
+        return engine.grid(kwargs, check_resolution(kwargs["resolution"]), by)
     loaded = load_incidents(kwargs)
     resolve(loaded.incidents, kwargs, {"resolution": ("resolution", int)}, loaded.boundary)
     res = check_resolution(kwargs["resolution"])

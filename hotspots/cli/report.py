@@ -26,6 +26,7 @@ from typing import Any
 
 import click
 
+from hotspots.cli.auto import NumberOrAuto
 from hotspots.cli.common import (
     PartialOutput,
     filter_options,
@@ -109,9 +110,19 @@ def _params(kwargs: dict[str, Any]):
     help="Hotspots as H3 cells or DBSCAN clusters (default: cells, or clusters with --eps).",
 )
 @click.option("--top", type=int, default=10, show_default=True, help="Hotspots in the plan.")
-@click.option("--resolution", type=int, help="H3 resolution of the cells, 7-11 (default 9).")
-@click.option("--eps", type=float, help="DBSCAN radius, metres (default 100).")
-@click.option("--min-samples", type=int, help="DBSCAN core-point calls (default 30).")
+@click.option(
+    "--resolution",
+    type=NumberOrAuto(int),
+    help="H3 resolution of the cells, 7-11, or auto (default: auto, from the filtered calls).",
+)
+@click.option(
+    "--eps", type=NumberOrAuto(float), help="DBSCAN radius, metres, or auto (default: auto)."
+)
+@click.option(
+    "--min-samples",
+    type=NumberOrAuto(int),
+    help="DBSCAN core-point calls, or auto (default: auto).",
+)
 @click.option(
     "--venue-radius", type=float, help="Calls within this many metres belong to a venue (50)."
 )
@@ -186,7 +197,15 @@ def command(**kwargs: Any) -> None:
     for path in paths:
         click.echo(f"  {Path(path)}  ({path.stat().st_size / 1024:.0f} KB)")
     click.echo(f"done in {time.perf_counter() - started:.1f} s")
-    too_big = oversized_note(plan, params)
+    auto = bundle.provenance.parameters.get("auto")
+    if auto:  # the numbers auto took on these calls (the app shows the same)
+        chosen = bundle.provenance.parameters
+        note(
+            "auto: "
+            + ", ".join(f"{n} = {chosen[n]:g}" for n in str(auto).split(", "))
+            + " (computed from the filtered calls; give a number to choose)"
+        )
+    too_big = oversized_note(plan, bundle.params or params)
     if too_big:
         note(too_big)
     if no_browser is not None:

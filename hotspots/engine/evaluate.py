@@ -131,7 +131,8 @@ def _splits(train_years, test_years, train_months, test_months):
 
 
 def _params(method: str, given: Mapping[str, Any], sa: EV.StudyArea) -> dict[str, Any]:
-    """:func:`hotspots.evaluate.method_params` without the calls: ``"auto"`` refused.
+    """:func:`hotspots.evaluate.method_params` without the calls: a default ``"auto"`` is the
+    fixed number (:func:`hotspots.defaults.engine_value`), an ``"auto"`` given is refused.
 
     Parameters
     ----------
@@ -147,6 +148,11 @@ def _params(method: str, given: Mapping[str, Any], sa: EV.StudyArea) -> dict[str
         The parameters over the method's defaults, checked as on one machine.
     """
     full = {**EV.DEFAULT_PARAMS[method], **dict(given)}
+    # a default "auto" becomes the fixed number here (defaults.engine_value); an "auto" the
+    # caller asked for is refused below
+    for k, v in full.items():
+        if k in EV._AUTO_NAMES and k not in given and defaults.is_auto(v):
+            full[k] = defaults.engine_value(EV._AUTO_NAMES[k], v)[0]
     auto = sorted(k for k, v in full.items() if k in EV._AUTO_NAMES and defaults.is_auto(v))
     if auto:
         raise ParameterError(
