@@ -18,15 +18,18 @@ machine:
   partitions, the busiest ones taken as :func:`hotspots.evaluate.score_ranked` takes them.
 
 The rows equal the single-machine ones (the columns of
-:data:`hotspots.evaluate.RESULT_COLUMNS` and ``best``). ``dbscan`` is not offered (see
-:mod:`hotspots.engine.dbscan`), nor ``"auto"`` parameters, which are computed from the calls
-in one process: give numbers.
+:data:`hotspots.evaluate.RESULT_COLUMNS` and ``best``), and so do the equal-area rows of
+:func:`compare`. ``dbscan`` is not split across partitions (see :mod:`hotspots.engine.dbscan`):
+it is fitted on one machine on the gathered coordinates of both splits, up to
+:data:`hotspots.engine.DBSCAN_MAX_POINTS` calls, and refused above. ``"auto"`` parameters,
+computed from the calls in one process, are refused: give numbers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -37,15 +40,16 @@ import shapely
 from hotspots import defaults, grid
 from hotspots import evaluate as EV
 from hotspots.engine.counts import count_cells
-from hotspots.engine.dataset import Source, add, as_source, map_reduce
-from hotspots.engine.dbscan import refuse_dbscan
+from hotspots.engine.dataset import Source, add, as_source, map_reduce, stack
+from hotspots.engine.dbscan import DBSCAN_MAX_POINTS, _part_latlon, refuse_dbscan
 from hotspots.engine.density import kde
 from hotspots.engine.stats import _hull_vertices, gistar_cells
 from hotspots.errors import InputError, ParameterError
 from hotspots.projection import geometry_to_lonlat, geometry_to_metric
 from hotspots.schema import LAT, LON
 
-#: Methods the engine evaluates.
+#: Methods the engine evaluates from aggregates (``dbscan`` too, on gathered coordinates
+#: up to :data:`hotspots.engine.DBSCAN_MAX_POINTS`; see :func:`compare`).
 METHODS: tuple[str, ...] = ("h3", "kde", "gistar")
 
 
@@ -264,6 +268,7 @@ def _score(
     n: tuple[int, int],
     sa: EV.StudyArea,
     coverage: float,
+    *,
     progress: bool,
 ) -> dict[str, Any]:
     """One result row, as :func:`hotspots.evaluate.score_ranked` makes it.
@@ -322,6 +327,140 @@ def _score(
     }
 
 
+@dataclass(frozen=True)
+class Compared:
+    """Methods compared at equal area on the engine (:func:`hotspots.evaluate.compare`'s
+    ``table`` and ``at_share``, without the fitted methods, which hold no calls here).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per method at the coverage asked for (:data:`hotspots.evaluate.RESULT_COLUMNS`
+        and ``best``).
+    at_share : DataFrame
+        For each method that could not reach the coverage, every method cut at *its* area
+        share, ``reference`` naming it.
+    study_area : StudyArea
+    """
+
+    table: pd.DataFrame
+    at_share: pd.DataFrame
+    study_area: EV.StudyArea
+
+
+def _gather(source: Source, progress: bool) -> pd.DataFrame:
+    """The ``lat``/``lon`` of a split in one frame (for DBSCAN, under its limit)."""
+    latlon = map_reduce(source, _part_latlon, stack, progress=progress)
+    return pd.DataFrame({LAT: latlon[:, 0], LON: latlon[:, 1]})
+
+
+def _dbscan_scorer(
+    full: dict[str, Any],
+    splits: tuple[Source, Source],
+    n: tuple[int, int],
+    sa: EV.StudyArea,
+    progress: bool,
+    limit: int = DBSCAN_MAX_POINTS,
+) -> Callable[[float], dict[str, Any]]:
+    """DBSCAN fitted as on one machine on the gathered coordinates of both splits (at most
+    :data:`hotspots.engine.DBSCAN_MAX_POINTS`; its clusters are not split across partitions),
+    as ``coverage -> row``."""
+    if sum(n) > limit:
+        refuse_dbscan("evaluate --methods dbscan", n=sum(n), limit=limit)
+    train, test = (_gather(s, progress) for s in splits)
+    fitted = EV.fit("dbscan", full, train, test, sa)
+    return partial(EV.score_fitted, fitted, sa)
+
+
+def compare(
+    source: Source | str,
+    *,
+    train_years: Iterable[int] | None = None,
+    test_years: Iterable[int] | None = None,
+    coverage: float,
+    methods: Sequence[str] = METHODS,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    area: Any = None,
+    train_months: Iterable[Any] | None = None,
+    test_months: Iterable[Any] | None = None,
+    progress: bool = False,
+    dbscan_max_points: int = DBSCAN_MAX_POINTS,
+) -> Compared:
+    """:func:`hotspots.evaluate.compare` of a partitioned dataset: the same table and
+    equal-area rows (:class:`Compared`).
+
+    Parameters
+    ----------
+    source : Source or str
+        The dataset and its filters.
+    train_years, test_years, train_months, test_months, coverage, area
+        As :func:`hotspots.evaluate.evaluate`.
+    methods : sequence of str
+        Among ``"h3"``, ``"kde"``, ``"gistar"`` (from aggregates) and ``"dbscan"`` (on the
+        gathered coordinates, up to :data:`hotspots.engine.DBSCAN_MAX_POINTS` calls).
+    params : dict, optional
+        Per-method parameters as :func:`hotspots.evaluate.evaluate`, numbers only (an
+        ``"auto"`` value needs the calls in one process and is refused).
+    progress : bool
+        Show Dask's progress bar.
+    dbscan_max_points : int
+        Most calls (both splits) gathered for ``dbscan``; above it ``dbscan`` is refused.
+
+    Returns
+    -------
+    Compared
+    """
+    cov = EV._check_coverage(coverage)
+    params = dict(params or {})
+    for m in [*params, *methods]:
+        EV._check_method(m)
+    src = as_source(source)
+    unit, tr, te = _splits(train_years, test_years, train_months, test_months)
+    train, test = src.only(unit, tr), src.only(unit, te)
+    for name, part, keys in (("train", train, tr), ("test", test, te)):
+        if map_reduce(part, len, add, progress=progress) == 0:
+            what = f"{name}_{unit}s"
+            shown = keys if unit == "year" else [f"{k // 12}-{k % 12 + 1:02d}" for k in keys]
+            raise InputError(f"no incidents in {what} {shown}")
+    if area is None:
+        hull = map_reduce(src.only(unit, [*tr, *te]), _part_hull, _merge_hull, progress=progress)
+        sa = EV.study_area(pd.DataFrame({LON: hull[:, 0], LAT: hull[:, 1]}), None)
+    else:
+        sa = EV.study_area(pd.DataFrame({LON: [], LAT: []}), area)
+        train, test = train.inside(sa.geometry), test.inside(sa.geometry)
+    n = (
+        int(map_reduce(train, len, add, progress=progress)),
+        int(map_reduce(test, len, add, progress=progress)),
+    )
+    if area is not None and (n[0] == 0 or n[1] == 0):
+        raise InputError("no training or test incidents inside the boundary")
+    scorers: dict[str, Callable[[float], dict[str, Any]]] = {}
+    for method in methods:
+        full = _params(method, params.get(method, {}), sa)
+        if method == "dbscan":
+            scorers[method] = _dbscan_scorer(
+                full, (train, test), n, sa, progress, dbscan_max_points
+            )
+            continue
+        ranked = _rank(method, full, train, sa, progress)
+        scorers[method] = partial(
+            _score, method, full, ranked, (train, test), n, sa, progress=progress
+        )
+    table = EV.mark_best(
+        pd.DataFrame([scorers[m](cov) for m in methods], columns=list(EV.RESULT_COLUMNS))
+    )
+    extra = []
+    for r in table.itertuples(index=False):
+        if r.comparable or not r.area_share > 0:
+            continue
+        for m in methods:
+            row = scorers[m](float(r.area_share))
+            row["reference"] = r.method
+            extra.append(row)
+    at_share = pd.DataFrame(extra, columns=[*EV.RESULT_COLUMNS, "reference"])
+    return Compared(table, at_share, sa)
+
+
 def evaluate(
     source: Source | str,
     *,
@@ -344,7 +483,7 @@ def evaluate(
     train_years, test_years, train_months, test_months, coverage, area
         As :func:`hotspots.evaluate.evaluate`.
     methods : sequence of str
-        Among ``"h3"``, ``"kde"``, ``"gistar"`` (``"dbscan"`` is refused).
+        Among ``"h3"``, ``"kde"``, ``"gistar"`` and ``"dbscan"`` (see :func:`compare`).
     params : dict, optional
         Per-method parameters as :func:`hotspots.evaluate.evaluate`, numbers only (an
         ``"auto"`` value needs the calls in one process and is refused).
@@ -357,38 +496,18 @@ def evaluate(
         :func:`hotspots.evaluate.evaluate`'s table: :data:`hotspots.evaluate.RESULT_COLUMNS`
         (``pei``, ``comparable``, ``coverage`` among them) and ``best``.
     """
-    cov = EV._check_coverage(coverage)
-    params = dict(params or {})
-    for m in [*params, *methods]:
-        if m == "dbscan":
-            refuse_dbscan("evaluate --methods dbscan")
-        EV._check_method(m)
-    src = as_source(source)
-    unit, tr, te = _splits(train_years, test_years, train_months, test_months)
-    train, test = src.only(unit, tr), src.only(unit, te)
-    for name, part, keys in (("train", train, tr), ("test", test, te)):
-        if map_reduce(part, len, add, progress=progress) == 0:
-            what = f"{name}_{unit}s"
-            shown = keys if unit == "year" else [f"{k // 12}-{k % 12 + 1:02d}" for k in keys]
-            raise InputError(f"no incidents in {what} {shown}")
-    if area is None:
-        hull = map_reduce(src.only(unit, [*tr, *te]), _part_hull, _merge_hull, progress=progress)
-        sa = EV.study_area(pd.DataFrame({LON: hull[:, 0], LAT: hull[:, 1]}), None)
-    else:
-        sa = EV.study_area(pd.DataFrame({LON: [], LAT: []}), area)
-        train, test = train.inside(sa.geometry), test.inside(sa.geometry)
-    n_train = int(map_reduce(train, len, add, progress=progress))
-    n_test = int(map_reduce(test, len, add, progress=progress))
-    if area is not None and (n_train == 0 or n_test == 0):
-        raise InputError("no training or test incidents inside the boundary")
-    rows = []
-    for method in methods:
-        full = _params(method, params.get(method, {}), sa)
-        ranked = _rank(method, full, train, sa, progress)
-        rows.append(
-            _score(method, full, ranked, (train, test), (n_train, n_test), sa, cov, progress)
-        )
-    return EV.mark_best(pd.DataFrame(rows, columns=list(EV.RESULT_COLUMNS)))
+    return compare(
+        source,
+        train_years=train_years,
+        test_years=test_years,
+        coverage=coverage,
+        methods=methods,
+        params=params,
+        area=area,
+        train_months=train_months,
+        test_months=test_months,
+        progress=progress,
+    ).table
 
 
-__all__ = ["METHODS", "evaluate"]
+__all__ = ["METHODS", "Compared", "compare", "evaluate"]
