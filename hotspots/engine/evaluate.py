@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from hotspots import defaults, grid
 from hotspots import evaluate as EV
@@ -45,7 +44,6 @@ from hotspots.engine.dbscan import DBSCAN_MAX_POINTS, _part_latlon, refuse_dbsca
 from hotspots.engine.density import kde
 from hotspots.engine.stats import _hull_vertices, gistar_cells
 from hotspots.errors import InputError, ParameterError
-from hotspots.projection import geometry_to_lonlat, geometry_to_metric
 from hotspots.schema import LAT, LON
 
 #: Methods the engine evaluates from aggregates (``dbscan`` too, on gathered coordinates
@@ -182,53 +180,9 @@ def _rank_gistar(train: Source, sa: EV.StudyArea, *, resolution, k, progress) ->
 
 
 def _rank_kde(train: Source, sa: EV.StudyArea, *, bandwidth, cell, progress) -> EV.RankedAreas:
-    """:func:`hotspots.evaluate.rank_kde` with the surface made on the engine (the same
-    raster: its cells ranked by density, areas scaled to the surface's own CRS)."""
+    """:func:`hotspots.evaluate.rank_kde` with the surface made on the engine."""
     surface = kde(train, bandwidth=bandwidth, cell=cell, bounds=sa.geometry, progress=progress)
-    values = np.asarray(surface.values, dtype=float)
-    n_rows, n_cols = values.shape
-    step = float(surface.cell)
-    inside = (
-        surface.area_mask.ravel()
-        if surface.area_mask is not None
-        else np.ones(values.size, dtype=bool)
-    )
-    flat = values.ravel()
-    cand = np.flatnonzero(inside & (flat > 0))
-    ranked = cand[np.lexsort((cand, -flat[cand]))]
-    area_here = float(shapely.area(geometry_to_metric(sa.geometry, surface.crs)))
-    pos = np.full(flat.size, -1, dtype=np.int64)
-    pos[ranked] = np.arange(ranked.size)
-    return EV.RankedAreas(
-        area_m2=np.full(ranked.size, step * step / area_here * sa.area_m2),
-        locate=partial(_locate_raster, surface=surface, pos=pos),
-        polygons=partial(_raster_polygons, surface=surface, ranked=ranked),
-        unit="raster cell",
-        optimum_raster=(surface, inside),
-    )
-
-
-def _locate_raster(lat, lon, *, surface, pos) -> tuple[np.ndarray, np.ndarray]:
-    """(point, rank position) of the calls in a ranked raster cell."""
-    if len(lat) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    n_rows, n_cols = surface.values.shape
-    r, c = EV._raster_index(surface, lat, lon)
-    ok = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
-    at = np.full(len(lat), -1, dtype=np.int64)
-    at[ok] = pos[r[ok] * n_cols + c[ok]]
-    keep = np.flatnonzero(at >= 0)
-    return keep, at[keep]
-
-
-def _raster_polygons(idx, *, surface, ranked) -> np.ndarray:
-    """The raster cells at rank positions ``idx`` as EPSG:4326 squares."""
-    n_cols = surface.values.shape[1]
-    step = float(surface.cell)
-    r, c = np.divmod(ranked[np.asarray(idx, dtype=np.int64)], n_cols)
-    x0 = surface.x0 + c * step
-    y1 = surface.y0 - r * step
-    return geometry_to_lonlat(shapely.box(x0, y1 - step, x0 + step, y1), surface.crs)
+    return EV.ranked_raster(surface, sa)
 
 
 def _rank(method: str, full: dict, train: Source, sa: EV.StudyArea, progress) -> EV.RankedAreas:
