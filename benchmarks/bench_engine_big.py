@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(line)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_engine_big_", dir=args.dir))
+    t_start = time.perf_counter()
     try:
         say(f"load average at start: {_load()} (2 cores)")
         ds = tmp / "calls.parquet"
@@ -202,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
             f"worker-seconds at this throughput -> about {need} workers "
             f"({math.ceil(need / 8)} machines of 8 cores)"
         )
-        say(f"load average at end: {_load()}")
+        say(
+            f"wall time of the whole run: {time.perf_counter() - t_start:.0f} s (writing "
+            f"{t_write:.0f} s, first pass (workers warming up) {w_rows:.0f} s, H3 counts "
+            f"{w_grid:.0f} s, KDE {w_kde:.0f} s); load average at end: {_load()}"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if args.out:
