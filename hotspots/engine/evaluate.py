@@ -415,34 +415,9 @@ def compare(
     return Compared(table, at_share, sa)
 
 
-def evaluate(
-    source: Source | str,
-    *,
-    train_years: Iterable[int] | None = None,
-    test_years: Iterable[int] | None = None,
-    coverage: float,
-    methods: Sequence[str] = METHODS,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
-    area: Any = None,
-    train_months: Iterable[Any] | None = None,
-    test_months: Iterable[Any] | None = None,
-    progress: bool = False,
-) -> pd.DataFrame:
-    """:func:`hotspots.evaluate.evaluate` of a partitioned dataset (the same rows).
-
-    Parameters
-    ----------
-    source : Source or str
-        The dataset and its filters.
-    train_years, test_years, train_months, test_months, coverage, area
-        As :func:`hotspots.evaluate.evaluate`.
-    methods : sequence of str
-        Among ``"h3"``, ``"kde"``, ``"gistar"`` and ``"dbscan"`` (see :func:`compare`).
-    params : dict, optional
-        Per-method parameters as :func:`hotspots.evaluate.evaluate`, numbers only (an
-        ``"auto"`` value needs the calls in one process and is refused).
-    progress : bool
-        Show Dask's progress bar.
+def evaluate(source: Source | str, **kwargs: Any) -> pd.DataFrame:
+    """:func:`hotspots.evaluate.evaluate` of a partitioned dataset (the same rows): the
+    ``table`` of :func:`compare`, which takes the same keyword arguments.
 
     Returns
     -------
@@ -450,18 +425,7 @@ def evaluate(
         :func:`hotspots.evaluate.evaluate`'s table: :data:`hotspots.evaluate.RESULT_COLUMNS`
         (``pei``, ``comparable``, ``coverage`` among them) and ``best``.
     """
-    return compare(
-        source,
-        train_years=train_years,
-        test_years=test_years,
-        coverage=coverage,
-        methods=methods,
-        params=params,
-        area=area,
-        train_months=train_months,
-        test_months=test_months,
-        progress=progress,
-    ).table
+    return compare(source, **kwargs).table
 
 
 __all__ = ["METHODS", "Compared", "compare", "evaluate"]
