@@ -49,16 +49,27 @@ def test_the_map_shows_the_cells_of_calls_never_loaded(big_app):
     assert f"{len(want):,} cells" in texts(at)
 
 
-def test_the_big_map_is_no_larger_than_the_cells_map_of_the_loaded_calls(
-    big_app, sample_files, monkeypatch
+@pytest.mark.parametrize("layers", ["cells", "cells,density"])
+def test_the_big_map_is_no_larger_than_the_map_of_the_loaded_calls(
+    big_app, sample_files, monkeypatch, layers
 ):
-    big = map_payload_bytes(map_args(run(new_app({"layers": "cells"}))))
+    """The same layers from aggregates: the same cells, the same density raster and contours
+    (its grid chosen from the calls' extent found over the partitions)."""
+    at = run(new_app({"layers": layers}))
+    big, big_text, big_script = map_payload_bytes(map_args(at)), texts(at), map_args(at)["script"]
     monkeypatch.setenv("HOTSPOTS_BIG_ROWS", "100000000")  # the same dataset, loaded whole
-    at = run(new_app({"layers": "cells"}))
+    at = run(new_app({"layers": layers}))
     assert "partition by partition" not in texts(at)
     loaded = map_payload_bytes(map_args(at))
     assert big <= loaded * 1.01
     assert big < 5_000_000
+    if "density" in layers:
+        assert "imageOverlay" in big_script  # the density raster is drawn
+    else:
+        assert "imageOverlay" not in big_script
+        # the hottest areas' outlines and the densest value are those of the loaded calls
+        line = next(ln for ln in texts(at).splitlines() if "cells shown" in ln)
+        assert line in big_text
 
 
 def test_trends_tables_equal_those_of_the_loaded_calls(big_app):

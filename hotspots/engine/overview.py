@@ -118,6 +118,45 @@ def cell_layer(source: Source | str, resolution: int, *, progress: bool = False)
     return cells_to_gdf(count_cells(source, resolution, progress=progress))
 
 
+def _part_extent(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            S.LAT: [frame[S.LAT].min(), frame[S.LAT].max()],
+            S.LON: [frame[S.LON].min(), frame[S.LON].max()],
+        }
+    ).dropna()
+
+
+def _merge_extent(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    return _part_extent(pd.concat([a, b], ignore_index=True))
+
+
+def density_layer(
+    source: Source | str,
+    *,
+    bandwidth_m: float,
+    kernel: str = "quartic",
+    coverage: float = 0.05,
+    area: Any = None,
+    max_side: int = 400,
+    progress: bool = False,
+):
+    """:func:`hotspots.views.density_layer` of a partitioned dataset: the kernel density
+    (:func:`hotspots.engine.kde`) on the map's grid (:func:`hotspots.views.display_cell_m`
+    of the calls' latitude/longitude extent, found over the partitions) and the contours of
+    its densest ``coverage`` share. Equal to the single-machine layer (within 1e-9 per km²)
+    except that the engine refuses a few far-off calls without a study area."""
+    from hotspots import views
+    from hotspots.engine.density import kde
+
+    extent = map_reduce(source, _part_extent, _merge_extent, progress=progress)
+    cell = views.display_cell_m(extent, bandwidth_m, area, max_side=max_side, kernel=kernel)
+    surface = kde(
+        source, bandwidth=bandwidth_m, cell=cell, kernel=kernel, bounds=area, progress=progress
+    )
+    return views.DensityLayer(surface, surface.contours(top_area=coverage))
+
+
 @dataclass
 class TrendTables:
     """The tables of the Trends page: :func:`hotspots.temporal.yearly_by_offense` (with the
@@ -178,6 +217,7 @@ __all__ = [
     "TrendTables",
     "cell_layer",
     "dataset_rows",
+    "density_layer",
     "empty_calls",
     "filter_choices",
     "is_big",
