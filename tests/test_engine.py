@@ -295,3 +295,30 @@ def test_open_dataset_as_dask_frames(client, sample_ds):
     gdf = engine.open_dataset(ds, ["lon"], geometry=True).compute()
     assert gdf.crs.to_epsg() == 4326
     np.testing.assert_array_equal(gdf.geometry.x.to_numpy(), gdf["lon"].to_numpy())
+
+
+def test_the_apps_overview_equals_the_views_of_the_loaded_calls(client, sample_ds, boundary):
+    """What the app shows of a dataset it does not load (hotspots.engine.overview)."""
+    from hotspots import views
+    from hotspots.engine import overview
+
+    ds, inc = sample_ds
+    assert overview.dataset_rows(ds) == len(inc) and overview.is_big(ds, len(inc) - 1)
+    assert not overview.is_big(ds, len(inc)) and overview.dataset_rows(ds / "nothing") is None
+    assert overview.filter_choices(str(ds)) == views.filter_choices(inc)
+    src = engine.Source(str(ds), filters=Filters(years=[2021]))
+    ref = apply_filters(inc, Filters(years=[2021]))
+    p = views.Params(resolution=8, bandwidth_m=300.0)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(overview.cell_layer(src, 8)), pd.DataFrame(views.cell_layer(ref, params=p))
+    )
+    for area in (None, boundary):
+        got = overview.density_layer(src, bandwidth_m=300.0, area=area)
+        want = views.density_layer(ref, params=p, area=area)
+        np.testing.assert_allclose(got.surface.values, want.surface.values, rtol=0, atol=KDE_ATOL)
+        assert len(got.contours) == len(want.contours) > 0
+    tables = overview.trend_tables(src)
+    pd.testing.assert_frame_equal(tables.yearly, temporal.yearly_by_offense(ref))
+    pd.testing.assert_frame_equal(tables.monthly, temporal.monthly_series(ref, by="offense"))
+    summary = overview.stored_summary(ds)
+    assert len(summary.accepted) == 0 and summary.rows >= len(inc)
