@@ -88,11 +88,24 @@ def source_caption(ctx: Context) -> str:
 
 
 def no_calls(ctx: Context) -> bool:
-    """Show the "no calls match" message and return True when the filters leave nothing."""
+    """Show the "no calls match" message and return True when the filters leave nothing
+    (or the data set is too large to load, :mod:`app_pages.big`)."""
+    if ctx.ds.big:
+        rows = common_rows(ctx)
+        st.info(t("big.other_page", ctx.lang, name=ctx.ds.label, rows=rows))
+        return True
     if len(ctx.calls) == 0:
         st.info(t("msg.no_data", ctx.lang))
         return True
     return False
+
+
+def common_rows(ctx: Context) -> str:
+    """The accepted calls of a data set too large to load, as text."""
+    from hotspots.engine.overview import dataset_rows
+    from hotspots.i18n import format_number
+
+    return format_number(dataset_rows(ctx.ds.big) or 0, ctx.lang)
 
 
 # --------------------------------------------------------------------------------------------

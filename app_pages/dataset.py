@@ -38,6 +38,9 @@ from hotspots.errors import InputError, ParameterError
 ENV_CALLS = "HOTSPOTS_CALLS"
 ENV_VENUES = "HOTSPOTS_VENUES"
 ENV_BOUNDARY = "HOTSPOTS_BOUNDARY"
+#: Rows above which a partitioned dataset is not loaded: the Map and Trends pages show its
+#: aggregates computed partition by partition (:mod:`hotspots.engine.overview`).
+ENV_BIG_ROWS = "HOTSPOTS_BIG_ROWS"
 
 #: Memory limit of the child process that parses an upload: resident memory, bytes (a 48 MB
 #: CSV of 918,738 calls peaks at 750 MB; its address space is capped too, see hotspots.sandbox).
@@ -95,6 +98,7 @@ class Dataset:
     is_sample: bool
     choices: dict[str, list] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    big: str = ""  # a partitioned dataset too large to load: its path (calls left empty)
 
 
 def file_ref_for_path(path: str | os.PathLike) -> FileRef:
@@ -184,7 +188,8 @@ def _build(key: str, source: Source, blobs: dict[str, bytes]) -> Dataset:
     else:
         boundary = read_file(io.read_boundary, source.boundary, blobs) if source.boundary else None
         columns = ColumnMap(**dict(source.columns)) if source.columns else None
-        calls_result = read_file(
+        big = big_dataset(source)
+        calls_result = big_result(big) if big else read_file(
             io.read_incidents,
             source.calls,
             blobs,
@@ -205,7 +210,8 @@ def _build(key: str, source: Source, blobs: dict[str, bytes]) -> Dataset:
             crs="EPSG:4326",
         )
     calls = calls_result.accepted
-    if len(calls) == 0:
+    big = "" if source.is_sample else big_dataset(source)
+    if len(calls) == 0 and not big:
         raise InputError(
             f"{label}: no usable calls ({calls_result.rows} rows, all rejected); "
             "check the column mapping on the Data page"
@@ -219,9 +225,45 @@ def _build(key: str, source: Source, blobs: dict[str, bytes]) -> Dataset:
         calls_result=calls_result,
         venues_result=venues_result,
         is_sample=source.is_sample and source.venues is None,
-        choices=views.filter_choices(calls),
+        choices=big_choices(big, boundary) if big else views.filter_choices(calls),
         warnings=warnings,
+        big=big,
     )
+
+
+def big_rows() -> int:
+    """The row threshold of :data:`ENV_BIG_ROWS` (default
+    :data:`hotspots.engine.overview.BIG_ROWS`)."""
+    from hotspots.engine.overview import BIG_ROWS
+
+    try:
+        return int(os.environ.get(ENV_BIG_ROWS, "").strip() or BIG_ROWS)
+    except ValueError:
+        return BIG_ROWS
+
+
+def big_dataset(source: Source) -> str:
+    """The path of the source's calls when they are a partitioned dataset above
+    :func:`big_rows` (server files only), else ""."""
+    from hotspots.engine.overview import is_big
+
+    ref = source.calls
+    if ref is None or not ref.path or source.columns or source.crs:
+        return ""
+    return ref.path if is_big(ref.path, big_rows()) else ""
+
+
+def big_result(path: str) -> Any:
+    from hotspots.engine.overview import stored_summary
+
+    return stored_summary(path)
+
+
+def big_choices(path: str, boundary: Any) -> dict[str, list]:
+    from hotspots import engine
+    from hotspots.engine.overview import filter_choices
+
+    return filter_choices(engine.Source(path, boundary=boundary))
 
 
 def is_upload(source: Source) -> bool:
@@ -295,7 +337,8 @@ def blobs_for(source: Source) -> dict[str, bytes]:
 
 def load_source(source: Source) -> Dataset:
     """Load (or get from the cache) the data set of ``source``; InputError when unusable."""
-    return _load(source.key, source, blobs_for(source))
+    key = source.key if source.is_sample else f"{source.key}:{big_rows()}"
+    return _load(key, source, blobs_for(source))
 
 
 def current_source() -> Source:

@@ -63,6 +63,12 @@ if not ctx.presenter:
     st.header(t("app.title", lang))
     st.caption(t("app.subtitle", lang))
 
+if ctx.ds.big:  # too large to load: cells computed partition by partition (app_pages/big.py)
+    from app_pages import big
+
+    big.map_page(ctx)
+    st.stop()
+
 if common.no_calls(ctx):
     st.stop()
 

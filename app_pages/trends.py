@@ -36,6 +36,11 @@ lang = ctx.lang
 K = ctx.k if ctx.presenter else 0
 st.header(t("page.trends", lang))
 st.caption(common.source_caption(ctx))
+if ctx.ds.big:  # too large to load: tables computed partition by partition (app_pages/big.py)
+    from app_pages import big
+
+    big.trends_page(ctx)
+    st.stop()
 
 
 def total_label() -> str:

@@ -21,6 +21,46 @@ PREMISES = ("street", "residence", "restaurant", "bar", "park", "store")
 M_PER_DEG = np.pi * S.EARTH_RADIUS_M / 180.0
 
 
+def positions(
+    rng: np.random.Generator,
+    n: int,
+    centre: tuple[float, float] = (41.88, -87.63),
+    radius_m: float = 15_000.0,
+    n_clusters: int = 40,
+    cluster_share: float = 0.7,
+    cluster_sd_m: tuple[float, float] = (80.0, 600.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latitudes and longitudes of ``n`` incidents of :func:`make_incidents` (drawn from
+    ``rng``, the parameters as there): the mixture alone, for data sets too large for a
+    full incident table per row (the big engine benchmark)."""
+    lat0, lon0 = float(centre[0]), float(centre[1])
+
+    # cluster centres uniform in the inner 80 % of the disc; Zipf-like weights
+    r = radius_m * 0.8 * np.sqrt(rng.random(n_clusters))
+    t = rng.uniform(0, 2 * np.pi, n_clusters)
+    cx, cy = r * np.cos(t), r * np.sin(t)
+    sd = np.exp(rng.uniform(np.log(cluster_sd_m[0]), np.log(cluster_sd_m[1]), n_clusters))
+    w = 1.0 / np.arange(1, n_clusters + 1) ** 0.8
+    w /= w.sum()
+
+    n_cl = int(round(n * cluster_share))
+    k = rng.choice(n_clusters, size=n_cl, p=w)
+    x_cl = cx[k] + rng.normal(0, 1, n_cl) * sd[k]
+    y_cl = cy[k] + rng.normal(0, 1, n_cl) * sd[k]
+    n_bg = n - n_cl
+    rb = radius_m * np.sqrt(rng.random(n_bg))
+    tb = rng.uniform(0, 2 * np.pi, n_bg)
+    x = np.concatenate([x_cl, rb * np.cos(tb)])
+    y = np.concatenate([y_cl, rb * np.sin(tb)])
+    order = rng.permutation(n)  # mix clusters and background in row order
+    x, y = x[order], y[order]
+
+    # equirectangular offsets: exact enough over 15 km for synthetic data
+    lat = lat0 + y / M_PER_DEG
+    lon = lon0 + x / (M_PER_DEG * np.cos(np.radians(lat0)))
+    return lat, lon
+
+
 def make_incidents(
     n: int,
     seed: int = 0,
@@ -67,31 +107,7 @@ def make_incidents(
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
-    lat0, lon0 = float(centre[0]), float(centre[1])
-
-    # cluster centres uniform in the inner 80 % of the disc; Zipf-like weights
-    r = radius_m * 0.8 * np.sqrt(rng.random(n_clusters))
-    t = rng.uniform(0, 2 * np.pi, n_clusters)
-    cx, cy = r * np.cos(t), r * np.sin(t)
-    sd = np.exp(rng.uniform(np.log(cluster_sd_m[0]), np.log(cluster_sd_m[1]), n_clusters))
-    w = 1.0 / np.arange(1, n_clusters + 1) ** 0.8
-    w /= w.sum()
-
-    n_cl = int(round(n * cluster_share))
-    k = rng.choice(n_clusters, size=n_cl, p=w)
-    x_cl = cx[k] + rng.normal(0, 1, n_cl) * sd[k]
-    y_cl = cy[k] + rng.normal(0, 1, n_cl) * sd[k]
-    n_bg = n - n_cl
-    rb = radius_m * np.sqrt(rng.random(n_bg))
-    tb = rng.uniform(0, 2 * np.pi, n_bg)
-    x = np.concatenate([x_cl, rb * np.cos(tb)])
-    y = np.concatenate([y_cl, rb * np.sin(tb)])
-    order = rng.permutation(n)  # mix clusters and background in row order
-    x, y = x[order], y[order]
-
-    # equirectangular offsets: exact enough over 15 km for synthetic data
-    lat = lat0 + y / M_PER_DEG
-    lon = lon0 + x / (M_PER_DEG * np.cos(np.radians(lat0)))
+    lat, lon = positions(rng, n, centre, radius_m, n_clusters, cluster_share, cluster_sd_m)
 
     start = np.datetime64(f"{years[0]}-01-01T00:00", "m")
     end = np.datetime64(f"{years[1] + 1}-01-01T00:00", "m")

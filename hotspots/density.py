@@ -383,14 +383,23 @@ def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     n = x.size
+    check_rule_input(n)
+    dx, dy = x - x.mean(), y - y.mean()
+    d2 = dx * dx + dy * dy
+    return arcgis_rule(math.sqrt(d2.mean()), float(np.median(np.sqrt(d2))), n)
+
+
+def check_rule_input(n: int) -> None:
+    """The default rule needs two incidents or more."""
     if n < 2:
         raise ParameterError(
             "bandwidth: the default rule needs at least 2 incidents; give a bandwidth in metres"
         )
-    dx, dy = x - x.mean(), y - y.mean()
-    d2 = dx * dx + dy * dy
-    sd = math.sqrt(d2.mean())
-    dm = float(np.median(np.sqrt(d2)))
+
+
+def arcgis_rule(sd: float, dm: float, n: int) -> float:
+    """h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n^-0.2 (metres), from the standard distance
+    ``sd`` and the median distance ``dm`` to the mean centre of ``n`` incidents."""
     h = 0.9 * min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) * n**-0.2
     if not h > 0:
         raise ParameterError(
@@ -476,6 +485,121 @@ def linear_binning(
     out += np.bincount(iy1 + ix0, weights=ty * sx, minlength=size)
     out += np.bincount(iy1 + ix1, weights=ty * tx, minlength=size)
     return out.reshape(rows, cols)
+
+
+def check_cell(cell: float | None, h: float) -> float | None:
+    """``cell`` (metres) checked against the bandwidth ``h``: 0.5 m up to ``h``; ``None``
+    stays ``None`` (the automatic cell)."""
+    if cell is None:
+        return None
+    try:
+        c = float(cell)
+    except (TypeError, ValueError):
+        c = float("nan")
+    if not 0.5 <= c <= h:
+        raise ParameterError(
+            f"cell: cell size in metres must be between 0.5 and the bandwidth ({h:g} m), "
+            f"got {cell!r}"
+        )
+    return c
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The raster of a density surface and its convolution nodes.
+
+    ``rows`` x ``cols`` cells of ``cell`` metres, the north-west corner at (``x0``, ``y0``);
+    the nodes are ``over`` times finer (``step`` metres apart, ``fine`` of them), every cell
+    centre a node. Made by :meth:`around` from an extent; points are binned onto the nodes
+    (:meth:`bin`, which adds up over parts of the points) and the sum convolved once
+    (:meth:`density`).
+    """
+
+    x0: float
+    y0: float
+    cell: float
+    rows: int
+    cols: int
+    over: int
+
+    @property
+    def step(self) -> float:
+        return self.cell / self.over
+
+    @property
+    def fine(self) -> tuple[int, int]:
+        return ((self.rows - 1) * self.over + 1, (self.cols - 1) * self.over + 1)
+
+    @classmethod
+    def around(
+        cls,
+        extent: tuple[float, float, float, float],
+        h: float,
+        kernel: str,
+        cell: float | None,
+        *,
+        rule: str = "given",
+        given: bool = True,
+    ) -> Grid:
+        """The grid over ``extent`` (xmin, ymin, xmax, ymax metres) padded by the kernel's
+        support: cells of ``cell`` metres, or bandwidth / 5 enlarged to at most 1000 a side
+        (``rule`` and ``given`` word the message when even h / 2 cannot cover it)."""
+        xmin, ymin, xmax, ymax = extent
+        support = SUPPORT[kernel] * h
+        width = xmax - xmin + 2 * support
+        height = ymax - ymin + 2 * support
+        if cell is None:
+            c = max(AUTO_CELL * h, max(width, height) / MAX_SIDE_DEFAULT)
+            if c > MAX_AUTO_CELL * h * (1 + 1e-9):
+                raise ParameterError(_too_fine(h, rule, width, height, support, given=given))
+        else:
+            c = cell
+        cols = max(1, math.ceil(width / c))
+        rows = max(1, math.ceil(height / c))
+        if rows * cols > MAX_CELLS:
+            raise ParameterError(
+                f"cell: {c:g} m gives a {rows} x {cols} grid (over {MAX_CELLS:,} cells); use a "
+                "larger cell or a smaller study area"
+            )
+        # nodes `over` times finer than the cells; every cell centre is a node
+        over = max(1, math.ceil(NODES_PER_BANDWIDTH[kernel] * c / h))
+        while over > 1 and ((rows - 1) * over + 1) * ((cols - 1) * over + 1) > MAX_FINE_CELLS:
+            over -= 1
+        # centre the grid on the padded extent
+        x0 = (xmin + xmax) / 2 - cols * c / 2
+        y0 = (ymin + ymax) / 2 + rows * c / 2
+        return cls(x0, y0, c, rows, cols, over)
+
+    def on_grid(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The points inside the grid's cells."""
+        c = self.cell
+        inside = (
+            (x >= self.x0)
+            & (x <= self.x0 + self.cols * c)
+            & (y <= self.y0)
+            & (y >= self.y0 - self.rows * c)
+        )
+        return (x, y) if inside.all() else (x[inside], y[inside])
+
+    def bin(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Linear binning of points on the grid onto the nodes (:func:`linear_binning`)."""
+        c = self.cell
+        return linear_binning(x, y, self.x0 + c / 2, self.y0 - c / 2, self.step, self.fine)
+
+    def density(self, binned: np.ndarray, kernel: str, h: float) -> np.ndarray:
+        """The binned nodes convolved with the kernel, sampled at the cell centres, per km²."""
+        weights = _kernel_weights(kernel, h, self.step)
+        dens = fftconvolve(binned, weights, mode="same")[:: self.over, :: self.over]
+        # FFT round-off leaves ~1e-17 noise where the density is 0
+        dens[dens < weights.max() * 1e-9] = 0.0
+        return dens * 1e6  # per m² -> per km²
+
+    def area_mask(self, area: shapely.Geometry) -> np.ndarray:
+        """Cells whose centre lies in ``area`` (a polygon in the grid's metres)."""
+        gx = self.x0 + (np.arange(self.cols) + 0.5) * self.cell
+        gy = self.y0 - (np.arange(self.rows) + 0.5) * self.cell
+        mx, my = np.meshgrid(gx, gy)
+        return shapely.contains_xy(area, mx, my)
 
 
 def _input_points(
@@ -594,17 +718,7 @@ def kde(
         h = _check_bandwidth(bandwidth)
     support = SUPPORT[kernel] * h
 
-    if cell is not None:
-        try:
-            c = float(cell)
-        except (TypeError, ValueError):
-            c = float("nan")
-        if not 0.5 <= c <= h:
-            raise ParameterError(
-                f"cell: cell size in metres must be between 0.5 and the bandwidth ({h:g} m), "
-                f"got {cell!r}"
-            )
-        cell = c
+    cell = check_cell(cell, h)
     n_given = int(x.size)
     keep = None
     outlier_d = 0.0
@@ -619,54 +733,15 @@ def kde(
         xmin, ymin, xmax, ymax = x.min(), y.min(), x.max(), y.max()
     else:
         raise InputError("kde: no incidents to map")
-    width = xmax - xmin + 2 * support
-    height = ymax - ymin + 2 * support
-
-    if cell is None:
-        c = max(AUTO_CELL * h, max(width, height) / MAX_SIDE_DEFAULT)
-        if c > MAX_AUTO_CELL * h * (1 + 1e-9):
-            raise ParameterError(_too_fine(h, rule, width, height, support, given=area is None))
-    else:
-        c = cell
-    cols = max(1, math.ceil(width / c))
-    rows = max(1, math.ceil(height / c))
-    if rows * cols > MAX_CELLS:
-        raise ParameterError(
-            f"cell: {c:g} m gives a {rows} x {cols} grid (over {MAX_CELLS:,} cells); use a "
-            "larger cell or a smaller study area"
-        )
-    # centre the grid on the padded extent
-    x0 = (xmin + xmax) / 2 - cols * c / 2
-    y0 = (ymin + ymax) / 2 + rows * c / 2
-
-    # nodes `over` times finer than the cells; every cell centre is a node
-    over = max(1, math.ceil(NODES_PER_BANDWIDTH[kernel] * c / h))
-    while over > 1 and ((rows - 1) * over + 1) * ((cols - 1) * over + 1) > MAX_FINE_CELLS:
-        over -= 1
-    step = c / over
-    fine = ((rows - 1) * over + 1, (cols - 1) * over + 1)
-
-    on_grid = (x >= x0) & (x <= x0 + cols * c) & (y <= y0) & (y >= y0 - rows * c)
-    if not on_grid.all():
-        x, y = x[on_grid], y[on_grid]
-    binned = linear_binning(x, y, x0 + c / 2, y0 - c / 2, step, fine)
-    weights = _kernel_weights(kernel, h, step)
-    dens = fftconvolve(binned, weights, mode="same")[::over, ::over]
-    # FFT round-off leaves ~1e-17 noise where the density is 0
-    dens[dens < weights.max() * 1e-9] = 0.0
-    values = dens * 1e6  # per m² -> per km²
-
-    mask = None
-    if area is not None:
-        gx = x0 + (np.arange(cols) + 0.5) * c
-        gy = y0 - (np.arange(rows) + 0.5) * c
-        mx, my = np.meshgrid(gx, gy)
-        mask = shapely.contains_xy(area, mx, my)
+    g = Grid.around((xmin, ymin, xmax, ymax), h, kernel, cell, rule=rule, given=area is None)
+    x, y = g.on_grid(x, y)
+    values = g.density(g.bin(x, y), kernel, h)
+    mask = None if area is None else g.area_mask(area)
     return DensitySurface(
         values=values,
-        x0=float(x0),
-        y0=float(y0),
-        cell=float(c),
+        x0=float(g.x0),
+        y0=float(g.y0),
+        cell=float(g.cell),
         crs=crs_,
         bandwidth=h,
         kernel=kernel,

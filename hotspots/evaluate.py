@@ -462,7 +462,13 @@ def rank_kde(
     measured on the surface's own metric CRS."""
     from hotspots.density import kde
 
-    surface = kde(train, bandwidth=bandwidth, cell=cell, bounds=sa.geometry)
+    return ranked_raster(kde(train, bandwidth=bandwidth, cell=cell, bounds=sa.geometry), sa)
+
+
+def ranked_raster(surface: Any, sa: StudyArea) -> RankedAreas:
+    """The cells of a density ``surface`` (a :class:`hotspots.density.DensitySurface` on the
+    study area) as :func:`rank_kde` ranks them: centre in the study area, density > 0, by
+    density then raster position (the Dask engine ranks the surface it computed)."""
     values = np.asarray(surface.values, dtype=float)
     n_rows, n_cols = values.shape
     step = float(surface.cell)

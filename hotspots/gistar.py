@@ -351,6 +351,31 @@ def gistar_cells(
     own = np.asarray(grid.cell_ids(inside["lat"].to_numpy(), inside["lon"].to_numpy(), resolution))
     pos = np.searchsorted(cells, own)
     counts = np.bincount(pos, minlength=cells.size).astype(float)
+    return gistar_of_counts(
+        cells,
+        counts,
+        k,
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+        significant_only=significant_only,
+    )
+
+
+def gistar_of_counts(
+    cells: np.ndarray,
+    counts: np.ndarray,
+    k: int,
+    *,
+    permutations: int = 0,
+    seed: int | None = None,
+    fdr: bool = False,
+    significant_only: bool = False,
+) -> gpd.GeoDataFrame:
+    """:func:`gistar_cells`' table from the study area's ``cells`` (sorted uint64 H3 ids)
+    and their ``counts`` (zeros included), e.g. counts added over partitions."""
+    from hotspots import grid
+
     w = grid.ring_weights(cells, int(k), include_self=True)
     res = gistar(counts, w, permutations=permutations, seed=seed, fdr=fdr)
     frame = pd.DataFrame({"cell": grid.to_str(cells), "count": counts.astype(np.int64)})

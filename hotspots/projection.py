@@ -88,54 +88,76 @@ def _exact(lat: np.ndarray, lon: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.n
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-def _lattice(lat: np.ndarray, lon: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
-    """Projection interpolated bilinearly on a lattice of exact nodes (within 1 cm).
+class Lattice:
+    """The fast projection of an extent: exact on a lattice of nodes, interpolated between.
 
     pyproj's azimuthal equidistant projection costs about 1 s per million points. Here it is
-    computed exactly on a lattice of nodes every 0.005 degrees or more over the points' extent
-    (at most 40,000 nodes) and interpolated in between; the interpolation error is checked
-    against pyproj at the middle of every lattice cell, and the exact projection is used when
-    it exceeds :data:`FAST_TOLERANCE_M` (e.g. on country-wide extents).
+    computed exactly on a lattice of nodes every 0.005 degrees or more over the extent (at
+    most 40,000 nodes) and interpolated bilinearly in between; the interpolation error is
+    checked against pyproj at the middle of every lattice cell, and :meth:`project` is exact
+    (``exact`` true) when it exceeds :data:`FAST_TOLERANCE_M` (e.g. on country-wide extents)
+    or the extent is very elongated. The nodes depend on the extent only, so points projected
+    in parts (the partitions of :mod:`hotspots.engine`) on one extent's lattice get the same
+    numbers as all of them at once.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The metric CRS.
+    lat_lo, lat_hi, lon_lo, lon_hi : float
+        The extent, WGS84 degrees; every point projected must lie in it.
     """
-    lat_lo, lat_hi = float(lat.min()), float(lat.max())
-    lon_lo, lon_hi = float(lon.min()), float(lon.max())
-    step = max(0.005, math.sqrt((lat_hi - lat_lo) * (lon_hi - lon_lo) / 40_000))
-    n_lat = max(2, math.ceil((lat_hi - lat_lo) / step) + 1)
-    n_lon = max(2, math.ceil((lon_hi - lon_lo) / step) + 1)
-    if n_lat * n_lon > 80_000:  # a very elongated extent
-        return _exact(lat, lon, crs)
-    glat = lat_lo + np.arange(n_lat) * step
-    glon = lon_lo + np.arange(n_lon) * step
-    mlat, mlon = np.meshgrid(glat, glon, indexing="ij")
-    nx, ny = _exact(mlat.ravel(), mlon.ravel(), crs)
-    nx, ny = nx.reshape(n_lat, n_lon), ny.reshape(n_lat, n_lon)
-    # bilinear coefficients per lattice cell: v = a + b u + c w + d u w (u, w in [0, 1])
-    coef = []
-    for v in (nx, ny):
-        a = v[:-1, :-1]
-        b = v[:-1, 1:] - a
-        c = v[1:, :-1] - a
-        d = v[1:, 1:] - v[1:, :-1] - v[:-1, 1:] + a
-        coef.append([m.ravel() for m in (a, b, c, d)])
-    # check the interpolation at the lattice cells' middles
-    clat, clon = np.meshgrid(glat[:-1] + step / 2, glon[:-1] + step / 2, indexing="ij")
-    ex, ey = _exact(clat.ravel(), clon.ravel(), crs)
-    err = 0.0
-    for (a, b, c, d), e in zip(coef, (ex, ey), strict=True):
-        err = max(err, float(np.max(np.abs(a + 0.5 * b + 0.5 * c + 0.25 * d - e))))
-    if err > FAST_TOLERANCE_M:
-        return _exact(lat, lon, crs)
-    fu = (lon - lon_lo) * (1.0 / step)
-    fw = (lat - lat_lo) * (1.0 / step)
-    iu = np.minimum(fu.astype(np.int64), n_lon - 2)
-    iw = np.minimum(fw.astype(np.int64), n_lat - 2)
-    u = fu - iu
-    w = fw - iw
-    cell = iw * (n_lon - 1) + iu
-    out = []
-    for a, b, c, d in coef:
-        out.append(a.take(cell) + u * (b.take(cell) + w * d.take(cell)) + w * c.take(cell))
-    return out[0], out[1]
+
+    def __init__(self, crs: CRS, lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float):
+        self.crs, self.lat_lo, self.lon_lo = crs, float(lat_lo), float(lon_lo)
+        step = max(0.005, math.sqrt((lat_hi - lat_lo) * (lon_hi - lon_lo) / 40_000))
+        n_lat = max(2, math.ceil((lat_hi - lat_lo) / step) + 1)
+        n_lon = max(2, math.ceil((lon_hi - lon_lo) / step) + 1)
+        self.step, self.n_lat, self.n_lon = step, n_lat, n_lon
+        self.coef: list[list[np.ndarray]] = []
+        self.exact = n_lat * n_lon > 80_000  # a very elongated extent
+        if self.exact:
+            return
+        glat = self.lat_lo + np.arange(n_lat) * step
+        glon = self.lon_lo + np.arange(n_lon) * step
+        mlat, mlon = np.meshgrid(glat, glon, indexing="ij")
+        nx, ny = _exact(mlat.ravel(), mlon.ravel(), crs)
+        nx, ny = nx.reshape(n_lat, n_lon), ny.reshape(n_lat, n_lon)
+        # bilinear coefficients per lattice cell: v = a + b u + c w + d u w (u, w in [0, 1])
+        for v in (nx, ny):
+            a = v[:-1, :-1]
+            b = v[:-1, 1:] - a
+            c = v[1:, :-1] - a
+            d = v[1:, 1:] - v[1:, :-1] - v[:-1, 1:] + a
+            self.coef.append([m.ravel() for m in (a, b, c, d)])
+        # check the interpolation at the lattice cells' middles
+        clat, clon = np.meshgrid(glat[:-1] + step / 2, glon[:-1] + step / 2, indexing="ij")
+        ex, ey = _exact(clat.ravel(), clon.ravel(), crs)
+        err = 0.0
+        for (a, b, c, d), e in zip(self.coef, (ex, ey), strict=True):
+            err = max(err, float(np.max(np.abs(a + 0.5 * b + 0.5 * c + 0.25 * d - e))))
+        self.exact = err > FAST_TOLERANCE_M
+
+    @classmethod
+    def of(cls, lat: np.ndarray, lon: np.ndarray, crs: CRS) -> Lattice:
+        """The lattice of the points' own extent."""
+        return cls(crs, float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max()))
+
+    def project(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Metric x, y of WGS84 points inside the extent (within 1 cm of pyproj)."""
+        if self.exact:
+            return _exact(lat, lon, self.crs)
+        fu = (lon - self.lon_lo) * (1.0 / self.step)
+        fw = (lat - self.lat_lo) * (1.0 / self.step)
+        iu = np.minimum(fu.astype(np.int64), self.n_lon - 2)
+        iw = np.minimum(fw.astype(np.int64), self.n_lat - 2)
+        u = fu - iu
+        w = fw - iw
+        cell = iw * (self.n_lon - 1) + iu
+        out = []
+        for a, b, c, d in self.coef:
+            out.append(a.take(cell) + u * (b.take(cell) + w * d.take(cell)) + w * c.take(cell))
+        return out[0], out[1]
 
 
 def to_metric(
@@ -175,7 +197,7 @@ def to_metric(
     elif not isinstance(crs, CRS):
         crs = CRS.from_user_input(crs)
     if fast and lat.size >= FAST_MIN_POINTS:
-        x, y = _lattice(lat.ravel(), lon.ravel(), crs)
+        x, y = Lattice.of(lat.ravel(), lon.ravel(), crs).project(lat.ravel(), lon.ravel())
         return x.reshape(lat.shape), y.reshape(lat.shape), crs
     x, y = _exact(lat, lon, crs)
     return x, y, crs

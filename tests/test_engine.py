@@ -7,6 +7,7 @@ whole. Counts must be identical, the density within 1e-9 per km².
 
 from __future__ import annotations
 
+import engine_support
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,33 +17,18 @@ from hotspots import clusters, density, emerging, engine, evaluate, gistar, grid
 from hotspots.errors import InputError, ParameterError
 from hotspots.filters import Filters, apply_filters
 from hotspots.ingest.batches import ingest_to_parquet
-from hotspots.ingest.partitioned import dataset_files, ingest_partitioned, write_partitioned
-from hotspots.io import read_boundary, read_incidents
+from hotspots.ingest.partitioned import dataset_files, write_partitioned
 from hotspots.sample import sample_paths
 
 KDE_ATOL = 1e-9  # incidents per km²
 
-
-@pytest.fixture(scope="module")
-def client():
-    with engine.connect(n_workers=2, threads_per_worker=1, processes=False) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def sample_ds(tmp_path_factory):
-    """The sample calls as a dataset of several files (blocks of 150 kB, 1,500 rows a file)
-    and the same calls loaded whole from one ingested file."""
-    d = tmp_path_factory.mktemp("engine")
-    calls = sample_paths().calls
-    ingest_partitioned(calls, d / "ds", partition_by="h3", rows_per_file=1500, block_bytes=150_000)
-    ingest_to_parquet(calls, d / "one.parquet")
-    return d / "ds", read_incidents(d / "one.parquet").accepted
-
-
-@pytest.fixture(scope="module")
-def boundary():
-    return read_boundary(sample_paths().boundary)
+# the shared fixtures
+boundary, client, sample_ds = (
+    engine_support.boundary,
+    engine_support.client,
+    engine_support.sample_ds,
+)
+sample_files = engine_support.sample_files
 
 
 def test_the_sample_dataset_has_several_partitions(sample_ds):
@@ -223,10 +209,29 @@ def test_evaluate_refuses_auto_values(client, sample_ds):
         )
 
 
-def test_evaluate_refuses_dbscan(client, sample_ds):
-    with pytest.raises(ParameterError, match="not exact"):
-        engine.evaluate(
-            sample_ds[0], train_years=[2019], test_years=[2020], coverage=0.05, methods=["dbscan"]
+def test_evaluate_with_dbscan_and_its_equal_area_rows_equal(client, sample_ds):
+    """DBSCAN is fitted on the gathered coordinates of both splits; it falls short of the
+    coverage on the sample, so every method is also scored at its area share."""
+    ds, inc = sample_ds
+    kw = {"train_years": [2019, 2020], "test_years": [2021], "coverage": 0.05}
+    methods = ["h3", "kde", "dbscan", "gistar"]
+    got = engine.compare(ds, methods=methods, **kw)
+    ref = evaluate.compare(inc, methods=methods, **kw)
+    assert not got.table.set_index("method").loc["dbscan", "comparable"]
+    assert len(got.at_share) == 4 and set(got.at_share["reference"]) == {"dbscan"}
+    pd.testing.assert_frame_equal(got.table, ref.table)
+    pd.testing.assert_frame_equal(got.at_share, ref.at_share)
+
+
+def test_evaluate_refuses_dbscan_above_its_limit(client, sample_ds):
+    with pytest.raises(ParameterError, match="up to 1,000 incidents"):
+        engine.compare(
+            sample_ds[0],
+            train_years=[2019],
+            test_years=[2020],
+            coverage=0.05,
+            methods=["h3", "dbscan"],
+            dbscan_max_points=1000,
         )
 
 
@@ -299,3 +304,30 @@ def test_open_dataset_as_dask_frames(client, sample_ds):
     gdf = engine.open_dataset(ds, ["lon"], geometry=True).compute()
     assert gdf.crs.to_epsg() == 4326
     np.testing.assert_array_equal(gdf.geometry.x.to_numpy(), gdf["lon"].to_numpy())
+
+
+def test_the_apps_overview_equals_the_views_of_the_loaded_calls(client, sample_ds, boundary):
+    """What the app shows of a dataset it does not load (hotspots.engine.overview)."""
+    from hotspots import views
+    from hotspots.engine import overview
+
+    ds, inc = sample_ds
+    assert overview.dataset_rows(ds) == len(inc) and overview.is_big(ds, len(inc) - 1)
+    assert not overview.is_big(ds, len(inc)) and overview.dataset_rows(ds / "nothing") is None
+    assert overview.filter_choices(str(ds)) == views.filter_choices(inc)
+    src = engine.Source(str(ds), filters=Filters(years=[2021]))
+    ref = apply_filters(inc, Filters(years=[2021]))
+    p = views.Params(resolution=8, bandwidth_m=300.0)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(overview.cell_layer(src, 8)), pd.DataFrame(views.cell_layer(ref, params=p))
+    )
+    for area in (None, boundary):
+        got = overview.density_layer(src, bandwidth_m=300.0, area=area)
+        want = views.density_layer(ref, params=p, area=area)
+        np.testing.assert_allclose(got.surface.values, want.surface.values, rtol=0, atol=KDE_ATOL)
+        assert len(got.contours) == len(want.contours) > 0
+    tables = overview.trend_tables(src)
+    pd.testing.assert_frame_equal(tables.yearly, temporal.yearly_by_offense(ref))
+    pd.testing.assert_frame_equal(tables.monthly, temporal.monthly_series(ref, by="offense"))
+    summary = overview.stored_summary(ds)
+    assert len(summary.accepted) == 0 and summary.rows >= len(inc)

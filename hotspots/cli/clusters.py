@@ -21,6 +21,7 @@ from hotspots import defaults
 from hotspots.cli.auto import number_or_auto, resolve
 from hotspots.cli.common import (
     TABLE_OUT,
+    engine_options,
     filter_options,
     input_options,
     load_incidents,
@@ -28,6 +29,7 @@ from hotspots.cli.common import (
     output_callback,
     output_option,
     provenance_of,
+    uses_dask,
     write_output,
 )
 from hotspots.cli.venues import load_venues, venues_option
@@ -81,6 +83,7 @@ from hotspots.errors import InputError
     help="Write incident_id, lat, lon, cluster (-1 = noise) for every incident (.csv).",
 )
 @click.option("--top", default=10, show_default=True, type=int, help="Clusters listed on screen.")
+@engine_options
 def command(**kwargs: Any) -> None:
     """Find clusters of incidents and summarise each one.
 
@@ -91,7 +94,12 @@ def command(**kwargs: Any) -> None:
     from hotspots.clusters import dbscan_labels, hdbscan_labels, summarize_clusters
 
     venues = load_venues(kwargs.get("venues_path"), bool(kwargs.get("sample")))
-    loaded = load_incidents(kwargs)
+    if uses_dask(kwargs):  # read and filtered per partition, clustered here (up to a limit)
+        from hotspots.cli.engine import gather_incidents
+
+        loaded = gather_incidents(kwargs)
+    else:
+        loaded = load_incidents(kwargs)
     incidents = loaded.incidents
     if kwargs["method"] == "dbscan":
         names = {"eps": ("eps_m", float), "min_samples": ("min_samples", int)}

@@ -210,3 +210,72 @@ def trends_tables(kwargs: dict[str, Any]) -> tuple[str, int, Any, Any, Any]:
         hw = engine.hour_weekday_table(inp.source, progress=_tty())
         monthly = engine.monthly_series(inp.source, progress=_tty())
     return inp.name, inp.n, yearly, hw, monthly
+
+
+def evaluate(kwargs: dict[str, Any], methods: list[str], lists: dict[str, list[Any]]) -> None:
+    """``hotspots evaluate --engine dask``: the table and the equal-area rows of one machine
+    (:func:`hotspots.engine.compare`); one setting per method."""
+    from hotspots import engine
+    from hotspots.cli.auto import refuse_auto_on_engine
+    from hotspots.cli.evaluate import _single_params, _split_flags, report
+
+    for flag, key in (("--rolling", "rolling"), ("--sweep", "sweep"), ("--curve", "curve_path")):
+        if kwargs.get(key) not in (None, False):
+            raise InputError(
+                f"{flag} is not offered with --engine dask: leave it out, or run without "
+                "--engine dask on a single file"
+            )
+    refuse_auto_on_engine(kwargs, "resolution", "bandwidth", "eps", "min_samples")
+    split, train_label, test_label = _split_flags(kwargs)
+    params = _single_params(methods, lists)
+    with dask_input(kwargs) as inp:
+        comp = engine.compare(
+            inp.source,
+            **split,
+            coverage=kwargs["coverage"],
+            methods=methods,
+            params=params,
+            area=inp.boundary,
+            progress=_tty(),
+        )
+    report(comp.table, comp.at_share, inp.name, kwargs, (train_label, test_label))
+
+
+#: Columns the clusters command reads from a dataset (those present): what the summary,
+#: the labels file and the provenance use.
+_CLUSTER_COLUMNS = ("incident_id", "lat", "lon", "offense", "year", "occurred_at", "time_precision")
+
+
+def _part_rows(frame: Any) -> Any:
+    return frame
+
+
+def _concat(a: Any, b: Any) -> Any:
+    import pandas as pd
+
+    return pd.concat([a, b], ignore_index=True)
+
+
+def gather_incidents(kwargs: dict[str, Any], max_points: int | None = None) -> Any:
+    """``hotspots clusters --engine dask``: the filtered calls of a partitioned dataset,
+    read and filtered per partition on the cluster and gathered here for DBSCAN/HDBSCAN
+    (they are not split across partitions: see :mod:`hotspots.engine.dbscan`), as the
+    :class:`hotspots.cli.common.Loaded` the single-machine path gets. Refused above
+    ``max_points`` (default :data:`hotspots.engine.DBSCAN_MAX_POINTS`) calls."""
+    import pyarrow.parquet as pq
+
+    from hotspots import engine
+    from hotspots.cli.common import Loaded
+    from hotspots.engine.dataset import map_reduce
+    from hotspots.engine.dbscan import refuse_dbscan
+
+    limit = engine.DBSCAN_MAX_POINTS if max_points is None else int(max_points)
+    with dask_input(kwargs) as inp:
+        if inp.n > limit:
+            refuse_dbscan("clusters", n=inp.n, limit=limit)
+        files = inp.source.files
+        present = set(pq.read_schema(files[0]).names) if files else set()
+        cols = [c for c in _CLUSTER_COLUMNS if c in present and c not in ("lat", "lon")]
+        rows = map_reduce(inp.source, _part_rows, _concat, columns=cols, progress=_tty())
+    incidents = rows[[c for c in _CLUSTER_COLUMNS if c in rows.columns]].reset_index(drop=True)
+    return Loaded(None, incidents, inp.source.filters, inp.boundary, inp.name)

@@ -10,7 +10,14 @@ import click
 import pandas as pd
 
 from hotspots import defaults as _D
-from hotspots.cli.common import filter_options, input_options, load_incidents, note
+from hotspots.cli.common import (
+    engine_options,
+    filter_options,
+    input_options,
+    load_incidents,
+    note,
+    uses_dask,
+)
 from hotspots.errors import InputError
 from hotspots.evaluate import month_runs
 
@@ -162,6 +169,7 @@ def _split_flags(kwargs: dict[str, Any]) -> tuple[dict[str, list[Any]], list[str
     "every month before it).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per row.")
+@engine_options
 def command(**kwargs: Any) -> None:
     """Fit each method on --train-years, flag the top --coverage of the study area, and score
     the flagged areas on --test-years: hit rate, PAI (hit rate / area share) and RRI (PAI on the
@@ -180,6 +188,10 @@ def command(**kwargs: Any) -> None:
     lists = {
         opt: _values(kwargs.get(opt), opt, parse) for opt, (_, _, parse) in _PARAM_OPTIONS.items()
     }
+    if uses_dask(kwargs):
+        from hotspots.cli import engine
+
+        return engine.evaluate(kwargs, methods, lists)
     if kwargs.get("rolling") is not None:
         _rolling(kwargs, methods, lists)
         return
@@ -218,6 +230,14 @@ def command(**kwargs: Any) -> None:
             with open(path, "wb") as fh:
                 fh.write(curve_png(curve, title=f"{loaded.source}: hit rate by area"))
             note(f"wrote the hit-rate curve to {path}")
+    report(res, at_share, loaded.source, kwargs, (train_label, test_label))
+
+
+def report(
+    res: Any, at_share: Any, source: str, kwargs: dict[str, Any], labels: tuple[list, list]
+) -> None:
+    """Print the results: a JSON array with ``--json``, else the aligned table and the
+    equal-area rows of the methods that fell short."""
     if kwargs["as_json"]:
         rows = records(res)
         if at_share is not None and len(at_share):
@@ -228,7 +248,7 @@ def command(**kwargs: Any) -> None:
                     row["equal_area"] = records(same.drop(columns="reference"))
         click.echo(json.dumps(rows, indent=2))
     else:
-        click.echo(table(res, loaded.source, kwargs["coverage"], train_label, test_label))
+        click.echo(table(res, source, kwargs["coverage"], *labels))
         if at_share is not None and len(at_share):
             click.echo(equal_area_table(at_share))
 

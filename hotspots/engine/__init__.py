@@ -16,7 +16,8 @@ engine                          single machine                                  
 :func:`kde`                     :func:`hotspots.density.kde`                      within 1e-9
 :func:`gistar_cells`            :func:`hotspots.gistar.gistar_cells`              exactly
 :func:`emerging_hotspots`       :func:`hotspots.emerging.emerging_hotspots`       exactly
-:func:`evaluate`                :func:`hotspots.evaluate.evaluate` (h3/kde/gistar)  exactly
+:func:`evaluate`                :func:`hotspots.evaluate.evaluate`                exactly
+:func:`compare`                 :func:`hotspots.evaluate.compare` (equal area)    exactly
 :func:`dbscan_labels`           :func:`hotspots.clusters.dbscan_labels`           on one
                                                                                   machine, up
                                                                                   to a limit
@@ -45,12 +46,14 @@ from hotspots.engine.counts import (
 from hotspots.engine.dataset import Source, map_reduce, open_dataset
 from hotspots.engine.dbscan import DBSCAN_MAX_POINTS, dbscan_labels
 from hotspots.engine.density import kde
-from hotspots.engine.evaluate import evaluate
+from hotspots.engine.evaluate import Compared, compare, evaluate
 from hotspots.engine.stats import emerging_hotspots, gistar_cells, space_time_cube
 
 __all__ = [
     "DBSCAN_MAX_POINTS",
+    "Compared",
     "Source",
+    "compare",
     "connect",
     "count_cells",
     "dbscan_labels",

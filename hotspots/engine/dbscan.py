@@ -34,16 +34,9 @@ from hotspots.schema import LAT, LON
 DBSCAN_MAX_POINTS = 20_000_000
 
 
-def refuse_dbscan(
-    what: str = "dbscan", n: int | None = None, limit: int = DBSCAN_MAX_POINTS
-) -> NoReturn:
-    """Raise the :class:`ParameterError` that explains why the engine does not cluster
-    (``n``: the incidents that would be clustered, over the limit)."""
-    if n is None:
-        raise ParameterError(
-            f"{what}: not on the dask engine (clustering across partitions is not exact yet, "
-            "see hotspots.engine.dbscan); use the other methods, or run without --engine dask"
-        )
+def refuse_dbscan(what: str, n: int, limit: int = DBSCAN_MAX_POINTS) -> NoReturn:
+    """Raise the :class:`ParameterError` that explains why the engine does not cluster ``n``
+    incidents (over ``limit``) and how to narrow the data."""
     raise ParameterError(
         f"{what}: on the dask engine DBSCAN runs on one machine, up to "
         f"{limit:,} incidents, and {n:,} pass the filters (clustering across "
@@ -81,7 +74,7 @@ def dbscan_labels(
         raise ParameterError(f"max_points: a whole number >= 1, got {max_points!r}")
     n = int(map_reduce(source, _count, add, progress=progress))
     if n > max_points:
-        refuse_dbscan(n=n, limit=int(max_points))
+        refuse_dbscan("dbscan", n=n, limit=int(max_points))
     latlon: Any = map_reduce(source, _part_latlon, stack, progress=progress)
     return latlon, single(latlon, eps=eps, min_samples=min_samples)
 

@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy.signal import fftconvolve
 
 from hotspots import density as D
 from hotspots import projection as P
@@ -54,66 +53,12 @@ def _merge_extent(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     )
 
 
-class Lattice:
-    """The fast projection of :func:`hotspots.projection.to_metric` built once on the whole
-    data's extent and applied to each partition (the same numbers as on one machine: its
-    nodes depend on the extent only; the arithmetic is that of ``projection._lattice``).
-
-    ``exact`` when the extent is too elongated or the interpolation too coarse there, as the
-    single-machine path decides.
-    """
-
-    def __init__(self, crs: CRS, lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float):
-        self.crs, self.lat_lo, self.lon_lo = crs, lat_lo, lon_lo
-        step = max(0.005, math.sqrt((lat_hi - lat_lo) * (lon_hi - lon_lo) / 40_000))
-        n_lat = max(2, math.ceil((lat_hi - lat_lo) / step) + 1)
-        n_lon = max(2, math.ceil((lon_hi - lon_lo) / step) + 1)
-        self.step, self.n_lat, self.n_lon = step, n_lat, n_lon
-        self.exact = n_lat * n_lon > 80_000
-        self.coef: list[list[np.ndarray]] = []
-        if self.exact:
-            return
-        glat = lat_lo + np.arange(n_lat) * step
-        glon = lon_lo + np.arange(n_lon) * step
-        mlat, mlon = np.meshgrid(glat, glon, indexing="ij")
-        nx, ny = P._exact(mlat.ravel(), mlon.ravel(), crs)
-        nx, ny = nx.reshape(n_lat, n_lon), ny.reshape(n_lat, n_lon)
-        for v in (nx, ny):
-            a = v[:-1, :-1]
-            b = v[:-1, 1:] - a
-            c = v[1:, :-1] - a
-            d = v[1:, 1:] - v[1:, :-1] - v[:-1, 1:] + a
-            self.coef.append([m.ravel() for m in (a, b, c, d)])
-        clat, clon = np.meshgrid(glat[:-1] + step / 2, glon[:-1] + step / 2, indexing="ij")
-        ex, ey = P._exact(clat.ravel(), clon.ravel(), crs)
-        err = 0.0
-        for (a, b, c, d), e in zip(self.coef, (ex, ey), strict=True):
-            err = max(err, float(np.max(np.abs(a + 0.5 * b + 0.5 * c + 0.25 * d - e))))
-        self.exact = err > P.FAST_TOLERANCE_M
-
-    def project(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Metric x, y of WGS84 points inside the extent."""
-        if self.exact:
-            return P._exact(lat, lon, self.crs)
-        fu = (lon - self.lon_lo) * (1.0 / self.step)
-        fw = (lat - self.lat_lo) * (1.0 / self.step)
-        iu = np.minimum(fu.astype(np.int64), self.n_lon - 2)
-        iw = np.minimum(fw.astype(np.int64), self.n_lat - 2)
-        u = fu - iu
-        w = fw - iw
-        cell = iw * (self.n_lon - 1) + iu
-        out = []
-        for a, b, c, d in self.coef:
-            out.append(a.take(cell) + u * (b.take(cell) + w * d.take(cell)) + w * c.take(cell))
-        return out[0], out[1]
-
-
 def _project(
-    frame: pd.DataFrame, crs: CRS, extent: Lattice | None
+    frame: pd.DataFrame, crs: CRS, extent: P.Lattice | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Metric x, y of a partition, as the single-machine path projects the whole data:
     exact below :data:`hotspots.projection.FAST_MIN_POINTS` points, else on the whole data's
-    :class:`Lattice` (``extent``)."""
+    :class:`hotspots.projection.Lattice` (``extent``)."""
     lat, lon = frame[LAT].to_numpy(dtype=float), frame[LON].to_numpy(dtype=float)
     if extent is None:
         x, y, _ = P.to_metric(lat, lon, crs)
@@ -121,7 +66,7 @@ def _project(
     return extent.project(lat, lon)
 
 
-def _part_moments(frame: pd.DataFrame, crs: CRS, extent: Lattice | None) -> np.ndarray:
+def _part_moments(frame: pd.DataFrame, crs: CRS, extent: P.Lattice | None) -> np.ndarray:
     x, y = _project(frame, crs, extent)
     if x.size == 0:
         return np.array([np.inf, -np.inf, np.inf, -np.inf, 0.0, 0.0])
@@ -186,12 +131,10 @@ def _median_distance(source, crs, extent, mx, my, top, n, progress) -> float:
     return float(np.mean(picked)) if len(picked) > 1 else float(picked[0])
 
 
-def _part_bin(frame, crs, extent, x0, y0, c, rows, cols, step, fine) -> np.ndarray:
-    x, y = _project(frame, crs, extent)
-    on_grid = (x >= x0) & (x <= x0 + cols * c) & (y <= y0) & (y >= y0 - rows * c)
-    x, y = x[on_grid], y[on_grid]
-    binned = D.linear_binning(x, y, x0 + c / 2, y0 - c / 2, step, fine).ravel()
-    return np.append(binned, float(x.size))
+def _part_bin(frame, crs, extent, grid: D.Grid) -> np.ndarray:
+    """The partition's points on ``grid`` binned onto its nodes, and their number last."""
+    x, y = grid.on_grid(*_project(frame, crs, extent))
+    return np.append(grid.bin(x, y).ravel(), float(x.size))
 
 
 def kde(
@@ -249,7 +192,7 @@ def kde(
         area = P.geometry_to_metric(_area_4326(bounds), crs)
     extent = None
     if n_given >= P.FAST_MIN_POINTS:
-        extent = Lattice(crs, lat_lo, lat_hi, lon_lo, lon_hi)
+        extent = P.Lattice(crs, lat_lo, lat_hi, lon_lo, lon_hi)
     args = {"crs": crs, "extent": extent}
 
     rule = "given"
@@ -261,17 +204,7 @@ def kde(
     else:
         h = D._check_bandwidth(bandwidth)
     support = D.SUPPORT[kernel] * h
-    if cell is not None:
-        try:
-            c = float(cell)
-        except (TypeError, ValueError):
-            c = float("nan")
-        if not 0.5 <= c <= h:
-            raise ParameterError(
-                f"cell: cell size in metres must be between 0.5 and the bandwidth ({h:g} m), "
-                f"got {cell!r}"
-            )
-        cell = c
+    cell = D.check_cell(cell, h)
     if area is not None:
         xmin, ymin, xmax, ymax = area.bounds
     else:
@@ -283,51 +216,16 @@ def kde(
                 "engine give a study area (--boundary) or a larger bandwidth (far-off "
                 "incidents are left out only on one machine)"
             )
-    width = xmax - xmin + 2 * support
-    height = ymax - ymin + 2 * support
-    if cell is None:
-        c = max(D.AUTO_CELL * h, max(width, height) / D.MAX_SIDE_DEFAULT)
-        if c > D.MAX_AUTO_CELL * h * (1 + 1e-9):
-            raise ParameterError(D._too_fine(h, rule, width, height, support, given=area is None))
-    else:
-        c = cell
-    cols = max(1, math.ceil(width / c))
-    rows = max(1, math.ceil(height / c))
-    if rows * cols > D.MAX_CELLS:
-        raise ParameterError(
-            f"cell: {c:g} m gives a {rows} x {cols} grid (over {D.MAX_CELLS:,} cells); use a "
-            "larger cell or a smaller study area"
-        )
-    x0 = (xmin + xmax) / 2 - cols * c / 2
-    y0 = (ymin + ymax) / 2 + rows * c / 2
-    over = max(1, math.ceil(D.NODES_PER_BANDWIDTH[kernel] * c / h))
-    while over > 1 and ((rows - 1) * over + 1) * ((cols - 1) * over + 1) > D.MAX_FINE_CELLS:
-        over -= 1
-    step = c / over
-    fine = ((rows - 1) * over + 1, (cols - 1) * over + 1)
-
-    flat = map_reduce(
-        source,
-        partial(_part_bin, x0=x0, y0=y0, c=c, rows=rows, cols=cols, step=step, fine=fine, **args),
-        add,
-        progress=progress,
-    )
+    g = D.Grid.around((xmin, ymin, xmax, ymax), h, kernel, cell, rule=rule, given=area is None)
+    flat = map_reduce(source, partial(_part_bin, grid=g, **args), add, progress=progress)
     n_on = int(flat[-1])
-    binned = flat[:-1].reshape(fine)
-    weights = D._kernel_weights(kernel, h, step)
-    dens = fftconvolve(binned, weights, mode="same")[::over, ::over]
-    dens[dens < weights.max() * 1e-9] = 0.0
-    mask = None
-    if area is not None:
-        gx = x0 + (np.arange(cols) + 0.5) * c
-        gy = y0 - (np.arange(rows) + 0.5) * c
-        mx, my = np.meshgrid(gx, gy)
-        mask = shapely.contains_xy(area, mx, my)
+    values = g.density(flat[:-1].reshape(g.fine), kernel, h)
+    mask = None if area is None else g.area_mask(area)
     return D.DensitySurface(
-        values=dens * 1e6,
-        x0=float(x0),
-        y0=float(y0),
-        cell=float(c),
+        values=values,
+        x0=float(g.x0),
+        y0=float(g.y0),
+        cell=float(g.cell),
         crs=crs,
         bandwidth=h,
         kernel=kernel,
@@ -352,23 +250,14 @@ def _area_4326(bounds: Any) -> shapely.Geometry:
 
 def _default_bandwidth(source, args, mom, n: int, progress: bool) -> float:
     """ArcGIS's rule (:func:`hotspots.density.default_bandwidth`) over all partitions."""
-    if n < 2:
-        raise ParameterError(
-            "bandwidth: the default rule needs at least 2 incidents; give a bandwidth in metres"
-        )
+    D.check_rule_input(n)
     mx, my = mom[4] / n, mom[5] / n
     d2 = map_reduce(source, partial(_part_d2, mx=mx, my=my, **args), _merge_d2, progress=progress)
     sd = math.sqrt(d2[0] / n)
     dm = _median_distance(
         source, args["crs"], args["extent"], mx, my, math.sqrt(d2[1]), n, progress
     )
-    h = 0.9 * min(sd, math.sqrt(1.0 / math.log(2.0)) * dm) * n**-0.2
-    if not h > 0:
-        raise ParameterError(
-            "bandwidth: the incidents are (nearly) all at one place, so the default rule gives "
-            "0; give a bandwidth in metres"
-        )
-    return float(h)
+    return D.arcgis_rule(sd, dm, n)
 
 
 __all__ = ["kde"]

@@ -18,34 +18,36 @@ machine:
   partitions, the busiest ones taken as :func:`hotspots.evaluate.score_ranked` takes them.
 
 The rows equal the single-machine ones (the columns of
-:data:`hotspots.evaluate.RESULT_COLUMNS` and ``best``). ``dbscan`` is not offered (see
-:mod:`hotspots.engine.dbscan`), nor ``"auto"`` parameters, which are computed from the calls
-in one process: give numbers.
+:data:`hotspots.evaluate.RESULT_COLUMNS` and ``best``), and so do the equal-area rows of
+:func:`compare`. ``dbscan`` is not split across partitions (see :mod:`hotspots.engine.dbscan`):
+it is fitted on one machine on the gathered coordinates of both splits, up to
+:data:`hotspots.engine.DBSCAN_MAX_POINTS` calls, and refused above. ``"auto"`` parameters,
+computed from the calls in one process, are refused: give numbers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from hotspots import defaults, grid
 from hotspots import evaluate as EV
 from hotspots.engine.counts import count_cells
-from hotspots.engine.dataset import Source, add, as_source, map_reduce
-from hotspots.engine.dbscan import refuse_dbscan
+from hotspots.engine.dataset import Source, add, as_source, map_reduce, stack
+from hotspots.engine.dbscan import DBSCAN_MAX_POINTS, _part_latlon, refuse_dbscan
 from hotspots.engine.density import kde
 from hotspots.engine.stats import _hull_vertices, gistar_cells
 from hotspots.errors import InputError, ParameterError
-from hotspots.projection import geometry_to_lonlat, geometry_to_metric
 from hotspots.schema import LAT, LON
 
-#: Methods the engine evaluates.
+#: Methods the engine evaluates from aggregates (``dbscan`` too, on gathered coordinates
+#: up to :data:`hotspots.engine.DBSCAN_MAX_POINTS`; see :func:`compare`).
 METHODS: tuple[str, ...] = ("h3", "kde", "gistar")
 
 
@@ -184,53 +186,9 @@ def _rank_gistar(train: Source, sa: EV.StudyArea, *, resolution, k, progress) ->
 
 
 def _rank_kde(train: Source, sa: EV.StudyArea, *, bandwidth, cell, progress) -> EV.RankedAreas:
-    """:func:`hotspots.evaluate.rank_kde` with the surface made on the engine (the same
-    raster: its cells ranked by density, areas scaled to the surface's own CRS)."""
+    """:func:`hotspots.evaluate.rank_kde` with the surface made on the engine."""
     surface = kde(train, bandwidth=bandwidth, cell=cell, bounds=sa.geometry, progress=progress)
-    values = np.asarray(surface.values, dtype=float)
-    n_rows, n_cols = values.shape
-    step = float(surface.cell)
-    inside = (
-        surface.area_mask.ravel()
-        if surface.area_mask is not None
-        else np.ones(values.size, dtype=bool)
-    )
-    flat = values.ravel()
-    cand = np.flatnonzero(inside & (flat > 0))
-    ranked = cand[np.lexsort((cand, -flat[cand]))]
-    area_here = float(shapely.area(geometry_to_metric(sa.geometry, surface.crs)))
-    pos = np.full(flat.size, -1, dtype=np.int64)
-    pos[ranked] = np.arange(ranked.size)
-    return EV.RankedAreas(
-        area_m2=np.full(ranked.size, step * step / area_here * sa.area_m2),
-        locate=partial(_locate_raster, surface=surface, pos=pos),
-        polygons=partial(_raster_polygons, surface=surface, ranked=ranked),
-        unit="raster cell",
-        optimum_raster=(surface, inside),
-    )
-
-
-def _locate_raster(lat, lon, *, surface, pos) -> tuple[np.ndarray, np.ndarray]:
-    """(point, rank position) of the calls in a ranked raster cell."""
-    if len(lat) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    n_rows, n_cols = surface.values.shape
-    r, c = EV._raster_index(surface, lat, lon)
-    ok = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
-    at = np.full(len(lat), -1, dtype=np.int64)
-    at[ok] = pos[r[ok] * n_cols + c[ok]]
-    keep = np.flatnonzero(at >= 0)
-    return keep, at[keep]
-
-
-def _raster_polygons(idx, *, surface, ranked) -> np.ndarray:
-    """The raster cells at rank positions ``idx`` as EPSG:4326 squares."""
-    n_cols = surface.values.shape[1]
-    step = float(surface.cell)
-    r, c = np.divmod(ranked[np.asarray(idx, dtype=np.int64)], n_cols)
-    x0 = surface.x0 + c * step
-    y1 = surface.y0 - r * step
-    return geometry_to_lonlat(shapely.box(x0, y1 - step, x0 + step, y1), surface.crs)
+    return EV.ranked_raster(surface, sa)
 
 
 def _rank(method: str, full: dict, train: Source, sa: EV.StudyArea, progress) -> EV.RankedAreas:
@@ -270,6 +228,7 @@ def _score(
     n: tuple[int, int],
     sa: EV.StudyArea,
     coverage: float,
+    *,
     progress: bool,
 ) -> dict[str, Any]:
     """One result row, as :func:`hotspots.evaluate.score_ranked` makes it.
@@ -328,7 +287,52 @@ def _score(
     }
 
 
-def evaluate(
+@dataclass(frozen=True)
+class Compared:
+    """Methods compared at equal area on the engine (:func:`hotspots.evaluate.compare`'s
+    ``table`` and ``at_share``, without the fitted methods, which hold no calls here).
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per method at the coverage asked for (:data:`hotspots.evaluate.RESULT_COLUMNS`
+        and ``best``).
+    at_share : DataFrame
+        For each method that could not reach the coverage, every method cut at *its* area
+        share, ``reference`` naming it.
+    study_area : StudyArea
+    """
+
+    table: pd.DataFrame
+    at_share: pd.DataFrame
+    study_area: EV.StudyArea
+
+
+def _gather(source: Source, progress: bool) -> pd.DataFrame:
+    """The ``lat``/``lon`` of a split in one frame (for DBSCAN, under its limit)."""
+    latlon = map_reduce(source, _part_latlon, stack, progress=progress)
+    return pd.DataFrame({LAT: latlon[:, 0], LON: latlon[:, 1]})
+
+
+def _dbscan_scorer(
+    full: dict[str, Any],
+    splits: tuple[Source, Source],
+    n: tuple[int, int],
+    sa: EV.StudyArea,
+    progress: bool,
+    limit: int = DBSCAN_MAX_POINTS,
+) -> Callable[[float], dict[str, Any]]:
+    """DBSCAN fitted as on one machine on the gathered coordinates of both splits (at most
+    :data:`hotspots.engine.DBSCAN_MAX_POINTS`; its clusters are not split across partitions),
+    as ``coverage -> row``."""
+    if sum(n) > limit:
+        refuse_dbscan("evaluate --methods dbscan", n=sum(n), limit=limit)
+    train, test = (_gather(s, progress) for s in splits)
+    fitted = EV.fit("dbscan", full, train, test, sa)
+    return partial(EV.score_fitted, fitted, sa)
+
+
+def compare(
     source: Source | str,
     *,
     train_years: Iterable[int] | None = None,
@@ -340,8 +344,10 @@ def evaluate(
     train_months: Iterable[Any] | None = None,
     test_months: Iterable[Any] | None = None,
     progress: bool = False,
-) -> pd.DataFrame:
-    """:func:`hotspots.evaluate.evaluate` of a partitioned dataset (the same rows).
+    dbscan_max_points: int = DBSCAN_MAX_POINTS,
+) -> Compared:
+    """:func:`hotspots.evaluate.compare` of a partitioned dataset: the same table and
+    equal-area rows (:class:`Compared`).
 
     Parameters
     ----------
@@ -350,24 +356,23 @@ def evaluate(
     train_years, test_years, train_months, test_months, coverage, area
         As :func:`hotspots.evaluate.evaluate`.
     methods : sequence of str
-        Among ``"h3"``, ``"kde"``, ``"gistar"`` (``"dbscan"`` is refused).
+        Among ``"h3"``, ``"kde"``, ``"gistar"`` (from aggregates) and ``"dbscan"`` (on the
+        gathered coordinates, up to :data:`hotspots.engine.DBSCAN_MAX_POINTS` calls).
     params : dict, optional
         Per-method parameters as :func:`hotspots.evaluate.evaluate`, numbers only (an
         ``"auto"`` value needs the calls in one process and is refused).
     progress : bool
         Show Dask's progress bar.
+    dbscan_max_points : int
+        Most calls (both splits) gathered for ``dbscan``; above it ``dbscan`` is refused.
 
     Returns
     -------
-    pandas.DataFrame
-        :func:`hotspots.evaluate.evaluate`'s table: :data:`hotspots.evaluate.RESULT_COLUMNS`
-        (``pei``, ``comparable``, ``coverage`` among them) and ``best``.
+    Compared
     """
     cov = EV._check_coverage(coverage)
     params = dict(params or {})
     for m in [*params, *methods]:
-        if m == "dbscan":
-            refuse_dbscan("evaluate --methods dbscan")
         EV._check_method(m)
     src = as_source(source)
     unit, tr, te = _splits(train_years, test_years, train_months, test_months)
@@ -383,18 +388,50 @@ def evaluate(
     else:
         sa = EV.study_area(pd.DataFrame({LON: [], LAT: []}), area)
         train, test = train.inside(sa.geometry), test.inside(sa.geometry)
-    n_train = int(map_reduce(train, len, add, progress=progress))
-    n_test = int(map_reduce(test, len, add, progress=progress))
-    if area is not None and (n_train == 0 or n_test == 0):
+    n = (
+        int(map_reduce(train, len, add, progress=progress)),
+        int(map_reduce(test, len, add, progress=progress)),
+    )
+    if area is not None and (n[0] == 0 or n[1] == 0):
         raise InputError("no training or test incidents inside the boundary")
-    rows = []
+    scorers: dict[str, Callable[[float], dict[str, Any]]] = {}
     for method in methods:
         full = _params(method, params.get(method, {}), sa)
+        if method == "dbscan":
+            scorers[method] = _dbscan_scorer(
+                full, (train, test), n, sa, progress, dbscan_max_points
+            )
+            continue
         ranked = _rank(method, full, train, sa, progress)
-        rows.append(
-            _score(method, full, ranked, (train, test), (n_train, n_test), sa, cov, progress)
+        scorers[method] = partial(
+            _score, method, full, ranked, (train, test), n, sa, progress=progress
         )
-    return EV.mark_best(pd.DataFrame(rows, columns=list(EV.RESULT_COLUMNS)))
+    table = EV.mark_best(
+        pd.DataFrame([scorers[m](cov) for m in methods], columns=list(EV.RESULT_COLUMNS))
+    )
+    extra = []
+    for r in table.itertuples(index=False):
+        if r.comparable or not r.area_share > 0:
+            continue
+        for m in methods:
+            row = scorers[m](float(r.area_share))
+            row["reference"] = r.method
+            extra.append(row)
+    at_share = pd.DataFrame(extra, columns=[*EV.RESULT_COLUMNS, "reference"])
+    return Compared(table, at_share, sa)
 
 
-__all__ = ["METHODS", "evaluate"]
+def evaluate(source: Source | str, **kwargs: Any) -> pd.DataFrame:
+    """:func:`hotspots.evaluate.evaluate` of a partitioned dataset (the same rows): the
+    ``table`` of :func:`compare`, which takes the same keyword arguments.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`hotspots.evaluate.evaluate`'s table: :data:`hotspots.evaluate.RESULT_COLUMNS`
+        (``pei``, ``comparable``, ``coverage`` among them) and ``best``.
+    """
+    return compare(source, **kwargs).table
+
+
+__all__ = ["METHODS", "Compared", "compare", "evaluate"]

@@ -25,7 +25,7 @@ from hotspots import emerging as E
 from hotspots import grid
 from hotspots.engine.dataset import Source, map_reduce
 from hotspots.errors import InputError, ParameterError
-from hotspots.gistar import gistar
+from hotspots.gistar import gistar_of_counts
 from hotspots.schema import LAT, LON, MONTH, YEAR
 
 
@@ -136,13 +136,15 @@ def gistar_cells(
         )
     pos = np.searchsorted(cells, counts["cell"].to_numpy(dtype=np.uint64))
     x = np.bincount(pos, weights=counts["count"].to_numpy(), minlength=cells.size)
-    w = grid.ring_weights(cells, int(k), include_self=True)
-    res = gistar(x, w, permutations=permutations, seed=seed, fdr=fdr)
-    frame = pd.DataFrame({"cell": grid.to_str(cells), "count": x.astype(np.int64)})
-    frame = pd.concat([frame, res], axis=1)
-    if significant_only:
-        frame = frame.loc[frame["bin"].to_numpy() != 0].reset_index(drop=True)
-    return grid.cells_to_gdf(frame)
+    return gistar_of_counts(
+        cells,
+        x,
+        k,
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+        significant_only=significant_only,
+    )
 
 
 def space_time_cube(
