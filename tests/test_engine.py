@@ -214,6 +214,13 @@ def test_evaluate_with_dbscan_and_its_equal_area_rows_equal(client, sample_ds):
     coverage on the sample, so every method is also scored at its area share."""
     ds, inc = sample_ds
     kw = {"train_years": [2019, 2020], "test_years": [2021], "coverage": 0.05}
+    # the fixed numbers on both sides (the engine takes a default auto as these)
+    kw["params"] = {
+        "h3": {"resolution": 9},
+        "kde": {"bandwidth": 250.0},
+        "dbscan": {"eps": 100.0, "min_samples": 30},
+        "gistar": {"resolution": 9},
+    }
     methods = ["h3", "kde", "dbscan", "gistar"]
     got = engine.compare(ds, methods=methods, **kw)
     ref = evaluate.compare(inc, methods=methods, **kw)
