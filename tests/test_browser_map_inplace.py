@@ -108,3 +108,36 @@ def test_a_filter_change_replaces_the_layers_of_the_same_map(browser, app_url):
     sent = b"".join(frames)
     assert 0 < len(sent) < len(leaflet), len(sent)
     assert leaflet[:200] not in sent and b"data:text/javascript" not in sent
+
+
+_VENUE_LOOK = """(zoom) => new Promise(done => {
+    const m = window.map;
+    m.setView(m.getCenter(), zoom, {animate: false});
+    setTimeout(() => {
+        const icon = document.querySelector('.hs-venue');
+        done({far: m.getContainer().classList.contains('hs-far'), zoom: m.getZoom(),
+              size: icon ? getComputedStyle(icon).backgroundSize : null,
+              icons: document.querySelectorAll('.hs-venue').length});
+    }, 300);
+})"""
+
+
+def test_venue_icons_are_small_dots_zoomed_out_and_icons_zoomed_in(browser, app_url):
+    from hotspots.maps.points import VENUE_DOT_ZOOM
+
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        page.goto(f"{app_url}/?lang=en")
+        _wait_state(page, lambda s: s["features"] > 50)
+        frame = _map_frame(page)
+        frame.evaluate(_VENUE_LOOK, VENUE_DOT_ZOOM - 1)  # once the first view has settled
+        near = frame.evaluate(_VENUE_LOOK, VENUE_DOT_ZOOM + 1)
+        far = frame.evaluate(_VENUE_LOOK, VENUE_DOT_ZOOM - 2)
+        back = frame.evaluate(_VENUE_LOOK, VENUE_DOT_ZOOM)
+    finally:
+        page.close()
+    assert near["icons"] >= 1  # the venues next to the hotspots are icons
+    assert (near["zoom"], near["far"], near["size"]) == (VENUE_DOT_ZOOM + 1, False, "22px 22px")
+    # zoomed out: small dots
+    assert (far["zoom"], far["far"], far["size"]) == (VENUE_DOT_ZOOM - 2, True, "10px 10px")
+    assert (back["zoom"], back["far"], back["size"]) == (VENUE_DOT_ZOOM, False, "22px 22px")

@@ -145,6 +145,7 @@ div.leaflet-container{{background:{PLAIN_BACKGROUND};font-family:"DejaVu Sans",A
  box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:70%;font-size:13px;line-height:1.35}}
 .hs-caption .hs-title{{font-size:18px;font-weight:bold}}
 .hs-venue{{background-size:22px 22px;background-repeat:no-repeat;width:22px;height:22px}}
+.hs-far .hs-venue{{background-size:10px 10px;background-position:center}}
 .hs-legend .hs-venue{{display:inline-block;flex:none;width:16px;height:16px;
  background-size:16px 16px}}
 {icons}
