@@ -133,7 +133,9 @@ slide = {"layer_control": False, "zoom_control": False, "fill_frame": True}
 ident, build = common.map_builder(ctx, selected, p, **(slide if ctx.presenter else {}))
 with st.spinner(t("msg.loading", lang)):
     shown = mapview.show(
-        ("main", *ident), build, key="main_map", height=620
+        ("main", *ident), build, key="main_map", height=620,
+        # one map per data set, language, mode and basemap: filters and layers update it
+        view=(ctx.ds.key, ctx.lang, ctx.presenter, mapview.tiles()),
     )
 counts = shown.counts
 for message in shown.problems:

@@ -1,15 +1,25 @@
-"""Showing a Folium map in the app: offline assets, one render, a cache, no rerun loops.
+"""Showing a Folium map in the app: offline assets, one render, a cache, no rerun loops, and
+data layers updated in place.
 
 A map is identified by the inputs it is drawn from (data key, filters, parameters, layers,
 language, presenter mode, K, tiles). :func:`show` renders it once per identity and keeps the
-browser payload (Leaflet script, header, inline assets) in ``st.cache_data``: switching pages,
-languages or layers back and forth costs nothing, and a filter change renders the map once.
+browser payload in ``st.cache_data``: switching pages, languages or layers back and forth costs
+nothing, and a filter change renders the map once.
 
-The payload goes to the streamlit-folium component exactly as ``st_folium`` sends it, with
-``returned_objects=[]`` (panning and zooming never rerun the app) and a key derived from the
-map's identity (a new map mounts a fresh component; the same map keeps its view). If the
-internals of streamlit-folium this relies on ever change, :func:`show` falls back to plain
-``st_folium`` (uncached).
+The payload goes to the streamlit-folium component as ``st_folium`` sends it, with
+``returned_objects=[]`` (panning and zooming never rerun the app). Given a ``view`` (what the
+base map depends on: data set, language, presenter mode, basemap), :func:`show` keeps one
+component per view and sends the map in two parts: the base (the Leaflet map, its basemap,
+scale bar and first view) as the component's ``script``, run once when the frame mounts, and
+the data layers (everything after :data:`hotspots.maps.assemble.OVERLAY_MARK`: cells, venues,
+calls, legends, layer switcher) as its ``feature_group``, which streamlit-folium evaluates
+again on the live map whenever it changes (:func:`overlay_script` removes the previous
+layers, controls and handlers first). A filter change thus replaces the layers in place: no new
+frame, no Leaflet reloaded, the basemap and the user's pan and zoom kept. The vendored scripts
+and styles (Leaflet, its CSS) are served by URL from the app (:data:`ASSETS_URL`, cached by
+the browser) instead of inline ``data:`` URLs re-sent with every map. Without a ``view`` a map
+mounts a component of its own, keyed on its identity. If the internals of streamlit-folium
+this relies on ever change, :func:`show` falls back to plain ``st_folium`` (uncached).
 """
 
 from __future__ import annotations
@@ -22,10 +32,12 @@ from typing import Any
 
 import folium
 import streamlit as st
+import streamlit.components.v1 as components
 import streamlit_folium as stf
 
-from hotspots.assets import make_offline
+from hotspots.assets import ASSET_ROOT, make_offline
 from hotspots.i18n import format_number, t
+from hotspots.maps.assemble import OVERLAY_MARK
 from hotspots.tiles import TileConfig
 
 Builder = Callable[[], tuple[folium.Map, dict[str, Any], list[str]]]
@@ -93,9 +105,61 @@ def _map_script(m: folium.Map) -> str:
     return leaflet
 
 
-def render(m: folium.Map) -> dict[str, Any]:
-    """The component arguments of ``m`` (the same strings ``st_folium`` would send)."""
-    make_offline(m, "inline")
+#: The vendored assets (hotspots/assets) served by Streamlit as the files of a component that
+#: is never drawn: ``/component/<name>/leaflet/leaflet.js``, cached by the browser.
+_ASSETS = components.declare_component("hotspots_assets", path=str(ASSET_ROOT))
+#: Their URL from the streamlit-folium frame (``/component/streamlit_folium.st_folium/``):
+#: relative, so it holds behind any proxy path and on any host name.
+ASSETS_URL = f"../{_ASSETS.name}"
+
+
+def overlay_script(overlays: str) -> str:
+    """JavaScript that (re)draws the data layers ``overlays`` on the live map ``map_div``.
+
+    The layers, controls (legends, layer switcher) and map event handlers the previous run
+    added are removed first; those this run adds are recorded (``window.__hsOverlay``) for the
+    next. Run in a function, so its variables never clash with the base map's or a previous
+    run's."""
+    return (
+        "(function () {\n"
+        "var map = map_div, old = window.__hsOverlay;\n"
+        "if (old) {\n"
+        "  old.layers.forEach(function (l) { map.removeLayer(l); });\n"
+        "  old.controls.forEach(function (c) { c.remove(); });\n"
+        "  old.handlers.forEach(function (h) { map.off(h[0], h[1], h[2]); });\n"
+        "}\n"
+        "var rec = {layers: [], controls: [], handlers: []};\n"
+        "var controlAddTo = L.Control.prototype.addTo;\n"
+        "map.addLayer = function (l) { rec.layers.push(l);"
+        " return L.Map.prototype.addLayer.apply(this, arguments); };\n"
+        "map.on = function (t, f, c) { rec.handlers.push([t, f, c]);"
+        " return L.Map.prototype.on.apply(this, arguments); };\n"
+        "L.Control.prototype.addTo = function (m) { if (m === map) rec.controls.push(this);"
+        " return controlAddTo.apply(this, arguments); };\n"
+        "try {\n" + overlays + "\n} finally {\n"
+        "  delete map.addLayer; delete map.on; L.Control.prototype.addTo = controlAddTo;\n"
+        "  window.__hsOverlay = rec;\n"
+        "}\n"
+        "})();\n"
+    )
+
+
+def split(script: str) -> tuple[str, str]:
+    """The map's script as (base, data layers), cut at :data:`OVERLAY_MARK` (all base
+    when the map has no mark)."""
+    at = script.find(OVERLAY_MARK)
+    if at < 0:
+        return script, ""
+    return script[:at], script[at + len(OVERLAY_MARK) :]
+
+
+def render(m: folium.Map, *, served: bool = False) -> dict[str, Any]:
+    """The component arguments of ``m`` (the same strings ``st_folium`` would send); with
+    ``served``, the vendored assets load from :data:`ASSETS_URL` instead of ``data:`` URLs."""
+    if served:
+        make_offline(m, "relative", ASSET_ROOT, base_url=ASSETS_URL)
+    else:
+        make_offline(m, "inline")
     m.render()  # one render: adds the header links and the elements' scripts
     html = stf._get_html(m)
     header = stf._get_header(m)
@@ -112,14 +176,25 @@ def render(m: folium.Map) -> dict[str, Any]:
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def _rendered(ident: tuple, _build: Builder) -> Rendered:
+def _rendered(ident: tuple, _build: Builder, served: bool = False) -> Rendered:
     m, counts, problems = _build()
-    return Rendered(render(m), counts, problems)
+    return Rendered(render(m, served=served), counts, problems)
 
 
-def show(ident: tuple, build: Builder, *, key: str, height: int = 620) -> Rendered:
-    """Show the map built by ``build`` (``-> (map, counts, problems)``), cached on ``ident``."""
-    digest = hashlib.sha1(repr(ident).encode()).hexdigest()[:16]
+def show(
+    ident: tuple,
+    build: Builder,
+    *,
+    key: str,
+    height: int = 620,
+    view: tuple | None = None,
+) -> Rendered:
+    """Show the map built by ``build`` (``-> (map, counts, problems)``), cached on ``ident``.
+
+    With ``view`` (what the base map depends on; hashable), maps of the same view share one
+    component and a new map only replaces the data layers of the one shown (see the module's
+    docstring); without it every map mounts a component of its own."""
+    digest = hashlib.sha1(repr(view if view is not None else ident).encode()).hexdigest()[:16]
     component = getattr(stf, "_component_func", None)
     if component is None:  # streamlit-folium changed: draw it the documented way
         m, counts, problems = build()
@@ -130,9 +205,13 @@ def show(ident: tuple, build: Builder, *, key: str, height: int = 620) -> Render
             counts,
             problems,
         )
-    r = _rendered(ident, build)
+    r = _rendered(ident, build, view is not None)
+    args, overlays = dict(r.args), None
+    if view is not None:
+        args["script"], overlays = split(args["script"])
+        overlays = overlay_script(overlays)
     component(
-        **r.args,
+        **args,
         key=f"{key}-{digest}",
         height=height,
         width=None,
@@ -140,9 +219,9 @@ def show(ident: tuple, build: Builder, *, key: str, height: int = 620) -> Render
         default={},
         zoom=None,
         center=None,
-        feature_group=None,
+        feature_group=overlays,
         return_on_hover=False,
-        layer_control=None,
+        layer_control="" if view is not None else None,
         pixelated=False,
         wrap_longitude=False,
     )

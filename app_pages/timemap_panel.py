@@ -36,7 +36,11 @@ def show(ctx) -> None:
     """Draw the panel (inside an expander) for the page's context."""
     lang = ctx.lang
     k = ctx.k if ctx.presenter else 1
-    with st.expander(t("tm.title", lang), expanded=False):
+    # lazy: the maps through time are computed only while the panel is open, not on every
+    # filter change of the Map page (issue 12: a filter change settled within 1 s)
+    with st.expander(t("tm.title", lang), expanded=False, key="tm_open", on_change="rerun") as box:
+        if not box.open:
+            return
         freq = st.radio(
             t("tm.freq", lang),
             ("month", "week"),

@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench_app",
     "bench_risk",
     "bench_basemap",
+    "bench_browser",  # a real Streamlit server and Chromium: first map, filter change
     "bench_evaluate",
     "bench_store",
     "bench_engine",  # minutes: 10M and 20M rows written, then counted and mapped

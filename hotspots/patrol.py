@@ -45,6 +45,7 @@ from hotspots.i18n import (
 from hotspots.projection import geometry_to_metric, local_metric_crs, to_metric
 from hotspots.provenance import Provenance
 from hotspots.schema import CRS, HOUR, KIND, LAT, LON, NAME, OFFENSE, PREMISE, VENUE_ID, WEEKDAY
+from hotspots.tiles import TileConfig
 from hotspots.venues import attribute_to_venues
 
 #: Hotspot methods a plan can be built from.
@@ -451,6 +452,7 @@ def patrol_plan(
     lang: str = "en",
     hours: Any = None,
     weekdays: Any = None,
+    tiles: TileConfig | None = None,
 ) -> gpd.GeoDataFrame:
     """The top hotspots with their location, dominant offenses and peak hours and weekdays.
 
@@ -472,6 +474,11 @@ def patrol_plan(
         The hour (0-23) and weekday (0 = Monday) filters in force: peak windows lie wholly
         within these hours (shortened to the longest run of them when ``peak_window_h`` does
         not fit) and peak days are among these weekdays.
+    tiles : TileConfig, optional
+        Basemap whose streets name the hotspots no venue names (the nearest named street
+        within :data:`hotspots.maps.names.STREET_NAME_M` of the centre); by default the one
+        ``HOTSPOTS_TILES`` chooses (the sample city's own basemap where it covers the calls).
+        ``TileConfig.none()`` names no street.
 
     Returns
     -------
@@ -483,7 +490,8 @@ def patrol_plan(
         :func:`oversized_note`),
         ``centroid_lat``/``centroid_lon`` (cell centre or cluster centre), ``location``
         (venues its calls are attributed to within ``venue_radius_m``, else the nearest venue
-        within 1 km with its distance, else the dominant premise), ``venues`` (venue ids named),
+        within 1 km with its distance, else the dominant premise, else the nearest street of
+        the basemap: names, never an H3 id), ``venues`` (venue ids named),
         ``nearest_venue_m`` (centre to the nearest venue), ``top_offenses`` (text) with
         ``offense_1..3`` (keys) and ``offense_1..3_pct``, ``peak_hours`` ("20:00–23:00"),
         ``peak_hour_start`` (Int64), ``peak_hours_pct`` (share of the hotspot's calls with a
@@ -574,7 +582,8 @@ def patrol_plan(
         known_d > 0, 100.0 * picked.sum(axis=1) / np.maximum(known_d, 1), np.nan
     )
 
-    location, venue_ids, nearest = _locations(top, calls, key, venues, p, lang)
+    streets = _streets(top, incidents, tiles, lang)
+    location, venue_ids, nearest = _locations(top, calls, key, venues, p, lang, streets)
     top["location"], top["venues"], top["nearest_venue_m"] = location, venue_ids, nearest
     out = gpd.GeoDataFrame(top[list(PATROL_COLUMNS)], geometry="geometry", crs=CRS)
     if k == 0 and len(incidents):  # never silently empty: say why, and what would fill it
@@ -644,6 +653,28 @@ def oversized_note(plan: pd.DataFrame, params: PatrolParams | None = None) -> st
     return f"{head} {which}, more than one patrol can cover ({PATROL_AREA_KM2:g} km²): {advice}"
 
 
+def _streets(
+    top: pd.DataFrame, incidents: pd.DataFrame, tiles: TileConfig | None, lang: str
+) -> list[str]:
+    """The nearest named street of each hotspot's centre on the basemap file of ``tiles``
+    (``HOTSPOTS_TILES`` by default) where it covers the calls; "" where none is near."""
+    if len(top) == 0:
+        return []
+    from hotspots.maps.names import STREET_NAME_M
+
+    lat = top["centroid_lat"].to_numpy(dtype=float)
+    lon = top["centroid_lon"].to_numpy(dtype=float)
+    config = TileConfig.from_env() if tiles is None else tiles
+    config = config.for_bounds((lon.min(), lat.min(), lon.max(), lat.max()))
+    if config.file is None:
+        return [""] * len(top)
+    from hotspots.basemap.archive import open_basemap
+    from hotspots.basemap.streets import nearest_street
+
+    names = nearest_street(open_basemap(config.file), lat, lon, max_m=STREET_NAME_M, lang=lang)
+    return [str(v) for v in names]
+
+
 def _locations(
     top: gpd.GeoDataFrame,
     calls: pd.DataFrame,
@@ -651,8 +682,10 @@ def _locations(
     venues: pd.DataFrame | None,
     p: PatrolParams,
     lang: str,
+    streets: list[str] | None = None,
 ) -> tuple[list[str], list[str], np.ndarray]:
-    """Readable location, venue ids named, and centre-to-nearest-venue distance per hotspot."""
+    """Readable location, venue ids named, and centre-to-nearest-venue distance per hotspot
+    (``streets``: the street of each hotspot, named where no venue is)."""
     k = len(top)
     location = [""] * k
     named = [""] * k
@@ -703,6 +736,9 @@ def _locations(
                         premise=row.v.lower(),
                         pct=f"{100.0 * row.share:.0f}",
                     )
+    for r, street in enumerate(streets or []):  # no venue, no premise: the street
+        if not location[r] and street:
+            location[r] = street
     return location, named, nearest_m
 
 
@@ -946,9 +982,10 @@ def patrol_html(
 
 def oversized_lines(plan: pd.DataFrame, lang: str = "en") -> list[str]:
     """The plan's warnings in ``lang``: why an empty plan is empty (and what would fill it), or
-    one line per hotspot larger than a patrol area: "⚠ #1 · Hotspot 0:
-    4.16 km² > 1 km², more than one patrol can cover: ..." (rank, the hotspot's id as its card
-    names it, and what to try for its method; the printable plan's note under its title)."""
+    one line per hotspot larger than a patrol area: "⚠ #1 · Абай даңғылы:
+    4.16 km² > 1 km², more than one patrol can cover: ..." (rank, the place its card is named
+    after when it has one, never an H3 id, and what to try for its method; the printable
+    plan's note under its title)."""
     from hotspots.i18n import format_number
 
     empty = plan.attrs.get("empty_hint") if len(plan) == 0 else None
@@ -959,7 +996,8 @@ def oversized_lines(plan: pd.DataFrame, lang: str = "en") -> list[str]:
     limit = format_number(PATROL_AREA_KM2, lang, 0 if float(PATROL_AREA_KM2).is_integer() else 1)
     km2 = t("unit.km2", lang)
     return [
-        f"⚠ #{int(r.rank)} · {t('patrol.hotspot', lang)} {r.hotspot}: "
+        # named as its card is (its place), never by its H3 id or cluster number
+        f"⚠ #{int(r.rank)}{' · ' + str(r.location) if _named(r.location) else ''}: "
         f"{format_number(r.area_km2, lang, 2)} {km2} > {limit} {km2}, "
         + t(
             "patrol.oversized_clusters" if r.method == "clusters" else "patrol.oversized_cells",
@@ -967,6 +1005,10 @@ def oversized_lines(plan: pd.DataFrame, lang: str = "en") -> list[str]:
         )
         for r in plan[plan["oversized"].astype(bool)].itertuples(index=False)
     ]
+
+
+def _named(location: Any) -> bool:
+    return isinstance(location, str) and location.strip() != ""
 
 
 def filters_text(provenance: Provenance, filters: Filters | None, lang: str = "en") -> str:

@@ -54,14 +54,19 @@ def metric_deltas(at: AppTest) -> dict[str, str]:
 
 
 def map_args(at: AppTest, index: int = 0) -> dict[str, Any]:
-    """The arguments sent to the streamlit-folium component (script, header, js_links ...)."""
+    """The arguments sent to the streamlit-folium component (script, header, js_links ...);
+    ``script`` is the map's whole script: the base map and the data layers that the Map page
+    sends apart (``feature_group``, updated in place, see app_pages.mapview)."""
     maps = [e for e in at.get("component_instance") if "st_folium" in e.proto.component_name]
     assert maps, "no map on the page"
-    return json.loads(maps[index].proto.json_args)
+    args = json.loads(maps[index].proto.json_args)
+    args["base_script"] = args["script"]
+    args["script"] = args["script"] + (args.get("feature_group") or "")
+    return args
 
 
 def map_payload_bytes(args: dict[str, Any]) -> int:
-    """Bytes of the map sent to the browser: script, header, html and inline assets."""
+    """Bytes of the map sent to the browser: script (base and layers), header, html and links."""
     parts = [args["script"], args["header"], args["html"], *args["js_links"], *args["css_links"]]
     return sum(len(p.encode("utf-8")) for p in parts)
 

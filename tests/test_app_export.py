@@ -124,7 +124,8 @@ def test_export_warns_of_a_hotspot_larger_than_a_patrol_area(tmp_path, monkeypat
     assert plan["oversized"].tolist() == [True, False]
     assert plan["area_km2"].iloc[0] > PATROL_AREA_KM2
     expected = oversized_lines(plan, lang)
-    assert len(expected) == 1 and expected[0].startswith("⚠ #1 · ")
+    assert len(expected) == 1 and expected[0].startswith("⚠ #1")
+    assert t("patrol.hotspot", lang) not in expected[0]  # a place or its rank, never an id
     assert t("patrol.oversized_clusters", lang) in expected[0]
     # the line's leading ⚠ becomes the alert's icon, the rest its text
     assert [(w.proto.icon, w.value) for w in at.warning] == [

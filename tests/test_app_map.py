@@ -203,7 +203,13 @@ def test_presenter_mode_suppresses_cells_under_k(calls):
 def test_map_is_offline_and_small():
     at = run(new_app({"layers": "cells,density,clusters,gistar,venues,calls"}))
     args = map_args(at)
-    assert all(u.startswith("data:") for u in args["js_links"] + args["css_links"])
+    # the vendored assets, served by the app itself (app_pages.mapview.ASSETS_URL)
+    from app_pages.mapview import ASSETS_URL
+    from hotspots.assets import ASSET_ROOT
+
+    links = args["js_links"] + args["css_links"]
+    assert links and all(u.startswith(ASSETS_URL + "/") for u in links)
+    assert all((ASSET_ROOT / u[len(ASSETS_URL) + 1 :]).is_file() for u in links)
     assert "cdn" not in args["header"].lower()
     assert map_payload_bytes(args) < 5_000_000
 

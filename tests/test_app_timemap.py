@@ -21,8 +21,20 @@ def periods_of(html: str) -> list[str]:
     return json.loads(re.search(r"var periods = (\[.*?\]);", html).group(1))
 
 
-def test_months_of_the_sample_with_a_fixed_legend():
+def opened(at):
+    """The app with the "Through time" panel open (it computes nothing while closed)."""
+    at.session_state["tm_open"] = True
+    return at
+
+
+def test_the_closed_panel_computes_and_sends_nothing():
     at = run(new_app())
+    assert not [e for e in at.get("iframe") if "hs-time-slider" in (e.proto.srcdoc or "")]
+    assert player_html(run(opened(at)))  # opening it draws the map through time
+
+
+def test_months_of_the_sample_with_a_fixed_legend():
+    at = run(opened(new_app()))
     html = player_html(at)
     want = time_cells(sample().calls, resolution=8)
     assert periods_of(html) == want.periods
@@ -32,7 +44,7 @@ def test_months_of_the_sample_with_a_fixed_legend():
 
 
 def test_weeks_and_presenter_mode():
-    at = run(new_app({"presenter": "1", "k": "5"}))
+    at = run(opened(new_app({"presenter": "1", "k": "5"})))
     html = player_html(at)
     want = time_cells(sample().calls, resolution=8, min_count=5)
     assert want.edges[0] >= 5
@@ -47,7 +59,7 @@ def test_weeks_and_presenter_mode():
 
 
 def test_gif_download():
-    at = run(new_app())
+    at = run(opened(new_app()))
     at.button(key="tm_gif").click()
     at = run(at)
     assert at.get("download_button"), "no download button for the GIF"

@@ -477,8 +477,9 @@ def test_printable_plan_warns_of_an_oversized_hotspot(lang):
     html = patrol_html(plan, p, provenance=prov, lang=lang)
     area = plan["area_km2"].iloc[0]
     decimal = "." if lang == "en" else ","
+    place = plan["location"].iloc[0]  # named as its card is, never by its cluster number
     expected = (
-        f"⚠ #1 · {t('patrol.hotspot', lang)} {plan['hotspot'].iloc[0]}: "
+        f"⚠ #1{' · ' + place if place else ''}: "
         f"{f'{area:.2f}'.replace('.', decimal)} {t('unit.km2', lang)} > 1 {t('unit.km2', lang)}, "
         + t("patrol.oversized_clusters", lang)  # what to try, in the plan's language
     )
@@ -522,7 +523,8 @@ def test_vancouver_chained_cluster_is_flagged(capsys, tmp_path):
     assert "hotspot #1 (10,261 calls) covers 4.16 km², more than one patrol can cover" in err
     assert "try a smaller --eps (e.g. 38) or --method cells" in err
     html = (out / "patrol.html").read_text(encoding="utf-8")
-    assert f"⚠ #1 · {t('patrol.hotspot', 'ru')} " in html
+    assert "⚠ #1" in html  # named by its place, never "Hotspot <cluster number>"
+    assert f"{t('patrol.hotspot', 'ru')} {plan['hotspot'].iloc[0]}:" not in html
 
 
 # peak hours inside the filters; never silently empty --------------------------------------

@@ -11,14 +11,15 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element
+from branca.element import Element, MacroElement
+from folium.template import Template
 
 from hotspots import privacy
 from hotspots.assets import make_offline
 from hotspots.errors import ParameterError
 from hotspots.maps.basemap import add_boundary, add_layer_control, base_map
 from hotspots.maps.cells import add_cells, add_gistar
-from hotspots.maps.elements import _as_wgs84, _check_int, _check_lang
+from hotspots.maps.elements import _as_wgs84, _check_int, _check_lang, _RawRender
 from hotspots.maps.heat import add_density
 from hotspots.maps.legends import add_caption
 from hotspots.maps.outlines import add_clusters
@@ -104,6 +105,17 @@ class MapSpec:
     def k(self) -> int:
         """The suppression threshold in force (1 outside presenter mode)."""
         return self.min_count if self.presenter else 1
+
+
+#: Comment in a map's script between its base (map, basemap, scale, view) and its data layers.
+OVERLAY_MARK = "/*@hotspots:overlays@*/"
+
+
+class _OverlayMark(_RawRender, MacroElement):
+    """:data:`OVERLAY_MARK` in the script: everything after it (layers, legends, layer switcher)
+    can be evaluated again on the live map without rebuilding it."""
+
+    _template = Template("{% macro script(this, kwargs) %}" + OVERLAY_MARK + "{% endmacro %}")
 
 
 def _top_class(cells: gpd.GeoDataFrame, edges: list[float], k: int) -> gpd.GeoDataFrame:
@@ -234,6 +246,8 @@ def build_map(
         )
     if spec.zoom is None and spec.center is None and bounds is not None:
         m.fit_bounds(bounds, padding=(10, 10))
+    # what follows depends on the data: the app updates it in place (app_pages.mapview)
+    m.add_child(_OverlayMark(), name="hotspots_overlays")
     counts: dict[str, Any] = {
         "calls_total": 0 if calls is None else len(calls),
         "calls_shown": 0,

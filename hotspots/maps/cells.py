@@ -124,7 +124,9 @@ def add_cells(
                 escape_text(t("tip.count", lang)),
                 [int(c) for c in pd.to_numeric(gdf["count"]).fillna(0)],
             )
-        _polygons_layer(fg, gdf.geometry, fields, [colours[c] for c in cls], fill_opacity=0.65)
+        _polygons_layer(
+            fg, gdf.geometry, fields, [colours[c] for c in cls], fill_opacity=0.65, compact=True
+        )
         if legend:
             legend_title = t("legend.calls_per_cell", lang) if value == "count" else value_label
             note = t("legend.suppressed", lang, k=min_count) if min_count > 1 else None
@@ -239,7 +241,8 @@ def add_gistar(
             if col in gdf.columns:
                 fields[col] = (escape_text(t(f"tip.{col}", lang)), _fmt_p(gdf[col], lang))
         _polygons_layer(
-            fg, gdf.geometry, fields, [GISTAR_COLOURS[b] for b in bins], fill_opacity=0.7
+            fg, gdf.geometry, fields, [GISTAR_COLOURS[b] for b in bins], fill_opacity=0.7,
+            compact=True,
         )
     fg.stats = {
         "gistar_hot": int((bins > 0).sum()),

@@ -145,6 +145,7 @@ div.leaflet-container{{background:{PLAIN_BACKGROUND};font-family:"DejaVu Sans",A
  box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:70%;font-size:13px;line-height:1.35}}
 .hs-caption .hs-title{{font-size:18px;font-weight:bold}}
 .hs-venue{{background-size:22px 22px;background-repeat:no-repeat;width:22px;height:22px}}
+.hs-far .hs-venue{{background-size:10px 10px;background-position:center}}
 .hs-legend .hs-venue{{display:inline-block;flex:none;width:16px;height:16px;
  background-size:16px 16px}}
 {icons}
@@ -232,6 +233,64 @@ def _feature_collection(geoms: gpd.GeoSeries, properties: Mapping[str, Sequence[
     return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
 
 
+#: Decodes :func:`_compact_polygons` into a GeoJSON FeatureCollection in the browser.
+_DECODE_POLYGONS: Final = (
+    "function (c) {var f = [], o = c.o, d = c.d, k = c.k, s = c.s, j = 0, n = o.length / 2;"
+    "for (var i = 0; i < n; i++) {var x = o[2 * i], y = o[2 * i + 1], r = [[x * s, y * s]],"
+    " m = typeof k === 'number' ? k : k[i];"
+    "for (var v = 1; v < m; v++) {x += d[j++]; y += d[j++]; r.push([x * s, y * s]);}"
+    "r.push(r[0]); var p = {}; for (var key in c.p) {p[key] = c.p[key][i];}"
+    "f.push({type: 'Feature', id: i, geometry: {type: 'Polygon', coordinates: [r]},"
+    " properties: p});}"
+    "return {type: 'FeatureCollection', features: f};}"
+)
+
+
+def _compact_polygons(
+    geoms: gpd.GeoSeries, properties: Mapping[str, Sequence[Any]]
+) -> str | None:
+    """Simple polygons (one ring, no holes: H3 cells) as compact JSON text, about a third of
+    their GeoJSON: coordinates as integers of 10^-COORD_DECIMALS degree, each ring's first
+    vertex absolute (``o``) and the others as differences from the one before (``d``), its
+    closing vertex left out, vertices per ring ``k`` (one number when all rings have as many),
+    the properties as columns (``p``). ``None`` when some geometry is not such a polygon.
+    :data:`_DECODE_POLYGONS` turns it back into the GeoJSON of :func:`_feature_collection`."""
+    arr = _rounded(geoms)
+    if len(arr) == 0:
+        return None
+    simple = (shapely.get_type_id(arr) == 3) & (shapely.get_num_interior_rings(arr) == 0)
+    if not simple.all():
+        return None
+    rings = shapely.get_exterior_ring(arr)
+    xy, index = shapely.get_coordinates(rings, return_index=True)
+    scale = 10**COORD_DECIMALS
+    ints = np.rint(xy * scale).astype(np.int64)
+    per = np.bincount(index, minlength=len(arr))  # vertices per ring, closing one included
+    ends = np.cumsum(per)
+    starts = ends - per
+    keep = np.ones(len(ints), dtype=bool)
+    keep[ends - 1] = False  # the closing vertex repeats the first
+    steps = np.diff(ints, axis=0, prepend=ints[:1])
+    inner = keep.copy()
+    inner[starts] = False
+    k = per - 1
+    columns = []
+    for name, values in properties.items():
+        col = _json_values(values)
+        if len(col) != len(arr):
+            raise InputError(f"property {name!r}: {len(col)} values for {len(arr)} shapes")
+        columns.append(_json_str(str(name)) + ":[" + ",".join(col) + "]")
+    k_text = str(int(k[0])) if (k == k[0]).all() else "[" + ",".join(map(str, k.tolist())) + "]"
+    text = (
+        '{"s":' + repr(1.0 / scale)
+        + ',"k":' + k_text
+        + ',"o":[' + ",".join(map(str, ints[starts].ravel().tolist())) + "]"
+        + ',"d":[' + ",".join(map(str, steps[inner].ravel().tolist())) + "]"
+        + ',"p":{' + ",".join(columns) + "}}"
+    )  # fmt: skip
+    return _script_safe(text)
+
+
 class _ClassedGeoJson(_RawRender, folium.GeoJson):
     """A ``folium.GeoJson`` whose features are styled by class in the browser.
 
@@ -271,7 +330,11 @@ class _ClassedGeoJson(_RawRender, folium.GeoJson):
             {%- endif %}
             ...{{ this.options|tojavascript }}
         });
+        {%- if this.compact_js %}
+        {{ this.get_name() }}.addData(({{ this.decode_js }})({{ this.compact_js }}));
+        {%- else %}
         {{ this.get_name() }}.addData({{ this.data_js }});
+        {%- endif %}
         {% endmacro %}
         """
     )
@@ -283,10 +346,14 @@ class _ClassedGeoJson(_RawRender, folium.GeoJson):
         *,
         highlight: Mapping[str, Any] | None = None,
         tooltip: folium.GeoJsonTooltip | None = None,
+        compact: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__({"type": "FeatureCollection", "features": []}, tooltip=tooltip, **kwargs)
         self._text: str | None = text
+        # the same features as :func:`_compact_polygons` text, sent instead of ``text``
+        self._compact = compact
+        self.decode_js = _DECODE_POLYGONS
         self._data: dict[str, Any] | None = None
         self.styles = [dict(st) for st in styles]
         self.highlight_style = dict(highlight) if highlight else None
@@ -302,7 +369,13 @@ class _ClassedGeoJson(_RawRender, folium.GeoJson):
 
     @data.setter
     def data(self, value: dict[str, Any]) -> None:
-        self._data, self._text = value, None
+        self._data, self._text, self._compact = value, None, None
+
+    @property
+    def compact_js(self) -> str:
+        """The compact text of the features, or "" (then :attr:`data_js` is sent). Not used
+        once :attr:`data` was read, which may have been changed since."""
+        return self._compact if self._compact and self._data is None else ""
 
     @property
     def data_js(self) -> str:
@@ -364,11 +437,13 @@ def _polygons_layer(
     fill_opacity: float,
     weight: float = 0.6,
     line_colour: str = "#ffffff",
+    compact: bool = False,
 ) -> None:
     """Polygons coloured by class (``colours[i]`` for feature i) with a field tooltip.
 
     ``fields`` maps a property name to (escaped label, values); values must already be safe
-    to show as HTML (numbers or escaped text).
+    to show as HTML (numbers or escaped text). With ``compact``, simple polygons (H3 cells)
+    go to the page as :func:`_compact_polygons` text, decoded in the browser.
     """
     props: dict[str, Sequence[Any]] = {k: v for k, (_, v) in fields.items()}
     uniq = sorted(set(colours))
@@ -392,4 +467,5 @@ def _polygons_layer(
         styles,
         highlight={"weight": 2.5, "color": "#222222"},
         tooltip=tooltip,
+        compact=_compact_polygons(geoms, props) if compact else None,
     ).add_to(fg)

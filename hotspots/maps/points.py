@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import folium
 import geopandas as gpd
@@ -38,6 +38,9 @@ from hotspots.maps.settings import (
     VENUE_STYLES,
 )
 
+#: Below this zoom level venue icons are drawn as small dots (zoom 14: a few streets).
+VENUE_DOT_ZOOM: Final = 14
+
 
 class _VenueMarkers(_RawRender, MacroElement):
     """Venue icons (DivIcon with a CSS class per kind) and name tooltips, from one array."""
@@ -68,6 +71,18 @@ class _VenueMarkers(_RawRender, MacroElement):
                     keyboard: false
                 }).bindTooltip(r[3], {direction: "top", offset: [0, -10]}).addTo(group);
             }
+            // zoomed out (a district or the city), the icons shrink to dots: the hotspots
+            // and the numbered patrol markers stay readable
+            function far() {
+                var m = group._map;
+                if (!m) { return; }
+                m.getContainer().classList.toggle("hs-far", m.getZoom() < {{ this.far_zoom }});
+            }
+            group.on("add", function () { group._map.on("zoomend", far); far(); });
+            group.on("remove", function () {
+                group._map.off("zoomend", far);
+                group._map.getContainer().classList.remove("hs-far");
+            });
         })();
         {% endmacro %}
         """
@@ -76,6 +91,7 @@ class _VenueMarkers(_RawRender, MacroElement):
     def __init__(self, kinds: list[str], rows: list[list[Any]]) -> None:
         super().__init__()
         self._name = "HotspotVenues"
+        self.far_zoom = VENUE_DOT_ZOOM
         self.kinds_js = _js_literal(kinds)
         self.colours_js = _js_literal([VENUE_STYLES[k][0] for k in kinds])
         self.rows_js = _js_literal(rows)
