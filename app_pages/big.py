@@ -145,7 +145,14 @@ def map_page(ctx: Any) -> None:
         return m, counts, problems
 
     with st.spinner(t("msg.loading", lang)):
-        shown = mapview.show(ident, build, key="main_map", height=620)
+        shown = mapview.show(
+            ident,
+            build,
+            key="main_map",
+            height=620,
+            # as the Map page: filters and layers update the one map of this view in place
+            view=(ctx.ds.key, ctx.lang, ctx.presenter, mapview.tiles()),
+        )
     for message in shown.problems:
         st.warning(t("msg.error", lang, message=common.md_text(message)))
     line = mapview.counts_line(shown.counts, lang)
