@@ -81,14 +81,11 @@ def test_read_incidents_of_a_large_file_reads_it_in_blocks_with_the_same_result(
     # above BLOCK_READ_BYTES read_incidents validates block by block (time and memory in
     # proportion to the rows); the result must be the whole read's, row for row
     import hotspots.io as hio
-    from hotspots.ingest import batches
 
     src = _file(tmp_path, n=600)
     whole = read_incidents(src)
     monkeypatch.setattr(hio, "BLOCK_READ_BYTES", 0)
-    monkeypatch.setattr(batches.validated_blocks, "__kwdefaults__", {
-        **batches.validated_blocks.__kwdefaults__, "block_bytes": block
-    })
+    monkeypatch.setattr(hio, "BLOCK_READ_BLOCK", block)
     parts = read_incidents(src)
     assert parts.report() == {**whole.report(), "detection": parts.detection}
     assert parts.detection == whole.detection
