@@ -25,6 +25,7 @@ from hotspots import schema as S
 from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
 from hotspots.ingest.detect import detect
+from hotspots.ingest.memory import release_freed
 from hotspots.ingest.source import COMPRESSED
 from hotspots.ingest.store import read_ingested
 from hotspots.readers import TEXT_SUFFIXES, Source, read_table
@@ -67,6 +68,7 @@ def _prepare(
         table = read_database(path, max_columns=limits.get("max_columns"))
     else:
         table = read_table(path, sep=sep, encoding=encoding, **limits)
+    release_freed()  # the file's bytes and the parser's buffers, before validation allocates
     step(0.4, "finding the columns")
     det = detect(table.frame, columns, kind=kind, source=table.source, prefer_xy=crs is not None)
     step(0.5, "checking every row")

@@ -34,7 +34,9 @@ import pandas as pd
 from hotspots.errors import InputError
 from hotspots.ingest.csvtable import (  # noqa: F401  (SEPARATORS: re-exported)
     EXTRA_FIELDS,
+    MAX_COLUMNS,
     SEPARATORS,
+    TextTable,
     read_text_table,
     sniff_separator,
 )
@@ -154,9 +156,11 @@ def read_table(
     path, data = opened.path, opened.data
     if suffix in TEXT_SUFFIXES:
         _check_fits_memory(opened)
-        table = text_table(
-            opened.read(), name, sep=sep, encoding=encoding, max_columns=max_columns
+        # in two steps, so the file's bytes are gone before the text is made pandas columns
+        tt = read_text_table(
+            opened.read(), name, sep=sep, encoding=encoding, max_columns=max_columns or MAX_COLUMNS
         )
+        table = raw_table(tt, name)
         table.compression = opened.compression
     elif suffix in EXCEL_SUFFIXES:
         table = _read_excel(path if path is not None else io.BytesIO(data), name)
@@ -207,11 +211,16 @@ def text_table(
     max_columns: int | None = None,
 ) -> RawTable:
     """A :class:`RawTable` from the bytes of delimited text (:mod:`hotspots.ingest.csvtable`)."""
-    from hotspots.ingest.csvtable import MAX_COLUMNS, text_frame
-
     tt = read_text_table(
         data, name, sep=sep, encoding=encoding, max_columns=max_columns or MAX_COLUMNS
     )
+    return raw_table(tt, name)
+
+
+def raw_table(tt: TextTable, name: str) -> RawTable:
+    """The :class:`RawTable` of a parsed text table (its Arrow columns moved to pandas)."""
+    from hotspots.ingest.csvtable import text_frame
+
     return RawTable(
         text_frame(tt),
         name,

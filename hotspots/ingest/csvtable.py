@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 
 from hotspots.errors import InputError
 from hotspots.ingest.encoding import Decoded, to_utf8
+from hotspots.ingest.memory import release_freed
 from hotspots.ingest.records import Records, _fields, find_records
 
 #: Separators tried when none is given.
@@ -297,5 +298,6 @@ def text_frame(tt: TextTable) -> pd.DataFrame:
         col = col.cast(pa.large_string())  # pandas' str dtype stores large_string
         out[name] = pd.Series(col.combine_chunks(), dtype="str", copy=False)
         del col
+        release_freed()  # the column's chunks, before the next column is copied
     return pd.DataFrame(out, copy=False)
 
