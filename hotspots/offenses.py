@@ -133,7 +133,8 @@ def normalise_offense(raw: pd.Series) -> pd.Series:
     if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow":
         # Arrow text: a hash table of the distinct labels, then one take (no Python strings)
         arr = pa.chunked_array(pa.array(raw.array)).combine_chunks().dictionary_encode()
-        mapped = pa.array([normalise_label(u) for u in arr.dictionary.to_pylist()] + [UNKNOWN])
+        labels = [normalise_label(u) for u in arr.dictionary.to_pylist()] + [UNKNOWN]
+        mapped = pa.array(labels, pa.large_string())  # pandas' str stores large_string
         codes = pc.fill_null(arr.indices, len(mapped) - 1)
         out = pd.Series(mapped.take(codes), dtype="str", name=raw.name)
         out.index = raw.index

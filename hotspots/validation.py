@@ -577,7 +577,8 @@ class SeenIds:
         # one sorted run per batch; merged now and then, so a lookup asks few runs
         if not len(h):  # a batch without accepted ids: an empty run cannot be searched
             return
-        self._runs.append(np.sort(h))
+        ordered = len(h) < 2 or bool((h[1:] >= h[:-1]).all())  # ids in file order often are
+        self._runs.append(h if ordered else np.sort(h))
         if len(self._runs) > self.MAX_RUNS:
             merged = np.concatenate(self._runs)
             merged.sort()
