@@ -41,17 +41,9 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks.timing import CHICAGO_ASSAULTS
+from hotspots.render import CHROMIUM, CHROMIUM_ARGS  # the exports' own browser settings
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
 TARGET_FIRST = 4.0  # s (issue 12)
 TARGET_CHANGE = 1.0  # s
@@ -240,7 +232,9 @@ def measure(root: Path, csv: Path, years: list[int], runs: int, log: Path) -> di
 
     out: dict = {}
     with Server(root, csv, log) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS)
+        )
         try:
             tab = Tab(browser, url)
             out["first_cold"] = tab.open()

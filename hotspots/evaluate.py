@@ -562,15 +562,53 @@ def _years(values: Iterable[int] | int, name: str) -> tuple[int, ...]:
     return years
 
 
-def split_years(
-    incidents: gpd.GeoDataFrame, train_years: Iterable[int], test_years: Iterable[int]
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Training and test incidents by ``year`` (both must be non-empty and disjoint)."""
+def _year_keys(train_years: Iterable[int], test_years: Iterable[int]) -> tuple[tuple, tuple]:
+    """Training and test years, checked: given, whole numbers, disjoint."""
     tr, te = _years(train_years, "train_years"), _years(test_years, "test_years")
     if set(tr) & set(te):
         raise ParameterError(
             f"test_years: must differ from train_years (both hold {sorted(set(tr) & set(te))})"
         )
+    return tr, te
+
+
+def _month_keys(train_months: Iterable[Any], test_months: Iterable[Any]) -> tuple[tuple, tuple]:
+    """Training and test months (:class:`pandas.Period`), checked: given, months, disjoint."""
+    tr, te = _months(train_months, "train_months"), _months(test_months, "test_months")
+    both = sorted(set(tr) & set(te))
+    if both:
+        raise ParameterError(
+            f"test_months: must differ from train_months (both hold {', '.join(map(str, both))})"
+        )
+    return tr, te
+
+
+def split_keys(
+    train_years: Iterable[int] | None,
+    test_years: Iterable[int] | None,
+    train_months: Iterable[Any] | None,
+    test_months: Iterable[Any] | None,
+) -> tuple[str, tuple, tuple]:
+    """``("year" | "month", training keys, test keys)`` of a split, checked: years or months
+    (not both), both halves given, disjoint. Months are :class:`pandas.Period`."""
+    by_year = train_years is not None or test_years is not None
+    by_month = train_months is not None or test_months is not None
+    if by_year and by_month:
+        raise ParameterError("give train/test years or train/test months, not both")
+    if by_month:
+        if train_months is None or test_months is None:
+            raise ParameterError("give both train_months and test_months")
+        return ("month", *_month_keys(train_months, test_months))
+    if train_years is None or test_years is None:
+        raise ParameterError("give train_years and test_years (or train_months and test_months)")
+    return ("year", *_year_keys(train_years, test_years))
+
+
+def split_years(
+    incidents: gpd.GeoDataFrame, train_years: Iterable[int], test_years: Iterable[int]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Training and test incidents by ``year`` (both must be non-empty and disjoint)."""
+    tr, te = _year_keys(train_years, test_years)
     year = incidents[YEAR].to_numpy(dtype="float64", na_value=np.nan)
     present = sorted({int(y) for y in year[~np.isnan(year)]})
     train = incidents.loc[np.isin(year, tr)]
@@ -608,12 +646,7 @@ def split_months(
     >>> len(train), len(test)
     (2, 1)
     """
-    tr, te = _months(train_months, "train_months"), _months(test_months, "test_months")
-    both = sorted(set(tr) & set(te))
-    if both:
-        raise ParameterError(
-            f"test_months: must differ from train_months (both hold {', '.join(map(str, both))})"
-        )
+    tr, te = _month_keys(train_months, test_months)
     year = incidents[YEAR].to_numpy(dtype="float64", na_value=np.nan)
     month = incidents[MONTH].to_numpy(dtype="float64", na_value=np.nan)
     key = year * 12 + (month - 1)  # NaN where the month is unknown
@@ -660,17 +693,10 @@ def _split(
     test_months: Iterable[Any] | None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Years, or months when the data covers too few years (one of the two, both halves)."""
-    by_year = train_years is not None or test_years is not None
-    by_month = train_months is not None or test_months is not None
-    if by_year and by_month:
-        raise ParameterError("give train/test years or train/test months, not both")
-    if by_month:
-        if train_months is None or test_months is None:
-            raise ParameterError("give both train_months and test_months")
-        return split_months(incidents, train_months, test_months)
-    if train_years is None or test_years is None:
-        raise ParameterError("give train_years and test_years (or train_months and test_months)")
-    return split_years(incidents, train_years, test_years)
+    kind, tr, te = split_keys(train_years, test_years, train_months, test_months)
+    if kind == "month":
+        return split_months(incidents, tr, te)
+    return split_years(incidents, tr, te)
 
 
 def split_calls(

@@ -18,16 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from hotspots import render
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
+CHROMIUM = Path(render.CHROMIUM)
+CHROMIUM_ARGS = render.CHROMIUM_ARGS  # the exports' own browser settings
 
 
 def free_port() -> int:

@@ -101,35 +101,16 @@ def _merge_hull(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # splits and parameters ------------------------------------------------------------------------
 def _splits(train_years, test_years, train_months, test_months):
-    """("year" | "month", training keys, test keys), checked as on one machine."""
-    by_year = train_years is not None or test_years is not None
-    by_month = train_months is not None or test_months is not None
-    if by_year and by_month:
-        raise ParameterError("give train/test years or train/test months, not both")
-    if by_month:
-        if train_months is None or test_months is None:
-            raise ParameterError("give both train_months and test_months")
-        tr = EV._months(train_months, "train_months")
-        te = EV._months(test_months, "test_months")
-        both = sorted(set(tr) & set(te))
-        if both:
-            raise ParameterError(
-                "test_months: must differ from train_months (both hold "
-                f"{', '.join(map(str, both))})"
-            )
-        return (
-            "month",
-            [m.year * 12 + m.month - 1 for m in tr],
-            [m.year * 12 + m.month - 1 for m in te],
-        )
-    if train_years is None or test_years is None:
-        raise ParameterError("give train_years and test_years (or train_months and test_months)")
-    tr, te = EV._years(train_years, "train_years"), EV._years(test_years, "test_years")
-    if set(tr) & set(te):
-        raise ParameterError(
-            f"test_years: must differ from train_years (both hold {sorted(set(tr) & set(te))})"
-        )
-    return "year", list(tr), list(te)
+    """("year" | "month", training keys, test keys), checked as on one machine; months as
+    ``year * 12 + month - 1``, the key the partitions are counted by."""
+    kind, tr, te = EV.split_keys(train_years, test_years, train_months, test_months)
+    if kind == "month":
+        return kind, [_month_key(m) for m in tr], [_month_key(m) for m in te]
+    return kind, list(tr), list(te)
+
+
+def _month_key(m) -> int:
+    return m.year * 12 + m.month - 1
 
 
 def _params(method: str, given: Mapping[str, Any], sa: EV.StudyArea) -> dict[str, Any]:

@@ -322,7 +322,7 @@ def read_in_blocks(src: Source, **kwargs: Any):
         accepted=joined,
         rejected=rejects,
         rows=totals.rows,
-        reasons={k: totals.reasons.get(k, 0) for k in last.reasons},
+        reasons=dict(totals.reasons),  # every reason, in check order, from the first block
         columns=totals.columns,
         time_precision=totals.time_precision,
         kind="incidents",

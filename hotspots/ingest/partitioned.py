@@ -197,19 +197,11 @@ def ingest_partitioned(
     dict
         The validation report (as :func:`~hotspots.ingest.batches.ingest_to_parquet`).
     """
-    if partition_by not in PARTITION_BY:
-        raise ParameterError(
-            f"partition_by: use one of {', '.join(PARTITION_BY)}, got {partition_by!r}"
-        )
+    _check_partition_by(partition_by)
     if int(rows_per_file) != rows_per_file or rows_per_file < 1:
         raise ParameterError(f"rows_per_file: a whole number >= 1, got {rows_per_file!r}")
     out = Path(out)
-    if out.exists():
-        raise InputError(f"{out} exists; remove it or choose another name for the dataset")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = _partial_dir(out)
     totals = Totals()
     writers: _Writers | None = None
     try:
@@ -255,17 +247,9 @@ def write_partitioned(
     (never all in memory): each frame of ``frames`` is split into its partitions and appended.
     The report records the rows, all accepted. Returns the dataset metadata.
     """
-    if partition_by not in PARTITION_BY:
-        raise ParameterError(
-            f"partition_by: use one of {', '.join(PARTITION_BY)}, got {partition_by!r}"
-        )
+    _check_partition_by(partition_by)
     out = Path(out)
-    if out.exists():
-        raise InputError(f"{out} exists; remove it or choose another name for the dataset")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = _partial_dir(out)
     writers: _Writers | None = None
     rows = 0
     try:
@@ -309,6 +293,25 @@ def write_partitioned(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return meta
+
+
+def _check_partition_by(partition_by: str) -> None:
+    if partition_by not in PARTITION_BY:
+        raise ParameterError(
+            f"partition_by: use one of {', '.join(PARTITION_BY)}, got {partition_by!r}"
+        )
+
+
+def _partial_dir(out: Path) -> Path:
+    """An empty folder beside ``out`` to write the dataset into (renamed to ``out`` once
+    complete), after checking that ``out`` does not exist yet."""
+    if out.exists():
+        raise InputError(f"{out} exists; remove it or choose another name for the dataset")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
 
 
 def _finish(tmp: Path, out: Path, schema: pa.Schema | None, meta: dict[str, Any]) -> None:
