@@ -15,6 +15,7 @@ import csv
 import io
 import itertools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,6 @@ import pyarrow.csv as pacsv
 
 from hotspots.errors import InputError
 from hotspots.ingest.encoding import Decoded, to_utf8
-from hotspots.ingest.memory import release_freed
 from hotspots.ingest.records import Records, _fields, find_records
 
 #: Separators tried when none is given.
@@ -149,14 +149,27 @@ def read_text_table(
             "has a few dozen at most: check that it is the right file"
         )
     sep = sep or sniff_separator(_head_text(data))
-    recs = find_records(data, sep, name=name)
+    start, n_head = _plain_body_start(data, sep)
+    if start is None:
+        recs, early = find_records(data, sep, name=name), None
+    else:
+        # Arrow parses the body on the assumption that every line is a record while the
+        # records are found from the bytes on a second thread (both release the GIL); the
+        # parse is kept only when the records show the assumption held (_parse)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            found = pool.submit(find_records, data, sep, name=name)
+            body = pa.py_buffer(data).slice(start)
+            early = _arrow(body, n_head, sep, multiline=False)
+            recs = found.result()
+        if recs.header_end != start:
+            early = None
     headers = unique_headers(recs.header)
     if len(headers) > max_columns:
         raise InputError(
             f"{name} has {len(headers):,} columns; at most {max_columns:,} are read "
             "(a calls file has a few dozen): check that it is the right file"
         )
-    table, malformed = _parse(data, recs, headers, sep, name)
+    table, malformed = _parse(data, recs, headers, sep, name, early=early)
     bad = np.zeros(len(recs), dtype=bool)
     if dec.bad_offsets.size and len(recs):
         idx = np.searchsorted(recs.starts, dec.bad_offsets, side="right") - 1
@@ -174,17 +187,28 @@ def read_text_table(
     )
 
 
-def _parse(
-    data: bytes, recs: Records, headers: list[str], sep: str, name: str
-) -> tuple[pa.Table, np.ndarray]:
-    """Arrow over the records; the rows it cannot take re-read from their spans."""
-    n = len(headers)
-    n_rec = len(recs)
-    if n_rec == 0:
-        empty = pa.table({h: pa.array([], pa.string()) for h in headers})
-        return empty, np.zeros(0, dtype=bool)
-    special = np.flatnonzero(recs.swallowing)  # records Arrow must not see
-    body = _body(data, recs, special)
+#: Files from this size on are parsed while their records are found (:func:`read_text_table`).
+SPECULATE_BYTES = 1 << 20
+
+
+def _plain_body_start(data: bytes, sep: str) -> tuple[int | None, int]:
+    """Where the body starts after the header line, and the header's fields, when the file
+    is large enough to parse beside the record finder; ``(None, 0)`` otherwise (small, or
+    the header not within the first 64 KiB)."""
+    if len(data) < SPECULATE_BYTES:
+        return None, 0
+    head = data[: 1 << 16]
+    try:
+        recs = find_records(head, sep)
+    except InputError:
+        return None, 0  # said again, with the file's name, by the full count
+    return (recs.header_end, len(recs.header)) if recs.header_end < len(head) else (None, 0)
+
+
+def _arrow(
+    body: bytes | pa.Buffer, n: int, sep: str, *, multiline: bool
+) -> tuple[pa.Table | None, list[str]]:
+    """Arrow's parser over ``body``: ``n`` text columns, and the rows it could not take."""
     invalid: list[str] = []
 
     def handler(row) -> str:
@@ -198,20 +222,47 @@ def _parse(
             read_options=pacsv.ReadOptions(column_names=names, block_size=16 << 20),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep,
-                newlines_in_values=recs.multiline,
+                newlines_in_values=multiline,
                 ignore_empty_lines=True,
                 invalid_row_handler=handler,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in names},
+                column_types={c: pa.large_string() for c in names},  # pandas' str stores it
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 check_utf8=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
-        msg = str(exc).splitlines()[0][:120]
-        table, invalid = None, [msg]
+        return None, [str(exc).splitlines()[0][:120]]
+    return table, invalid
+
+
+def _parse(
+    data: bytes,
+    recs: Records,
+    headers: list[str],
+    sep: str,
+    name: str,
+    early: tuple[pa.Table | None, list[str]] | None = None,
+) -> tuple[pa.Table, np.ndarray]:
+    """Arrow over the records; the rows it cannot take re-read from their spans.
+
+    ``early`` is Arrow's parse of the whole body made before the records were known; it is
+    used when no record needed removing or joining and the parser agrees on the count.
+    """
+    n = len(headers)
+    n_rec = len(recs)
+    if n_rec == 0:
+        empty = pa.table({h: pa.array([], pa.large_string()) for h in headers})
+        return empty, np.zeros(0, dtype=bool)
+    special = np.flatnonzero(recs.swallowing)  # records Arrow must not see
+    plain = not special.size and not recs.multiline and not _cuts(recs, special)
+    if early is not None and plain and early[0] is not None and early[0].num_columns == n:
+        table, invalid = early
+    else:
+        table, invalid = _arrow(_body(data, recs, special), n, sep, multiline=recs.multiline)
+    del early
     expected = n_rec - len(special)
     if invalid or table is None or table.num_rows != expected:
         rows = _rows_of(data, recs, sep)
@@ -232,13 +283,18 @@ def _text(data: bytes, recs: Records, i: int) -> str:
     return data[recs.starts[i] : recs.ends[i]].decode("utf-8", errors="replace")
 
 
-def _body(data: bytes, recs: Records, special: np.ndarray) -> bytes | pa.Buffer:
-    """The bytes after the header without the ``special`` records and whitespace lines."""
+def _cuts(recs: Records, special: np.ndarray) -> list[tuple[int, int]]:
+    """Byte spans to remove from the body: the ``special`` records and whitespace lines."""
     cut = [(int(recs.starts[i]), int(recs.ends[i])) for i in special]
     cut += [s for s in recs.blank_spans if s[0] >= recs.header_end]
+    return sorted(cut)
+
+
+def _body(data: bytes, recs: Records, special: np.ndarray) -> bytes | pa.Buffer:
+    """The bytes after the header without the ``special`` records and whitespace lines."""
+    cut = _cuts(recs, special)
     if not cut:
         return pa.py_buffer(data).slice(recs.header_end)  # no copy
-    cut.sort()
     parts, pos = [], recs.header_end
     for s, e in cut:
         parts.append(data[pos:s])
@@ -258,11 +314,11 @@ def _from_rows(rows: list[list[str]], headers: list[str], sep: str) -> tuple[pa.
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
     malformed = lengths > n
     cols = {
-        h: pa.array([r[j] if j < len(r) else "" for r in rows], pa.string())
+        h: pa.array([r[j] if j < len(r) else "" for r in rows], pa.large_string())
         for j, h in enumerate(headers)
     }
     if malformed.any():
-        cols[EXTRA_FIELDS] = pa.array([sep.join(r[n:]) for r in rows], pa.string())
+        cols[EXTRA_FIELDS] = pa.array([sep.join(r[n:]) for r in rows], pa.large_string())
     return pa.table(cols), malformed
 
 
@@ -270,7 +326,7 @@ def _merge(table: pa.Table, extra: pa.Table, positions: np.ndarray, n_rec: int) 
     """Rows of ``extra`` inserted at record ``positions`` among the rows of ``table``."""
     for col in extra.column_names:
         if col not in table.column_names:
-            table = table.append_column(col, pa.array([""] * table.num_rows, pa.string()))
+            table = table.append_column(col, pa.array([""] * table.num_rows, pa.large_string()))
     extra = extra.select(table.column_names)
     both = pa.concat_tables([table, extra])
     order = np.empty(n_rec, dtype=np.int64)
@@ -282,22 +338,16 @@ def _merge(table: pa.Table, extra: pa.Table, positions: np.ndarray, n_rec: int) 
 
 
 def text_frame(tt: TextTable) -> pd.DataFrame:
-    """The text of ``tt`` as pandas ``str`` columns of one Arrow chunk each; empties ``tt``.
+    """The text of ``tt`` as pandas ``str`` columns; empties ``tt``.
 
-    Arrow's parser gives each column in several chunks, and every kernel that needs one array
-    (a take, :func:`~hotspots.ingest.parse.as_arrow`) would concatenate them again. Done here
-    once, column by column, with each column's chunks released as soon as it is copied, so
-    the copy costs one column of memory rather than a second table.
+    The parser already gives ``large_string``, the storage of pandas' ``str`` dtype, so the
+    columns are wrapped as they are, in their chunks (one per parsed block): no copy. Columns
+    of the exact path (``string``) are cast.
     """
-    names = tt.table.column_names
-    columns = list(tt.table.columns)
-    tt.table = None  # the chunks now live only in `columns`
+    table, tt.table = tt.table, None
     out = {}
-    for i, name in enumerate(names):
-        col, columns[i] = columns[i], None
-        col = col.cast(pa.large_string())  # pandas' str dtype stores large_string
-        out[name] = pd.Series(col.combine_chunks(), dtype="str", copy=False)
-        del col
-        release_freed()  # the column's chunks, before the next column is copied
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_large_string(col.type):
+            col = col.cast(pa.large_string())
+        out[name] = pd.Series(col, dtype="str", copy=False)
     return pd.DataFrame(out, copy=False)
-

@@ -28,15 +28,28 @@ MONTH, DAY, HOUR, MINUTE = 1, 2, 3, 4
 
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _NULLS = pa.array(sorted(NULL_TOKENS - {""}))
+#: The characters a spreadsheet number can hold (RE2): digits, marks, signs, exponent, and
+#: every character Python's ``\s`` takes as space (:func:`_normalise_numbers` removes them).
+_NUMBER_CHARS = r"^[0-9.,'+eE\x{2212}\s\pZ\x{0b}\x{1c}-\x{1f}\x{85}-]+$"
 
 
-def as_arrow(values) -> pa.Array:
-    """One contiguous Arrow string array (nulls as ``""``) from pandas or Arrow text."""
+def as_arrow(values, *, contiguous: bool = False) -> pa.Array | pa.ChunkedArray:
+    """Arrow text (nulls as ``""``) from pandas or Arrow text, without copying its chunks.
+
+    The CSV parser gives each column in chunks (one per block it parsed on its own thread),
+    and every Arrow kernel takes them as they are; ``contiguous=True`` joins them into one
+    array for the few callers that read the buffers themselves.
+    """
     if isinstance(values, pd.Series):
         values = values.array
+    if isinstance(values, pd.api.extensions.ExtensionArray) and hasattr(values, "_pa_array"):
+        values = values._pa_array  # pandas' Arrow-backed str: its chunks, not a copy
     arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+        if arr.num_chunks == 1:
+            arr = arr.chunk(0)
+        elif contiguous or arr.num_chunks == 0:
+            arr = arr.combine_chunks()
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
     if arr.null_count:
@@ -93,25 +106,31 @@ def _edge_space(data: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
     return False
 
 
-def trim(values) -> pa.Array:
-    """``values`` as one Arrow text array without leading or trailing white space.
+def trim(values) -> pa.Array | pa.ChunkedArray:
+    """``values`` as Arrow text without leading or trailing white space.
 
     Arrow's Unicode trim copies the whole column even when nothing is to trim (the usual
     case); the first and last characters of every value are looked at first, with NumPy.
     """
     arr = as_arrow(values)
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if any(_needs_trim(c) for c in chunks):
+        return pc.utf8_trim_whitespace(arr)
+    return arr
+
+
+def _needs_trim(arr: pa.Array) -> bool:
+    """Whether some value of ``arr`` (one array) begins or ends with white space."""
     bufs = arr.buffers()
     if len(arr) == 0 or bufs[2] is None:
-        return arr
+        return False
     width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
     start, end = offsets[:-1], offsets[1:]
     filled = end > start
     if not filled.all():
         start, end = start[filled], end[filled]
-    if len(start) and _edge_space(np.frombuffer(bufs[2], dtype=np.uint8), start, end):
-        return pc.utf8_trim_whitespace(arr)
-    return arr
+    return bool(len(start)) and _edge_space(np.frombuffer(bufs[2], dtype=np.uint8), start, end)
 
 
 def clean(values) -> pa.Array:
@@ -190,6 +209,12 @@ def parse_number(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             out = np.asarray(vals, dtype=float)
             out[~plain] = np.nan
     rest = ~plain & ~missing
+    if rest.any():
+        # only digits, marks, signs and spaces can become a number below: words (an offense
+        # column profiled by detection) skip the per-value Python work
+        idx = np.flatnonzero(rest)
+        maybe = _np_bool(pc.match_substring_regex(t.take(pa.array(idx)), _NUMBER_CHARS))
+        rest[idx[~maybe]] = False
     if rest.any():  # decimal commas, spaces, Unicode minus: the unusual rows only
         idx = np.flatnonzero(rest)
         u = _normalise_numbers(pd.Series(t.take(pa.array(idx)), dtype="str"))

@@ -1,0 +1,97 @@
+"""The parse made beside the record finder (``csvtable.SPECULATE_BYTES``) is kept only when
+it is what the record-guided parse would give.
+
+Large files are parsed by Arrow on the assumption that every line is a record while the
+records are found from the bytes on a second thread; stray quotes, quoted line breaks and
+whitespace lines break the assumption and must send the file down the ordinary path. Every
+damaged file of :mod:`mutations` (over 500, each kind of damage) is read both ways and must
+give the same text table, row for row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mutations import generate
+
+from hotspots.ingest import csvtable
+from hotspots.ingest.csvtable import read_text_table
+
+CASES = generate()
+
+
+def _both(data: bytes, monkeypatch):
+    monkeypatch.setattr(csvtable, "SPECULATE_BYTES", 1 << 62)
+    plain = read_text_table(data, "calls.csv")
+    monkeypatch.setattr(csvtable, "SPECULATE_BYTES", 0)
+    early = read_text_table(data, "calls.csv")
+    return plain, early
+
+
+def _same(a, b) -> None:
+    assert a.headers == b.headers
+    assert a.table.column_names == b.table.column_names
+    for name in a.table.column_names:
+        assert a.table.column(name).to_pylist() == b.table.column(name).to_pylist(), name
+    np.testing.assert_array_equal(a.malformed, b.malformed)
+    np.testing.assert_array_equal(a.bad_encoding, b.bad_encoding)
+    np.testing.assert_array_equal(a.lines, b.lines)
+
+
+def test_every_damaged_file_reads_the_same_both_ways(monkeypatch) -> None:
+    for case in CASES:
+        try:
+            plain, early = _both(case.data, monkeypatch)
+        except Exception as exc:  # both ways must refuse alike
+            monkeypatch.setattr(csvtable, "SPECULATE_BYTES", 0)
+            with pytest.raises(type(exc)):
+                read_text_table(case.data, "calls.csv")
+            continue
+        _same(plain, early)
+
+
+@pytest.mark.parametrize(
+    ("body", "records"),
+    [
+        # a quoted value over two lines: one record, not two
+        (
+            b'1,"12 Main St\nback door",x\n2,b,y\n',
+            [["1", "12 Main St\nback door", "x"], ["2", "b", "y"]],
+        ),
+        # a stray quote that would swallow the lines below it: a record of its own (its
+        # quote runs to the end of its line, as Python's csv reads it)
+        (b'1,"oops,x\n2,b,y\n3,c,z\n', [["1", "oops,x", ""], ["2", "b", "y"], ["3", "c", "z"]]),
+        # a line of spaces between records (not a record, and Arrow must not see it)
+        (b"1,a,x\n   \n2,b,y\n", [["1", "a", "x"], ["2", "b", "y"]]),
+        # an empty line and a lone \r line break
+        (b"1,a,x\n\n2,b,y\r3,c,z\n", [["1", "a", "x"], ["2", "b", "y"], ["3", "c", "z"]]),
+    ],
+)
+def test_the_ordinary_path_is_taken_when_a_line_is_not_a_record(body, records, monkeypatch):
+    plain, early = _both(b"id,addr,kind\n" + body, monkeypatch)
+    _same(plain, early)
+    got = [list(r.values())[:3] for r in early.table.to_pylist()]
+    assert got == records
+
+
+def test_a_large_plain_file_is_parsed_beside_the_record_finder(monkeypatch) -> None:
+    """Above the threshold the early parse is the one kept (it is not parsed twice)."""
+    calls = []
+    original = csvtable._arrow
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("multiline"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(csvtable, "_arrow", counting)
+    monkeypatch.setattr(csvtable, "SPECULATE_BYTES", 0)
+    rows = "".join(f"{i},street {i},k{i % 3}\n" for i in range(5000))
+    tt = read_text_table(("id,addr,kind\n" + rows).encode(), "calls.csv")
+    assert calls == [False]
+    assert tt.table.num_rows == 5000
+    assert tt.table.column("addr").to_pylist()[4999] == "street 4999"
+    # a quoted line break: the early parse is thrown away and the file parsed again
+    calls.clear()
+    tt = read_text_table(('id,addr,kind\n1,"a\nb",x\n' + rows).encode(), "calls.csv")
+    assert calls == [False, True]
+    assert tt.table.num_rows == 5001
