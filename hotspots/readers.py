@@ -158,7 +158,11 @@ def read_table(
         _check_fits_memory(opened)
         # in two steps, so the file's bytes are gone before the text is made pandas columns
         tt = read_text_table(
-            opened.read(), name, sep=sep, encoding=encoding, max_columns=max_columns or MAX_COLUMNS
+            opened.read(mapped=True),
+            name,
+            sep=sep,
+            encoding=encoding,
+            max_columns=max_columns or MAX_COLUMNS,
         )
         table = raw_table(tt, name)
         table.compression = opened.compression

@@ -37,6 +37,7 @@ Reasons, in the order they are checked (a row gets the first that applies):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -358,8 +359,19 @@ def _in_range(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 BULK_SAMPLE = 100_000
 
 
-def bulk_box(lat: np.ndarray, lon: np.ndarray) -> tuple[float, float, float, float] | None:
-    """``(lat0, lat_half, lon0, lon_half)``: median +- max(5 * 1.4826 * MAD, 0.1) degrees."""
+def bulk_box(
+    lat: np.ndarray, lon: np.ndarray, where: np.ndarray | None = None
+) -> tuple[float, float, float, float] | None:
+    """``(lat0, lat_half, lon0, lon_half)``: median +- max(5 * 1.4826 * MAD, 0.1) degrees,
+    of the rows ``where`` is true (all rows when omitted)."""
+    if where is not None:
+        n = int(np.count_nonzero(where))
+        step = max(n // BULK_SAMPLE, 1)
+        if step > 1:  # the same evenly spaced rows, without copying all of them first
+            idx = np.flatnonzero(where)[::step]
+            lat, lon = lat[idx], lon[idx]
+        else:
+            lat, lon = lat[where], lon[where]
     if lat.size == 0:
         return None
     if lat.size > BULK_SAMPLE:  # the bulk's centre and spread from evenly spaced rows
@@ -371,6 +383,13 @@ def bulk_box(lat: np.ndarray, lon: np.ndarray) -> tuple[float, float, float, flo
         mad = float(np.median(np.abs(v - med)))
         out += [med, max(BULK_SIGMAS * 1.4826 * mad, BULK_MIN_HALF_WIDTH)]
     return tuple(out)  # type: ignore[return-value]
+
+
+def _at(idx: np.ndarray, n: int) -> np.ndarray:
+    """A boolean mask of length ``n``, true at ``idx``."""
+    out = np.zeros(n, dtype=bool)
+    out[idx] = True
+    return out
 
 
 def _in_bulk(lat: np.ndarray, lon: np.ndarray, box) -> np.ndarray:
@@ -416,8 +435,10 @@ def resolve_coordinates(
         xcol, ycol, xy = cmap.lon, cmap.lat, False
     else:
         xcol, ycol, xy = cmap.x, cmap.y, True
-    x, xmiss, xbad = parse_number(frame[xcol])
-    y, ymiss, ybad = parse_number(frame[ycol])
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the two columns side by side
+        other = pool.submit(parse_number, frame[ycol])
+        x, xmiss, xbad = parse_number(frame[xcol])
+        y, ymiss, ybad = other.result()
 
     projected = False
     if the_crs is not None and not the_crs.equals(S.CRS):
@@ -457,30 +478,39 @@ def resolve_coordinates(
             tr = Transformer.from_crs(the_crs, S.CRS, always_xy=True)
             with np.errstate(invalid="ignore"):
                 lon[live], lat[live] = tr.transform(x[live], y[live], errcheck=False)
+        lon = np.where(np.isfinite(lon), lon, np.nan)
+        lat = np.where(np.isfinite(lat), lat, np.nan)
     else:
-        lon, lat = x.copy(), y.copy()
-    lon = np.where(np.isfinite(lon), lon, np.nan)
-    lat = np.where(np.isfinite(lat), lat, np.nan)
+        lon, lat = x, y  # parse_number gives NaN for anything not finite
 
+    in_range = _in_range(lat, lon)
+    limited = area is not None or bbox is not None
+    box = inside = None
     if not projected:
         live = code == 0
-        given_ok = _in_range(lat, lon)
-        swap_ok = _in_range(lon, lat)
-        if area is not None or bbox is not None:
-            given_ok &= _inside(lat, lon, area, bbox)
-            swap_ok &= _inside(lon, lat, area, bbox)
+        given_ok = in_range.copy()
+        if limited:
+            inside = _inside(lat, lon, area, bbox)
+            given_ok &= inside
         else:
-            ref = live & given_ok
-            box = bulk_box(lat[ref], lon[ref])
-            if box is None:
-                swap_ok[:] = False
-            else:
+            box = bulk_box(lat, lon, where=live & given_ok)
+            if box is not None:
                 given_ok &= _in_bulk(lat, lon, box)
-                swap_ok &= _in_bulk(lon, lat, box)
-        mark(live & swap_ok & ~given_ok, "swapped_lat_lon")
-    mark(~_in_range(lat, lon), "out_of_range")
-    if area is not None or bbox is not None:
-        mark(~_inside(lat, lon, area, bbox), "outside_study_area")
+        # only the rows that do not fit as given can fit the other way round
+        doubt = np.flatnonzero(live & ~given_ok)
+        if doubt.size and (limited or box is not None):
+            sy, sx = lon[doubt], lat[doubt]  # swapped
+            swap_ok = _in_range(sy, sx)
+            if limited:
+                swap_ok &= _inside(sy, sx, area, bbox)
+            else:
+                swap_ok &= _in_bulk(sy, sx, box)
+            mark(_at(doubt[swap_ok], len(code)), "swapped_lat_lon")
+    mark(~in_range, "out_of_range")
+    if limited:
+        if inside is None:
+            inside = _inside(lat, lon, area, bbox)
+        mark(~inside, "outside_study_area")
     crs_name = the_crs.to_string() if the_crs is not None else (table.geometry_crs or S.CRS)
     return _Coords(lat, lon, code, projected, crs_name)
 
@@ -824,53 +854,46 @@ def validate_incidents(
         id are those of the whole file.
     """
     frame = table.frame
-    source_row, coords = _check_coordinates(table, cmap, crs, boundary, bbox, first_row)
+    source_row = np.arange(first_row, first_row + len(frame), dtype=np.int64)
+    # the columns are parsed side by side: Arrow's and NumPy's kernels release the GIL
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parsed_times = pool.submit(incident_times, table, cmap)
+        parsed_ids = pool.submit(_ids, frame, cmap.incident_id, source_row)
+        coords = resolve_coordinates(
+            table, cmap, crs=crs, area=area_geometry(boundary), bbox=check_bbox(bbox)
+        )
+        times, ids = parsed_times.result(), parsed_ids.result()
     code = coords.code
 
     # dates
-    times = incident_times(table, cmap)
     if times is not None:
         code[(code == 0) & (times.precision == 0)] = _CODE["unparseable_date"]
         zone = _to_local(times, coords, code, tz)
     else:
         zone = None
 
-    ids = _ids(frame, cmap.incident_id, source_row)
     _mark_duplicates(code, ids, seen_ids)
 
     ok = code == 0
-    n_ok = int(ok.sum())
-    if times is None:
-        occ = pd.Series(np.full(n_ok, np.datetime64("NaT"), dtype="datetime64[ns]"))
-        pcode = np.zeros(n_ok, dtype=np.int8)
-    else:
-        occ = pd.Series(times.values[ok].astype("datetime64[ns]"))
-        pcode = times.precision[ok]
-    names = pa.array(["none", *PRECISIONS[1:]])
-    precision = pd.Series(
-        pa.DictionaryArray.from_arrays(pa.array(pcode), names).cast(pa.string()), dtype="str"
-    )
-    known_day = pcode >= DAY
-    known_hour = pcode >= HOUR
-    offense_raw = _accepted_text(frame, cmap.offense, ok)
-    accepted = _accepted_frame(
-        {
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the accepted columns side by side
+        dates = pool.submit(_time_columns, times, ok)
+        offense_raw = pool.submit(_accepted_text, frame, cmap.offense, ok)
+        offense = pool.submit(
+            lambda: (
+                normalise_offense(offense_raw.result()) if cmap.offense else _unknown(int(ok.sum()))
+            )
+        )
+        columns = {
             S.INCIDENT_ID: pd.Series(_take(ids, ok), dtype="str"),
-            S.OCCURRED_AT: occ,
-            S.TIME_PRECISION: precision,
-            S.YEAR: occ.dt.year.astype("Int64"),
-            S.MONTH: occ.dt.month.astype("Int64"),
-            S.WEEKDAY: occ.dt.day_of_week.astype("Int64").where(known_day),
-            S.HOUR: occ.dt.hour.astype("Int64").where(known_hour),
-            S.OFFENSE: normalise_offense(offense_raw) if cmap.offense else _unknown(ok.sum()),
-            S.OFFENSE_RAW: offense_raw,
             S.PREMISE: _accepted_text(frame, cmap.premise, ok),
-        },
-        coords,
-        source_row,
-        ok,
-        points=False,
-    )
+        }
+        time_columns, pcode = dates.result()
+        columns.update(time_columns)
+        columns[S.OFFENSE] = offense.result()
+        columns[S.OFFENSE_RAW] = offense_raw.result()
+    order = (S.INCIDENT_ID, S.OCCURRED_AT, S.TIME_PRECISION, S.YEAR, S.MONTH, S.WEEKDAY, S.HOUR)
+    order += (S.OFFENSE, S.OFFENSE_RAW, S.PREMISE)
+    accepted = _accepted_frame({c: columns[c] for c in order}, coords, source_row, ok, points=False)
     if cmap.occurred_from and cmap.occurred_to:  # from/to time window: hotspots.timeaware
         from hotspots.timeaware.windows import window_columns
 
@@ -900,6 +923,48 @@ def validate_incidents(
         precision_counts=precision_counts,
         time_zone=zone,
     )
+
+
+#: Names of the precision codes in the accepted table (0: no time).
+_PRECISION_NAMES = pa.array(["none", *PRECISIONS[1:]])
+
+
+def _time_columns(times: Times | None, ok: np.ndarray) -> tuple[dict[str, pd.Series], np.ndarray]:
+    """``occurred_at``, ``time_precision`` and the date parts of the accepted rows, and their
+    precision codes.
+
+    The parts come from Arrow's calendar kernels on the microsecond values (pandas' ``.dt``
+    accessors cost twice as much); a part is <NA> where the time is unknown or too coarse
+    (no weekday without the day, no hour without the hour).
+    """
+    n_ok = int(np.count_nonzero(ok))
+    every = n_ok == len(ok)
+    if times is None:
+        values = np.full(n_ok, np.datetime64("NaT"), dtype="datetime64[us]")
+        pcode = np.zeros(n_ok, dtype=np.int8)
+    else:
+        values = times.values if every else times.values[ok]
+        pcode = times.precision if every else times.precision[ok]
+    nat = np.isnat(values)
+    us = pa.array(np.where(nat, 0, values.view(np.int64)), pa.int64()).view(pa.timestamp("us"))
+
+    def part(kernel, unknown: np.ndarray) -> pd.Series:
+        got = kernel(us).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return pd.Series(pd.arrays.IntegerArray(got, unknown))
+
+    precision = pd.Series(
+        pa.DictionaryArray.from_arrays(pa.array(pcode), _PRECISION_NAMES).cast(pa.string()),
+        dtype="str",
+    )
+    columns = {
+        S.OCCURRED_AT: pd.Series(values.astype("datetime64[ns]")),
+        S.TIME_PRECISION: precision,
+        S.YEAR: part(pc.year, nat),
+        S.MONTH: part(pc.month, nat),
+        S.WEEKDAY: part(pc.day_of_week, nat | (pcode < DAY)),
+        S.HOUR: part(pc.hour, nat | (pcode < HOUR)),
+    }
+    return columns, pcode
 
 
 def _unknown(n: int) -> pd.Series:

@@ -11,6 +11,7 @@ slower but exact, so no row is ever lost.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -25,7 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hotspots.errors import InputError
-from hotspots.ingest.encoding import Decoded, to_utf8
+from hotspots.ingest.encoding import to_utf8
 from hotspots.ingest.records import Records, _fields, find_records
 
 #: Separators tried when none is given.
@@ -137,32 +138,15 @@ def read_text_table(
     InputError
         Empty, undecodable, too many columns, or a header with an unclosed quote.
     """
-    dec: Decoded = to_utf8(raw, name, encoding)
-    data = dec.data
-    if not data[:4096].strip() and not data.strip():
-        raise InputError(f"{name} is empty")
     sep = _check_sep(sep)
-    first_line = data[: data.find(b"\n") if b"\n" in data[: 1 << 22] else 1 << 22]
-    if first_line.count(b",") + first_line.count(b";") + first_line.count(b"\t") > max_columns:
-        raise InputError(
-            f"{name} has more than {max_columns:,} columns in its first line; a calls file "
-            "has a few dozen at most: check that it is the right file"
-        )
-    sep = sep or sniff_separator(_head_text(data))
-    start, n_head = _plain_body_start(data, sep)
-    if start is None:
-        recs, early = find_records(data, sep, name=name), None
+    dec, recs, early, found_sep = _speculate(raw, name, sep, encoding, max_columns)
+    if dec is None:  # not UTF-8 as it is (or small): decoded first, then read
+        dec = to_utf8(raw, name, encoding)
+        sep = _checked_head(dec.data, name, sep, max_columns)
+        recs, early = find_records(dec.data, sep, name=name), None
     else:
-        # Arrow parses the body on the assumption that every line is a record while the
-        # records are found from the bytes on a second thread (both release the GIL); the
-        # parse is kept only when the records show the assumption held (_parse)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            found = pool.submit(find_records, data, sep, name=name)
-            body = pa.py_buffer(data).slice(start)
-            early = _arrow(body, n_head, sep, multiline=False)
-            recs = found.result()
-        if recs.header_end != start:
-            early = None
+        sep = found_sep
+    data = dec.data
     headers = unique_headers(recs.header)
     if len(headers) > max_columns:
         raise InputError(
@@ -189,6 +173,52 @@ def read_text_table(
 
 #: Files from this size on are parsed while their records are found (:func:`read_text_table`).
 SPECULATE_BYTES = 1 << 20
+
+
+def _checked_head(data, name: str, sep: str | None, max_columns: int) -> str:
+    """The separator (given or sniffed), after refusing an empty or absurdly wide file."""
+    if not data[:4096].strip() and not bytes(data).strip():
+        raise InputError(f"{name} is empty")
+    first_line = data[: data.find(b"\n") if b"\n" in data[: 1 << 22] else 1 << 22]
+    if first_line.count(b",") + first_line.count(b";") + first_line.count(b"\t") > max_columns:
+        raise InputError(
+            f"{name} has more than {max_columns:,} columns in its first line; a calls file "
+            "has a few dozen at most: check that it is the right file"
+        )
+    return sep or sniff_separator(_head_text(data))
+
+
+def _speculate(raw, name: str, sep: str | None, encoding: str | None, max_columns: int):
+    """``(decoded, records, early parse, separator)`` of a large file read on the assumptions
+    that it is UTF-8 as it is and that every line is a record; ``decoded`` is ``None`` when
+    the first fails (or the file is small) and the caller reads it step by step.
+
+    Three things run at once, as all release the GIL: the UTF-8 check, the record finder and
+    Arrow's parse of the body. The parse is kept only when the records show every line is a
+    record (:func:`_parse`); the rest only when the bytes needed no conversion.
+    """
+    no = None, None, None, sep
+    if encoding is not None or len(raw) < SPECULATE_BYTES:
+        return no
+    head = bytes(raw[:4])
+    if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return no
+    sep = _checked_head(raw, name, sep, max_columns)
+    start, n_head = _plain_body_start(raw, sep)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        decoded = pool.submit(to_utf8, raw, name, None)
+        found = pool.submit(find_records, raw, sep, name=name)
+        early = None
+        if start is not None:
+            early = _arrow(pa.py_buffer(raw).slice(start), n_head, sep, multiline=False)
+        dec = decoded.result()
+        if dec.data is not raw:  # converted (cp1251 lines ...): the records are of other bytes
+            found.cancel()
+            return no
+        recs = found.result()
+    if start is None or recs.header_end != start:
+        early = None
+    return dec, recs, early, sep
 
 
 def _plain_body_start(data: bytes, sep: str) -> tuple[int | None, int]:

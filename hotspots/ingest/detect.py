@@ -54,6 +54,7 @@ from hotspots.ingest.parse import (
     parse_number,
     parse_times,
     precision_codes,
+    take,
 )
 
 #: Rows profiled per column.
@@ -127,6 +128,11 @@ def sample_frame(frame: pd.DataFrame, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
     if n <= rows:
         return frame.reset_index(drop=True)
     idx = np.unique(np.linspace(0, n - 1, rows).round().astype(np.int64))
+    if all(getattr(frame[c].array, "_pa_array", None) is not None for c in frame.columns):
+        # Arrow text in chunks: each chunk gives its rows (pandas' take joins them first)
+        return pd.DataFrame(
+            {c: pd.Series(take(frame[c].array._pa_array, idx), dtype="str") for c in frame.columns}
+        )
     return frame.iloc[idx].reset_index(drop=True)
 
 

@@ -79,6 +79,11 @@ def to_utf8(raw: bytes, name: str = "input", encoding: str | None = None) -> Dec
     encoding : str, optional
         Decode the whole file with this encoding instead (errors are an :class:`InputError`).
     """
+    if not isinstance(raw, bytes):  # a mapped file: valid UTF-8 is used where it lies
+        mapped = None if encoding else _valid_utf8(raw)
+        if mapped is not None:
+            return mapped
+        raw = bytes(raw)  # anything to convert: the bytes path below
     lines_total = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     if encoding:
         try:
@@ -100,13 +105,40 @@ def to_utf8(raw: bytes, name: str = "input", encoding: str | None = None) -> Dec
     return Decoded(raw, enc, counts={"utf-8": lines_total})
 
 
+#: Bytes looked at a time in a mapped file (a reused buffer, not a file-sized one).
+_SCAN = 8 << 20
+
+
+def _valid_utf8(raw) -> Decoded | None:
+    """``raw`` (a mapped file) as it is when it is UTF-8 without a BOM, else ``None``."""
+    head = bytes(raw[:4])
+    boms = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
+    if head.startswith(boms) or _first_invalid_utf8(raw) is not None:
+        return None
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    tmp = np.empty(min(_SCAN, len(buf)), dtype=bool)
+    breaks = 0
+    for a in range(0, len(buf), _SCAN):  # NumPy counts without holding the GIL
+        part = buf[a : a + _SCAN]
+        breaks += int(np.count_nonzero(np.equal(part, 10, out=tmp[: len(part)])))
+    ends_with_break = bool(len(buf)) and buf[-1] == 10
+    return Decoded(raw, "utf-8", counts={"utf-8": breaks + (0 if ends_with_break else 1)})
+
+
+def _is_ascii(raw) -> bool:
+    if isinstance(raw, bytes):
+        return raw.isascii()
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    return all(int(buf[a : a + _SCAN].max()) < 128 for a in range(0, len(buf), _SCAN))
+
+
 def _first_invalid_utf8(raw: bytes, block: int = 8 << 20) -> int | None:
     """Offset of the first byte that is not valid UTF-8, or ``None``.
 
     Checked block by block with an incremental decoder, so no copy of the whole text is
     ever held (a 1 GB file would otherwise need another 1 GB as a str).
     """
-    if raw.isascii():
+    if _is_ascii(raw):
         return None
     dec = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(raw)

@@ -57,6 +57,23 @@ def as_arrow(values, *, contiguous: bool = False) -> pa.Array | pa.ChunkedArray:
     return arr
 
 
+def take(values: pa.Array | pa.ChunkedArray, idx: np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """``values`` at the increasing positions ``idx``.
+
+    Arrow's take on chunked text joins every chunk into one array first (a copy of the whole
+    column to pick a few rows); here each chunk gives its own rows.
+    """
+    if not isinstance(values, pa.ChunkedArray):
+        return values.take(pa.array(idx))
+    parts, start = [], 0
+    for chunk in values.chunks:
+        lo, hi = np.searchsorted(idx, [start, start + len(chunk)])
+        if hi > lo:
+            parts.append(chunk.take(pa.array(idx[lo:hi] - start)))
+        start += len(chunk)
+    return pa.chunked_array(parts, type=values.type)
+
+
 #: ASCII white space (tab, line breaks, vertical tab, form feed, space).
 _ASCII_WS = np.zeros(256, dtype=bool)
 _ASCII_WS[[9, 10, 11, 12, 13, 32]] = True
@@ -213,11 +230,11 @@ def parse_number(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # only digits, marks, signs and spaces can become a number below: words (an offense
         # column profiled by detection) skip the per-value Python work
         idx = np.flatnonzero(rest)
-        maybe = _np_bool(pc.match_substring_regex(t.take(pa.array(idx)), _NUMBER_CHARS))
+        maybe = _np_bool(pc.match_substring_regex(take(t, idx), _NUMBER_CHARS))
         rest[idx[~maybe]] = False
     if rest.any():  # decimal commas, spaces, Unicode minus: the unusual rows only
         idx = np.flatnonzero(rest)
-        u = _normalise_numbers(pd.Series(t.take(pa.array(idx)), dtype="str"))
+        u = _normalise_numbers(pd.Series(take(t, idx), dtype="str"))
         ok = u.str.fullmatch(_NUMBER[1:-1]).to_numpy(dtype=bool)
         vals = np.full(len(u), np.nan)
         if ok.any():
@@ -344,7 +361,7 @@ def parse_times(values, *, order: str | None = None) -> Times:
     if not left.any():
         return Times(out, prec, aware)
     first = np.flatnonzero(left)[:_SAMPLE]
-    sample = t.take(pa.array(first))
+    sample = take(t, first)
     if order is None:
         slashed = pc.any(pc.match_substring(sample, "/")).as_py()
         order = slash_order(t) if slashed else "mdy"
@@ -368,7 +385,7 @@ def parse_times(values, *, order: str | None = None) -> Times:
             if round_ == 0 and hits[i] == 0:
                 continue
             idx = np.flatnonzero(left)
-            sub = t if len(idx) == n else t.take(pa.array(idx))
+            sub = t if len(idx) == n else take(t, idx)
             fmt, p, is_aware = formats[i]
             parsed = pc.strptime(sub, format=fmt, unit="us", error_is_null=True)
             ok = _ok(parsed)
@@ -388,11 +405,11 @@ def parse_times(values, *, order: str | None = None) -> Times:
             break
         # second round: the values no format took, after normalising their spelling
         idx = np.flatnonzero(left)
-        digits = _np_bool(pc.match_substring_regex(t.take(pa.array(idx)), r"^\s*\d"))
+        digits = _np_bool(pc.match_substring_regex(take(t, idx), r"^\s*\d"))
         left[idx[~digits]] = False
         if not left.any():
             break
-        t = _fill(t, idx[digits], _prepare(t.take(pa.array(idx[digits]))))
+        t = _fill(t, idx[digits], _prepare(take(t, idx[digits])))
         prepared = True
     return _in_years(Times(out, prec, aware))
 

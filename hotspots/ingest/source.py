@@ -12,6 +12,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import mmap
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -53,11 +54,22 @@ class Opened:
     compression: str | None = None
     outer: str = ""
 
-    def read(self) -> bytes:
-        """The whole content."""
+    def read(self, *, mapped: bool = False) -> bytes | mmap.mmap:
+        """The whole content; with ``mapped``, a file on disk is mapped rather than copied.
+
+        A mapped file costs no copy and no fresh memory (its pages are the page cache's),
+        which on a 55 MB file is 50 ms of the read; it supports slicing, ``find`` and the
+        buffer protocol, not every method of ``bytes``.
+        """
         if self.data is not None:
             return self.data
         assert self.path is not None
+        if mapped:
+            with open(self.path, "rb") as f:
+                try:
+                    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                except (ValueError, OSError):  # an empty file, or one that cannot be mapped
+                    pass
         return self.path.read_bytes()
 
     @property
