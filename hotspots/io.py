@@ -67,10 +67,19 @@ def _prepare(
     if isinstance(path, DatabaseSource):  # a table or query: the same checks as a file
         table = read_database(path, max_columns=limits.get("max_columns"))
     else:
-        table = read_table(path, sep=sep, encoding=encoding, **limits)
+        # the columns are found from a sample of the records while the parser still runs (an
+        # error there is raised again, naming the file, by detecting on the table below)
+        def find(sample):
+            return detect(sample, columns, kind=kind, prefer_xy=crs is not None)
+
+        table = read_table(path, sep=sep, encoding=encoding, on_sample=find, **limits)
     release_freed()  # the file's bytes and the parser's buffers, before validation allocates
     step(0.4, "finding the columns")
-    det = detect(table.frame, columns, kind=kind, source=table.source, prefer_xy=crs is not None)
+    det = getattr(table, "sampled", None)
+    if det is None:
+        det = detect(
+            table.frame, columns, kind=kind, source=table.source, prefer_xy=crs is not None
+        )
     step(0.5, "checking every row")
     require_coordinates(det.columns, table.headers, table.source)
     cmap = det.columns
@@ -194,7 +203,7 @@ def _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limit
 #: Smaller files are read whole: on a million calls blocks cost more than they save.
 BLOCK_READ_BYTES = 160 << 20
 #: Block size of those reads (about 900,000 calls).
-BLOCK_READ_BLOCK = 64 << 20
+BLOCK_READ_BLOCK = 32 << 20
 
 
 def _in_blocks(path: Source, limits: dict[str, Any]) -> bool:

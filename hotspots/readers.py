@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -105,6 +106,8 @@ class RawTable:
     encoding_counts: dict[str, int] = field(default_factory=dict)
     lines: np.ndarray | None = None
     compression: str | None = None
+    #: What ``read_table(on_sample=...)`` returned for the detection sample (None: not run).
+    sampled: Any = None
 
     def __post_init__(self) -> None:
         if len(self.malformed) != len(self.frame):
@@ -125,6 +128,7 @@ def read_table(
     member: str | None = None,
     max_bytes: int | None = None,
     max_columns: int | None = None,
+    on_sample: Callable[[pd.DataFrame], Any] | None = None,
 ) -> RawTable:
     """Read a file into a :class:`RawTable` of text.
 
@@ -143,6 +147,10 @@ def read_table(
         The file to read inside a zip archive holding several.
     max_bytes, max_columns : int, optional
         Refuse larger (unpacked) content or wider tables before parsing.
+    on_sample : callable, optional
+        Called with the rows column detection profiles, while a large text file is still
+        being parsed; its result is the table's ``sampled`` (see
+        :func:`hotspots.ingest.csvtable.read_text_table`).
 
     Raises
     ------
@@ -163,6 +171,7 @@ def read_table(
             sep=sep,
             encoding=encoding,
             max_columns=max_columns or MAX_COLUMNS,
+            on_sample=on_sample,
         )
         table = raw_table(tt, name)
         table.compression = opened.compression
@@ -213,10 +222,16 @@ def text_table(
     sep: str | None = None,
     encoding: str | None = None,
     max_columns: int | None = None,
+    concurrent: bool = True,
 ) -> RawTable:
     """A :class:`RawTable` from the bytes of delimited text (:mod:`hotspots.ingest.csvtable`)."""
     tt = read_text_table(
-        data, name, sep=sep, encoding=encoding, max_columns=max_columns or MAX_COLUMNS
+        data,
+        name,
+        sep=sep,
+        encoding=encoding,
+        max_columns=max_columns or MAX_COLUMNS,
+        concurrent=concurrent,
     )
     return raw_table(tt, name)
 
@@ -234,6 +249,7 @@ def raw_table(tt: TextTable, name: str) -> RawTable:
         bad_encoding=tt.bad_encoding,
         encoding_counts=tt.encoding_counts,
         lines=tt.lines,
+        sampled=tt.sampled,
     )
 
 

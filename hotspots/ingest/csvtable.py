@@ -15,7 +15,7 @@ import codecs
 import csv
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +33,8 @@ from hotspots.ingest.records import Records, _fields, find_records
 SEPARATORS = (",", ";", "\t", "|")
 #: Name of the text column holding the surplus fields of malformed rows.
 EXTRA_FIELDS = "_extra_fields"
+#: Rows detection profiles (:data:`hotspots.ingest.detect.SAMPLE_ROWS`).
+SAMPLE_ROWS = 2_000
 #: Refuse tables wider than this (a header of 200,000 empty columns is not a calls file).
 MAX_COLUMNS = 2_000
 
@@ -65,6 +67,7 @@ class TextTable:
     encoding: str
     sep: str
     encoding_counts: dict[str, int] = field(default_factory=dict)
+    sampled: Any = None
 
 
 def unique_headers(row: Sequence[Any]) -> list[str]:
@@ -130,8 +133,18 @@ def read_text_table(
     sep: str | None = None,
     encoding: str | None = None,
     max_columns: int = MAX_COLUMNS,
+    concurrent: bool = True,
+    on_sample: Callable[[pd.DataFrame], Any] | None = None,
 ) -> TextTable:
     """Read delimited text (see the module docstring).
+
+    With ``concurrent``, a large file is checked, counted and parsed at once
+    (:func:`_speculate`); the block reader, which parses the next block while this one is
+    validated, reads each block step by step instead (the cores are busy already, and the
+    steps' buffers would otherwise all be held at once). ``on_sample`` is then called, on a
+    second thread while the parser runs, with :func:`sample_rows` (the rows detection looks
+    at, from the records' bytes) and its result kept as ``sampled``; ``None`` when it did
+    not run (a small file, or the bytes needed converting) or failed.
 
     Raises
     ------
@@ -139,7 +152,13 @@ def read_text_table(
         Empty, undecodable, too many columns, or a header with an unclosed quote.
     """
     sep = _check_sep(sep)
-    dec, recs, early, found_sep = _speculate(raw, name, sep, encoding, max_columns)
+    sampled = None
+    if concurrent:
+        dec, recs, early, found_sep, sampled = _speculate(
+            raw, name, sep, encoding, max_columns, on_sample
+        )
+    else:
+        dec = None
     if dec is None:  # not UTF-8 as it is (or small): decoded first, then read
         dec = to_utf8(raw, name, encoding)
         sep = _checked_head(dec.data, name, sep, max_columns)
@@ -168,6 +187,7 @@ def read_text_table(
         encoding=dec.encoding,
         sep=sep,
         encoding_counts=dec.counts,
+        sampled=sampled,
     )
 
 
@@ -188,7 +208,29 @@ def _checked_head(data, name: str, sep: str | None, max_columns: int) -> str:
     return sep or sniff_separator(_head_text(data))
 
 
-def _speculate(raw, name: str, sep: str | None, encoding: str | None, max_columns: int):
+def sample_rows(data, recs: Records, headers: list[str], sep: str, rows: int) -> pd.DataFrame:
+    """Up to ``rows`` records spread evenly over the file (first and last included), read
+    from their bytes: the rows :func:`hotspots.ingest.detect.sample_frame` takes from the
+    parsed table, with the same text (the table's odd rows are read by the same reader)."""
+    n = len(recs)
+    idx = np.unique(np.linspace(0, n - 1, min(rows, n)).round().astype(np.int64)) if n else []
+    got = [_fields(_text(data, recs, int(i)), sep) for i in idx]
+    return pd.DataFrame(
+        {
+            h: pd.Series([f[j] if j < len(f) else "" for f in got], dtype="str")
+            for j, h in enumerate(headers)
+        }
+    )
+
+
+def _speculate(
+    raw,
+    name: str,
+    sep: str | None,
+    encoding: str | None,
+    max_columns: int,
+    on_sample: Callable[[pd.DataFrame], Any] | None = None,
+):
     """``(decoded, records, early parse, separator)`` of a large file read on the assumptions
     that it is UTF-8 as it is and that every line is a record; ``decoded`` is ``None`` when
     the first fails (or the file is small) and the caller reads it step by step.
@@ -197,7 +239,7 @@ def _speculate(raw, name: str, sep: str | None, encoding: str | None, max_column
     Arrow's parse of the body. The parse is kept only when the records show every line is a
     record (:func:`_parse`); the rest only when the bytes needed no conversion.
     """
-    no = None, None, None, sep
+    no = None, None, None, sep, None
     if encoding is not None or len(raw) < SPECULATE_BYTES:
         return no
     head = bytes(raw[:4])
@@ -205,9 +247,15 @@ def _speculate(raw, name: str, sep: str | None, encoding: str | None, max_column
         return no
     sep = _checked_head(raw, name, sep, max_columns)
     start, n_head = _plain_body_start(raw, sep)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+
+    def sample_then(hook):
+        recs = found.result()
+        return hook(sample_rows(raw, recs, unique_headers(recs.header), sep, SAMPLE_ROWS))
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
         decoded = pool.submit(to_utf8, raw, name, None)
         found = pool.submit(find_records, raw, sep, name=name)
+        sampled = pool.submit(sample_then, on_sample) if on_sample is not None else None
         early = None
         if start is not None:
             early = _arrow(pa.py_buffer(raw).slice(start), n_head, sep, multiline=False)
@@ -216,9 +264,13 @@ def _speculate(raw, name: str, sep: str | None, encoding: str | None, max_column
             found.cancel()
             return no
         recs = found.result()
+        try:
+            sampled = sampled.result() if sampled is not None else None
+        except Exception:  # said again, in order, when the caller runs it on the table
+            sampled = None
     if start is None or recs.header_end != start:
         early = None
-    return dec, recs, early, sep
+    return dec, recs, early, sep, sampled
 
 
 def _plain_body_start(data: bytes, sep: str) -> tuple[int | None, int]:

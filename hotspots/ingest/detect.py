@@ -42,6 +42,7 @@ from hotspots.columns import (
     detect_columns,
     header_key,
 )
+from hotspots.ingest import csvtable
 from hotspots.ingest.parse import (
     DAY,
     HOUR,
@@ -58,7 +59,7 @@ from hotspots.ingest.parse import (
 )
 
 #: Rows profiled per column.
-SAMPLE_ROWS = 2_000
+SAMPLE_ROWS = csvtable.SAMPLE_ROWS
 _BOOL = frozenset({"true", "false", "yes", "no", "y", "n", "t", "f", "да", "нет", "иә", "жоқ"})
 _TOD = r"^\d{1,2}:\d\d(:\d\d(\.\d+)?)?( ?[AaPp]\.?[Mm]\.?)?$"
 _TIME_HINTS = tuple(DATETIME_NAMES + DATE_NAMES + TIME_NAMES) + (
