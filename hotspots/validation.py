@@ -698,13 +698,13 @@ def _accepted_frame(
     (0.6 s and 200 MiB), and every analysis reads ``lat``/``lon`` (:func:`schema.incident_points`
     makes them when a caller needs geometries).
     """
-    lat, lon = coords.lat[ok], coords.lon[ok]
-    data = {
-        **columns,
-        S.LAT: lat.astype("float64"),
-        S.LON: lon.astype("float64"),
-        S.SOURCE_ROW: source_row[ok],
-    }
+    every = bool(ok.all())  # the usual case: the arrays as they are, no copies
+
+    def accepted(a: np.ndarray, dtype: str) -> np.ndarray:
+        return (a if every else a[ok]).astype(dtype, copy=False)
+
+    lat, lon = accepted(coords.lat, "float64"), accepted(coords.lon, "float64")
+    data = {**columns, S.LAT: lat, S.LON: lon, S.SOURCE_ROW: accepted(source_row, "int64")}
     frame = pd.DataFrame(data, copy=False)  # no consolidation copy of the columns
     if not points:
         return frame
