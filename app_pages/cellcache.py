@@ -8,6 +8,8 @@ data set); a view holds the filter's mask and its counts (one per data set and f
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from app_pages.dataset import Dataset
@@ -17,7 +19,11 @@ from hotspots.filters import Filters, filter_mask
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _index(key: str, _ds: Dataset) -> CellIndex:
-    return CellIndex(_ds.calls)
+    index = CellIndex(_ds.calls)
+    # every resolution the auto rule may choose, binned in the background once (about 0.6 s
+    # each per million calls), so the first filter that changes the resolution does not wait
+    threading.Thread(target=index.warm, name="hotspots-cell-index", daemon=True).start()
+    return index
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

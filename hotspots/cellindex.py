@@ -64,7 +64,9 @@ class CellIndex:
 
     Notes
     -----
-    Thread-safe: sessions of the app share one index; a resolution is binned once.
+    Thread-safe: sessions of the app share one index; a resolution is binned once (a lock per
+    resolution, so :meth:`warm` in a background thread and a page asking for another
+    resolution do not wait for each other).
     """
 
     def __init__(self, incidents: pd.DataFrame) -> None:
@@ -74,7 +76,9 @@ class CellIndex:
         self.lat = np.array(lat, dtype=float)
         self.lon = np.array(lon, dtype=float)
         self._levels: dict[int, _Level] = {}
-        self._lock = threading.Lock()
+        self._locks = {
+            r: threading.Lock() for r in range(grid.MIN_RESOLUTION, grid.MAX_RESOLUTION + 1)
+        }
 
     def __len__(self) -> int:
         return int(self.lat.size)
@@ -82,15 +86,28 @@ class CellIndex:
     def level(self, resolution: int) -> _Level:
         """The cells at ``resolution`` (7-11), binned on first use."""
         res = grid.check_resolution(resolution)
-        with self._lock:
+        level = self._levels.get(res)
+        if level is not None:
+            return level
+        with self._locks[res]:
             if res not in self._levels:
                 ids = grid.cell_ids(self.lat, self.lon, res)
                 cells, position = np.unique(ids, return_inverse=True)
                 order = np.argsort(grid.to_str(cells), kind="stable")
                 str_rank = np.empty(cells.size, dtype=np.int64)
                 str_rank[order] = np.arange(cells.size)
-                self._levels[res] = _Level(cells, position.ravel().astype(np.int64), str_rank)
+                # int32 positions: half the memory (a data set has far fewer than 2^31 cells)
+                self._levels[res] = _Level(cells, position.ravel().astype(np.int32), str_rank)
             return self._levels[res]
+
+    def warm(self, resolutions: tuple[int, ...] | None = None) -> None:
+        """Bin every call at ``resolutions`` now (default: those the auto resolution tries,
+        finest first, :data:`hotspots.defaults.RESOLUTIONS`), so that no later filter change
+        waits for it (the app runs this in a background thread once per data set)."""
+        from hotspots.defaults import RESOLUTIONS
+
+        for res in resolutions or sorted(RESOLUTIONS, reverse=True):
+            self.level(res)
 
     def subset(self, mask: np.ndarray | None = None) -> CellView:
         """The calls selected by the boolean ``mask`` (aligned with the data set; ``None``:
