@@ -41,8 +41,8 @@ def headline(
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def cells(key: str, fkey: tuple, resolution: int, _calls: gpd.GeoDataFrame, _cells=None):
-    return views.cell_layer(_calls, params=views.Params(resolution=resolution), cells=_cells)
+def cells(key: str, fkey: tuple, resolution: int, _calls: gpd.GeoDataFrame):
+    return views.cell_layer(_calls, params=views.Params(resolution=resolution))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -133,7 +133,10 @@ def layer_data(ctx: Context, selected: set[str], p: views.Params) -> tuple[dict,
             problems.append(str(exc))
 
     if "cells" in selected:
-        data["cells"] = cells(key, fkey, p.resolution, calls, ctx.cells)
+        if ctx.cells is not None:  # from the data set's cells: cheaper than a cached copy
+            data["cells"] = ctx.cells.cells_gdf(p.resolution)
+        else:
+            data["cells"] = cells(key, fkey, p.resolution, calls)
     if "density" in selected:
 
         def dens() -> None:

@@ -174,16 +174,22 @@ def hull_candidates(incidents: pd.DataFrame) -> pd.DataFrame:
     lat, lon = latlon_of(incidents)
     if lat.size < 64:
         return pd.DataFrame({"lat": lat, "lon": lon})
-    picks = [np.argmin(lon), np.argmax(lon), np.argmin(lat), np.argmax(lat)]
-    picks += [np.argmin(lon + lat), np.argmax(lon + lat), np.argmin(lon - lat)]
-    picks += [np.argmax(lon - lat)]
-    inner = shapely.convex_hull(shapely.multipoints(np.column_stack([lon[picks], lat[picks]])))
+    # the extreme calls (W, SW, S, SE, E, NE, N, NW) and the polygon they span
+    picks = [
+        np.argmin(lon), np.argmin(lon + lat), np.argmin(lat), np.argmax(lon - lat),
+        np.argmax(lon), np.argmax(lon + lat), np.argmax(lat), np.argmin(lon - lat),
+    ]  # fmt: skip
+    corners = np.unique(np.column_stack([lon[picks], lat[picks]]), axis=0)
+    inner = shapely.convex_hull(shapely.multipoints(corners))
     keep = np.ones(lat.size, dtype=bool)
     if inner.geom_type == "Polygon":
-        inner = inner.buffer(-_HULL_MARGIN_DEG, join_style="mitre")
-        if not inner.is_empty:
-            shapely.prepare(inner)
-            keep = ~shapely.contains_xy(inner, lon, lat)
+        ring = np.asarray(shapely.get_coordinates(shapely.orient_polygons(inner).exterior))
+        inside = np.ones(lat.size, dtype=bool)
+        for (x0, y0), (x1, y1) in zip(ring[:-1], ring[1:], strict=True):
+            dx, dy = x1 - x0, y1 - y0
+            # left of each counter-clockwise edge by more than the margin (times its length)
+            inside &= dx * (lat - y0) - dy * (lon - x0) > _HULL_MARGIN_DEG * math.hypot(dx, dy)
+        keep = ~inside
     return pd.DataFrame({"lat": lat[keep], "lon": lon[keep]})
 
 
