@@ -250,8 +250,9 @@ def busiest_disc(incidents: pd.DataFrame, eps_m: float, at_most: int | None = No
     square of side ``eps / sqrt 2`` are all within ``eps`` of each other, so the busiest square
     is a lower bound; a call's disc lies in the 3 x 3 block of ``eps`` cells around it, so the
     block's calls are an upper bound for it. Only the calls whose bound beats the best disc
-    found so far are counted, busiest bound first (on 500,000 synthetic calls: 2.6 s -> about
-    0.1 s).
+    found so far are counted, busiest bound first. On 500,000 synthetic calls, with the auto
+    rule's cap (:func:`auto_min_samples`): 2.6 s -> 0.03 s; without a cap, 2.5-3.5 times
+    faster than counting the disc of every distinct place.
 
     Examples
     --------
