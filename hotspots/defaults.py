@@ -286,6 +286,10 @@ def busiest_disc_xy(xy: np.ndarray, eps_m: float, at_most: int | None = None) ->
     eps = float(eps_m)
     radius = eps * (1 + 1e-9)  # a call exactly eps away counts, whatever the rounding
     cap = n if at_most is None else max(0, min(n, int(at_most)))
+    if eps < 0:  # no disc (the caller reports the bad radius)
+        return 0
+    if not eps > 0:  # a radius of 0: the calls at one and the same place
+        return min(cap, int(np.unique(xy, axis=0, return_counts=True)[1].max()))
     # lower bound: the busiest square of side eps / sqrt(2) (a hair less, for rounding)
     squares, _ = _cell_keys(xy, eps / math.sqrt(2.0) * (1 - 1e-9))
     if squares.max() <= 8 * n + 1_000_000:  # a city's grid: counting beats sorting

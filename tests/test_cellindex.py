@@ -112,7 +112,7 @@ def test_busiest_disc_by_branch_and_bound_is_the_brute_force_one(seed):
             np.array([[0.0, 0.0], [50.0, 0.0], [100.0, 0.0], [50.0, 50.0], [0.0, 50.0]]),
         ]
     )
-    for eps in (10.0, 50.0, 120.0):
+    for eps in (0.0, 10.0, 50.0, 120.0):  # 0: the calls at one place (the duplicates)
         want = brute_busiest(xy, eps)
         assert defaults.busiest_disc_xy(xy, eps) == want
         for cap in (1, 5, want - 1, want, want + 7):

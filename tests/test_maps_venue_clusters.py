@@ -7,6 +7,7 @@ are computed here from the Web Mercator formula, independently of the page's cod
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -15,9 +16,10 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from hotspots.escape import escape_text
 from hotspots.maps import add_venues
 from hotspots.maps.assemble import map_html
-from hotspots.maps.points import VENUE_CLUSTER_PX, VENUE_CLUSTER_ZOOM
+from hotspots.maps.points import VENUE_CLUSTER_NAMES, VENUE_CLUSTER_PX, VENUE_CLUSTER_ZOOM
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -33,8 +35,15 @@ _SHOWN = """([name, zoom]) => new Promise(done => {
         const numbers = [...document.querySelectorAll('.hs-venue-cluster')]
             .map(e => Number(e.textContent));
         let dots = 0;
-        m.eachLayer(l => { if (l instanceof L.CircleMarker) dots++; });
-        done({numbers, dots, zoom: m.getZoom()});
+        const tips = [];
+        m.eachLayer(l => {
+            if (l instanceof L.CircleMarker) dots++;
+            const icon = l.options && l.options.icon;
+            if (icon && icon.options.className === 'hs-venue-cluster') {
+                tips.push([Number(icon.options.html), l.getTooltip().getContent()]);
+            }
+        });
+        done({numbers, dots, tips, zoom: m.getZoom()});
     }, 300);
 })"""
 
@@ -73,5 +82,14 @@ def test_venue_dots_cluster_zoomed_out_and_come_back_zoomed_in(browser, sample):
     assert far["dots"] == sum(1 for n in want.values() if n == 1)
     assert sum(far["numbers"]) + far["dots"] == len(venues)
     assert len(far["numbers"]) > 0  # the sample's 208 venues do gather at zoom 12
+    # a cluster's tooltip names its first venues, then "+n" for the others
+    names = {escape_text(n) for n in venues["name"]}  # as the page shows them, escaped
+    for n, tip in far["tips"]:
+        parts = re.findall(r"<div>(.*?)</div>", tip)
+        shown = min(n, VENUE_CLUSTER_NAMES)
+        assert len(parts) == shown + (n > shown)
+        bad = [p for p in parts[:shown] if not any(name in p for name in names)]
+        assert not bad, bad[:3]
+        assert n == shown or parts[-1] == f"+{n - shown}"
     # zoomed in: no cluster, every venue its dot
-    assert near == {"numbers": [], "dots": len(venues), "zoom": VENUE_CLUSTER_ZOOM}
+    assert near == {"numbers": [], "dots": len(venues), "tips": [], "zoom": VENUE_CLUSTER_ZOOM}

@@ -146,7 +146,7 @@ div.leaflet-container{{background:{PLAIN_BACKGROUND};font-family:"DejaVu Sans",A
 .hs-caption .hs-title{{font-size:18px;font-weight:bold}}
 .hs-venue{{background-size:22px 22px;background-repeat:no-repeat;width:22px;height:22px}}
 .hs-far .hs-venue{{background-size:10px 10px;background-position:center}}
-.hs-venue-cluster{{background:rgba(90,90,90,.8);border:2px solid #fff;border-radius:50%;
+.hs-venue-cluster{{background:rgba(58,68,140,.85);border:2px solid #fff;border-radius:50%;
  color:#fff;font:bold 11px/14px "DejaVu Sans",Arial,sans-serif;display:flex;
  align-items:center;justify-content:center;box-sizing:border-box}}
 .hs-legend .hs-venue{{display:inline-block;flex:none;width:16px;height:16px;

@@ -44,6 +44,8 @@ VENUE_DOT_ZOOM: Final = 14
 #: square of :data:`VENUE_CLUSTER_PX` screen pixels are drawn as one disc with their number.
 VENUE_CLUSTER_ZOOM: Final = 14
 VENUE_CLUSTER_PX: Final = 48
+#: A cluster's tooltip names its first venues, then "+n" for the others.
+VENUE_CLUSTER_NAMES: Final = 10
 
 
 class _VenueMarkers(_RawRender, MacroElement):
@@ -100,11 +102,17 @@ class _VenueMarkers(_RawRender, MacroElement):
                         return;
                     }
                     var at = [c.lat / c.n, c.lon / c.n], size = c.n < 10 ? 18 : c.n < 100 ? 22 : 26;
+                    // its venues' tooltips (escaped already), the first ones, then "+n"
+                    var tips = c.rows.slice(0, {{ this.cluster_names }}).map(function (q) {
+                        return "<div>" + q[3] + "</div>";
+                    });
+                    if (c.n > tips.length) { tips.push("<div>+" + (c.n - tips.length) + "</div>"); }
                     L.marker(at, {
                         icon: L.divIcon({className: "hs-venue-cluster", html: String(c.n),
                             iconSize: [size, size], iconAnchor: [size / 2, size / 2]}),
                         keyboard: false
-                    }).on("click", function () { m.setView(at, z + 2); }).addTo(clusters);
+                    }).bindTooltip(tips.join(""), {direction: "top"})
+                        .on("click", function () { m.setView(at, z + 2); }).addTo(clusters);
                 });
             }
             // zoomed out (a district or the city), the icons shrink to dots and the dots
@@ -139,6 +147,7 @@ class _VenueMarkers(_RawRender, MacroElement):
         self.far_zoom = VENUE_DOT_ZOOM
         self.cluster_zoom = VENUE_CLUSTER_ZOOM
         self.cell_px = VENUE_CLUSTER_PX
+        self.cluster_names = VENUE_CLUSTER_NAMES
         self.kinds_js = _js_literal(kinds)
         self.colours_js = _js_literal([VENUE_STYLES[k][0] for k in kinds])
         self.rows_js = _js_literal(rows)
