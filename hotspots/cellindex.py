@@ -103,12 +103,16 @@ class CellIndex:
             return self._levels[res]
 
     def warm(self, resolutions: tuple[int, ...] | None = None) -> None:
-        """Bin every call at ``resolutions`` now (default: those the auto resolution tries,
-        finest first, :data:`hotspots.defaults.RESOLUTIONS`), so that no later filter change
-        waits for it (the app runs this in a background thread once per data set)."""
-        from hotspots.defaults import RESOLUTIONS
+        """Bin every call at ``resolutions`` now, so that no later filter change waits for it
+        (the app runs this in a background thread once per data set). Default: every
+        resolution the auto rule may choose (:data:`hotspots.defaults.RESOLUTIONS`), the
+        fixed default (9) and the coarser ones first: the whole data set's first map bins the
+        finest ones itself meanwhile, and a filter, leaving fewer calls, asks for coarser ones.
+        """
+        from hotspots.defaults import RESOLUTION, RESOLUTIONS
 
-        for res in resolutions or sorted(RESOLUTIONS, reverse=True):
+        order = sorted(RESOLUTIONS, key=lambda r: (r > RESOLUTION, abs(r - RESOLUTION)))
+        for res in resolutions or order:
             self.level(res)
 
     def subset(self, mask: np.ndarray | None = None) -> CellView:
