@@ -143,3 +143,15 @@ def test_the_hull_of_the_candidates_is_the_hull_of_every_call(sample):
             shapely.convex_hull(shapely.multipoints(cand[["lon", "lat"]].to_numpy())), every, 0
         )
     assert len(defaults.hull_candidates(sample.calls)) < len(sample.calls) / 10
+
+
+def test_warm_bins_every_auto_resolution_once(sample):
+    index = CellIndex(sample.calls)
+    index.warm()
+    assert sorted(index._levels) == sorted(defaults.RESOLUTIONS)
+    level = index.level(9)
+    index.warm()  # again: nothing binned anew
+    assert index.level(9) is level
+    pd.testing.assert_frame_equal(
+        index.subset(None).count_cells(7), grid.count_cells(sample.calls, 7)
+    )
