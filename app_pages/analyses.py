@@ -14,23 +14,28 @@ from hotspots import views
 # Cached analyses
 # --------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=64, show_spinner=False)
-def resolved_params(key: str, fkey: tuple, pkey: tuple, _calls, _boundary) -> views.Params:
+def resolved_params(
+    key: str, fkey: tuple, pkey: tuple, _calls, _boundary, _cells=None
+) -> views.Params:
     """The parameters ``pkey`` with every ``auto`` computed from the filtered calls and the
     study area (:meth:`hotspots.views.Params.resolved`, as the CLI and the report do); too
-    few calls for a rule: its fixed number (:data:`hotspots.defaults.FIXED`)."""
+    few calls for a rule: its fixed number (:data:`hotspots.defaults.FIXED`). ``_cells``: the
+    calls' :class:`hotspots.cellindex.CellView` (:mod:`app_pages.cellcache`)."""
     from hotspots import defaults
     from hotspots.errors import InputError, ParameterError
 
     p = views.Params(**dict(pkey))
     try:
-        return p.resolved(_calls, _boundary)
+        return p.resolved(_calls, _boundary, cells=_cells)
     except (InputError, ParameterError):
         return views.Params(**{**p.as_dict(), **{n: defaults.FIXED[n] for n in p.auto_fields}})
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def headline(key: str, fkey: tuple, pkey: tuple, _calls: gpd.GeoDataFrame, n_total: int):
-    h = views.headline(_calls, params=views.Params(**dict(pkey)))
+def headline(
+    key: str, fkey: tuple, pkey: tuple, _calls: gpd.GeoDataFrame, n_total: int, _cells=None
+):
+    h = views.headline(_calls, params=views.Params(**dict(pkey)), cells=_cells)
     # the totals are those of the whole data set, not of the filtered calls
     return views.Headline(**{**h.__dict__, "n_total": n_total})
 

@@ -9,7 +9,7 @@ from typing import Any
 import geopandas as gpd
 import streamlit as st
 
-from app_pages import state
+from app_pages import cellcache, state
 from app_pages.analyses import cells, clusters, density, gistar, resolved_params
 from app_pages.dataset import Dataset, dataset
 from app_pages.params import current_params, describe_params, params_key
@@ -38,6 +38,8 @@ class Context:
     #: The parameters as set (``"auto"`` kept); ``params`` holds the numbers in force,
     #: ``auto`` ones computed from ``calls`` (re-computed on every filter change).
     requested: views.Params = views.Params()
+    #: The calls' H3 cells (:mod:`app_pages.cellcache`): counts per cell without binning.
+    cells: Any = None
 
     @property
     def fkey(self) -> tuple:
@@ -58,6 +60,7 @@ def context() -> Context:
     f = current_filters()
     calls = filtered(ds, f)
     requested = current_params()
+    cells = None if ds.big else cellcache.view(ds, filters_key(f))
     return Context(
         lang=current_lang(),
         ds=ds,
@@ -66,9 +69,10 @@ def context() -> Context:
         presenter=bool(state.get("presenter")),
         k=int(state.get("k")),
         params=resolved_params(
-            ds.key, filters_key(f), params_key(requested), calls, ds.boundary
+            ds.key, filters_key(f), params_key(requested), calls, ds.boundary, cells
         ),
         requested=requested,
+        cells=cells,
     )
 
 
@@ -129,7 +133,10 @@ def layer_data(ctx: Context, selected: set[str], p: views.Params) -> tuple[dict,
             problems.append(str(exc))
 
     if "cells" in selected:
-        data["cells"] = cells(key, fkey, p.resolution, calls)
+        if ctx.cells is not None:  # from the data set's cells: cheaper than a cached copy
+            data["cells"] = ctx.cells.cells_gdf(p.resolution)
+        else:
+            data["cells"] = cells(key, fkey, p.resolution, calls)
     if "density" in selected:
 
         def dens() -> None:

@@ -276,7 +276,7 @@ def release_derived(_value: Any = None) -> None:
     are keyed on the data set, so those of an upload would outlive its session. Called when
     Streamlit releases an upload's data set (its session ended, or the session loaded others);
     the sample's results are recomputed on their next use."""
-    from app_pages import analyses, mapview, risk, sidebar
+    from app_pages import analyses, cellcache, mapview, risk, sidebar
 
     for fn in (
         sidebar._filtered,
@@ -293,6 +293,7 @@ def release_derived(_value: Any = None) -> None:
         risk.fitted,
     ):
         fn.clear()
+    cellcache.clear()
     return_freed_memory()
 
 

@@ -73,7 +73,7 @@ if common.no_calls(ctx):
     st.stop()
 
 # --- headline figures -------------------------------------------------------------------
-h = common.headline(ctx.ds.key, ctx.fkey, ctx.pkey, ctx.calls, len(ctx.ds.calls))
+h = common.headline(ctx.ds.key, ctx.fkey, ctx.pkey, ctx.calls, len(ctx.ds.calls), ctx.cells)
 if ctx.presenter:
     # a slide: its title (what and when) above the figures; the map takes the rest
     st.html(f"<style>{presenter_css()}</style>")

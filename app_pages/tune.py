@@ -450,7 +450,11 @@ with st.container(key="tune_map_box"):
             return m, counts, []
 
         with st.spinner(t("msg.loading", lang)):
-            mapview.show(ident, build, key="tune_map", height=520)
+            mapview.show(
+                ident, build, key="tune_map", height=520,
+                # one map per view: a filter or parameter change updates its layers in place
+                view=(ctx.ds.key, lang, ctx.presenter, mapview.tiles(), "tune-selected"),
+            )
         row = comp.table.set_index("method").loc[method]
         st.caption(
             t(
@@ -468,7 +472,10 @@ with st.container(key="tune_map_box"):
         layer = method_layers[method]
         ident, build = common.map_builder(ctx, {layer}, numbers)
         with st.spinner(t("msg.loading", lang)):
-            shown = mapview.show(("tune", *ident), build, key="tune_map", height=520)
+            shown = mapview.show(
+                ("tune", *ident), build, key="tune_map", height=520,
+                view=(ctx.ds.key, lang, ctx.presenter, mapview.tiles(), "tune-layers"),
+            )
         for message in shown.problems:
             st.warning(t("msg.error", lang, message=common.md_text(message)))
         st.caption(mapview.counts_line(shown.counts, lang))

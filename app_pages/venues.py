@@ -306,6 +306,8 @@ shown = mapview.show(
     lambda: (*maps.build_map(spec, calls=detail.calls, venues=venues), []),
     key="venue_map",
     height=420,
+    # one map per venue (its first view is the venue): a filter change updates it in place
+    view=(ctx.ds.key, lang, ctx.presenter, mapview.tiles(), "venue", vid),
 )
 line = mapview.counts_line(shown.counts, lang)
 if ctx.presenter:  # as on the Map page: the calls are there, counted in cells

@@ -137,6 +137,7 @@ class Tab:
         self.blocked: list[str] = []
         self.page.route(_NOT_LOCAL, self._block)  # local requests are not intercepted
         self.received = 0
+        self.marks: dict[str, float] = {}
         self.page.on("websocket", self._socket)
         self.url = url
 
@@ -147,6 +148,8 @@ class Tab:
     def _socket(self, ws) -> None:
         def count(payload) -> None:
             self.received += len(payload)
+            if len(payload) > 100_000:  # the map's layers: when the server sent them
+                self.marks["sent"] = time.monotonic()
 
         ws.on("framereceived", count)
 
@@ -170,13 +173,21 @@ class Tab:
         """Wait for a map whose fingerprint is not ``old``, painted, stable, script done."""
         deadline = time.monotonic() + timeout
         last, since = None, 0.0
+        # monotonic times: the map first changed, the script last seen running, the map's
+        # layers received (a websocket frame over 100 kB)
+        self.marks = {}
         while time.monotonic() < deadline:
             fp = self.fingerprint()
             now = time.monotonic()
+            running = self.running()
+            if running:
+                self.marks["running"] = now
             if VERBOSE and int(now * 20) % 20 == 0:
-                print(f"    {now:.1f} map {fp} running {self.running()} ws {self.received}")
+                print(f"    {now:.1f} map {fp} running {running} ws {self.received}")
             if fp != last:
                 last, since = fp, now
+                if fp is not None and fp != old:
+                    self.marks.setdefault("changed", now)
             # stable: the same new map seen on two polls 50 ms apart, and the script done
             if fp is not None and fp != old and now - since >= 0.05 and not self.running():
                 for frame in self.map_frames():
@@ -205,10 +216,14 @@ class Tab:
         self.page.keyboard.type(str(year))  # the list shows that year alone
         self.page.get_by_role("option", name=str(year), exact=True).wait_for()
         before = self.received
-        t0 = time.perf_counter()
+        t0, m0 = time.perf_counter(), time.monotonic()
         self.page.keyboard.press("Enter")
         self.wait_map(old)
         took = time.perf_counter() - t0
+        if VERBOSE:
+            marks = {k: f"{v - m0:.2f} s" for k, v in self.marks.items()}
+            print(f"    year {year}: settled {took:.2f} s; script last seen running, map layers"
+                  f" received, map first changed: {marks}")
         self.page.keyboard.press("Escape")
         return took, self.received - before
 

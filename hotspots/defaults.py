@@ -51,7 +51,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -142,7 +142,55 @@ def study_area_m2(incidents: pd.DataFrame, area: Any = None) -> float:
     """Area of the study area (``area`` polygon, else the calls' convex hull), m²."""
     from hotspots.evaluate import study_area
 
+    if area is None:  # the hull of the calls that can be its corners: the same polygon
+        incidents = hull_candidates(incidents)
     return study_area(incidents, area).area_m2
+
+
+#: Margin (degrees, about 0.1 mm) by which a call must lie inside the extreme calls' polygon
+#: for :func:`hull_candidates` to drop it: rounding can never turn it into a hull corner.
+_HULL_MARGIN_DEG: Final = 1e-9
+
+
+def hull_candidates(incidents: pd.DataFrame) -> pd.DataFrame:
+    """The calls that can be corners of the calls' convex hull (``lat``, ``lon``).
+
+    Akl and Toussaint's (1978) filter: the calls of extreme x, y, x + y and x - y span a
+    polygon inside the hull, and a call strictly inside it (by :data:`_HULL_MARGIN_DEG`) is no
+    corner. The convex hull of what is left is therefore the hull of all the calls, the same
+    polygon, built from a few hundred points instead of every call (GEOS took 1.3 s for the
+    multipoint of 500,000 calls).
+
+    Examples
+    --------
+    >>> calls = pd.DataFrame({"lat": [0.0, 0.0, 1.0, 1.0, 0.5], "lon": [0.0, 1.0, 0.0, 1.0, 0.5]})
+    >>> len(hull_candidates(calls))  # the centre is no corner
+    4
+    """
+    import shapely
+
+    from hotspots.clusters import latlon_of
+
+    lat, lon = latlon_of(incidents)
+    if lat.size < 64:
+        return pd.DataFrame({"lat": lat, "lon": lon})
+    # the extreme calls (W, SW, S, SE, E, NE, N, NW) and the polygon they span
+    picks = [
+        np.argmin(lon), np.argmin(lon + lat), np.argmin(lat), np.argmax(lon - lat),
+        np.argmax(lon), np.argmax(lon + lat), np.argmax(lat), np.argmin(lon - lat),
+    ]  # fmt: skip
+    corners = np.unique(np.column_stack([lon[picks], lat[picks]]), axis=0)
+    inner = shapely.convex_hull(shapely.multipoints(corners))
+    keep = np.ones(lat.size, dtype=bool)
+    if inner.geom_type == "Polygon":
+        ring = np.asarray(shapely.get_coordinates(shapely.orient_polygons(inner).exterior))
+        inside = np.ones(lat.size, dtype=bool)
+        for (x0, y0), (x1, y1) in zip(ring[:-1], ring[1:], strict=True):
+            dx, dy = x1 - x0, y1 - y0
+            # left of each counter-clockwise edge by more than the margin (times its length)
+            inside &= dx * (lat - y0) - dy * (lon - x0) > _HULL_MARGIN_DEG * math.hypot(dx, dy)
+        keep = ~inside
+    return pd.DataFrame({"lat": lat[keep], "lon": lon[keep]})
 
 
 def knee(values: np.ndarray, trim: float = 0.01) -> float:
@@ -185,63 +233,145 @@ def k_distances(xy: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
 
 
 # the rules -----------------------------------------------------------------------------------
-def auto_eps(incidents: pd.DataFrame) -> float:
+def auto_eps(incidents: pd.DataFrame, *, xy: np.ndarray | None = None) -> float:
     """DBSCAN radius from the knee of the :data:`KNEE_K`-distance curve, metres (see the
-    module notes)."""
-    kd = k_distances(_xy(incidents), KNEE_K)
+    module notes). ``xy``: the calls' metric coordinates (:func:`_xy`) when known already."""
+    kd = k_distances(_xy(incidents) if xy is None else xy, KNEE_K)
     return float(np.clip(round(knee(kd)), EPS_MIN_M, EPS_MAX_M))
 
 
-def busiest_disc(incidents: pd.DataFrame, eps_m: float) -> int:
+def busiest_disc(incidents: pd.DataFrame, eps_m: float, at_most: int | None = None) -> int:
     """Calls in the busiest disc of radius ``eps_m`` centred on a call (itself counted): the
     largest ``min_samples`` with which DBSCAN still finds a cluster at this ``eps_m``.
+
+    With ``at_most``, ``min(at_most, busiest)``, which can be known much sooner.
+
+    Exact, without counting every call's disc (branch and bound on two grids): calls in one
+    square of side ``eps / sqrt 2`` are all within ``eps`` of each other, so the busiest square
+    is a lower bound; a call's disc lies in the 3 x 3 block of ``eps`` cells around it, so the
+    block's calls are an upper bound for it. Only the calls whose bound beats the best disc
+    found so far are counted, busiest bound first. On 500,000 synthetic calls, with the auto
+    rule's cap (:func:`auto_min_samples`): 2.6 s -> 0.03 s; without a cap, 2.5-3.5 times
+    faster than counting the disc of every distinct place.
 
     Examples
     --------
     >>> calls = pd.DataFrame({"lat": [43.3, 43.3, 43.3001, 43.4], "lon": [68.2] * 4})
-    >>> busiest_disc(calls, 20.0)
-    3
+    >>> busiest_disc(calls, 20.0), busiest_disc(calls, 20.0, at_most=2)
+    (3, 2)
     """
+    xy = _xy(incidents)
+    return busiest_disc_xy(xy, eps_m, at_most)
+
+
+#: Calls whose discs are counted at a time by :func:`busiest_disc_xy`.
+_DISC_CHUNK: Final = 4096
+
+
+def _cell_keys(xy: np.ndarray, side: float) -> tuple[np.ndarray, int]:
+    """One int64 key per point, its square of side ``side``, and the key step of one column
+    (a spare row and column either side, so a neighbour's key never wraps)."""
+    g = np.floor((xy - xy.min(axis=0)) / side).astype(np.int64)
+    width = int(g[:, 1].max()) + 3
+    return (g[:, 0] + 1) * width + (g[:, 1] + 1), width
+
+
+def busiest_disc_xy(xy: np.ndarray, eps_m: float, at_most: int | None = None) -> int:
+    """:func:`busiest_disc` on metric coordinates ``xy`` (n x 2, metres)."""
     from scipy.spatial import cKDTree
 
-    xy = _xy(incidents)
-    # a tree of every call (duplicates count), queried once per distinct place
-    counts = cKDTree(xy).query_ball_point(
-        np.unique(xy, axis=0), float(eps_m) * (1 + 1e-9), return_length=True
-    )
-    return int(counts.max())
+    n = len(xy)
+    if n == 0:
+        return 0
+    eps = float(eps_m)
+    radius = eps * (1 + 1e-9)  # a call exactly eps away counts, whatever the rounding
+    cap = n if at_most is None else max(0, min(n, int(at_most)))
+    if eps < 0:  # no disc (the caller reports the bad radius)
+        return 0
+    if not eps > 0:  # a radius of 0: the calls at one and the same place
+        return min(cap, int(np.unique(xy, axis=0, return_counts=True)[1].max()))
+    # lower bound: the busiest square of side eps / sqrt(2) (a hair less, for rounding)
+    squares, _ = _cell_keys(xy, eps / math.sqrt(2.0) * (1 - 1e-9))
+    if squares.max() <= 8 * n + 1_000_000:  # a city's grid: counting beats sorting
+        best = int(np.bincount(squares).max())
+    else:  # calls far apart: only the squares that hold some
+        best = int(np.unique(squares, return_counts=True)[1].max())
+    if best >= cap:
+        return cap
+    # upper bound of each call: the calls in the 3 x 3 block of cells (side a hair over the
+    # radius) around its cell
+    side = radius * (1 + 1e-9)
+    key, width = _cell_keys(xy, side)
+    cells, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    block = np.zeros(cells.size, dtype=np.int64)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            near = cells + di * width + dj
+            pos = np.minimum(np.searchsorted(cells, near), cells.size - 1)
+            block += np.where(cells[pos] == near, counts[pos], 0)
+    bound = block[inv.ravel()]
+    cand = np.flatnonzero(bound > best)
+    if cand.size == 0:
+        return best
+    cand = cand[np.argsort(-bound[cand], kind="stable")]
+    tree = cKDTree(xy)
+    for start in range(0, cand.size, _DISC_CHUNK):
+        chunk = cand[start : start + _DISC_CHUNK]
+        if bound[chunk[0]] <= best:  # busiest bound first: no call left can beat it
+            break
+        found = tree.query_ball_point(xy[chunk], radius, return_length=True)
+        best = max(best, int(found.max()))
+        if best >= cap:
+            return cap
+    return best
 
 
-def auto_min_samples(incidents: pd.DataFrame, eps_m: float, area_m2: float) -> int:
-    """DBSCAN's ``min_samples`` from the average density (see the module notes)."""
+def auto_min_samples(
+    incidents: pd.DataFrame, eps_m: float, area_m2: float, *, xy: np.ndarray | None = None
+) -> int:
+    """DBSCAN's ``min_samples`` from the average density (see the module notes). ``xy``: the
+    calls' metric coordinates (:func:`_xy`) when known already."""
     n = len(incidents)
     if not area_m2 > 0:
         raise ParameterError("area_m2: the study area in m², > 0")
     expected = n * math.pi * float(eps_m) ** 2 / float(area_m2)
     rule = max(MIN_SAMPLES_FLOOR, int(math.ceil(DENSITY_FACTOR * expected)))
-    return int(max(2, min(rule, busiest_disc(incidents, eps_m))))
+    xy = _xy(incidents) if xy is None else xy
+    return int(max(2, busiest_disc_xy(xy, eps_m, at_most=rule)))
 
 
-def auto_resolution(incidents: pd.DataFrame) -> int:
+def auto_resolution(
+    incidents: pd.DataFrame, n_cells: Callable[[int], int] | None = None
+) -> int:
     """The finest H3 resolution whose non-empty cells hold :data:`CALLS_PER_CELL` calls on
-    average (the coarsest, 7, when none does)."""
+    average (the coarsest, 7, when none does).
+
+    ``n_cells(resolution)``, when given, is the number of distinct cells of ``incidents`` at
+    that resolution, known already (the app's :class:`hotspots.cellindex.CellView`); else
+    the calls are binned here."""
     from hotspots import grid
     from hotspots.clusters import latlon_of
 
     lat, lon = latlon_of(incidents)
     if lat.size == 0:
         raise InputError("no calls to compute auto parameters from: widen the filters")
+    if n_cells is None:
+
+        def n_cells(res: int) -> int:
+            return int(np.unique(grid.cell_ids(lat, lon, res)).size)
+
     for res in sorted(RESOLUTIONS, reverse=True):
-        if lat.size / np.unique(grid.cell_ids(lat, lon, res)).size >= CALLS_PER_CELL:
+        if lat.size / n_cells(res) >= CALLS_PER_CELL:
             return int(res)
     return int(min(RESOLUTIONS))
 
 
-def auto_bandwidth(incidents: pd.DataFrame) -> float:
-    """KDE bandwidth by ArcGIS's spatial Silverman rule, whole metres (clipped)."""
+def auto_bandwidth(incidents: pd.DataFrame, *, xy: np.ndarray | None = None) -> float:
+    """KDE bandwidth by ArcGIS's spatial Silverman rule, whole metres (clipped). ``xy``: the
+    calls' metric coordinates (:func:`_xy`) when known already."""
     from hotspots.density import default_bandwidth
 
-    xy = _xy(incidents)
+    xy = _xy(incidents) if xy is None else xy
     h = default_bandwidth(xy[:, 0], xy[:, 1])
     return float(np.clip(round(h), BANDWIDTH_MIN_M, BANDWIDTH_MAX_M))
 
@@ -268,7 +398,11 @@ def _fmt(v: Any) -> str:
 
 
 def resolve(
-    incidents: pd.DataFrame, values: Mapping[str, Any] | None = None, area: Any = None
+    incidents: pd.DataFrame,
+    values: Mapping[str, Any] | None = None,
+    area: Any = None,
+    *,
+    n_cells: Callable[[int], int] | None = None,
 ) -> Chosen:
     """Replace every ``"auto"`` in ``values`` by its value computed from ``incidents``.
 
@@ -281,6 +415,9 @@ def resolve(
         given) or ``"auto"``; a name left out takes its fixed default (:data:`FIXED`).
     area : polygon or GeoDataFrame, optional
         Study area (EPSG:4326) for ``min_samples``; default the calls' convex hull.
+    n_cells : callable, optional
+        ``n_cells(resolution)``: distinct H3 cells of ``incidents``, when known already
+        (:func:`auto_resolution`).
 
     Returns
     -------
@@ -294,14 +431,16 @@ def resolve(
     auto = {k for k, v in given.items() if is_auto(v)}
     out = dict(given)
     if "resolution" in auto:
-        out["resolution"] = auto_resolution(incidents)
+        out["resolution"] = auto_resolution(incidents, n_cells)
+    # the calls' metric coordinates, projected once for the three rules that need them
+    xy = _xy(incidents) if auto & {"bandwidth_m", "eps_m", "min_samples"} else None
     if "bandwidth_m" in auto:
-        out["bandwidth_m"] = auto_bandwidth(incidents)
+        out["bandwidth_m"] = auto_bandwidth(incidents, xy=xy)
     if "eps_m" in auto:
-        out["eps_m"] = auto_eps(incidents)
+        out["eps_m"] = auto_eps(incidents, xy=xy)
     if "min_samples" in auto:
         out["min_samples"] = auto_min_samples(
-            incidents, float(out["eps_m"]), study_area_m2(incidents, area)
+            incidents, float(out["eps_m"]), study_area_m2(incidents, area), xy=xy
         )
     out["resolution"] = int(out["resolution"])
     out["min_samples"] = int(out["min_samples"])

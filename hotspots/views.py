@@ -148,11 +148,18 @@ class Params:
         return tuple(n for n in AUTO_FIELDS if getattr(self, n) == _defaults.AUTO)
 
     def resolved(
-        self, incidents: pd.DataFrame, area: Any = None, names: tuple[str, ...] = AUTO_FIELDS
+        self,
+        incidents: pd.DataFrame,
+        area: Any = None,
+        names: tuple[str, ...] = AUTO_FIELDS,
+        *,
+        cells: Any = None,
     ) -> Params:
         """These parameters with every ``"auto"`` among ``names`` computed from
         ``incidents`` (:func:`hotspots.defaults.resolve`; ``area``, the study area, for
         ``min_samples``; default the calls' convex hull). Numbers are kept as given.
+        ``cells``, a :class:`hotspots.cellindex.CellView` of ``incidents``, gives their cells
+        without binning them again (the same numbers).
 
         Examples
         --------
@@ -169,7 +176,8 @@ class Params:
         }
         if "min_samples" in want and "eps_m" not in given:  # its rule needs the radius
             given["eps_m"] = _defaults.AUTO
-        chosen = _defaults.resolve(incidents, given, area)
+        n_cells = None if cells is None else cells.n_cells
+        chosen = _defaults.resolve(incidents, given, area, n_cells=n_cells)
         return replace(self, **{n: chosen.values[n] for n in want})
 
     def method_params(self) -> dict[str, dict[str, Any]]:
@@ -249,9 +257,16 @@ class Headline:
 
 
 def headline(
-    incidents: gpd.GeoDataFrame, filters: Filters | None = None, params: Params | None = None
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    *,
+    cells: Any = None,
 ) -> Headline:
     """Headline figures of the calls passing ``filters`` (see :class:`Headline`).
+
+    ``cells``, a :class:`hotspots.cellindex.CellView` of the filtered calls (the app's,
+    binned once per data set), gives their counts per cell without binning them again.
 
     Examples
     --------
@@ -282,10 +297,14 @@ def headline(
         if table.to_numpy().sum() > 0:
             flat = int(np.argmax(table.to_numpy()))
             peak_day, peak_hour = divmod(flat, 24)
-        res = params.resolved(sub, names=("resolution",)).resolution
-        cells = count_cells(sub, res)["count"].to_numpy()
-        n_top = max(1, int(math.ceil(TOP_CELL_SHARE * len(cells))))
-        top_cells_share = float(np.sort(cells)[::-1][:n_top].sum() / n)
+        res = params.resolved(sub, names=("resolution",), cells=cells).resolution
+        if cells is None:
+            counts = count_cells(sub, res)["count"].to_numpy()
+        else:
+            counts = cells.counts(res)
+            counts = counts[counts > 0]
+        n_top = max(1, int(math.ceil(TOP_CELL_SHARE * len(counts))))
+        top_cells_share = float(np.sort(counts)[::-1][:n_top].sum() / n)
     return Headline(
         n_calls=n,
         n_total=len(incidents),
@@ -304,15 +323,23 @@ def headline(
 # Map layers
 # --------------------------------------------------------------------------------------------
 def cell_layer(
-    incidents: gpd.GeoDataFrame, filters: Filters | None = None, params: Params | None = None
+    incidents: gpd.GeoDataFrame,
+    filters: Filters | None = None,
+    params: Params | None = None,
+    *,
+    cells: Any = None,
 ) -> gpd.GeoDataFrame:
     """Calls per H3 cell at ``params.resolution`` with the hexagons: ``cell``, ``count``,
     ``geometry`` (EPSG:4326), busiest first. Every non-empty cell: the map drops those under
-    the presenter mode's minimum count when it draws them (:func:`hotspots.maps.add_cells`)."""
+    the presenter mode's minimum count when it draws them (:func:`hotspots.maps.add_cells`).
+    ``cells``, a :class:`hotspots.cellindex.CellView` of the filtered calls, gives the same
+    table from the cells binned once per data set."""
     from hotspots.grid import cells_to_gdf, count_cells
 
     sub = _filtered(incidents, filters)
-    params = (params or Params()).resolved(sub, names=("resolution",))
+    params = (params or Params()).resolved(sub, names=("resolution",), cells=cells)
+    if cells is not None:
+        return cells.cells_gdf(params.resolution)
     return cells_to_gdf(count_cells(sub, params.resolution))
 
 

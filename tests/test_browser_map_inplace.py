@@ -5,7 +5,8 @@ Leaflet map object of the first view survives a change of the year filter (a mar
 is still there), its data layers are replaced (new cells, one legend and one layer switcher,
 not two), and what the change brings over the websocket holds no copy of Leaflet or of any
 other script (neither its text nor a ``data:`` URL) and weighs less than Leaflet alone: the
-page's scripts are loaded once, by URL, and cached.
+page's scripts are loaded once, by URL, and cached. The Venues and Tune pages' maps are
+updated in place too.
 
 Needs Debian's ``/usr/bin/chromium`` (``make chromium``); skipped with the reason otherwise.
 """
@@ -141,3 +142,53 @@ def test_venue_icons_are_small_dots_zoomed_out_and_icons_zoomed_in(browser, app_
     # zoomed out: small dots
     assert (far["zoom"], far["far"], far["size"]) == (VENUE_DOT_ZOOM - 2, True, "10px 10px")
     assert (back["zoom"], back["far"], back["size"]) == (VENUE_DOT_ZOOM, False, "22px 22px")
+
+
+#: In the (first) map frame: what the map shows (layers, the sum of the markers' and the
+#: features' coordinates) and our mark.
+_SHOWN = """() => {
+    const m = window.map;
+    if (!m || !m._loaded) return null;
+    let layers = 0, sum = 0;
+    m.eachLayer(l => {
+        layers++;
+        if (l.getLatLng) { sum += l.getLatLng().lat; }
+        if (l.feature) { sum += (l.feature.properties.count || 0); }
+    });
+    return {shown: `${layers}|${sum.toFixed(6)}`, mark: m.__testMark || null};
+}"""
+
+
+def _wait_shown(page, ok, timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        frame = _map_frame(page)
+        try:
+            state = frame.evaluate(_SHOWN) if frame else None
+        except Exception:  # the frame is loading
+            state = None
+        if state and ok(state):
+            return state
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the map never reached the expected state; last {state}")
+
+
+@pytest.mark.parametrize("name", ["venues", "tune"])
+def test_the_venue_and_tune_maps_are_updated_in_place_too(browser, app_url, name):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    try:
+        page.goto(f"{app_url}/{name}?lang=en")
+        first = _wait_shown(page, lambda s: s["shown"].split("|")[0] != "0")
+        page.wait_for_timeout(500)  # the page done: no rerun left to replace the first map
+        first = _wait_shown(page, lambda s: True)
+        _map_frame(page).evaluate("() => { window.map.__testMark = 'first view'; }")
+        years = page.get_by_test_id("stMultiSelect").filter(has_text="Years")
+        years.locator("input").click()
+        page.get_by_role("option", name="2021", exact=True).click()
+        page.keyboard.press("Escape")
+        page.wait_for_url(re.compile(r"years=2021"), timeout=60_000)
+        after = _wait_shown(page, lambda s: s["shown"] != first["shown"])
+    finally:
+        page.close()
+    assert after["mark"] == "first view"  # the same Leaflet map, its layers replaced

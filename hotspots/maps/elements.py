@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import folium
@@ -146,6 +146,9 @@ div.leaflet-container{{background:{PLAIN_BACKGROUND};font-family:"DejaVu Sans",A
 .hs-caption .hs-title{{font-size:18px;font-weight:bold}}
 .hs-venue{{background-size:22px 22px;background-repeat:no-repeat;width:22px;height:22px}}
 .hs-far .hs-venue{{background-size:10px 10px;background-position:center}}
+.hs-venue-cluster{{background:rgba(58,68,140,.85);border:2px solid #fff;border-radius:50%;
+ color:#fff;font:bold 11px/14px "DejaVu Sans",Arial,sans-serif;display:flex;
+ align-items:center;justify-content:center;box-sizing:border-box}}
 .hs-legend .hs-venue{{display:inline-block;flex:none;width:16px;height:16px;
  background-size:16px 16px}}
 {icons}
@@ -308,28 +311,33 @@ class _ClassedGeoJson(_RawRender, folium.GeoJson):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }}_styles = {{ this.styles_js }};
         var {{ this.get_name() }} = L.geoJson(null, {
+            {%- if this.canvas %}
+            renderer: L.canvas({padding: 0.5}),
+            {%- endif %}
             style: function (feature) {
                 var c = feature.properties && feature.properties._c;
                 return {{ this.get_name() }}_styles[c || 0];
             },
-            {%- if this.highlight_js %}
-            onEachFeature: function (feature, layer) {
-                layer.on({
-                    mouseout: function (e) {
-                        if (typeof e.target.setStyle === "function") {
-                            {{ this.get_name() }}.resetStyle(e.target);
-                        }
-                    },
-                    mouseover: function (e) {
-                        if (typeof e.target.setStyle === "function") {
-                            e.target.setStyle({{ this.highlight_js }});
-                        }
-                    }
-                });
-            },
-            {%- endif %}
             ...{{ this.options|tojavascript }}
         });
+        {%- if this.highlight_js %}
+        // one pair of handlers on the layer, not two per feature: the features' mouse events
+        // reach it (a quarter of the time a city's 6,000 cells took to draw went to these)
+        {{ this.get_name() }}.on({
+            mouseout: function (e) {
+                var l = e.propagatedFrom || e.layer;
+                if (l && typeof l.setStyle === "function") {
+                    {{ this.get_name() }}.resetStyle(l);
+                }
+            },
+            mouseover: function (e) {
+                var l = e.propagatedFrom || e.layer;
+                if (l && typeof l.setStyle === "function") {
+                    l.setStyle({{ this.highlight_js }});
+                }
+            }
+        });
+        {%- endif %}
         {%- if this.compact_js %}
         {{ this.get_name() }}.addData(({{ this.decode_js }})({{ this.compact_js }}));
         {%- else %}
@@ -341,16 +349,21 @@ class _ClassedGeoJson(_RawRender, folium.GeoJson):
 
     def __init__(
         self,
-        text: str,
+        text: str | Callable[[], str],
         styles: Sequence[Mapping[str, Any]],
         *,
         highlight: Mapping[str, Any] | None = None,
         tooltip: folium.GeoJsonTooltip | None = None,
         compact: str | None = None,
+        canvas: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__({"type": "FeatureCollection", "features": []}, tooltip=tooltip, **kwargs)
-        self._text: str | None = text
+        # drawn on one <canvas> instead of an SVG path per feature (big layers)
+        self.canvas = bool(canvas)
+        # the GeoJSON text, or a function making it when first needed (a layer sent as
+        # ``compact`` text never needs it on a page)
+        self._text: str | Callable[[], str] | None = text
         # the same features as :func:`_compact_polygons` text, sent instead of ``text``
         self._compact = compact
         self.decode_js = _DECODE_POLYGONS
@@ -364,8 +377,14 @@ class _ClassedGeoJson(_RawRender, folium.GeoJson):
     def data(self) -> dict[str, Any]:  # type: ignore[override]
         """The FeatureCollection as a dict (parsed on first use)."""
         if self._data is None:
-            self._data = json.loads(self._text) if self._text else {}
+            text = self._geojson_text()
+            self._data = json.loads(text) if text else {}
         return self._data
+
+    def _geojson_text(self) -> str | None:
+        if callable(self._text):
+            self._text = self._text()
+        return self._text
 
     @data.setter
     def data(self, value: dict[str, Any]) -> None:
@@ -382,7 +401,7 @@ class _ClassedGeoJson(_RawRender, folium.GeoJson):
         """The data as JSON for the script (the text made once, unless :attr:`data` was
         read, and so possibly changed, since)."""
         if self._data is None and self._text is not None:
-            return self._text
+            return self._geojson_text()
         return _js_literal(self._data)
 
     def style_function(self, feature: Mapping[str, Any]) -> dict[str, Any]:
@@ -428,6 +447,12 @@ def _fmt_p(values: pd.Series | np.ndarray, lang: str) -> list[str]:
     return text.tolist()
 
 
+#: Polygon layers with more features than this are drawn on a canvas: thousands of SVG paths
+#: (one DOM element each, styled and laid out by the browser) took most of the 0.5-1 s a
+#: browser spent drawing a city's 6,000 cells after a filter change.
+CANVAS_MIN_POLYGONS: Final = 1000
+
+
 def _polygons_layer(
     fg: folium.FeatureGroup,
     geoms: gpd.GeoSeries,
@@ -454,6 +479,9 @@ def _polygons_layer(
         {"fillColor": c, "color": line_colour, "weight": weight, "fillOpacity": fill_opacity}
         for c in uniq
     ]
+    def text() -> str:
+        return _feature_collection(geoms, props)
+
     tooltip = None
     if fields:
         tooltip = _FieldTooltip(
@@ -463,9 +491,11 @@ def _polygons_layer(
             sticky=True,
         )
     _ClassedGeoJson(
-        _feature_collection(geoms, props),
+        # the GeoJSON text only when asked for: the page gets the compact text instead
+        text if compact else text(),
         styles,
         highlight={"weight": 2.5, "color": "#222222"},
         tooltip=tooltip,
         compact=_compact_polygons(geoms, props) if compact else None,
+        canvas=len(geoms) > CANVAS_MIN_POLYGONS,
     ).add_to(fg)

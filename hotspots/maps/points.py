@@ -40,6 +40,12 @@ from hotspots.maps.settings import (
 
 #: Below this zoom level venue icons are drawn as small dots (zoom 14: a few streets).
 VENUE_DOT_ZOOM: Final = 14
+#: Below this zoom level the venue dots (venues away from the hotspots) that fall in one
+#: square of :data:`VENUE_CLUSTER_PX` screen pixels are drawn as one disc with their number.
+VENUE_CLUSTER_ZOOM: Final = 14
+VENUE_CLUSTER_PX: Final = 48
+#: A cluster's tooltip names its first venues, then "+n" for the others.
+VENUE_CLUSTER_NAMES: Final = 10
 
 
 class _VenueMarkers(_RawRender, MacroElement):
@@ -53,12 +59,14 @@ class _VenueMarkers(_RawRender, MacroElement):
             var kinds = {{ this.kinds_js }};
             var colours = {{ this.colours_js }};
             var rows = {{ this.rows_js }};
+            var dots = L.layerGroup(), clusters = L.layerGroup(), dotRows = [];
             for (var i = 0; i < rows.length; i++) {
                 var r = rows[i];
                 if (r[4] === 0) {  // a small dot: a venue away from the hotspots
+                    dotRows.push(r);
                     L.circleMarker([r[0], r[1]], {radius: 3, weight: 1, color: "#ffffff",
                         fillColor: colours[r[2]], fillOpacity: 0.9})
-                        .bindTooltip(r[3], {direction: "top"}).addTo(group);
+                        .bindTooltip(r[3], {direction: "top"}).addTo(dots);
                     continue;
                 }
                 L.marker([r[0], r[1]], {
@@ -71,12 +79,57 @@ class _VenueMarkers(_RawRender, MacroElement):
                     keyboard: false
                 }).bindTooltip(r[3], {direction: "top", offset: [0, -10]}).addTo(group);
             }
-            // zoomed out (a district or the city), the icons shrink to dots: the hotspots
-            // and the numbered patrol markers stay readable
+            dots.addTo(group);
+            // below the cluster zoom, the dots that share a square of the screen are one
+            // grey disc with their number (a click zooms in); alone, a dot stays a dot
+            function cluster(m) {
+                var z = m.getZoom(), cells = {}, keys = [];
+                clusters.clearLayers();
+                for (var i = 0; i < dotRows.length; i++) {
+                    var r = dotRows[i], p = m.project([r[0], r[1]], z);
+                    var key = Math.floor(p.x / {{ this.cell_px }}) + ":" +
+                        Math.floor(p.y / {{ this.cell_px }});
+                    var c = cells[key];
+                    if (!c) { c = cells[key] = {n: 0, lat: 0, lon: 0, rows: []}; keys.push(key); }
+                    c.n++; c.lat += r[0]; c.lon += r[1]; c.rows.push(r);
+                }
+                keys.forEach(function (key) {
+                    var c = cells[key], r = c.rows[0];
+                    if (c.n === 1) {
+                        L.circleMarker([r[0], r[1]], {radius: 3, weight: 1, color: "#ffffff",
+                            fillColor: colours[r[2]], fillOpacity: 0.9})
+                            .bindTooltip(r[3], {direction: "top"}).addTo(clusters);
+                        return;
+                    }
+                    var at = [c.lat / c.n, c.lon / c.n], size = c.n < 10 ? 18 : c.n < 100 ? 22 : 26;
+                    // its venues' tooltips (escaped already), the first ones, then "+n"
+                    var tips = c.rows.slice(0, {{ this.cluster_names }}).map(function (q) {
+                        return "<div>" + q[3] + "</div>";
+                    });
+                    if (c.n > tips.length) { tips.push("<div>+" + (c.n - tips.length) + "</div>"); }
+                    L.marker(at, {
+                        icon: L.divIcon({className: "hs-venue-cluster", html: String(c.n),
+                            iconSize: [size, size], iconAnchor: [size / 2, size / 2]}),
+                        keyboard: false
+                    }).bindTooltip(tips.join(""), {direction: "top"})
+                        .on("click", function () { m.setView(at, z + 2); }).addTo(clusters);
+                });
+            }
+            // zoomed out (a district or the city), the icons shrink to dots and the dots
+            // gather in clusters: the hotspots and the numbered patrol markers stay readable
             function far() {
                 var m = group._map;
                 if (!m) { return; }
                 m.getContainer().classList.toggle("hs-far", m.getZoom() < {{ this.far_zoom }});
+                var grouped = m.getZoom() < {{ this.cluster_zoom }};
+                if (grouped) {
+                    cluster(m);
+                    if (group.hasLayer(dots)) { group.removeLayer(dots); }
+                    if (!group.hasLayer(clusters)) { group.addLayer(clusters); }
+                } else {
+                    if (group.hasLayer(clusters)) { group.removeLayer(clusters); }
+                    if (!group.hasLayer(dots)) { group.addLayer(dots); }
+                }
             }
             group.on("add", function () { group._map.on("zoomend", far); far(); });
             group.on("remove", function () {
@@ -92,6 +145,9 @@ class _VenueMarkers(_RawRender, MacroElement):
         super().__init__()
         self._name = "HotspotVenues"
         self.far_zoom = VENUE_DOT_ZOOM
+        self.cluster_zoom = VENUE_CLUSTER_ZOOM
+        self.cell_px = VENUE_CLUSTER_PX
+        self.cluster_names = VENUE_CLUSTER_NAMES
         self.kinds_js = _js_literal(kinds)
         self.colours_js = _js_literal([VENUE_STYLES[k][0] for k in kinds])
         self.rows_js = _js_literal(rows)

@@ -17,6 +17,7 @@ import shapely
 
 from hotspots.escape import escape_text
 from hotspots.i18n import t
+from hotspots.maps.assemble import _OverlayMark
 from hotspots.maps.basemap import add_boundary, add_layer_control, base_map
 from hotspots.maps.elements import HotspotLayer, _as_wgs84, _check_lang, _polygons_layer
 
@@ -105,6 +106,8 @@ def selected_map(
     m = base_map(center, 12, tiles=tiles)
     if bounds is not None:
         m.fit_bounds(bounds, padding=(10, 10))
+    # the layers below can be drawn again on the live map (the app's in-place updates)
+    m.add_child(_OverlayMark(), name="hotspots_overlays")
     if boundary is not None and len(boundary):
         add_boundary(m, boundary, lang=lang)
     layer = add_selected(m, areas, lang=lang)
