@@ -598,7 +598,12 @@ class SeenIds:
 
     def contains(self, h: np.ndarray) -> np.ndarray:
         found = np.zeros(len(h), dtype=bool)
+        if not len(h):
+            return found
+        lo, hi = h.min(), h.max()
         for run in self._runs:
+            if lo > run[-1] or hi < run[0]:
+                continue  # disjoint ranges (ids in file order): nothing to look up
             pos = np.searchsorted(run, h).clip(0, run.size - 1)
             found |= run[pos] == h
         return found
@@ -611,7 +616,9 @@ class SeenIds:
         self._runs.append(h if ordered else np.sort(h))
         if len(self._runs) > self.MAX_RUNS:
             merged = np.concatenate(self._runs)
-            merged.sort()
+            # runs that follow each other (ids in file order) are sorted once joined
+            if any(a[-1] >= b[0] for a, b in zip(self._runs, self._runs[1:], strict=False)):
+                merged.sort()
             self._runs = [merged]
 
 

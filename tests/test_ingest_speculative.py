@@ -133,3 +133,26 @@ def test_detection_sample_on_real_files(real_data, monkeypatch) -> None:
         early, late = _detections(data, monkeypatch)
         assert early is not None, path.name  # plain UTF-8: found beside the parser
         assert early == late, path.name
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_seen_ids_agree_with_a_set_over_many_blocks(ordered: bool) -> None:
+    """The ids of earlier blocks (runs merged past MAX_RUNS, skipped when their range cannot
+    hold an id) answer as a plain set does, ids in file order or shuffled."""
+    import pandas as pd
+
+    from hotspots.validation import SeenIds
+
+    rng = np.random.default_rng(7)
+    ids = np.arange(30_000) if ordered else rng.permutation(30_000)
+    ids = np.concatenate([ids, rng.choice(ids, 3_000)])  # repeats, far back and near
+    seen, kept = SeenIds(), set()
+    for block in np.array_split(ids, 23):
+        h = SeenIds.hashes(pd.Series(block.astype(str), dtype="str"))
+        got = seen.contains(h)
+        assert got.tolist() == [int(b) in kept for b in block]
+        new = ~got
+        # within a block the validator marks its own repeats; here: keep the first of each
+        _, first = np.unique(block[new], return_index=True)
+        seen.add(h[new][np.sort(first)])
+        kept.update(int(b) for b in block[new])
