@@ -131,12 +131,21 @@ def normalise_offense(raw: pd.Series) -> pd.Series:
     ['theft', 'theft', 'motor_vehicle_theft', 'unknown']
     """
     if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow":
-        # Arrow text: a hash table of the distinct labels, then one take (no Python strings)
-        arr = pa.chunked_array(pa.array(raw.array)).combine_chunks().dictionary_encode()
-        labels = [normalise_label(u) for u in arr.dictionary.to_pylist()] + [UNKNOWN]
-        mapped = pa.array(labels, pa.large_string())  # pandas' str stores large_string
-        codes = pc.fill_null(arr.indices, len(mapped) - 1)
-        out = pd.Series(mapped.take(codes), dtype="str", name=raw.name)
+        # Arrow text: a hash table of the distinct labels, then one take (no Python strings),
+        # chunk by chunk as the parser made them (joining them would copy the column)
+        data = raw.array._pa_array if hasattr(raw.array, "_pa_array") else pa.array(raw.array)
+        chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+        done: dict[str, str] = {}
+        parts = []
+        for chunk in chunks:
+            arr = chunk.dictionary_encode()
+            labels = [
+                done.setdefault(u, normalise_label(u)) if u is not None else UNKNOWN
+                for u in arr.dictionary.to_pylist()
+            ] + [UNKNOWN]
+            mapped = pa.array(labels, pa.large_string())  # pandas' str stores large_string
+            parts.append(mapped.take(pc.fill_null(arr.indices, len(mapped) - 1)))
+        out = pd.Series(pa.chunked_array(parts, type=pa.large_string()), dtype="str", name=raw.name)
         out.index = raw.index
         return out
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
