@@ -433,9 +433,10 @@ def _in_years(times: Times) -> Times:
 
 #: ISO formats without a zone, which Arrow's ISO 8601 cast reads (much faster than strptime).
 _ISO_NAIVE: Final = tuple(f for f in _ISO if not f[2] and f[0].startswith("%Y-"))
-#: Precision of an ISO value by its length: ``2017-07-19`` day, ``2017-07-19 13`` hour,
-#: ``2017-07-19 13:45`` and longer minute.
-_ISO_LENGTHS: Final = ((10, DAY), (13, HOUR), (16, MINUTE))
+#: Precision of an ISO value by its length, looked up in one pass: ``2017-07-19`` (10) day,
+#: ``2017-07-19 13`` (13-15) hour, ``2017-07-19 13:45`` and longer (16+) minute; 0 for the
+#: lengths no ISO format takes (under 10, 11 and 12).
+_ISO_PRECISION: Final = np.array([0] * 10 + [DAY, 0, 0, HOUR, HOUR, HOUR, MINUTE], dtype=np.int8)
 
 
 def _iso_cast(t: pa.Array) -> Times | None:
@@ -449,15 +450,15 @@ def _iso_cast(t: pa.Array) -> Times | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     length = np.asarray(pc.binary_length(t).to_numpy(zero_copy_only=False))
-    prec = np.zeros(len(t), dtype=np.int8)
-    for n, p in _ISO_LENGTHS:
-        prec[length >= n] = p
-    if (prec == 0).any() or ((length > 10) & (length < 13)).any():
+    prec = _ISO_PRECISION[np.minimum(length, len(_ISO_PRECISION) - 1)]  # one pass
+    if not prec.all():
         return None  # a form the formats above do not take (``2017-07-19T1``)
-    values = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
-    us = values.view(np.int64)  # as strptime: whole seconds (the cast gave no NaT)
-    values = (us - np.where(np.isnat(values), 0, np.mod(us, 1_000_000))).view(values.dtype)
-    return _in_years(Times(values, prec, np.zeros(len(t), dtype=bool)))
+    if parsed.null_count:
+        return None
+    # as strptime: whole seconds (the cast gave no NaT), in place on a writable copy
+    us = np.array(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[us]").view(np.int64)
+    us -= us % 1_000_000
+    return _in_years(Times(us.view("datetime64[us]"), prec, np.zeros(len(t), dtype=bool)))
 
 
 def _rolled_over(text: pa.Array, parsed: pa.Array, ok: np.ndarray, month_first: bool) -> np.ndarray:
