@@ -106,18 +106,10 @@ def _blocks(stream, block_bytes: int, sep_of: Callable[[bytes], str]):
             lo = end + 1 if end >= 0 else len(data)
         hi = len(data)
         if not eof:
-            cut = data.rfind(b"\n", lo)
-            if cut < 0:
-                carry = data if lo == 0 else data[lo:]  # a line longer than a block: read on
+            hi = _cut(header, data, lo, len(data), sep_of(header))
+            if hi is None:
+                carry = data if lo == 0 else data[lo:]  # read on
                 continue
-            hi = cut + 1
-            start = _open_record_start(header, data, lo, hi, sep_of(header))
-            if start is not None:
-                if start > lo:
-                    hi = start
-                elif data.count(b"\n", lo, hi) <= MAX_VALUE_LINES:
-                    carry = data[lo:]  # the open record is all there is: read on
-                    continue
             carry = data[hi:]
         else:
             carry = b""
@@ -138,20 +130,10 @@ def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
     view = memoryview(mm)
     try:
         while lo < n:
-            hi = n
-            if limit < n:
-                cut = mm.rfind(b"\n", lo, limit)
-                if cut < 0:  # a line longer than a block: read on
-                    limit += block_bytes
-                    continue
-                hi = cut + 1
-                start = _open_record_start(header, mm, lo, hi, sep_of(header))
-                if start is not None:
-                    if start > lo:
-                        hi = start
-                    elif _line_breaks(view, lo, hi) <= MAX_VALUE_LINES:
-                        limit += block_bytes  # the open record is all there is: read on
-                        continue
+            hi = n if limit >= n else _cut(header, mm, lo, limit, sep_of(header))
+            if hi is None:
+                limit += block_bytes  # read on
+                continue
             block = b"".join((header, view[lo:hi]))
             _drop_pages(mm, lo, hi)  # copied: out of this process's memory (not the cache's)
             yield block, hi - lo
@@ -169,8 +151,25 @@ def _drop_pages(mm: mmap.mmap, lo: int, hi: int) -> None:
         mm.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
-def _line_breaks(view: memoryview, lo: int, hi: int) -> int:
-    return int(np.count_nonzero(np.frombuffer(view[lo:hi], dtype=np.uint8) == 10))
+def _cut(header: bytes, data, lo: int, stop: int, sep: str) -> int | None:
+    """Where the block ``data[lo:stop]`` ends: after its last whole record, or before a
+    record whose quote is still open there; ``None`` when the block must read on (a line
+    longer than the block, or an open record that is all there is)."""
+    cut = data.rfind(b"\n", lo, stop)
+    if cut < 0:
+        return None
+    hi = cut + 1
+    start = _open_record_start(header, data, lo, hi, sep)
+    if start is None:
+        return hi
+    if start > lo:
+        return start
+    return None if _line_breaks(data, lo, hi) <= MAX_VALUE_LINES else hi
+
+
+def _line_breaks(data, lo: int, hi: int) -> int:
+    with memoryview(data) as view:
+        return int(np.count_nonzero(np.frombuffer(view[lo:hi], dtype=np.uint8) == 10))
 
 
 def _mapped(stream) -> mmap.mmap | None:
