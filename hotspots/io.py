@@ -75,7 +75,7 @@ def _prepare(
         table = read_table(path, sep=sep, encoding=encoding, on_sample=find, **limits)
     release_freed()  # the file's bytes and the parser's buffers, before validation allocates
     step(0.4, "finding the columns")
-    det = getattr(table, "sampled", None)
+    det = table.sampled
     if det is None:
         det = detect(
             table.frame, columns, kind=kind, source=table.source, prefer_xy=crs is not None

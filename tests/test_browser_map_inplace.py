@@ -60,19 +60,24 @@ def _map_frame(page):
     return None
 
 
-def _wait_state(page, ok, timeout: float = 60.0) -> dict:
+def _wait(page, script: str, ok, timeout: float) -> dict:
+    """The map frame's ``script`` result once ``ok`` holds (an AssertionError at ``timeout``)."""
     deadline = time.monotonic() + timeout
     state = None
     while time.monotonic() < deadline:
         frame = _map_frame(page)
         try:
-            state = frame.evaluate(_STATE) if frame else None
+            state = frame.evaluate(script) if frame else None
         except Exception:  # the frame is loading
             state = None
         if state and ok(state):
             return state
         page.wait_for_timeout(100)  # lets Playwright handle the page's events meanwhile
     raise AssertionError(f"the map never reached the expected state; last {state}")
+
+
+def _wait_state(page, ok, timeout: float = 60.0) -> dict:
+    return _wait(page, _STATE, ok, timeout)
 
 
 def test_a_filter_change_replaces_the_layers_of_the_same_map(browser, app_url):
@@ -160,18 +165,7 @@ _SHOWN = """() => {
 
 
 def _wait_shown(page, ok, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        frame = _map_frame(page)
-        try:
-            state = frame.evaluate(_SHOWN) if frame else None
-        except Exception:  # the frame is loading
-            state = None
-        if state and ok(state):
-            return state
-        page.wait_for_timeout(100)
-    raise AssertionError(f"the map never reached the expected state; last {state}")
+    return _wait(page, _SHOWN, ok, timeout)
 
 
 @pytest.mark.parametrize("name", ["venues", "tune"])
