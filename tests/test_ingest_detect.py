@@ -166,9 +166,11 @@ def test_compressed_files(tmp_path: Path, kind: str) -> None:
     p = tmp_path / f"calls.csv{kind}"
     p.write_bytes(_compress(kind, raw))
     r = read_incidents(p)
-    assert r.n_accepted == len(c) and r.report()["compression"] == {
-        ".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"
-    }[kind]
+    assert (
+        r.n_accepted == len(c)
+        and r.report()["compression"]
+        == {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}[kind]
+    )
     assert r.accepted["offense_raw"].tolist() == c["offense"].tolist()
 
 
@@ -221,6 +223,20 @@ def test_a_quote_in_the_header_is_one_short_line(tmp_path: Path) -> None:
         read_incidents(p)
     msg = str(err.value)
     assert "header" in msg and "\n" not in msg and len(msg) < 300
+
+
+def test_neutral_names_with_longitude_first_on_a_real_file(tmp_path: Path) -> None:
+    # the Chicago assaults hold longitude before latitude; renamed c1, c2, ... the values must
+    # still tell which is which (swapped, the points fall in Antarctica: land, but no city)
+    src = real_file("chicago_cpd_2017_2019", "chicago_aggravated_assaults_2010_2019.csv")
+    f = pd.read_csv(src, dtype=str, keep_default_na=False, nrows=5_000)
+    assert list(f.columns).index("longitude") < list(f.columns).index("latitude")
+    named = dict(zip(f.columns, [f"c{i + 1}" for i in range(len(f.columns))], strict=True))
+    f.columns = list(named.values())
+    r = read_incidents(_write(tmp_path / "neutral.csv", f))
+    assert (r.columns.lat, r.columns.lon) == (named["latitude"], named["longitude"])
+    lat = r.accepted["lat"].to_numpy()
+    assert r.n_accepted == 5_000 and 41.6 < lat.min() and lat.max() < 42.1  # Chicago
 
 
 def test_neutral_names_on_a_real_file(tmp_path: Path) -> None:
@@ -279,7 +295,10 @@ def test_ingest_once_then_load_without_validating(tmp_path: Path, capsys) -> Non
     assert back.geometry.y.tolist() == back["lat"].tolist()
     geo = json.loads(pq.read_metadata(out).metadata[b"geo"])  # the footer: written last
     assert geo["columns"]["geometry"]["bbox"] == [
-        back["lon"].min(), back["lat"].min(), back["lon"].max(), back["lat"].max()
+        back["lon"].min(),
+        back["lat"].min(),
+        back["lon"].max(),
+        back["lat"].max(),
     ]
     # ingest refuses to write over its input
     with pytest.raises(SystemExit) as ex:

@@ -204,7 +204,9 @@ def _on_land(lat: float, lon: float) -> bool:
         return False
     import tzfpy
 
-    return not tzfpy.get_tz(lon, lat).startswith("Etc/")
+    # Antarctica is land too, but no calls file is about it: with the columns' order
+    # swapped, a city at (41.8, -87.7) would land there and leave the order to chance
+    return not tzfpy.get_tz(lon, lat).startswith(("Etc/", "Antarctica/"))
 
 
 def coordinates_by_values(profiles: list[Profile]) -> tuple[str, str, str] | None:
