@@ -54,6 +54,8 @@ from pyproj.exceptions import CRSError
 from hotspots import schema as S
 from hotspots.columns import ColumnMap
 from hotspots.errors import InputError, ParameterError
+from hotspots.ingest import categories
+from hotspots.ingest.categories import categorical_text
 from hotspots.ingest.parse import (
     DAY,
     HOUR,
@@ -74,7 +76,7 @@ from hotspots.ingest.parse import (
     slash_order,
     trim,
 )
-from hotspots.offenses import UNKNOWN, normalise_kind, normalise_offense
+from hotspots.offenses import UNKNOWN, normalise_kind, normalise_label
 from hotspots.readers import RawTable
 
 __all__ = [
@@ -884,20 +886,18 @@ def validate_incidents(
     ok = code == 0
     with ThreadPoolExecutor(max_workers=2) as pool:  # the accepted columns side by side
         dates = pool.submit(_time_columns, times, ok)
-        offense_raw = pool.submit(_accepted_text, frame, cmap.offense, ok)
-        offense = pool.submit(
-            lambda: (
-                normalise_offense(offense_raw.result()) if cmap.offense else _unknown(int(ok.sum()))
-            )
-        )
+        offenses = pool.submit(_offense_columns, frame, cmap.offense, ok)
         columns = {
             S.INCIDENT_ID: pd.Series(_take(ids, ok), dtype="str"),
-            S.PREMISE: _accepted_text(frame, cmap.premise, ok),
+            S.PREMISE: (
+                categorical_text(frame[cmap.premise], ok)
+                if cmap.premise
+                else categories.missing(np.count_nonzero(ok))
+            ),
         }
         time_columns, pcode = dates.result()
         columns.update(time_columns)
-        columns[S.OFFENSE] = offense.result()
-        columns[S.OFFENSE_RAW] = offense_raw.result()
+        columns[S.OFFENSE], columns[S.OFFENSE_RAW] = offenses.result()
     order = (S.INCIDENT_ID, S.OCCURRED_AT, S.TIME_PRECISION, S.YEAR, S.MONTH, S.WEEKDAY, S.HOUR)
     order += (S.OFFENSE, S.OFFENSE_RAW, S.PREMISE)
     accepted = _accepted_frame({c: columns[c] for c in order}, coords, source_row, ok, points=False)
@@ -933,7 +933,7 @@ def validate_incidents(
 
 
 #: Names of the precision codes in the accepted table (0: no time).
-_PRECISION_NAMES = pa.array(["none", *PRECISIONS[1:]])
+_PRECISION_NAMES = ("none", *PRECISIONS[1:])
 
 
 def _time_columns(times: Times | None, ok: np.ndarray) -> tuple[dict[str, pd.Series], np.ndarray]:
@@ -955,27 +955,35 @@ def _time_columns(times: Times | None, ok: np.ndarray) -> tuple[dict[str, pd.Ser
     nat = np.isnat(values)
     us = pa.array(np.where(nat, 0, values.view(np.int64)), pa.int64()).view(pa.timestamp("us"))
 
-    def part(kernel, unknown: np.ndarray) -> pd.Series:
-        got = kernel(us).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    def part(kernel, unknown: np.ndarray, name: str) -> pd.Series:
+        width = np.dtype(S.PART_DTYPES[name].lower())  # Int16 -> int16
+        got = kernel(us).to_numpy(zero_copy_only=False).astype(width)
         return pd.Series(pd.arrays.IntegerArray(got, unknown))
 
-    precision = pd.Series(
-        pa.DictionaryArray.from_arrays(pa.array(pcode), _PRECISION_NAMES).cast(pa.string()),
-        dtype="str",
-    )
+    precision = categories.from_labels(_PRECISION_NAMES, pcode)
     columns = {
         S.OCCURRED_AT: pd.Series(values.astype("datetime64[ns]")),
         S.TIME_PRECISION: precision,
-        S.YEAR: part(pc.year, nat),
-        S.MONTH: part(pc.month, nat),
-        S.WEEKDAY: part(pc.day_of_week, nat | (pcode < DAY)),
-        S.HOUR: part(pc.hour, nat | (pcode < HOUR)),
+        S.YEAR: part(pc.year, nat, S.YEAR),
+        S.MONTH: part(pc.month, nat, S.MONTH),
+        S.WEEKDAY: part(pc.day_of_week, nat | (pcode < DAY), S.WEEKDAY),
+        S.HOUR: part(pc.hour, nat | (pcode < HOUR), S.HOUR),
     }
     return columns, pcode
 
 
-def _unknown(n: int) -> pd.Series:
-    return pd.Series([UNKNOWN] * int(n), dtype="str")
+def _offense_columns(frame: pd.DataFrame, col: str | None, ok: np.ndarray):
+    """``offense`` (normalised, :data:`UNKNOWN` when empty) and ``offense_raw`` (stripped,
+    <NA> when empty) of the accepted rows, as categoricals: the labels are normalised once
+    per distinct value (:mod:`hotspots.ingest.categories`)."""
+    n_ok = int(np.count_nonzero(ok))
+    if not col:
+        return categories.constant(UNKNOWN, n_ok), categories.missing(n_ok)
+    enc = categories.encode(frame[col])
+    raw = categories.stripped(enc.values)
+    codes = enc.codes if n_ok == len(ok) else enc.codes[ok]
+    offense = categories.from_labels([normalise_label(x) for x in raw], codes)
+    return offense, categories.from_labels(raw, codes)
 
 
 def validate_venues(

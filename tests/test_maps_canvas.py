@@ -11,6 +11,7 @@ import folium
 import numpy as np
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from hotspots import grid
 from hotspots.maps import add_cells
@@ -31,9 +32,7 @@ def _cells(n_cells: int, seed: int = 3):
     lon = 68.25 + rng.uniform(-0.04, 0.04, 20 * n_cells)
     ids, counts = np.unique(grid.cell_ids(lat, lon, 10), return_counts=True)
     keep = np.sort(rng.choice(ids.size, n_cells, replace=False))
-    return grid.cells_to_gdf(
-        pd.DataFrame({"cell": grid.to_str(ids[keep]), "count": counts[keep]})
-    )
+    return grid.cells_to_gdf(pd.DataFrame({"cell": grid.to_str(ids[keep]), "count": counts[keep]}))
 
 
 def _open(browser, n_cells: int):
@@ -66,6 +65,18 @@ _FEATURES = """(name) => {
 _STYLE = "() => [window.__top.options.weight, window.__top.options.color]"
 
 
+def _settled(page, condition: str) -> list:
+    """The top cell's style once ``condition`` on its weight ``w`` holds, or after 2 s: the
+    canvas renderer handles mouse moves throttled, a frame or two after the move."""
+    try:
+        page.wait_for_function(
+            f"() => {{ const w = window.__top.options.weight; return {condition}; }}", timeout=2000
+        )
+    except PlaywrightTimeout:  # the assertions below say what the style was
+        pass
+    return page.evaluate(_STYLE)
+
+
 @pytest.mark.parametrize("n_cells", [300, CANVAS_MIN_POLYGONS + 500])
 def test_every_cell_is_drawn_and_highlighted_on_either_renderer(browser, n_cells):
     page, name, cells = _open(browser, n_cells)
@@ -75,9 +86,9 @@ def test_every_cell_is_drawn_and_highlighted_on_either_renderer(browser, n_cells
         canvases = page.locator(".leaflet-overlay-pane canvas").count()
         before = page.evaluate(_STYLE)
         page.mouse.move(got["x"], got["y"])  # a real mouse over the busiest cell
-        over = page.evaluate(_STYLE)
+        over = _settled(page, "w >= 2.5")
         page.mouse.move(5, 5)  # and off the cells
-        out = page.evaluate(_STYLE)
+        out = _settled(page, "w < 2.5")
     finally:
         page.close()
     assert got["n"] == len(cells) == n_cells

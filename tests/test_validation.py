@@ -403,8 +403,21 @@ def test_accepted_has_the_contract_columns_and_types() -> None:
     a = r.accepted
     assert tuple(a.columns) == S.INCIDENT_COLUMNS
     assert not isinstance(a, gpd.GeoDataFrame)  # located by lat/lon, no shapely points
-    for col in ("year", "month", "weekday", "hour"):
-        assert str(a[col].dtype) == "Int64"
+    assert {c: str(a[c].dtype) for c in ("year", "month", "weekday", "hour")} == {
+        "year": "Int16",
+        "month": "Int8",
+        "weekday": "Int8",
+        "hour": "Int8",
+    }
+    # few distinct values: categoricals, sorted, with no category that no row has
+    for col in ("offense", "offense_raw", "premise", "time_precision"):
+        assert isinstance(a[col].dtype, pd.CategoricalDtype), col
+        cats = a[col].cat.categories.tolist()
+        assert cats == sorted(cats) and set(cats) == set(a[col].dropna()), col
+    assert (
+        a["premise"].tolist()[:2] == ["кафе", a["premise"].iloc[1]]
+        and a["premise"].isna().tolist() == [False, True] * 6
+    )
     assert a["lat"].dtype == np.float64 and a["lon"].dtype == np.float64
     assert str(a["occurred_at"].dtype).startswith("datetime64")
     first = a.iloc[0]

@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from hotspots import schema as S
 from hotspots.columns import ColumnMap, require_coordinates
@@ -419,7 +420,12 @@ def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     out = {}
     for name in names:
         parts = [f.pop(name) if name in f else _blank(f.index) for f in frames]
-        out[name] = pd.concat(parts, ignore_index=True)
+        if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            # blocks have their own categories: joined they would be text again
+            union = union_categoricals([p.array for p in parts], sort_categories=True)
+            out[name] = pd.Series(union, name=name)
+        else:
+            out[name] = pd.concat(parts, ignore_index=True)
         del parts
         release_freed()  # the blocks' pieces of this column, before the next is joined
     return pd.DataFrame(out, copy=False)

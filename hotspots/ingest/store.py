@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from hotspots import schema as S
 from hotspots.columns import ColumnMap
+from hotspots.ingest.categories import compact
 
 #: Schema metadata key holding the ingest report.
 INGEST_KEY = b"hotspots_ingest"
@@ -60,6 +61,11 @@ def geoparquet_table(frame: pd.DataFrame, *, bbox: bool = True) -> pa.Table:
     table = pa.Table.from_pandas(
         frame.drop(columns=[S.GEOMETRY], errors="ignore"), preserve_index=False
     )
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            # categoricals stored as plain text (Parquet dictionary-encodes it anyway): other
+            # tools read text, and blocks with different categories write one schema
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
     table = table.append_column(S.GEOMETRY, point_wkb(lon, lat))
     column: dict[str, Any] = {
         "encoding": "WKB",
@@ -154,7 +160,7 @@ def read_ingested(path, *, kind: str, boundary=None, bbox=None):
         return None
     # the points are not decoded: the canonical table carries lat/lon (schema)
     names = [c for c in pq.read_schema(path).names if c != S.GEOMETRY]
-    accepted = pq.read_table(path, columns=names).to_pandas()
+    accepted = pq.read_table(path, columns=names, read_dictionary=_dictionary(names)).to_pandas()
     return stored_result(
         accepted,
         meta,
@@ -164,6 +170,11 @@ def read_ingested(path, *, kind: str, boundary=None, bbox=None):
         bbox=bbox,
         loaded_from=Path(path).name,
     )
+
+
+def _dictionary(names: list[str]) -> list[str]:
+    """The stored text columns read as dictionaries (pandas categoricals, no strings made)."""
+    return [c for c in S.CATEGORY_COLUMNS if c in names]
 
 
 def stored_result(
@@ -183,6 +194,8 @@ def stored_result(
     from hotspots.validation import IngestResult, _inside, area_geometry, check_bbox
 
     report = meta["report"]
+    if kind == "incidents":
+        accepted = compact(accepted)
     if rejects_file.is_file():
         rejected = pd.read_csv(rejects_file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         rejected[S.SOURCE_ROW] = pd.to_numeric(rejected[S.SOURCE_ROW]).astype("int64")

@@ -1,0 +1,157 @@
+"""Low-cardinality text columns (offense, premise, precision) as pandas categoricals.
+
+A million calls hold a few dozen offense labels and premise types. Stored as text, each of
+those columns costs 14 MiB per million rows (an 8-byte offset and the characters of every
+value); as a categorical it costs one byte per row (two past 127 distinct values) plus the
+labels once. The accepted table shrinks by about half, and with it the memory the system
+must hand over fresh while reading a large file, which on a virtual machine is most of the
+time a read spends outside our own code.
+
+The labels are worked on once per distinct value: each chunk of the parsed column is
+dictionary-encoded by Arrow (a hash table over the bytes, no Python strings), the chunks'
+dictionaries unified, and a function applied to the distinct values only. Categories are
+sorted, so sorting a table by one of these columns sorts it alphabetically, as text did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hotspots import schema as S
+from hotspots.ingest.parse import as_arrow
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A text column as integer codes into its distinct values.
+
+    Attributes
+    ----------
+    codes : ndarray of int32
+        Position of each row's value in ``values``; -1 for a null.
+    values : pyarrow.Array
+        The distinct values, in order of first appearance.
+    """
+
+    codes: np.ndarray
+    values: pa.Array
+
+    def categorical(
+        self,
+        label: Callable[[pa.Array], Sequence[str | None]],
+        rows: np.ndarray | None = None,
+    ) -> pd.Series:
+        """The column as a categorical of ``label(values)`` (``None``: a missing value).
+
+        Parameters
+        ----------
+        label : callable
+            Maps the distinct values (an Arrow text array) to one label each, or ``None``
+            for <NA>; distinct values with the same label share a category.
+        rows : ndarray of bool, optional
+            Keep only these rows (the accepted ones).
+        """
+        labels = list(label(self.values))
+        return from_labels(labels, self.codes if rows is None or rows.all() else self.codes[rows])
+
+
+def encode(values) -> Encoded:
+    """Dictionary-encode pandas or Arrow text chunk by chunk (nulls read as ``""``)."""
+    arr = as_arrow(values)
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if not chunks:
+        return Encoded(np.empty(0, dtype=np.int32), pa.array([], pa.large_string()))
+    encoded = pa.chunked_array([c.dictionary_encode() for c in chunks])
+    if encoded.num_chunks > 1:
+        encoded = encoded.unify_dictionaries()  # one dictionary; indices transposed to it
+    values = encoded.chunk(0).dictionary
+    codes = np.empty(len(encoded), dtype=np.int32)
+    at = 0
+    for chunk in encoded.chunks:
+        idx = chunk.indices
+        codes[at : at + len(idx)] = pc.fill_null(idx, -1).to_numpy(zero_copy_only=False)
+        at += len(idx)
+    return Encoded(codes, values)
+
+
+def from_labels(labels: Sequence[str | None], codes: np.ndarray) -> pd.Series:
+    """A categorical Series: row ``i`` is ``labels[codes[i]]`` (<NA> for -1 or ``None``).
+
+    The categories are the distinct labels of the rows, sorted (a label no row has is not
+    one); the codes take the smallest integer type that holds them.
+    """
+    used = np.bincount(codes[codes >= 0], minlength=len(labels)).astype(bool)
+    cats = sorted({x for x, u in zip(labels, used, strict=False) if u and x is not None})
+    pos = {c: i for i, c in enumerate(cats)}
+    width = np.int8 if len(cats) < 127 else np.int16 if len(cats) < 32_767 else np.int32
+    # one entry per distinct value, and a last one that codes -1 (a null) index
+    lut = np.array([pos.get(x, -1) if x is not None else -1 for x in labels] + [-1], dtype=width)
+    dtype = pd.CategoricalDtype(pd.Index(cats, dtype="str"))
+    return pd.Series(pd.Categorical.from_codes(lut[codes], dtype=dtype, validate=False))
+
+
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the dtypes of the canonical incidents table (a stored table, a frame
+    made by hand): :data:`~hotspots.schema.CATEGORY_COLUMNS` as categoricals with sorted
+    categories, the date parts in :data:`~hotspots.schema.PART_DTYPES`.
+
+    Parquet keeps neither the order of categories nor, without pandas' metadata, the
+    nullable integer types (a part with gaps comes back as float64).
+    """
+    out = {}
+    for col in S.CATEGORY_COLUMNS:
+        if col in frame:
+            out[col] = _sorted_categories(frame[col])
+    for col, dtype in S.PART_DTYPES.items():
+        if col in frame and frame[col].dtype != dtype:
+            out[col] = frame[col].astype(dtype)
+    return frame.assign(**out) if out else frame
+
+
+def _sorted_categories(s: pd.Series) -> pd.Series:
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        return categorical_text(s.astype("str")).set_axis(s.index)  # encoded as ingest does
+    cats = s.cat.categories
+    if cats.is_monotonic_increasing and cats.dtype == "str":
+        return s
+    labels = [str(x) for x in cats]
+    return from_labels(labels, s.cat.codes.to_numpy()).set_axis(s.index)
+
+
+def stripped(values: pa.Array) -> list[str | None]:
+    """Distinct values without leading or trailing white space; ``None`` where that is empty."""
+    out = pc.utf8_trim_whitespace(values).to_pylist()
+    return [x if x else None for x in out]
+
+
+def categorical_text(values, rows: np.ndarray | None = None) -> pd.Series:
+    """Stripped text of ``values`` as a categorical, <NA> where empty."""
+    return encode(values).categorical(stripped, rows)
+
+
+def missing(n: int) -> pd.Series:
+    """``n`` rows of <NA> in a categorical of text with no categories."""
+    return from_labels([], np.full(int(n), -1, dtype=np.int8))
+
+
+def constant(label: str, n: int) -> pd.Series:
+    """``n`` rows of ``label`` as a categorical."""
+    return from_labels([label], np.zeros(int(n), dtype=np.int8))
+
+
+__all__ = [
+    "Encoded",
+    "categorical_text",
+    "compact",
+    "constant",
+    "encode",
+    "from_labels",
+    "missing",
+    "stripped",
+]

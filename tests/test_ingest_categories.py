@@ -1,0 +1,106 @@
+"""Offense, premise and precision as categoricals: the same values as text, in less memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from hotspots import schema as S
+from hotspots.ingest.batches import ingest_to_parquet, read_in_blocks
+from hotspots.ingest.categories import categorical_text, compact, encode, from_labels
+from hotspots.io import read_incidents
+from hotspots.offenses import normalise_offense
+
+
+def test_encode_over_chunks_matches_python() -> None:
+    chunks = [["b", " a", "b", ""], ["c", "b"], [], ["a ", "d", "c"]]
+    values = pa.chunked_array(chunks, type=pa.large_string())
+    enc = encode(values)
+    flat = [v for c in chunks for v in c]
+    assert [enc.values[i].as_py() for i in enc.codes] == flat  # one shared dictionary
+    got = categorical_text(values)
+    want = [v.strip() or None for v in flat]
+    assert [None if pd.isna(v) else v for v in got] == want
+    assert got.cat.categories.tolist() == ["a", "b", "c", "d"]  # " a" and "a " are one
+
+
+def test_only_the_kept_rows_make_categories() -> None:
+    values = pa.array(["x", "y", "z", "y"])
+    rows = np.array([False, True, False, True])
+    got = categorical_text(values, rows)
+    assert got.tolist() == ["y", "y"] and got.cat.categories.tolist() == ["y"]
+    assert got.value_counts().to_dict() == {"y": 2}  # no zero counts of rejected rows' labels
+
+
+def test_code_width_follows_the_number_of_labels() -> None:
+    for n, width in ((5, np.int8), (300, np.int16), (40_000, np.int32)):
+        labels = [f"l{i:05d}" for i in range(n)]
+        codes = np.arange(n)[::-1].copy()
+        got = from_labels(labels, codes)
+        assert got.cat.codes.dtype == width
+        assert got.tolist() == labels[::-1]
+
+
+def _write(path: Path, premises: list[str]) -> Path:
+    n = len(premises)
+    lines = ["id,date,offense,lat,lon,premise"]
+    offenses = ["THEFT", "Theft ", "Кража", "battery"]
+    for i, p in enumerate(premises):
+        lat, lon = 41.80 + (i % 97) * 1e-3, -87.70 + (i % 89) * 1e-3
+        lines.append(
+            f"{i},2021-0{1 + i % 9}-1{i % 10} 1{i % 10}:30,{offenses[i % 4]},{lat},{lon},{p}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert n == len(lines) - 1
+    return path
+
+
+def test_blocks_with_their_own_categories_join_and_store_as_one(tmp_path: Path) -> None:
+    # the first block has 3 premises, a later one 300 (codes of another width)
+    premises = ["street", "bar", ""] * 400 + [f"place {i}" for i in range(300)] * 2
+    src = _write(tmp_path / "calls.csv", premises)
+    whole = read_incidents(src).accepted
+    blocks = read_in_blocks(src, block_bytes=8 << 10)
+    assert blocks.rows == len(premises)
+    pd.testing.assert_frame_equal(blocks.accepted, whole)
+    assert isinstance(whole[S.PREMISE].dtype, pd.CategoricalDtype)
+    assert whole[S.PREMISE].isna().sum() == 400
+    # the same labels as text would give
+    text = pd.Series(premises, dtype="str").str.strip().replace("", None)
+    assert whole[S.PREMISE].astype(object).where(whole[S.PREMISE].notna(), None).tolist() == [
+        None if pd.isna(v) else v for v in text
+    ]
+    assert (
+        whole[S.OFFENSE].tolist() == normalise_offense(whole[S.OFFENSE_RAW].astype("str")).tolist()
+    )
+    assert set(whole[S.OFFENSE].cat.categories) == {"theft", "battery"}
+
+    out = tmp_path / "calls.parquet"
+    report = ingest_to_parquet(src, out, block_bytes=8 << 10)
+    assert report["accepted"] == len(whole)
+    stored = read_incidents(out).accepted
+    pd.testing.assert_frame_equal(stored, whole)
+
+
+@pytest.mark.parametrize("text", [True, False])
+def test_compact_gives_the_contract_dtypes(text: bool) -> None:
+    frame = pd.DataFrame(
+        {
+            S.OFFENSE: ["theft", "fight", "theft"],
+            S.PREMISE: ["bar", None, " bar"],
+            S.YEAR: [2020.0, np.nan, 2021.0],
+            S.HOUR: pd.array([1, 2, 23], dtype="int64"),
+        }
+    )
+    if not text:  # categories in the order a Parquet file might give them
+        frame[S.OFFENSE] = pd.Categorical(frame[S.OFFENSE], categories=["theft", "fight"])
+    got = compact(frame)
+    assert got[S.OFFENSE].cat.categories.tolist() == ["fight", "theft"]
+    assert got[S.OFFENSE].tolist() == ["theft", "fight", "theft"]
+    assert got[S.PREMISE].isna().tolist() == [False, True, False]
+    assert str(got[S.YEAR].dtype) == "Int16" and got[S.YEAR].isna().tolist() == [False, True, False]
+    assert str(got[S.HOUR].dtype) == "Int8" and got[S.HOUR].tolist() == [1, 2, 23]
