@@ -578,19 +578,20 @@ class SeenIds:
         self._runs: list[np.ndarray] = []
 
     @staticmethod
-    def hashes(ids: pd.Series) -> np.ndarray:
+    def hashes(ids: pd.Series, numbers: Numbers | None = None) -> np.ndarray:
         """64-bit keys of ``ids``: a whole number written plainly (``"1042"``) is its own
         value, any other text its pandas hash.
 
         Police ids are mostly plain numbers; casting them is a fraction of the cost of hashing
         their text, and the same id gets the same key in every batch whichever way it goes.
+        ``numbers`` (:func:`_numbers` of ``ids``) saves casting them again.
         """
+        numbers = numbers if numbers is not None else _numbers(ids)
+        if numbers is not None and numbers.plain.all():
+            return numbers.values.view(np.uint64)
         arr = as_arrow(ids)
         plain = _np_mask(pc.match_substring_regex(arr, _PLAIN_INT))
         out = np.empty(len(arr), dtype=np.uint64)
-        if plain.all():
-            out[:] = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False).view(np.uint64)
-            return out
         if plain.any():
             ints = pc.cast(arr.filter(pa.array(plain)), pa.int64())
             out[plain] = ints.to_numpy(zero_copy_only=False).view(np.uint64)
@@ -624,12 +625,43 @@ class SeenIds:
             self._runs = [merged]
 
 
-def _all_unique(ids: pd.Series) -> bool:
-    """Whether every id differs; whole-number ids are checked as integers (a sort)."""
+@dataclass(frozen=True)
+class Numbers:
+    """Ids that are all whole numbers: their values, and which are written plainly (no sign,
+    no leading zero, at most 18 digits: the texts :data:`_PLAIN_INT` matches)."""
+
+    values: np.ndarray
+    plain: np.ndarray
+
+    def take(self, idx: np.ndarray) -> Numbers:
+        return Numbers(self.values[idx], self.plain[idx])
+
+
+#: 10, 100, ... 10**18: a whole number's digits are one more than the powers it reaches.
+_POW10 = 10 ** np.arange(1, 19, dtype=np.int64)
+
+
+def _numbers(ids: pd.Series) -> Numbers | None:
+    """:class:`Numbers` of ``ids``, or ``None`` when some id is not a whole number.
+
+    One cast and the texts' lengths: a number is written plainly when its text has as many
+    characters as it has digits (a regular expression over every id cost as much again).
+    """
+    arr = as_arrow(ids)
     try:
-        v = pc.cast(as_arrow(ids), pa.int64()).to_numpy(zero_copy_only=False)
+        v = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    length = pc.binary_length(arr).to_numpy(zero_copy_only=False)
+    digits = 1 + np.searchsorted(_POW10, v, side="right")
+    return Numbers(v, (v >= 0) & (length == digits) & (digits <= 18))
+
+
+def _all_unique(ids: pd.Series, numbers: Numbers | None) -> bool:
+    """Whether every id differs; whole-number ids are checked as integers (a sort)."""
+    if numbers is None:
         return bool(ids.is_unique)
+    v = numbers.values
     # distinct numbers are distinct texts; equal numbers may not be ("007", "7"): ask pandas.
     # Exports are often in id order: increasing ids need no sort
     if len(v) < 2 or (v[1:] > v[:-1]).all():
@@ -639,13 +671,17 @@ def _all_unique(ids: pd.Series) -> bool:
 
 def _mark_duplicates(code: np.ndarray, ids: pd.Series, seen: SeenIds | None = None) -> None:
     live = code == 0
-    if not (live.all() and _all_unique(ids)):
+    numbers = _numbers(ids)
+    if not (live.all() and _all_unique(ids, numbers)):
         dup = np.zeros(len(code), dtype=bool)
         dup[live] = ids[live].duplicated(keep="first").to_numpy()
         code[dup] = _CODE["duplicate_id"]
     if seen is not None:
         live = np.flatnonzero(code == 0)
-        h = SeenIds.hashes(ids.iloc[live])
+        if len(live) == len(code):  # the usual block: no copy of the ids
+            h = SeenIds.hashes(ids, numbers)
+        else:
+            h = SeenIds.hashes(ids.iloc[live], numbers.take(live) if numbers else None)
         again = seen.contains(h)
         code[live[again]] = _CODE["duplicate_id"]
         seen.add(h[~again])

@@ -156,3 +156,25 @@ def test_seen_ids_agree_with_a_set_over_many_blocks(ordered: bool) -> None:
         _, first = np.unique(block[new], return_index=True)
         seen.add(h[new][np.sort(first)])
         kept.update(int(b) for b in block[new])
+
+
+def test_id_keys_are_the_same_whether_a_block_is_all_numbers_or_not() -> None:
+    """A block of whole numbers takes a quicker way to its keys; an id must get the same key
+    as in a block where some id is text, or a duplicate across the two would be missed."""
+    import re
+
+    import pandas as pd
+
+    from hotspots.validation import _PLAIN_INT, SeenIds, _numbers
+
+    tricky = ["0", "7", "007", "-7", "-0", "42", "10", "99", "100", "999999999999999999"]
+    tricky += ["1000000000000000000", "9223372036854775807", "-9223372036854775808"]
+    ids = pd.Series(tricky, dtype="str")
+    numbers = _numbers(ids)
+    assert numbers is not None
+    assert numbers.plain.tolist() == [re.fullmatch(_PLAIN_INT, x) is not None for x in tricky]
+    mixed = pd.Series([*tricky, "A-17"], dtype="str")
+    assert _numbers(mixed) is None
+    assert SeenIds.hashes(ids).tolist() == SeenIds.hashes(mixed)[:-1].tolist()
+    # and distinct texts get distinct keys ("7", "007", "-7" ...)
+    assert len(set(SeenIds.hashes(mixed).tolist())) == len(mixed)
