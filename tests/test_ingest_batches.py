@@ -161,3 +161,51 @@ def test_mapped_and_streamed_blocks_hold_the_same_records(tmp_path: Path, block:
         out = tmp_path / f"{path.name}.parquet"
         report = ingest_to_parquet(path, out, block_bytes=block)
         assert report["rows"] == 400 and report["reasons"] == whole.reasons
+
+
+def _frames(sizes: list[int], seed: int = 1) -> list[pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    out, at = [], 0
+    for n in sizes:
+        out.append(
+            pd.DataFrame(
+                {
+                    "lat": rng.random(n),
+                    "when": pd.to_datetime(rng.integers(0, 10**9, n), unit="s"),
+                    "id": pd.Series([f"c{at + i}" for i in range(n)], dtype="str"),
+                    "hour": pd.array(rng.integers(0, 24, n), dtype="Int8"),
+                    "row": np.arange(at, at + n, dtype=np.int64),
+                }
+            )
+        )
+        at += n
+    return out
+
+
+@pytest.mark.parametrize("text_bytes", [0, 10, 1_000, 10**9])
+def test_gathered_blocks_equal_their_concatenation_whatever_the_size_guess(text_bytes) -> None:
+    """Rows per byte guessed from the first block: too few rows (the arrays grow), far too
+    many (the pages past the end are never used), or no size known."""
+    from hotspots.ingest.batches import _Gathered
+
+    frames = _frames([5, 0, 7, 300, 3])
+    want = pd.concat(frames, ignore_index=True)
+    gathered, rows = _Gathered(text_bytes), 0
+    for f in frames:
+        rows += len(f)
+        gathered.add(f.copy(), rows)
+    pd.testing.assert_frame_equal(gathered.frame(), want)
+
+
+def test_a_block_unlike_the_first_is_joined_as_frames() -> None:
+    from hotspots.ingest.batches import _Gathered
+
+    frames = _frames([4, 6, 5])
+    frames[2] = frames[2].astype({"lat": "float32"})  # a dense column of another type
+    gathered, rows = _Gathered(100), 0
+    for f in frames:
+        rows += len(f)
+        gathered.add(f.copy(), rows)
+    got = gathered.frame()
+    want = pd.concat(frames, ignore_index=True)
+    pd.testing.assert_frame_equal(got, want)

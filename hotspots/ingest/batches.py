@@ -373,13 +373,13 @@ def read_in_blocks(src: Source, **kwargs: Any):
     from hotspots.validation import IngestResult
 
     totals = Totals()
-    accepted, rejected = [], []
+    accepted, rejected = _Gathered(_bytes_hint(src)), []
     for res in validated_blocks(src, totals=totals, **kwargs):
-        accepted.append(res.accepted)
+        accepted.add(res.accepted, totals.rows)
         if len(res.rejected) or not rejected:
             rejected.append(res.rejected)
     last = totals.last
-    joined, rejects = _joined(accepted), _joined(rejected)
+    joined, rejects = accepted.frame(), _joined(rejected)
     del accepted, rejected
     release_freed()
     return IngestResult(
@@ -400,6 +400,86 @@ def read_in_blocks(src: Source, **kwargs: Any):
         detection=dict(totals.notes),
         compression=last.compression,
     )
+
+
+def _bytes_hint(src: Source) -> int:
+    """About how many bytes of text ``src`` holds (0 when not known)."""
+    try:
+        size = Path(src).stat().st_size if isinstance(src, str | Path) else 0
+    except OSError:
+        return 0
+    packed = isinstance(src, str | Path) and Path(src).suffix.lower() in {".gz", ".bz2", ".xz"}
+    return size * 4 if packed else size
+
+
+class _Gathered:
+    """The accepted rows of the blocks, gathered as the blocks come.
+
+    NumPy columns (coordinates, times, row numbers) are written into arrays sized for the
+    whole file from the first block's rows per byte, so no join is left for the end, when
+    nothing else runs beside it (it was 0.3-0.6 s of 10 million rows on one core); pages
+    of an array past the last row are never touched and cost nothing. The other columns
+    (text chunks, categoricals, nullable date parts) are joined at the end: they are small.
+    """
+
+    def __init__(self, text_bytes: int) -> None:
+        self.text_bytes = text_bytes
+        self.n = 0
+        self.dense: dict[str, np.ndarray] = {}
+        self.parts: list[pd.DataFrame] = []
+        self.columns: list[str] | None = None
+
+    def add(self, frame: pd.DataFrame, rows_read: int) -> None:
+        if self.columns is None:
+            self.columns = list(frame.columns)
+            dense = [c for c in frame.columns if _is_dense(frame[c])]
+            # rows the file holds, from this block's rows per byte (5 % spare)
+            per_row = max(self.text_bytes / max(rows_read, 1), 1.0)
+            guess = int(self.text_bytes / per_row * 1.05) if self.text_bytes else 0
+            cap = max(guess, len(frame))
+            self.dense = {c: np.empty(cap, dtype=frame[c].dtype) for c in dense}
+        elif list(frame.columns) != self.columns or not all(
+            c in frame and frame[c].dtype == a.dtype for c, a in self.dense.items()
+        ):
+            self._undo()  # a block unlike the first (never seen): joined as frames
+        k = len(frame)
+        if self.dense:
+            self._reserve(self.n + k)
+            for c, arr in self.dense.items():
+                arr[self.n : self.n + k] = frame[c].to_numpy()
+            frame = frame.drop(columns=list(self.dense))
+        self.parts.append(frame)
+        self.n += k
+
+    def _reserve(self, rows: int) -> None:
+        for c, arr in self.dense.items():
+            if rows > len(arr):  # more rows than guessed: half as much again
+                grown = np.empty(max(rows, len(arr) * 3 // 2), dtype=arr.dtype)
+                grown[: self.n] = arr[: self.n]
+                self.dense[c] = grown
+
+    def _undo(self) -> None:
+        """Back to frames: each earlier block's dense columns put back beside the rest."""
+        at, parts = 0, []
+        for part in self.parts:
+            k = len(part)
+            dense = {c: arr[at : at + k].copy() for c, arr in self.dense.items()}
+            parts.append(part.assign(**dense)[self.columns])
+            at += k
+        self.parts, self.dense = parts, {}
+
+    def frame(self) -> pd.DataFrame:
+        rest = _joined(self.parts)
+        self.parts = []
+        if not self.dense:
+            return rest
+        data = {c: (self.dense[c][: self.n] if c in self.dense else rest[c]) for c in self.columns}
+        self.dense = {}
+        return pd.DataFrame(data, copy=False)
+
+
+def _is_dense(s: pd.Series) -> bool:
+    return isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiuM"
 
 
 def _blank(index: pd.Index) -> pd.Series:
