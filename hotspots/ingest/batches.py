@@ -129,19 +129,38 @@ def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
     lo = end + 1 if end >= 0 else n
     limit = lo + block_bytes
     view = memoryview(mm)
+    buf = bytearray()
     try:
         while lo < n:
             hi = n if limit >= n else _cut(header, mm, lo, limit, sep_of(header))
             if hi is None:
                 limit += block_bytes  # read on
                 continue
-            block = b"".join((header, view[lo:hi]))
+            buf = _refill(buf, header, view[lo:hi])
             _drop_pages(mm, lo, hi)  # copied: out of this process's memory (not the cache's)
-            yield block, hi - lo
-            del block
+            yield buf, hi - lo
             lo, limit = hi, hi + block_bytes
     finally:
         view.release()
+
+
+def _refill(buf: bytearray, header: bytes, body) -> bytearray:
+    """``header + body`` in ``buf``, resized in place: the pages of the block before are
+    reused (a new block each time had the system hand over and zero 32 MB of fresh pages,
+    with the GIL held). The block before must be done with: the parser copies what it keeps,
+    and a view of it still held makes the resize fail, so a new buffer is made instead."""
+    size = len(header) + len(body)
+    try:
+        if len(buf) > size:
+            del buf[size:]
+        elif len(buf) < size:
+            buf.extend(bytes(size - len(buf)))
+    except BufferError:  # still viewed: never written over
+        buf = bytearray(size)
+    with memoryview(buf) as out:
+        out[: len(header)] = header
+        out[len(header) :] = body
+    return buf
 
 
 def _drop_pages(mm: mmap.mmap, lo: int, hi: int) -> None:
