@@ -182,30 +182,41 @@ def _frames(sizes: list[int], seed: int = 1) -> list[pd.DataFrame]:
     return out
 
 
-@pytest.mark.parametrize("text_bytes", [0, 10, 1_000, 10**9])
+@pytest.mark.parametrize("text_bytes", [0, 10, 1_000, 3_150, 10**9])
 def test_gathered_blocks_equal_their_concatenation_whatever_the_size_guess(text_bytes) -> None:
     """Rows per byte guessed from the first block: too few rows (the arrays grow), far too
     many (the pages past the end are never used), or no size known."""
-    from hotspots.ingest.batches import _Gathered
+    from hotspots.ingest.batches import Totals, _Gathered
 
     frames = _frames([5, 0, 7, 300, 3])
     want = pd.concat(frames, ignore_index=True)
-    gathered, rows = _Gathered(text_bytes), 0
+    gathered, totals = _Gathered(), Totals(text_bytes=text_bytes)
     for f in frames:
-        rows += len(f)
-        gathered.add(f.copy(), rows)
+        totals.bytes_read += 10 * len(f)  # 10 bytes a row
+        gathered.add(f.copy(), totals)
     pd.testing.assert_frame_equal(gathered.frame(), want)
 
 
 def test_a_block_unlike_the_first_is_joined_as_frames() -> None:
-    from hotspots.ingest.batches import _Gathered
+    from hotspots.ingest.batches import Totals, _Gathered
 
     frames = _frames([4, 6, 5])
     frames[2] = frames[2].astype({"lat": "float32"})  # a dense column of another type
-    gathered, rows = _Gathered(100), 0
+    gathered, totals = _Gathered(), Totals(text_bytes=150)
     for f in frames:
-        rows += len(f)
-        gathered.add(f.copy(), rows)
+        totals.bytes_read += 10 * len(f)
+        gathered.add(f.copy(), totals)
     got = gathered.frame()
     want = pd.concat(frames, ignore_index=True)
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_gathered_arrays_are_sized_from_the_first_blocks_rows_per_byte() -> None:
+    """A file of 3,150 bytes whose first block is 50 bytes of 5 rows holds about 315 rows:
+    the arrays take that (and 5 % spare) at once, with no growing copy."""
+    from hotspots.ingest.batches import Totals, _Gathered
+
+    first = _frames([5])[0]
+    gathered = _Gathered()
+    gathered.add(first, Totals(text_bytes=3_150, bytes_read=50))
+    assert {len(a) for a in gathered.dense.values()} == {int(315 * 1.05)}

@@ -219,6 +219,10 @@ class Totals:
     last: Any = None
     sep: str | None = None
     block_bytes: int = BLOCK_BYTES
+    #: Bytes of text read so far, and about how many the source holds (a compressed file
+    #: taken as four times its size; 0 when not known).
+    bytes_read: int = 0
+    text_bytes: int = 0
 
     def add(self, res) -> None:
         self.rows += res.rows
@@ -300,8 +304,8 @@ def validated_blocks(
     inner, name, stream, size = open_stream(src, member=member)
     totals = totals if totals is not None else Totals()
     totals.name, totals.block_bytes = name, block_bytes
+    totals.text_bytes = size * (4 if inner != name else 1)  # inner: the name unpacked
     seen = SeenIds()
-    read_bytes = 0
 
     def sep_of(header: bytes) -> str:
         from hotspots.ingest.csvtable import _check_sep, sniff_separator
@@ -334,7 +338,7 @@ def validated_blocks(
                         break
                     table, size_read = got
                     pending = None
-                read_bytes += size_read
+                totals.bytes_read += size_read
                 first = totals.columns is None
                 if not len(table.frame) and not first:
                     continue
@@ -373,7 +377,7 @@ def validated_blocks(
                 totals.add(res)
                 yield res
                 if progress is not None:
-                    progress(min(read_bytes / max(size, 1), 1.0), f"{totals.rows:,} rows")
+                    progress(min(totals.bytes_read / max(size, 1), 1.0), f"{totals.rows:,} rows")
     finally:
         stream.close()
     if totals.columns is None:
@@ -392,9 +396,9 @@ def read_in_blocks(src: Source, **kwargs: Any):
     from hotspots.validation import IngestResult
 
     totals = Totals()
-    accepted, rejected = _Gathered(_bytes_hint(src)), []
+    accepted, rejected = _Gathered(), []
     for res in validated_blocks(src, totals=totals, **kwargs):
-        accepted.add(res.accepted, totals.rows)
+        accepted.add(res.accepted, totals)
         if len(res.rejected) or not rejected:
             rejected.append(res.rejected)
     last = totals.last
@@ -421,16 +425,6 @@ def read_in_blocks(src: Source, **kwargs: Any):
     )
 
 
-def _bytes_hint(src: Source) -> int:
-    """About how many bytes of text ``src`` holds (0 when not known)."""
-    try:
-        size = Path(src).stat().st_size if isinstance(src, str | Path) else 0
-    except OSError:
-        return 0
-    packed = isinstance(src, str | Path) and Path(src).suffix.lower() in {".gz", ".bz2", ".xz"}
-    return size * 4 if packed else size
-
-
 class _Gathered:
     """The accepted rows of the blocks, gathered as the blocks come.
 
@@ -441,21 +435,20 @@ class _Gathered:
     (text chunks, categoricals, nullable date parts) are joined at the end: they are small.
     """
 
-    def __init__(self, text_bytes: int) -> None:
-        self.text_bytes = text_bytes
+    def __init__(self) -> None:
         self.n = 0
         self.dense: dict[str, np.ndarray] = {}
         self.parts: list[pd.DataFrame] = []
         self.columns: list[str] | None = None
 
-    def add(self, frame: pd.DataFrame, rows_read: int) -> None:
+    def add(self, frame: pd.DataFrame, totals: Totals) -> None:
+        """Add a block's accepted rows; ``totals`` (after the block) says how far the read is."""
         if self.columns is None:
             self.columns = list(frame.columns)
             dense = [c for c in frame.columns if _is_dense(frame[c])]
-            # rows the file holds, from this block's rows per byte (5 % spare)
-            per_row = max(self.text_bytes / max(rows_read, 1), 1.0)
-            guess = int(self.text_bytes / per_row * 1.05) if self.text_bytes else 0
-            cap = max(guess, len(frame))
+            # the file's accepted rows, at this block's rows per byte of text (5 % spare)
+            guess = totals.text_bytes / max(totals.bytes_read, 1) * len(frame) * 1.05
+            cap = max(int(guess), len(frame))
             self.dense = {c: np.empty(cap, dtype=frame[c].dtype) for c in dense}
         elif list(frame.columns) != self.columns or not all(
             c in frame and frame[c].dtype == a.dtype for c, a in self.dense.items()
