@@ -14,8 +14,6 @@ import re
 from typing import Final
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 #: Label for a missing or empty offense value.
 UNKNOWN: Final = "unknown"
@@ -130,24 +128,6 @@ def normalise_offense(raw: pd.Series) -> pd.Series:
     >>> normalise_offense(pd.Series(["Кража", "THEFT", "MOTOR VEHICLE THEFT", None])).tolist()
     ['theft', 'theft', 'motor_vehicle_theft', 'unknown']
     """
-    if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow":
-        # Arrow text: a hash table of the distinct labels, then one take (no Python strings),
-        # chunk by chunk as the parser made them (joining them would copy the column)
-        data = raw.array._pa_array if hasattr(raw.array, "_pa_array") else pa.array(raw.array)
-        chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
-        done: dict[str, str] = {}
-        parts = []
-        for chunk in chunks:
-            arr = chunk.dictionary_encode()
-            labels = [
-                done.setdefault(u, normalise_label(u)) if u is not None else UNKNOWN
-                for u in arr.dictionary.to_pylist()
-            ] + [UNKNOWN]
-            mapped = pa.array(labels, pa.large_string())  # pandas' str stores large_string
-            parts.append(mapped.take(pc.fill_null(arr.indices, len(mapped) - 1)))
-        out = pd.Series(pa.chunked_array(parts, type=pa.large_string()), dtype="str", name=raw.name)
-        out.index = raw.index
-        return out
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     mapped = [normalise_label(u) for u in uniques]  # loop over distinct labels only
     out = pd.Series(mapped + [UNKNOWN], dtype="str").to_numpy()[codes]

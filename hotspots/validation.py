@@ -1015,11 +1015,9 @@ def _offense_columns(frame: pd.DataFrame, col: str | None, ok: np.ndarray):
     n_ok = int(np.count_nonzero(ok))
     if not col:
         return categories.constant(UNKNOWN, n_ok), categories.missing(n_ok)
-    enc = categories.encode(frame[col])
+    enc = categories.encode(frame[col]).kept(ok)
     raw = categories.stripped(enc.values)
-    codes = enc.codes if n_ok == len(ok) else enc.codes[ok]
-    offense = categories.from_labels([normalise_label(x) for x in raw], codes)
-    return offense, categories.from_labels(raw, codes)
+    return enc.categorical([normalise_label(x) for x in raw]), enc.categorical(raw)
 
 
 def validate_venues(

@@ -15,7 +15,7 @@ sorted, so sorting a table by one of these columns sorts it alphabetically, as t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,23 +42,17 @@ class Encoded:
     codes: np.ndarray
     values: pa.Array
 
-    def categorical(
-        self,
-        label: Callable[[pa.Array], Sequence[str | None]],
-        rows: np.ndarray | None = None,
-    ) -> pd.Series:
-        """The column as a categorical of ``label(values)`` (``None``: a missing value).
+    def kept(self, rows: np.ndarray | None) -> Encoded:
+        """Only these rows (a boolean mask: the accepted ones); the same when all are kept."""
+        if rows is None or rows.all():
+            return self
+        return Encoded(self.codes[rows], self.values)
 
-        Parameters
-        ----------
-        label : callable
-            Maps the distinct values (an Arrow text array) to one label each, or ``None``
-            for <NA>; distinct values with the same label share a category.
-        rows : ndarray of bool, optional
-            Keep only these rows (the accepted ones).
-        """
-        labels = list(label(self.values))
-        return from_labels(labels, self.codes if rows is None or rows.all() else self.codes[rows])
+    def categorical(self, labels: Sequence[str | None]) -> pd.Series:
+        """The column as a categorical: ``labels`` gives one label per distinct value (in
+        the order of ``values``), ``None`` for <NA>; values with the same label share a
+        category."""
+        return from_labels(labels, self.codes)
 
 
 def encode(values) -> Encoded:
@@ -131,8 +125,9 @@ def stripped(values: pa.Array) -> list[str | None]:
 
 
 def categorical_text(values, rows: np.ndarray | None = None) -> pd.Series:
-    """Stripped text of ``values`` as a categorical, <NA> where empty."""
-    return encode(values).categorical(stripped, rows)
+    """Stripped text of ``values`` (of ``rows`` only) as a categorical, <NA> where empty."""
+    enc = encode(values).kept(rows)
+    return enc.categorical(stripped(enc.values))
 
 
 def missing(n: int) -> pd.Series:
