@@ -167,18 +167,30 @@ def test_presenter_mode_is_a_slide(app_url, browser, size) -> None:
         session.close()
 
 
-def _street_share(png: bytes) -> float:
-    """Share of the picture's pixels in the style's street colours (within 6 levels)."""
+def _pixels(png: bytes):
     from io import BytesIO
 
     import numpy as np
     from PIL import Image
 
-    rgb = np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
-    hit = np.zeros(rgb.shape[:2], dtype=bool)
-    for colour in STREET_RGB:
-        hit |= (np.abs(rgb - np.array(colour)) <= 6).all(axis=2)
-    return float(hit.mean())
+    return np.asarray(Image.open(BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _streets_drawn(png: bytes, plain: bytes) -> tuple[float, float]:
+    """Compare a picture with a basemap against the same picture on the plain background.
+
+    Returns the share of pixels the basemap made darker (by 12 levels or more) and grey
+    (channels within 20 levels of each other): street lines and their names, seen through the
+    translucent cells; and the share of pixels that changed at all. Exact street colours are
+    not counted: Chromium scales the tiles to the slide's fractional zoom with a filter that
+    depends on how busy the machine is (a CPU slowed 10x gives thinner lines of blended
+    colours from the same canvases), while darker grey lines are there either way.
+    """
+    a, b = _pixels(png), _pixels(plain)
+    assert a.shape == b.shape
+    darker = (b - a).mean(axis=2) >= 12
+    grey = a.max(axis=2) - a.min(axis=2) <= 20
+    return float((darker & grey).mean()), float((a != b).any(axis=2).mean())
 
 
 def test_briefing_png_shows_streets_with_no_network(browser) -> None:
@@ -190,7 +202,7 @@ def test_briefing_png_shows_streets_with_no_network(browser) -> None:
 
     s = load_sample()
     prov = make_provenance("sample", None, PatrolParams().describe(), incidents=s.calls)
-    shares = {}
+    pngs = {}
     # the module's browser: a second sync Playwright in the same thread is refused
     for name, tiles in (("basemap", TileConfig.auto_choice()), ("none", TileConfig.none())):
         m, _ = briefing.briefing_map(s.calls, provenance=prov, venues=s.venues,
@@ -199,8 +211,10 @@ def test_briefing_png_shows_streets_with_no_network(browser) -> None:
         png = briefing.briefing_png(briefing.briefing_html(m), browser=browser, offline=True)
         SHOTS.mkdir(parents=True, exist_ok=True)
         (SHOTS / f"briefing_{name}.png").write_bytes(png)
-        shares[name] = _street_share(png)
-    # thin street lines around and between the cells (about 0.2 % of a slide's pixels at its
-    # zoom); a plain background has next to none (anti-aliased edges of other shapes)
-    assert shares["basemap"] > 0.001, shares
-    assert shares["basemap"] > 20 * shares["none"], shares
+        pngs[name] = png
+    streets, changed = _streets_drawn(pngs["basemap"], pngs["none"])
+    # grey street lines around and between the cells: 0.9-1.0 % of a slide's pixels at its
+    # zoom (measured at normal speed and with the CPU slowed 10-30x); tiles that were never
+    # drawn change nothing, and a flat ground would change most of the picture
+    assert streets > 0.003, (streets, changed)
+    assert changed < 0.25, (streets, changed)
