@@ -180,12 +180,13 @@ def read_incidents(
 
 def _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limits, progress):
     """:func:`read_incidents` for files other than an ingested GeoParquet."""
-    if _in_blocks(path, limits):
+    block = _in_blocks(path, limits)
+    if block:
         from hotspots.ingest.batches import read_in_blocks
 
         kw = {"columns": columns, "crs": crs, "boundary": boundary, "bbox": bbox, "tz": tz}
         result = read_in_blocks(
-            path, sep=sep, encoding=encoding, progress=progress, block_bytes=BLOCK_READ_BLOCK, **kw
+            path, sep=sep, encoding=encoding, progress=progress, block_bytes=block, **kw
         )
         (progress or _silent)(1.0, "done")
         return result
@@ -196,29 +197,40 @@ def _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limit
     return result
 
 
-#: Text files larger than this (bytes on disk) are read and validated in blocks of
-#: :data:`BLOCK_READ_BLOCK` bytes: time and memory then grow in proportion to the rows (a
-#: block is validated while the next is parsed, on the second core). 10 million calls (700 MB)
-#: take 4.2-5 s at about 105 MiB per million, where reading them whole took 17.8 s at 340 MiB.
-#: Smaller files are read whole: a million calls in 8-16 MB blocks peaked at 210-290 MiB
-#: instead of 330, but took 20-50 % longer.
-BLOCK_READ_BYTES = 160 << 20
-#: Block size of those reads (about 900,000 calls).
+#: Text files larger than this (bytes of text) are read and validated in blocks
+#: (:func:`_block_bytes`): time and memory then grow in proportion to the rows (a block is
+#: validated while the next is parsed, on the second core). 10 million calls (700 MB) take
+#: 4.2-5 s at about 105 MiB per million, where reading them whole took 17.8 s at 340 MiB; a
+#: million calls read whole peaked at 330 MiB (the file, all its text and the checks' arrays
+#: at once), and in 7 MB blocks at under 200 MiB.
+BLOCK_READ_BYTES = 16 << 20
+#: Largest block of those reads (about 450,000 calls).
 BLOCK_READ_BLOCK = 32 << 20
+#: Smallest block: below it the fixed cost of a block (a few milliseconds) starts to show.
+BLOCK_READ_MIN_BLOCK = 4 << 20
 
 
-def _in_blocks(path: Source, limits: dict[str, Any]) -> bool:
-    """Whether ``path`` is a delimited text file large enough to read in blocks."""
+def _block_bytes(text_bytes: int) -> int:
+    """Block size for a file of ``text_bytes``: a tenth of it, within
+    [:data:`BLOCK_READ_MIN_BLOCK`, :data:`BLOCK_READ_BLOCK`]. Ten blocks keep a mid-size file's
+    peak memory well under two blocks' worth of text and checks, and keep both cores busy
+    after the first block; large files get the largest block (fewer, fuller blocks)."""
+    return int(min(BLOCK_READ_BLOCK, max(BLOCK_READ_MIN_BLOCK, text_bytes // 10)))
+
+
+def _in_blocks(path: Source, limits: dict[str, Any]) -> int:
+    """The block size to read ``path`` with, or 0 when it is not a delimited text file
+    larger than :data:`BLOCK_READ_BYTES`."""
     if not isinstance(path, str | Path) or limits.get("max_bytes") or limits.get("member"):
-        return False
+        return 0
     p = Path(path)
     suffixes = [s.lower() for s in p.suffixes[-2:]]
     packed = bool(suffixes) and suffixes[-1] in COMPRESSED and suffixes[-1] != ".zip"
     inner = suffixes[-2] if packed and len(suffixes) == 2 else (suffixes[-1] if suffixes else "")
     if inner not in TEXT_SUFFIXES or not p.is_file():
-        return False
-    # a compressed file holds several times its size in text
-    return p.stat().st_size * (4 if packed else 1) > BLOCK_READ_BYTES
+        return 0
+    text = p.stat().st_size * (4 if packed else 1)  # a compressed file holds several times
+    return _block_bytes(text) if text > BLOCK_READ_BYTES else 0
 
 
 def validate_with_fallback(table, det, **kwargs: Any) -> tuple[IngestResult, Any]:

@@ -220,3 +220,87 @@ def test_gathered_arrays_are_sized_from_the_first_blocks_rows_per_byte() -> None
     gathered = _Gathered()
     gathered.add(first, Totals(text_bytes=3_150, bytes_read=50))
     assert {len(a) for a in gathered.dense.values()} == {int(315 * 1.05)}
+
+
+def test_block_size_is_a_tenth_of_the_file_within_bounds(tmp_path: Path) -> None:
+    """Files up to 16 MB are read whole; above, in blocks of a tenth of the text, 4-32 MB
+    (a compressed file counts as four times its size)."""
+    import hotspots.io as hio
+
+    mb = 1 << 20
+    assert hio._block_bytes(20 * mb) == 4 * mb  # a tenth would be 2 MB: the floor
+    assert hio._block_bytes(70 * mb) == 7 * mb  # a million calls: ten blocks
+    assert hio._block_bytes(700 * mb) == 32 * mb  # ten million: the ceiling
+
+    def sized(name: str, size: int) -> Path:
+        p = tmp_path / name
+        with open(p, "wb") as f:
+            f.truncate(size)  # sparse: no bytes written
+        return p
+
+    no_limits = {"member": None, "max_bytes": None, "max_columns": None}
+    assert hio._in_blocks(sized("small.csv", 16 * mb), no_limits) == 0
+    assert hio._in_blocks(sized("mid.csv", 70 * mb), no_limits) == 7 * mb
+    assert hio._in_blocks(sized("packed.csv.gz", 10 * mb), no_limits) == 4 * mb
+    assert hio._in_blocks(sized("sheet.xlsx", 70 * mb), no_limits) == 0
+    assert hio._in_blocks(sized("capped.csv", 70 * mb), {**no_limits, "max_bytes": 1}) == 0
+
+
+@pytest.mark.parametrize("first_min", [100, 700])
+def test_a_first_block_shorter_than_the_rest_gives_the_whole_reads_result(
+    tmp_path: Path, first_min: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the first block (detection, the time mapping, the size guess of the gathered arrays)
+    # is a quarter of the others or FIRST_BLOCK_MIN; the rows must not notice
+    import hotspots.io as hio
+    from hotspots.ingest import batches
+
+    # no quoted values: every block is cut at the last line break before its size (a quoted
+    # value open at the cut makes a block read on)
+    lines = ["id,date,offense,lat,lon"] + [
+        f"{i if i % 97 else i - 50},2020-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:15,"
+        f"theft,{43.3 + i * 1e-5:.6f},{68.2 if i % 53 else ''}"
+        for i in range(600)
+    ]
+    src = tmp_path / "plain.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = read_incidents(src)
+    assert whole.reasons["duplicate_id"] > 0 and whole.reasons["missing_coordinates"] > 0
+    monkeypatch.setattr(batches, "FIRST_BLOCK_MIN", first_min)
+    assert batches._first_block(2048) == max(first_min, 512)
+    firsts = []
+    real = batches._refill
+
+    def spy(buf, header, body):
+        firsts.append(len(body))
+        return real(buf, header, body)
+
+    monkeypatch.setattr(batches, "_refill", spy)
+    monkeypatch.setattr(hio, "BLOCK_READ_BYTES", 0)
+    monkeypatch.setattr(hio, "BLOCK_READ_BLOCK", 2048)
+    parts = read_incidents(src)
+    assert firsts[0] <= max(first_min, 512) < min(firsts[1:-1])  # cut at a line break
+    assert parts.detection == whole.detection
+    pd.testing.assert_frame_equal(parts.accepted, whole.accepted)
+    pd.testing.assert_frame_equal(parts.rejected, whole.rejected, check_dtype=False)
+
+
+def test_reading_pool_is_jemalloc_inside_and_the_callers_after(monkeypatch) -> None:
+    import pyarrow as pa
+
+    from hotspots.ingest import memory
+
+    before = pa.default_memory_pool().backend_name
+    with memory.reading_pool():
+        inside = pa.default_memory_pool().backend_name
+        buf = pa.array(["x" * 100] * 1000).buffers()[2]  # allocated from the pool inside
+    assert pa.default_memory_pool().backend_name == before
+    del buf  # freed to the pool it came from, whatever the default is now
+    if memory._jemalloc() is None:
+        assert inside == before
+    else:
+        assert inside == "jemalloc"
+    # a build without jemalloc (Windows wheels): the default is left alone
+    monkeypatch.setattr(memory, "_jemalloc", lambda: None)
+    with memory.reading_pool():
+        assert pa.default_memory_pool().backend_name == before

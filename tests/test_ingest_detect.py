@@ -364,3 +364,22 @@ def test_neutral_names_on_projected_xy_and_date_parts(tmp_path: Path) -> None:
     ref = read_incidents(src, crs="EPSG:32610")
     assert r.reasons == ref.reasons and r.n_accepted == ref.n_accepted
     assert (r.accepted["occurred_at"].to_numpy() == ref.accepted["occurred_at"].to_numpy()).all()
+
+
+def test_the_sample_of_a_chunked_table_is_its_evenly_spread_rows_in_one_chunk() -> None:
+    """A block parsed in 17 chunks gave a sample in 17 chunks, and every profile kernel ran
+    per chunk (0.18 s instead of 0.04 s on a 32 MB block): the sample is one chunk, with the
+    rows a plain frame's sample has."""
+    import pyarrow as pa
+
+    from hotspots.ingest.detect import sample_frame
+
+    n = 10_000
+    values = [f"v{i}" for i in range(n)]
+    chunks = [pa.array(values[a : a + 617], pa.large_string()) for a in range(0, n, 617)]
+    chunked = pd.DataFrame({"c": pd.Series(pa.chunked_array(chunks), dtype="str")})
+    plain = pd.DataFrame({"c": pd.Series(values, dtype="str")})
+    got, want = sample_frame(chunked, rows=2_000), sample_frame(plain, rows=2_000)
+    assert got["c"].array._pa_array.num_chunks == 1
+    assert got["c"].tolist() == want["c"].tolist()
+    assert got["c"].iloc[0] == "v0" and got["c"].iloc[-1] == f"v{n - 1}"

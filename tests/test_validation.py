@@ -495,3 +495,45 @@ def test_venues() -> None:
     assert a["kind"].tolist() == ["cafe", "tea_house"]
     assert a["name"].iloc[0] == "Кафе Айгерим" and pd.isna(a["name"].iloc[1])
     assert r.report()["kind"] == "venues" and "time_precision" not in r.report()
+
+
+def test_no_rejects_give_an_empty_frame_of_the_raw_columns() -> None:
+    """Text or not, a table with nothing rejected gives the rejects' columns (ours first, a
+    clashing raw column renamed) with no rows: text columns as ``str``, ``source_row`` as
+    int64, as when rows are rejected."""
+    cols = calls()
+    cols["reason"] = ["x"] * 12
+    want_cols = ["source_row", "reason", "id", "datetime", "type", "lat", "lon", "raw_reason"]
+    text = run(cols).rejected
+    frame = pd.DataFrame(cols, dtype="str").assign(lat=[float(x) for x in GOOD_LAT])
+    mixed = validate_incidents(
+        RawTable(frame, "calls.csv", malformed=np.zeros(12, bool)),
+        detect_columns(list(frame.columns)),
+    ).rejected
+    some = run(with_row("lat", 0, "", cols)).rejected
+    for got in (text, mixed):
+        assert got.columns.tolist() == want_cols and len(got) == 0
+        assert got.dtypes.astype(str).tolist() == ["int64"] + ["str"] * 7
+        assert got.dtypes.astype(str).tolist() == some.dtypes.astype(str).tolist()
+
+
+def test_an_executor_given_validates_as_threads_of_its_own() -> None:
+    """The block reader passes one pool of two threads for the whole file; the result must
+    be the same as with the threads validate_incidents starts for itself."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cols = with_row("lat", 3, "", with_row("datetime", 5, "soon", with_row("id", 7, "100")))
+    table = raw(cols)
+    cmap = detect_columns(table.headers)
+    alone = validate_incidents(table, cmap)
+    with ThreadPoolExecutor(2) as pool:
+        shared = [validate_incidents(table, cmap, executor=pool) for _ in range(3)]
+    assert set(reasons_of(alone).values()) == {
+        "missing_coordinates",
+        "unparseable_date",
+        "duplicate_id",
+    }
+    for got in shared:
+        pd.testing.assert_frame_equal(got.accepted, alone.accepted)
+        pd.testing.assert_frame_equal(got.rejected, alone.rejected)
+        assert got.reasons == alone.reasons

@@ -43,7 +43,7 @@ from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
 from hotspots.ingest.csvtable import EXTRA_FIELDS
 from hotspots.ingest.detect import detect
-from hotspots.ingest.memory import release_freed
+from hotspots.ingest.memory import reading_pool, release_freed
 from hotspots.ingest.parse import as_arrow, slash_order
 from hotspots.ingest.records import MAX_VALUE_LINES, find_records
 from hotspots.ingest.source import Source, open_stream
@@ -89,13 +89,28 @@ def _open_record_start(header: bytes, data: bytes, lo: int, hi: int, sep: str) -
     return int(recs.starts[idx[0]]) - len(header) + start if idx.size else None
 
 
+#: Smallest first block (:func:`_first_block`): some 30,000 calls for the detection's
+#: sample of 2,000 rows.
+FIRST_BLOCK_MIN = 2 << 20
+
+
+def _first_block(block_bytes: int) -> int:
+    """Bytes of the first block: a quarter of the others, at least :data:`FIRST_BLOCK_MIN`
+    (not more than ``block_bytes``). Nothing runs beside its parse and the column detection
+    on it, so a short first block sets the two cores to work sooner."""
+    return min(block_bytes, max(FIRST_BLOCK_MIN, block_bytes // 4))
+
+
 def _blocks(stream, block_bytes: int, sep_of: Callable[[bytes], str]):
     """Yield ``(block, body bytes)``: the header line and about ``block_bytes`` of whole
-    records after it, cut at line breaks (see the module docstring), copied once."""
+    records after it (:func:`_first_block` for the first), cut at line breaks (see the
+    module docstring), copied once."""
     header = None
     carry = b""
+    size = _first_block(block_bytes)
     while True:
-        chunk = stream.read(block_bytes)
+        chunk = stream.read(size)
+        size = block_bytes
         eof = not chunk
         data = carry + chunk if carry else chunk
         if not data:
@@ -127,7 +142,7 @@ def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
     end = mm.find(b"\n")
     header = mm[: end + 1] if end >= 0 else mm[:] + b"\n"
     lo = end + 1 if end >= 0 else n
-    limit = lo + block_bytes
+    limit = lo + _first_block(block_bytes)
     view = memoryview(mm)
     buf = bytearray()
     try:
@@ -322,7 +337,11 @@ def validated_blocks(
         else _mapped_blocks(mm, block_bytes, sep_of)
     )
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with (
+            reading_pool(),
+            ThreadPoolExecutor(max_workers=1) as pool,
+            ThreadPoolExecutor(2) as workers,
+        ):
             # the next block is read and parsed (Arrow, NumPy: the GIL released) while this
             # one is validated, so the two cores share the work
             pending = None
@@ -343,6 +362,13 @@ def validated_blocks(
                 if not len(table.frame) and not first:
                     continue
                 if first:
+                    sep = table.sep
+                    if table.encoding == "cp1251":
+                        encoding = "cp1251"
+                    totals.sep = sep
+                # the next block is parsed from here on: beside the first block's detection too
+                pending = pool.submit(_next_parsed, blocks, parse)
+                if first:
                     det = detect(
                         table.frame,
                         columns,
@@ -353,14 +379,9 @@ def validated_blocks(
                     require_coordinates(det.columns, table.headers, name)
                     if det.columns.time_columns and det.columns.time_format is None:
                         det = _with_slash_order(det, table.frame)
-                    sep = table.sep
-                    if table.encoding == "cp1251":
-                        encoding = "cp1251"
-                    totals.sep = sep
-                pending = pool.submit(_next_parsed, blocks, parse)
                 # rows numbered as in the whole file: source_row, and the row-<n> ids of rows
                 # without an id (numbered within the block they would clash across blocks)
-                kw = {"crs": crs, "boundary": area, "bbox": bbox, "tz": tz}
+                kw = {"crs": crs, "boundary": area, "bbox": bbox, "tz": tz, "executor": workers}
                 if first:
                     # the first block chooses among the time mappings, as a whole file would
                     res, cmap = validate_with_fallback(table, det, first_row=1, **kw)
@@ -432,13 +453,17 @@ class _Gathered:
     whole file from the first block's rows per byte, so no join is left for the end, when
     nothing else runs beside it (it was 0.3-0.6 s of 10 million rows on one core); pages
     of an array past the last row are never touched and cost nothing. The other columns
-    (text chunks, categoricals, nullable date parts) are joined at the end: they are small.
+    (text chunks, categoricals, nullable date parts) are kept as the blocks' arrays and
+    joined at the end, array by array: they are small, and joining them as data frames
+    (a pop and a concat per column and block) took 40-80 ms of a million rows.
     """
 
     def __init__(self) -> None:
         self.n = 0
         self.dense: dict[str, np.ndarray] = {}
-        self.parts: list[pd.DataFrame] = []
+        self.parts: list[dict[str, Any]] = []
+        self.sizes: list[int] = []
+        self.frames: list[pd.DataFrame] | None = None  # blocks unlike the first: as frames
         self.columns: list[str] | None = None
 
     def add(self, frame: pd.DataFrame, totals: Totals) -> None:
@@ -450,17 +475,20 @@ class _Gathered:
             guess = totals.text_bytes / max(totals.bytes_read, 1) * len(frame) * 1.05
             cap = max(int(guess), len(frame))
             self.dense = {c: np.empty(cap, dtype=frame[c].dtype) for c in dense}
-        elif list(frame.columns) != self.columns or not all(
-            c in frame and frame[c].dtype == a.dtype for c, a in self.dense.items()
+        elif self.frames is None and (
+            list(frame.columns) != self.columns
+            or not all(c in frame and frame[c].dtype == a.dtype for c, a in self.dense.items())
         ):
             self._undo()  # a block unlike the first (never seen): joined as frames
+        if self.frames is not None:
+            self.frames.append(frame)
+            return
         k = len(frame)
-        if self.dense:
-            self._reserve(self.n + k)
-            for c, arr in self.dense.items():
-                arr[self.n : self.n + k] = frame[c].to_numpy()
-            frame = frame.drop(columns=list(self.dense))
-        self.parts.append(frame)
+        self._reserve(self.n + k)
+        for c, arr in self.dense.items():
+            arr[self.n : self.n + k] = frame[c].to_numpy()
+        self.parts.append({c: frame[c].array for c in self.columns if c not in self.dense})
+        self.sizes.append(k)
         self.n += k
 
     def _reserve(self, rows: int) -> None:
@@ -471,23 +499,41 @@ class _Gathered:
                 self.dense[c] = grown
 
     def _undo(self) -> None:
-        """Back to frames: each earlier block's dense columns put back beside the rest."""
-        at, parts = 0, []
-        for part in self.parts:
-            k = len(part)
-            dense = {c: arr[at : at + k].copy() for c, arr in self.dense.items()}
-            parts.append(part.assign(**dense)[self.columns])
+        """Back to frames: each earlier block's columns put back together, in order."""
+        at, frames = 0, []
+        for part, k in zip(self.parts, self.sizes, strict=True):
+            cols = {**part, **{c: arr[at : at + k].copy() for c, arr in self.dense.items()}}
+            frames.append(pd.DataFrame({c: cols[c] for c in self.columns}))
             at += k
-        self.parts, self.dense = parts, {}
+        self.frames, self.parts, self.sizes, self.dense = frames, [], [], {}
 
     def frame(self) -> pd.DataFrame:
-        rest = _joined(self.parts)
-        self.parts = []
-        if not self.dense:
-            return rest
-        data = {c: (self.dense[c][: self.n] if c in self.dense else rest[c]) for c in self.columns}
-        self.dense = {}
+        if self.frames is not None:
+            out, self.frames = _joined(self.frames), None
+            return out
+        data: dict[str, Any] = {}
+        for c in self.columns or []:
+            if c in self.dense:
+                data[c] = self.dense[c][: self.n]
+            else:
+                data[c] = _concat([p.pop(c) for p in self.parts])
+        self.parts, self.sizes, self.dense = [], [], {}
         return pd.DataFrame(data, copy=False)
+
+
+def _concat(arrays: list[Any]) -> Any:
+    """The blocks' arrays of one column joined: categoricals over the union of their
+    categories (each block has its own), other arrays by their own type's join."""
+    first = arrays[0]
+    if len(arrays) == 1:
+        return first
+    if all(isinstance(a, pd.Categorical) for a in arrays):
+        return union_categoricals(arrays, sort_categories=True)
+    if isinstance(first, np.ndarray):
+        return np.concatenate(arrays)
+    if all(type(a) is type(first) and a.dtype == first.dtype for a in arrays):
+        return type(first)._concat_same_type(arrays)
+    return pd.concat([pd.Series(a) for a in arrays], ignore_index=True).array
 
 
 def _is_dense(s: pd.Series) -> bool:

@@ -130,9 +130,17 @@ def sample_frame(frame: pd.DataFrame, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
         return frame.reset_index(drop=True)
     idx = np.unique(np.linspace(0, n - 1, rows).round().astype(np.int64))
     if all(getattr(frame[c].array, "_pa_array", None) is not None for c in frame.columns):
-        # Arrow text in chunks: each chunk gives its rows (pandas' take joins them first)
+        # Arrow text in chunks: each chunk gives its rows (pandas' take joins them first),
+        # joined into one chunk: every profile runs a few dozen kernels per column, and
+        # per chunk (the sample of a 32 MB block in 17 chunks took 0.18 s instead of 0.04)
         return pd.DataFrame(
-            {c: pd.Series(take(frame[c].array._pa_array, idx), dtype="str") for c in frame.columns}
+            {
+                c: pd.Series(
+                    pa.chunked_array([take(frame[c].array._pa_array, idx).combine_chunks()]),
+                    dtype="str",
+                )
+                for c in frame.columns
+            }
         )
     return frame.iloc[idx].reset_index(drop=True)
 

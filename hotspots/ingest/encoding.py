@@ -126,7 +126,7 @@ def _valid_utf8(raw) -> Decoded | None:
 
 
 def _is_ascii(raw) -> bool:
-    if isinstance(raw, bytes):
+    if isinstance(raw, bytes | bytearray):  # a C loop, word by word (NumPy's max is 10x slower)
         return raw.isascii()
     buf = np.frombuffer(raw, dtype=np.uint8)
     return all(int(buf[a : a + _SCAN].max()) < 128 for a in range(0, len(buf), _SCAN))

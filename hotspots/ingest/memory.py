@@ -9,13 +9,21 @@ calls went there when memory was handed back after every block). Once a read is 
 :func:`release_freed` asks both allocators to return what they keep unused, so the process
 does not stay larger than what it holds. It costs a few milliseconds and changes nothing
 else.
+
+Which of Arrow's allocators serves a read matters too: :func:`reading_pool` makes jemalloc
+Arrow's default while a file is read in blocks. Measured on a million calls in 7 MB blocks,
+the process peaked 15-25 MiB lower than with mimalloc (Arrow's usual default), which keeps
+freed pages a while before handing them back; on ten million calls the read took 3.5 s
+instead of 4.3-4.8 s (half the system time: fewer fresh pages faulted in).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
+from collections.abc import Iterator
 
 import pyarrow as pa
 
@@ -34,9 +42,39 @@ def _malloc_trim():
     return fn
 
 
+@functools.cache
+def _jemalloc() -> pa.MemoryPool | None:
+    """Arrow's jemalloc pool, or ``None`` where the build has none (Windows wheels)."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        return None
+
+
+@contextlib.contextmanager
+def reading_pool() -> Iterator[None]:
+    """Arrow's default memory pool set to jemalloc for the ``with`` block, then set back.
+
+    Every buffer is freed to the pool it came from, so switching is safe at any time; a
+    read running in another thread at the same moment just gets some of its buffers from
+    the other pool. Nothing changes when jemalloc is absent or already the default.
+    """
+    pool, before = _jemalloc(), pa.default_memory_pool()
+    if pool is None or before.backend_name == pool.backend_name:
+        yield
+        return
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
+
+
 def release_freed() -> None:
-    """Return to the system the memory Arrow's pool and malloc keep after frees."""
+    """Return to the system the memory Arrow's pools and malloc keep after frees."""
     pa.default_memory_pool().release_unused()
+    if _jemalloc() is not None:
+        _jemalloc().release_unused()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
