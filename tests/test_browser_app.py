@@ -230,8 +230,38 @@ def test_language_switch_relabels_everything_and_keeps_the_filters(session):
     session.shot("04_map_kk")
 
 
+#: Layers of the map with a tooltip (venue markers, cells ...).
+_TOOLTIPS_JS = """() => {
+    let n = 0;
+    window.map.eachLayer(l => { if (l.getTooltip && l.getTooltip()) n++; });
+    return n;
+}"""
+
+
+def _settled_tooltips(session, timeout: float = 60) -> int:
+    """The number of layers with a tooltip once it has stayed the same for a second.
+
+    The test before switches the language: Streamlit runs the page again and the map's
+    frame is drawn anew, so a count taken at once may be of a half-built map (18 of 21
+    layers, once in five runs) or of a frame being replaced."""
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            n = session.page.frame_locator(MAP_FRAME).first.locator("body").evaluate(_TOOLTIPS_JS)
+        except Exception:  # the frame is being replaced
+            n = -1
+        if n != last:
+            last, since = n, time.monotonic()
+        elif n > 0 and time.monotonic() - since >= 1.0:
+            return n
+        time.sleep(0.25)
+    raise AssertionError(f"the map's layers did not settle (last count {last})")
+
+
 def test_hostile_venue_names_show_as_text_and_never_run(session):
     session.wait_map(min_paths=50)
+    assert _settled_tooltips(session) >= 20
     # open every tooltip and popup on the map: Leaflet inserts their content as HTML
     opened = (
         session.page.frame_locator(MAP_FRAME)
