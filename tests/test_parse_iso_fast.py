@@ -85,3 +85,28 @@ def test_trim_equals_arrows_unicode_trim_on_every_kind_of_edge() -> None:
         assert P.trim(sliced).to_pylist() == pc.utf8_trim_whitespace(sliced).to_pylist()
 
     check()
+
+
+def test_a_column_of_mixed_iso_forms_is_cast_at_once_and_equals_strptime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dates, hours, minutes and seconds in one column: no single format takes the sample,
+    so the formats were ranked and applied one by one; the ISO cast is now tried first, and
+    must give the same values and precisions as that path."""
+    rng = np.random.default_rng(11)
+    secs = rng.integers(0, 30 * 365 * 86400, 2000) + np.datetime64("1995-01-01T00:00:00")
+    forms = ["%Y-%m-%d", "%Y-%m-%d %H", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
+    values = [
+        d.astype("datetime64[us]").item().strftime(forms[i % 4]) for i, d in enumerate(secs)
+    ]
+    ranked = []
+    real = P._formats
+    monkeypatch.setattr(P, "_formats", lambda order: ranked.append(order) or real(order))
+    fast = P.parse_times(pa.array(values))
+    assert ranked == []  # no format ranked: the cast took the column
+    assert set(np.unique(fast.precision)) == {P.DAY, P.HOUR, P.MINUTE}
+    _same(fast, _slow(values, monkeypatch))
+    # a column that is not ISO skips the cast and is ranked as before
+    us = [v.replace("-", "/") for v in values[:50]]
+    P.parse_times(pa.array(us))
+    assert ranked != []
