@@ -26,7 +26,7 @@ from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
 from hotspots.ingest.detect import detect
 from hotspots.ingest.memory import release_freed
-from hotspots.ingest.source import COMPRESSED
+from hotspots.ingest.source import COMPRESSED, PACKED_TEXT_RATIO
 from hotspots.ingest.store import read_ingested
 from hotspots.readers import TEXT_SUFFIXES, Source, read_table
 from hotspots.store.database import DatabaseSource, read_database
@@ -200,7 +200,7 @@ def _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limit
 #: Text files larger than this (bytes of text) are read and validated in blocks
 #: (:func:`_block_bytes`): time and memory then grow in proportion to the rows (a block is
 #: validated while the next is parsed, on the second core). 10 million calls (700 MB) take
-#: 4.2-5 s at about 105 MiB per million, where reading them whole took 17.8 s at 340 MiB; a
+#: 3.7-4.8 s at about 107 MiB per million, where reading them whole took 17.8 s at 340 MiB; a
 #: million calls read whole peaked at 330 MiB (the file, all its text and the checks' arrays
 #: at once), and in 7 MB blocks at under 200 MiB.
 BLOCK_READ_BYTES = 16 << 20
@@ -229,7 +229,7 @@ def _in_blocks(path: Source, limits: dict[str, Any]) -> int:
     inner = suffixes[-2] if packed and len(suffixes) == 2 else (suffixes[-1] if suffixes else "")
     if inner not in TEXT_SUFFIXES or not p.is_file():
         return 0
-    text = p.stat().st_size * (4 if packed else 1)  # a compressed file holds several times
+    text = p.stat().st_size * (PACKED_TEXT_RATIO if packed else 1)
     return _block_bytes(text) if text > BLOCK_READ_BYTES else 0
 
 

@@ -46,7 +46,7 @@ from hotspots.ingest.detect import detect
 from hotspots.ingest.memory import reading_pool, release_freed
 from hotspots.ingest.parse import as_arrow, slash_order
 from hotspots.ingest.records import MAX_VALUE_LINES, find_records
-from hotspots.ingest.source import Source, open_stream
+from hotspots.ingest.source import PACKED_TEXT_RATIO, Source, open_stream
 from hotspots.ingest.store import INGEST_KEY, ingest_meta, rejects_path
 
 #: Bytes read per block.
@@ -235,7 +235,7 @@ class Totals:
     sep: str | None = None
     block_bytes: int = BLOCK_BYTES
     #: Bytes of text read so far, and about how many the source holds (a compressed file
-    #: taken as four times its size; 0 when not known).
+    #: taken as PACKED_TEXT_RATIO times its size; 0 when not known).
     bytes_read: int = 0
     text_bytes: int = 0
 
@@ -319,7 +319,7 @@ def validated_blocks(
     inner, name, stream, size = open_stream(src, member=member)
     totals = totals if totals is not None else Totals()
     totals.name, totals.block_bytes = name, block_bytes
-    totals.text_bytes = size * (4 if inner != name else 1)  # inner: the name unpacked
+    totals.text_bytes = size * (PACKED_TEXT_RATIO if inner != name else 1)  # inner: unpacked
     seen = SeenIds()
 
     def sep_of(header: bytes) -> str:

@@ -73,8 +73,9 @@ def reading_pool() -> Iterator[None]:
 def release_freed() -> None:
     """Return to the system the memory Arrow's pools and malloc keep after frees."""
     pa.default_memory_pool().release_unused()
-    if _jemalloc() is not None:
-        _jemalloc().release_unused()
+    jemalloc = _jemalloc()
+    if jemalloc is not None:
+        jemalloc.release_unused()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

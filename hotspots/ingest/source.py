@@ -24,6 +24,9 @@ Source = str | Path | IO[bytes] | bytes
 
 #: Suffixes of compressed files and what opens them.
 COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
+#: About how many bytes of text a compressed byte holds (CSV packs 4-10x): sizes of blocks
+#: and of arrays are guessed from it before the text is read.
+PACKED_TEXT_RATIO = 4
 #: Block read at a time while decompressing.
 _BLOCK = 16 << 20
 
