@@ -287,6 +287,10 @@ def test_an_upload_leaves_memory_with_its_session(monkeypatch):
         return ds
 
     monkeypatch.setattr(dataset, "_build", build)
+    # an earlier test of the same worker may have built this upload in the same (test)
+    # session: start from empty caches, so the data set is built here
+    caching.clear_session_resource_cache("test session id")
+    caching.clear_session_data_cache("test session id")
     at = goto(run(new_app()), "data")
     upload(at, "Calls file", "calls.csv", GOOD.encode())
     assert "calls.csv: 4 calls in use on every page" in texts(at)
