@@ -126,9 +126,13 @@ def test_presenter_page_holds_no_individual_call(server, browser):
     page = sign_in(browser, server.url, "pia")
     frame = page.frame_locator(MAP_FRAME).first
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    frame.locator(".leaflet-overlay-pane path").first.wait_for(timeout=60_000)
-    html = "".join(f.content() for f in page.frames)  # the page and the map's iframe
-    assert "leaflet" in html
+    # the map's document as it is once drawn: read through the locator, which waits again if
+    # a rerun replaces the iframe meanwhile (its new document is blank until the map is in)
+    map_doc = frame.locator(".leaflet-overlay-pane path").first.evaluate(
+        "e => e.ownerDocument.documentElement.outerHTML", timeout=60_000
+    )
+    html = "".join(f.content() for f in page.frames) + map_doc  # the page and every frame
+    assert "leaflet-overlay-pane" in map_doc
     assert leaked_calls(html, sample.calls, sample.venues) == 0
     page.close()
 

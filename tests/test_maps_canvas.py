@@ -65,15 +65,24 @@ _FEATURES = """(name) => {
 _STYLE = "() => [window.__top.options.weight, window.__top.options.color]"
 
 
-def _settled(page, condition: str) -> list:
-    """The top cell's style once ``condition`` on its weight ``w`` holds, or after 2 s: the
-    canvas renderer handles mouse moves throttled, a frame or two after the move."""
-    try:
-        page.wait_for_function(
-            f"() => {{ const w = window.__top.options.weight; return {condition}; }}", timeout=2000
-        )
-    except PlaywrightTimeout:  # the assertions below say what the style was
-        pass
+def _hover(page, x: float, y: float, condition: str) -> list:
+    """Move the mouse to ``(x, y)`` and return the top cell's style once ``condition`` on its
+    weight ``w`` holds, or after 10 s.
+
+    Leaflet's canvas renderer drops a mouse move that comes within 32 ms of the last one it
+    handled (its throttle timer, later still on a busy machine), so a single move can be lost
+    where a hand would go on moving. Like a hand, the move is repeated a pixel aside until the
+    style settles."""
+    for attempt in range(40):
+        page.mouse.move(x + attempt % 2, y)
+        try:
+            page.wait_for_function(
+                f"() => {{ const w = window.__top.options.weight; return {condition}; }}",
+                timeout=250,
+            )
+            break
+        except PlaywrightTimeout:  # the assertions below say what the style was
+            pass
     return page.evaluate(_STYLE)
 
 
@@ -85,10 +94,8 @@ def test_every_cell_is_drawn_and_highlighted_on_either_renderer(browser, n_cells
         paths = page.locator(".leaflet-overlay-pane path").count()
         canvases = page.locator(".leaflet-overlay-pane canvas").count()
         before = page.evaluate(_STYLE)
-        page.mouse.move(got["x"], got["y"])  # a real mouse over the busiest cell
-        over = _settled(page, "w >= 2.5")
-        page.mouse.move(5, 5)  # and off the cells
-        out = _settled(page, "w < 2.5")
+        over = _hover(page, got["x"], got["y"], "w >= 2.5")  # a real mouse over the busiest cell
+        out = _hover(page, 5, 5, "w < 2.5")  # and off the cells
     finally:
         page.close()
     assert got["n"] == len(cells) == n_cells
