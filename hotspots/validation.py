@@ -359,7 +359,7 @@ def _in_range(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 #: Rows the bulk box is computed from (evenly spaced); more change it by far less than its
 #: width (5 MAD, at least 0.1 degrees).
-BULK_SAMPLE = 100_000
+BULK_SAMPLE = 10_000
 
 
 def bulk_box(

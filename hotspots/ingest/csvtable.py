@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hotspots.errors import InputError
-from hotspots.ingest.encoding import to_utf8
+from hotspots.ingest.encoding import to_utf8, utf8_lines
 from hotspots.ingest.records import Records, _fields, find_records
 
 #: Separators tried when none is given.
@@ -160,9 +160,11 @@ def read_text_table(
     else:
         dec = None
     if dec is None:  # not UTF-8 as it is (or small): decoded first, then read
-        dec = to_utf8(raw, name, encoding)
+        dec = to_utf8(raw, name, encoding, count_lines=False)
         sep = _checked_head(dec.data, name, sep, max_columns)
         recs, early = find_records(dec.data, sep, name=name), None
+        if not dec.counts:  # UTF-8 as it is: its lines, as the record finder counted them
+            dec.counts = utf8_lines(recs.newlines, dec.data)
     else:
         sep = found_sep
     data = dec.data

@@ -67,7 +67,9 @@ def _whole(raw: bytes, enc: str, name: str) -> str:
         ) from None
 
 
-def to_utf8(raw: bytes, name: str = "input", encoding: str | None = None) -> Decoded:
+def to_utf8(
+    raw: bytes, name: str = "input", encoding: str | None = None, *, count_lines: bool = True
+) -> Decoded:
     """Decode ``raw`` line by line as described in the module docstring.
 
     Parameters
@@ -78,12 +80,18 @@ def to_utf8(raw: bytes, name: str = "input", encoding: str | None = None) -> Dec
         File name, for messages.
     encoding : str, optional
         Decode the whole file with this encoding instead (errors are an :class:`InputError`).
+    count_lines : bool, default True
+        When ``False`` and ``raw`` is UTF-8 used as it is, ``counts`` is left empty: the
+        caller counts the lines (the record finder does, in the same pass over the bytes,
+        which :func:`utf8_lines` turns into the counts).
     """
     if not isinstance(raw, bytes):  # a mapped file: valid UTF-8 is used where it lies
-        mapped = None if encoding else _valid_utf8(raw)
+        mapped = None if encoding else _valid_utf8(raw, count_lines)
         if mapped is not None:
             return mapped
         raw = bytes(raw)  # anything to convert: the bytes path below
+    if not (count_lines or encoding or raw.startswith(_BOMS)) and _first_invalid_utf8(raw) is None:
+        return Decoded(raw, "utf-8")
     lines_total = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     if encoding:
         try:
@@ -109,12 +117,23 @@ def to_utf8(raw: bytes, name: str = "input", encoding: str | None = None) -> Dec
 _SCAN = 8 << 20
 
 
-def _valid_utf8(raw) -> Decoded | None:
+_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
+
+
+def utf8_lines(newlines: int, data) -> dict[str, int]:
+    """The ``counts`` of text that is all UTF-8, from the ``\n`` bytes it holds (a last line
+    without a break counted too)."""
+    ends_with_break = len(data) > 0 and data[-1:] == b"\n"
+    return {"utf-8": newlines + (0 if ends_with_break else 1)}
+
+
+def _valid_utf8(raw, count_lines: bool = True) -> Decoded | None:
     """``raw`` (a mapped file) as it is when it is UTF-8 without a BOM, else ``None``."""
     head = bytes(raw[:4])
-    boms = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
-    if head.startswith(boms) or _first_invalid_utf8(raw) is not None:
+    if head.startswith(_BOMS) or _first_invalid_utf8(raw) is not None:
         return None
+    if not count_lines:
+        return Decoded(raw, "utf-8")
     buf = np.frombuffer(raw, dtype=np.uint8)
     tmp = np.empty(min(_SCAN, len(buf)), dtype=bool)
     breaks = 0

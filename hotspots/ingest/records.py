@@ -65,6 +65,8 @@ class Records:
     multiline: bool = False
     blank_spans: list[tuple[int, int]] = field(default_factory=list)
     header_end: int = 0
+    #: ``\n`` bytes in the text (the lines counted for the encoding report).
+    newlines: int = 0
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -85,11 +87,13 @@ def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
-def line_spans(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (exclusive, break excluded) of every physical line of ``data``."""
+def line_spans(data: bytes) -> tuple[np.ndarray, np.ndarray, int]:
+    """Start and end (exclusive, break excluded) of every physical line of ``data``, and
+    how many ``\n`` bytes it holds."""
     buf = np.frombuffer(data, dtype=np.uint8)
     n = len(buf)
     breaks = _positions(buf, 10)
+    newlines = len(breaks)
     cr = _positions(buf, 13) if data.find(b"\r") >= 0 else np.zeros(0, dtype=np.int64)
     if cr.size:
         nxt = np.minimum(cr + 1, n - 1)
@@ -105,7 +109,7 @@ def line_spans(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     if crlf.size:
         is_crlf_end = np.isin(ends, crlf + 1)
         ends[is_crlf_end] -= 1
-    return starts, ends
+    return starts, ends, newlines
 
 
 def _blank(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -177,7 +181,7 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
         No header line, or a quote in the header that is never closed.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = line_spans(data)
+    starts, ends, newlines = line_spans(data)
     blank = _blank(buf, starts, ends)
     nonblank = np.flatnonzero(~blank)
     if nonblank.size == 0:
@@ -236,6 +240,7 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
         multiline=bool(cont.any()),
         blank_spans=spans,
         header_end=int(starts[h + 1]) if h + 1 < len(starts) else len(data),
+        newlines=newlines,
     )
 
 
