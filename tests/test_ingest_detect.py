@@ -383,3 +383,57 @@ def test_the_sample_of_a_chunked_table_is_its_evenly_spread_rows_in_one_chunk() 
     assert got["c"].array._pa_array.num_chunks == 1
     assert got["c"].tolist() == want["c"].tolist()
     assert got["c"].iloc[0] == "v0" and got["c"].iloc[-1] == f"v{n - 1}"
+
+
+def test_word_share_counts_rows_in_any_script_against_pythons_letters() -> None:
+    """Two letters in a row, by rows: Latin, Cyrillic (Kazakh letters too), accented Latin;
+    codes, numbers and one-letter values are not words. Expected from ``str.isalpha`` on
+    each row, not from the profiler."""
+    from hotspots.ingest.detect import profile_columns
+
+    values = (
+        ["theft"] * 5
+        + ["хулиганство"] * 4
+        + ["ұрлық"] * 3  # Kazakh
+        + ["café"] * 2
+        + ["A1", "1.5", "x", "12-B", "Ж7", "7Ә", ""]
+    )
+
+    def word(v: str) -> bool:
+        return any(a.isalpha() and b.isalpha() for a, b in zip(v, v[1:], strict=False))
+
+    filled = [v for v in values if v]
+    want = sum(map(word, filled)) / len(filled)
+    (p,) = profile_columns(pd.DataFrame({"what": pd.Series(values, dtype="str")}))
+    assert want == pytest.approx(14 / 20)
+    assert p.words == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["theft", "fight"] * 150 + ["2019-03-04 10:00"] * 5,  # dates after the sampled rows
+        ["N/A"] * 300 + ["03/04/2019"] * 10,  # a slash in the sample, dates later
+        ["street"] * 300 + [" 2019-03-04", "2019-03-04 10:00:00.5 UTC"] * 5,
+    ],
+)
+def test_times_of_a_column_whose_sample_has_no_digit_are_as_format_by_format(values) -> None:
+    """With no digit among the first rows no format is ranked; the later rows are still read
+    as the formats read them one by one (expected from strptime, not from parse_times)."""
+    from hotspots.ingest.parse import parse_times
+
+    got = parse_times(pd.Series(values, dtype="str"))
+    for v, t in zip(values, got.values, strict=True):
+        s = " ".join(v.split()).replace(".5 UTC", "+0000")
+        want = None
+        for fmt in ("%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%m/%d/%Y"):
+            try:
+                want = dt.datetime.strptime(s, fmt)
+                break
+            except ValueError:
+                continue
+        if want is None:
+            assert np.isnat(t), v
+        else:
+            naive = want.astimezone(dt.UTC).replace(tzinfo=None) if want.tzinfo else want
+            assert t == np.datetime64(naive, "us"), v
