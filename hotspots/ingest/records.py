@@ -83,7 +83,10 @@ def _positions(buf: np.ndarray, byte: int) -> np.ndarray:
     for a in range(0, len(buf), _CHUNK):
         b = min(a + _CHUNK, len(buf))
         np.equal(buf[a:b], byte, out=tmp[: b - a])
-        out.append(np.flatnonzero(tmp[: b - a]) + a)
+        found = np.flatnonzero(tmp[: b - a])
+        out.append(found + a if a else found)
+    if len(out) == 1:  # a block: no copy
+        return out[0]
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
@@ -104,8 +107,12 @@ def line_spans(data: bytes) -> tuple[np.ndarray, np.ndarray, int]:
         crlf = cr[(cr + 1 < n) & (buf[nxt] == 10)]
     else:
         crlf = cr
-    starts = np.concatenate(([0], breaks + 1)).astype(np.int64)
-    ends = np.concatenate((breaks, [n])).astype(np.int64)
+    starts = np.empty(len(breaks) + 1, dtype=np.int64)
+    starts[0] = 0
+    np.add(breaks, 1, out=starts[1:])
+    ends = np.empty(len(breaks) + 1, dtype=np.int64)
+    ends[:-1] = breaks
+    ends[-1] = n
     if crlf.size:
         is_crlf_end = np.isin(ends, crlf + 1)
         ends[is_crlf_end] -= 1
@@ -225,17 +232,25 @@ def find_records(data: bytes, sep: str, *, name: str = "input") -> Records:
             k = j + 1
     is_record = ~cont & ~blank
     is_record[: h + 1] = False
-    rec = np.flatnonzero(is_record)
     swallowing = np.zeros(len(starts), dtype=bool)
     swallowing[swallow] = True
     spans = [
         (int(starts[i]), int(ends[i])) for i in np.flatnonzero(blank & ~cont) if ends[i] > starts[i]
     ]
+    # the usual file: every line after the header a record, but for the empty line after
+    # the last break; its records are then slices, not copies
+    stop = len(starts) - 1 if len(starts) > h + 1 and blank[-1] else len(starts)
+    if is_record[h + 1 : stop].all():
+        rec = slice(h + 1, stop)
+        rec_ends, lines = ends[rec], np.arange(h + 2, stop + 1, dtype=np.int64)
+    else:
+        rec = np.flatnonzero(is_record)
+        rec_ends, lines = ends[last[rec]], rec.astype(np.int64) + 1
     return Records(
         header=header,
         starts=starts[rec],
-        ends=ends[last[rec]],
-        lines=rec.astype(np.int64) + 1,
+        ends=rec_ends,
+        lines=lines,
         swallowing=swallowing[rec],
         multiline=bool(cont.any()),
         blank_spans=spans,
