@@ -223,8 +223,10 @@ def text_table(
     encoding: str | None = None,
     max_columns: int | None = None,
     concurrent: bool = True,
+    threads: bool = True,
 ) -> RawTable:
-    """A :class:`RawTable` from the bytes of delimited text (:mod:`hotspots.ingest.csvtable`)."""
+    """A :class:`RawTable` from the bytes of delimited text (:mod:`hotspots.ingest.csvtable`;
+    ``concurrent`` and ``threads`` as :func:`~hotspots.ingest.csvtable.read_text_table`)."""
     tt = read_text_table(
         data,
         name,
@@ -232,6 +234,7 @@ def text_table(
         encoding=encoding,
         max_columns=max_columns or MAX_COLUMNS,
         concurrent=concurrent,
+        threads=threads,
     )
     return raw_table(tt, name)
 

@@ -304,3 +304,52 @@ def test_reading_pool_is_jemalloc_inside_and_the_callers_after(monkeypatch) -> N
     monkeypatch.setattr(memory, "_jemalloc", lambda: None)
     with memory.reading_pool():
         assert pa.default_memory_pool().backend_name == before
+
+
+@pytest.mark.parametrize("spread", [False, True])
+def test_stages_on_one_thread_each_or_spread_give_the_whole_read(
+    tmp_path: Path, monkeypatch, spread: bool
+) -> None:
+    """Two cores: the parse and the checks of a block each on one thread; more cores: each
+    spread over several. Either way the blocks give the whole read's accepted and rejected
+    rows (the reference: the file read whole, which never uses the block pipeline)."""
+    import threading
+
+    from hotspots.ingest import batches, workers
+    from hotspots.ingest.batches import read_in_blocks
+
+    src = _file(tmp_path, n=600)
+    whole = read_incidents(src)
+    monkeypatch.setattr(batches, "spread_stages", lambda: spread)
+    checked_on: set[str] = set()
+    real = workers.InlineExecutor.submit
+
+    def submit(self, fn, /, *args, **kwargs):
+        checked_on.add(threading.current_thread().name)
+        return real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(workers.InlineExecutor, "submit", submit)
+    got = read_in_blocks(src, block_bytes=2048)
+    # inline checks run on the validating (calling) thread, and only when not spread
+    assert checked_on == (set() if spread else {threading.current_thread().name})
+    assert got.rows == whole.rows and got.reasons == whole.reasons
+    pd.testing.assert_frame_equal(got.accepted, whole.accepted, check_categorical=False)
+    pd.testing.assert_frame_equal(
+        got.rejected.reset_index(drop=True), whole.rejected.reset_index(drop=True)
+    )
+
+
+def test_inline_executor_runs_at_once_on_the_callers_thread_and_keeps_errors() -> None:
+    import threading
+
+    from hotspots.ingest.workers import InlineExecutor, spread_stages
+
+    ex = InlineExecutor()
+    order: list[str] = []
+    f = ex.submit(lambda x: order.append(threading.current_thread().name) or x * 2, 21)
+    assert order == [threading.current_thread().name]  # ran before submit returned
+    assert f.done() and f.result() == 42
+    bad = ex.submit(int, "not a number")
+    with pytest.raises(ValueError, match="not a number"):
+        bad.result()
+    assert [spread_stages(n) for n in (1, 2, 3, 8)] == [False, False, True, True]

@@ -48,6 +48,7 @@ from hotspots.ingest.parse import as_arrow, slash_order
 from hotspots.ingest.records import MAX_VALUE_LINES, find_records
 from hotspots.ingest.source import PACKED_TEXT_RATIO, Source, open_stream
 from hotspots.ingest.store import INGEST_KEY, ingest_meta, rejects_path
+from hotspots.ingest.workers import check_workers, spread_stages
 
 #: Bytes read per block.
 BLOCK_BYTES = 64 << 20
@@ -327,8 +328,13 @@ def validated_blocks(
 
         return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
 
-    def parse(block: bytes, body_bytes: int):
-        return text_table(block, name, sep=sep, encoding=encoding, concurrent=False), body_bytes
+    spread = spread_stages()
+
+    def parse(block: bytes, body_bytes: int, threads: bool = spread):
+        table = text_table(
+            block, name, sep=sep, encoding=encoding, concurrent=False, threads=threads
+        )
+        return table, body_bytes
 
     mm = _mapped(stream)
     blocks = (
@@ -340,7 +346,7 @@ def validated_blocks(
         with (
             reading_pool(),
             ThreadPoolExecutor(max_workers=1) as pool,
-            ThreadPoolExecutor(2) as workers,
+            check_workers(spread) as workers,
         ):
             # the next block is read and parsed (Arrow, NumPy: the GIL released) while this
             # one is validated, so the two cores share the work
@@ -350,7 +356,7 @@ def validated_blocks(
                     nxt = next(blocks, None)
                     if nxt is None:
                         break
-                    table, size_read = parse(*nxt)
+                    table, size_read = parse(*nxt, threads=True)  # nothing else runs yet
                 else:
                     got = pending.result()
                     if got is None:

@@ -135,13 +135,16 @@ def read_text_table(
     max_columns: int = MAX_COLUMNS,
     concurrent: bool = True,
     on_sample: Callable[[pd.DataFrame], Any] | None = None,
+    threads: bool = True,
 ) -> TextTable:
     """Read delimited text (see the module docstring).
 
     With ``concurrent``, a large file is checked, counted and parsed at once
     (:func:`_speculate`); the block reader, which parses the next block while this one is
     validated, reads each block step by step instead (the cores are busy already, and the
-    steps' buffers would otherwise all be held at once). ``on_sample`` is then called, on a
+    steps' buffers would otherwise all be held at once). ``threads=False`` has Arrow parse on
+    the calling thread alone (the block reader on two cores,
+    :mod:`hotspots.ingest.workers`). ``on_sample`` is then called, on a
     second thread while the parser runs, with :func:`sample_rows` (the rows detection looks
     at, from the records' bytes) and its result kept as ``sampled``; ``None`` when it did
     not run (a small file, or the bytes needed converting) or failed.
@@ -174,7 +177,7 @@ def read_text_table(
             f"{name} has {len(headers):,} columns; at most {max_columns:,} are read "
             "(a calls file has a few dozen): check that it is the right file"
         )
-    table, malformed = _parse(data, recs, headers, sep, name, early=early)
+    table, malformed = _parse(data, recs, headers, sep, name, early=early, threads=threads)
     bad = np.zeros(len(recs), dtype=bool)
     if dec.bad_offsets.size and len(recs):
         idx = np.searchsorted(recs.starts, dec.bad_offsets, side="right") - 1
@@ -300,9 +303,10 @@ def _block_size(body) -> int:
 
 
 def _arrow(
-    body: bytes | pa.Buffer, n: int, sep: str, *, multiline: bool
+    body: bytes | pa.Buffer, n: int, sep: str, *, multiline: bool, threads: bool = True
 ) -> tuple[pa.Table | None, list[str]]:
-    """Arrow's parser over ``body``: ``n`` text columns, and the rows it could not take."""
+    """Arrow's parser over ``body``: ``n`` text columns, and the rows it could not take
+    (``threads``: on Arrow's thread pool, else on this thread)."""
     invalid: list[str] = []
 
     def handler(row) -> str:
@@ -313,7 +317,9 @@ def _arrow(
     try:
         table = pacsv.read_csv(
             pa.BufferReader(body),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=_block_size(body)),
+            read_options=pacsv.ReadOptions(
+                column_names=names, block_size=_block_size(body), use_threads=threads
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep,
                 newlines_in_values=multiline,
@@ -339,6 +345,7 @@ def _parse(
     sep: str,
     name: str,
     early: tuple[pa.Table | None, list[str]] | None = None,
+    threads: bool = True,
 ) -> tuple[pa.Table, np.ndarray]:
     """Arrow over the records; the rows it cannot take re-read from their spans.
 
@@ -355,7 +362,8 @@ def _parse(
     if early is not None and plain and early[0] is not None and early[0].num_columns == n:
         table, invalid = early
     else:
-        table, invalid = _arrow(_body(data, recs, special), n, sep, multiline=recs.multiline)
+        body = _body(data, recs, special)
+        table, invalid = _arrow(body, n, sep, multiline=recs.multiline, threads=threads)
     del early
     expected = n_rec - len(special)
     if invalid or table is None or table.num_rows != expected:
