@@ -3,11 +3,12 @@
 The block reader (:func:`hotspots.ingest.batches.validated_blocks`) is a pipeline of two
 stages: one thread parses the next block while the calling thread validates this one. On a
 machine with two cores the stages already keep both busy, and letting each stage spread its
-own work over more threads (Arrow's thread pool for the parse, two threads for the columns of
-the checks) only makes them take turns: measured on this project's two-core machine, with
-one thread a stage the benchmark's million calls took 0.40-0.42 s instead of 0.43-0.45 s,
-ten million 3.8 s instead of 4.5 s, and a 22-column export of a million rows 1.09 s instead
-of 1.19 s, with 4-13 % less processor time. With more cores the stages do spread their work.
+own work over more threads (Arrow's thread pool for the parse, two threads for the columns
+of the checks) only makes them take turns. Measured on this project's two-core machine in
+interleaved runs, one thread a stage against the spread stages: the benchmark's million
+calls 0.442 s against 0.462 s (medians of 20), ten million 3.80 s against 4.01 s (of 5), a
+22-column export of a million rows 1.02 s against 1.20 s (of 4), with 6-15 % less
+processor time. With more cores the stages do spread their work.
 """
 
 from __future__ import annotations
