@@ -108,6 +108,8 @@ class RawTable:
     compression: str | None = None
     #: What ``read_table(on_sample=...)`` returned for the detection sample (None: not run).
     sampled: Any = None
+    #: Columns already parsed as numbers (:meth:`numbers`).
+    _numbers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.malformed) != len(self.frame):
@@ -118,6 +120,17 @@ class RawTable:
     @property
     def headers(self) -> list[str]:
         return [str(c) for c in self.frame.columns if c != EXTRA_FIELDS]
+
+    def numbers(self, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Column ``col`` read as numbers (:func:`hotspots.ingest.parse.parse_number`: values,
+        missing, unparseable), parsed once. The block reader parses a block's coordinates
+        ahead, on its parse thread, while the block before is being checked."""
+        got = self._numbers.get(col)
+        if got is None:
+            from hotspots.ingest.parse import parse_number
+
+            got = self._numbers[col] = parse_number(self.frame[col])
+        return got
 
 
 def read_table(

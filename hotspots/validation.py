@@ -452,8 +452,8 @@ def resolve_coordinates(
     else:
         xcol, ycol, xy = cmap.x, cmap.y, True
     with _workers(executor, 1) as pool:  # the two columns side by side
-        other = pool.submit(parse_number, frame[ycol])
-        x, xmiss, xbad = parse_number(frame[xcol])
+        other = pool.submit(table.numbers, ycol)
+        x, xmiss, xbad = table.numbers(xcol)
         y, ymiss, ybad = other.result()
 
     projected = False

@@ -334,6 +334,13 @@ def validated_blocks(
         table = text_table(
             block, name, sep=sep, encoding=encoding, concurrent=False, threads=threads
         )
+        cmap = totals.columns  # set once the first block is checked
+        if cmap is not None:
+            # the coordinates parsed here, beside the checks of the block before: those
+            # take longer than a parse, and this evens the two stages out
+            for col in (cmap.lat, cmap.lon) if cmap.lat and cmap.lon else (cmap.x, cmap.y):
+                if col in table.frame:
+                    table.numbers(col)
         return table, body_bytes
 
     mm = _mapped(stream)
