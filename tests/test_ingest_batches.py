@@ -173,7 +173,13 @@ def _frames(sizes: list[int], seed: int = 1) -> list[pd.DataFrame]:
                     "lat": rng.random(n),
                     "when": pd.to_datetime(rng.integers(0, 10**9, n), unit="s"),
                     "id": pd.Series([f"c{at + i}" for i in range(n)], dtype="str"),
-                    "hour": pd.array(rng.integers(0, 24, n), dtype="Int8"),
+                    "hour": pd.array(  # a nullable part, <NA> in about a fifth
+                        [
+                            None if r < 0.2 else int(h)
+                            for r, h in zip(rng.random(n), rng.integers(0, 24, n), strict=True)
+                        ],
+                        dtype="Int8",
+                    ),
                     "row": np.arange(at, at + n, dtype=np.int64),
                 }
             )
@@ -197,11 +203,12 @@ def test_gathered_blocks_equal_their_concatenation_whatever_the_size_guess(text_
     pd.testing.assert_frame_equal(gathered.frame(), want)
 
 
-def test_a_block_unlike_the_first_is_joined_as_frames() -> None:
+@pytest.mark.parametrize("unlike", [{"lat": "float32"}, {"hour": "Int16"}])
+def test_a_block_unlike_the_first_is_joined_as_frames(unlike: dict) -> None:
     from hotspots.ingest.batches import Totals, _Gathered
 
     frames = _frames([4, 6, 5])
-    frames[2] = frames[2].astype({"lat": "float32"})  # a dense column of another type
+    frames[2] = frames[2].astype(unlike)  # a dense or nullable column of another type
     gathered, totals = _Gathered(), Totals(text_bytes=150)
     for f in frames:
         totals.bytes_read += 10 * len(f)

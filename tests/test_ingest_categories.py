@@ -104,3 +104,29 @@ def test_compact_gives_the_contract_dtypes(text: bool) -> None:
     assert got[S.PREMISE].isna().tolist() == [False, True, False]
     assert str(got[S.YEAR].dtype) == "Int16" and got[S.YEAR].isna().tolist() == [False, True, False]
     assert str(got[S.HOUR].dtype) == "Int8" and got[S.HOUR].tolist() == [1, 2, 23]
+
+
+@pytest.mark.parametrize("n_labels", [5, 300])
+def test_union_equals_pandas_union_categoricals(n_labels: int) -> None:
+    """The blocks' categoricals joined: same values, same sorted categories and the same
+    code width as pandas' ``union_categoricals(sort_categories=True)``."""
+    from pandas.api.types import union_categoricals
+
+    from hotspots.ingest.categories import missing, union
+
+    rng = np.random.default_rng(7)
+    labels = [f"лейбл {i:03d}" if i % 2 else f"label {i:03d}" for i in range(n_labels)]
+    parts = []
+    for size in (50, 0, 400, 1):
+        values = rng.choice([*labels[: n_labels // 2 + size % 7], None], size)
+        own = pd.Index(sorted({v for v in values if v is not None}), dtype="str")
+        parts.append(pd.Categorical(values, categories=own))  # its own categories, <NA> too
+    parts.append(missing(20).array)  # a block with no offense at all
+    every = pd.Index(sorted(set().union(*(p.categories.tolist() for p in parts))), dtype="str")
+    parts.append(pd.Categorical(rng.choice(every.tolist(), 30), categories=every))  # all labels
+    want = union_categoricals(parts, sort_categories=True)
+    got = union(parts)
+    assert list(got.categories) == list(want.categories) == sorted(want.categories)
+    assert got.codes.dtype == want.codes.dtype
+    pd.testing.assert_series_equal(pd.Series(got), pd.Series(want))
+    assert int(pd.isna(got).sum()) == int(pd.isna(want).sum()) > 20

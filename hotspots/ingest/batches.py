@@ -36,11 +36,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from pandas.api.types import union_categoricals
 
 from hotspots import schema as S
 from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
+from hotspots.ingest import categories
 from hotspots.ingest.csvtable import EXTRA_FIELDS
 from hotspots.ingest.detect import detect
 from hotspots.ingest.memory import reading_pool, release_freed
@@ -462,18 +462,20 @@ def read_in_blocks(src: Source, **kwargs: Any):
 class _Gathered:
     """The accepted rows of the blocks, gathered as the blocks come.
 
-    NumPy columns (coordinates, times, row numbers) are written into arrays sized for the
-    whole file from the first block's rows per byte, so no join is left for the end, when
-    nothing else runs beside it (it was 0.3-0.6 s of 10 million rows on one core); pages
-    of an array past the last row are never touched and cost nothing. The other columns
-    (text chunks, categoricals, nullable date parts) are kept as the blocks' arrays and
-    joined at the end, array by array: they are small, and joining them as data frames
-    (a pop and a concat per column and block) took 40-80 ms of a million rows.
+    NumPy columns (coordinates, times, row numbers) and the nullable date parts (their
+    values and masks) are written into arrays sized for the whole file from the first
+    block's rows per byte, so no join is left for the end, when nothing else runs beside it
+    (it was 0.3-0.6 s of 10 million rows on one core); pages of an array past the last row
+    are never touched and cost nothing. The other columns (text chunks, categoricals) are
+    kept as the blocks' arrays and joined at the end, array by array: they are small, and
+    joining them as data frames (a pop and a concat per column and block) took 40-80 ms of a
+    million rows.
     """
 
     def __init__(self) -> None:
         self.n = 0
         self.dense: dict[str, np.ndarray] = {}
+        self.masks: dict[str, np.ndarray] = {}  # the nullable columns' masks (values: dense)
         self.parts: list[dict[str, Any]] = []
         self.sizes: list[int] = []
         self.frames: list[pd.DataFrame] | None = None  # blocks unlike the first: as frames
@@ -483,14 +485,17 @@ class _Gathered:
         """Add a block's accepted rows; ``totals`` (after the block) says how far the read is."""
         if self.columns is None:
             self.columns = list(frame.columns)
-            dense = [c for c in frame.columns if _is_dense(frame[c])]
             # the file's accepted rows, at this block's rows per byte of text (5 % spare)
             guess = totals.text_bytes / max(totals.bytes_read, 1) * len(frame) * 1.05
             cap = max(int(guess), len(frame))
-            self.dense = {c: np.empty(cap, dtype=frame[c].dtype) for c in dense}
+            for c in frame.columns:
+                if _is_dense(frame[c]):
+                    self.dense[c] = np.empty(cap, dtype=frame[c].dtype)
+                elif _is_nullable_int(frame[c]):
+                    self.dense[c] = np.empty(cap, dtype=frame[c].dtype.numpy_dtype)
+                    self.masks[c] = np.empty(cap, dtype=bool)
         elif self.frames is None and (
-            list(frame.columns) != self.columns
-            or not all(c in frame and frame[c].dtype == a.dtype for c, a in self.dense.items())
+            list(frame.columns) != self.columns or not all(self._fits(frame, c) for c in self.dense)
         ):
             self._undo()  # a block unlike the first (never seen): joined as frames
         if self.frames is not None:
@@ -498,27 +503,49 @@ class _Gathered:
             return
         k = len(frame)
         self._reserve(self.n + k)
+        at = slice(self.n, self.n + k)
         for c, arr in self.dense.items():
-            arr[self.n : self.n + k] = frame[c].to_numpy()
+            if c in self.masks:
+                col = frame[c].array
+                self.masks[c][at] = col.isna()
+                arr[at] = col.to_numpy(dtype=arr.dtype, na_value=0)
+            else:
+                arr[at] = frame[c].to_numpy()
         self.parts.append({c: frame[c].array for c in self.columns if c not in self.dense})
         self.sizes.append(k)
         self.n += k
 
+    def _fits(self, frame: pd.DataFrame, c: str) -> bool:
+        """Whether the block's column ``c`` goes into the arrays of the first block's."""
+        if c not in frame:
+            return False
+        if c in self.masks:
+            return _is_nullable_int(frame[c]) and frame[c].dtype.numpy_dtype == self.dense[c].dtype
+        return frame[c].dtype == self.dense[c].dtype
+
     def _reserve(self, rows: int) -> None:
-        for c, arr in self.dense.items():
-            if rows > len(arr):  # more rows than guessed: half as much again
-                grown = np.empty(max(rows, len(arr) * 3 // 2), dtype=arr.dtype)
-                grown[: self.n] = arr[: self.n]
-                self.dense[c] = grown
+        for store in (self.dense, self.masks):
+            for c, arr in store.items():
+                if rows > len(arr):  # more rows than guessed: half as much again
+                    grown = np.empty(max(rows, len(arr) * 3 // 2), dtype=arr.dtype)
+                    grown[: self.n] = arr[: self.n]
+                    store[c] = grown
+
+    def _column(self, c: str, at: slice) -> Any:
+        """Gathered column ``c`` over rows ``at`` (views of the arrays)."""
+        if c in self.masks:
+            return pd.arrays.IntegerArray(self.dense[c][at], self.masks[c][at])
+        return self.dense[c][at]
 
     def _undo(self) -> None:
         """Back to frames: each earlier block's columns put back together, in order."""
         at, frames = 0, []
         for part, k in zip(self.parts, self.sizes, strict=True):
-            cols = {**part, **{c: arr[at : at + k].copy() for c, arr in self.dense.items()}}
+            rows = slice(at, at + k)
+            cols = {**part, **{c: self._column(c, rows).copy() for c in self.dense}}
             frames.append(pd.DataFrame({c: cols[c] for c in self.columns}))
             at += k
-        self.frames, self.parts, self.sizes, self.dense = frames, [], [], {}
+        self.frames, self.parts, self.sizes, self.dense, self.masks = frames, [], [], {}, {}
 
     def frame(self) -> pd.DataFrame:
         if self.frames is not None:
@@ -527,10 +554,10 @@ class _Gathered:
         data: dict[str, Any] = {}
         for c in self.columns or []:
             if c in self.dense:
-                data[c] = self.dense[c][: self.n]
+                data[c] = self._column(c, slice(0, self.n))
             else:
                 data[c] = _concat([p.pop(c) for p in self.parts])
-        self.parts, self.sizes, self.dense = [], [], {}
+        self.parts, self.sizes, self.dense, self.masks = [], [], {}, {}
         return pd.DataFrame(data, copy=False)
 
 
@@ -541,7 +568,7 @@ def _concat(arrays: list[Any]) -> Any:
     if len(arrays) == 1:
         return first
     if all(isinstance(a, pd.Categorical) for a in arrays):
-        return union_categoricals(arrays, sort_categories=True)
+        return categories.union(arrays)
     if isinstance(first, np.ndarray):
         return np.concatenate(arrays)
     if all(type(a) is type(first) and a.dtype == first.dtype for a in arrays):
@@ -551,6 +578,10 @@ def _concat(arrays: list[Any]) -> Any:
 
 def _is_dense(s: pd.Series) -> bool:
     return isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiuM"
+
+
+def _is_nullable_int(s: pd.Series) -> bool:
+    return isinstance(s.array, pd.arrays.IntegerArray)
 
 
 def _blank(index: pd.Index) -> pd.Series:
@@ -573,7 +604,7 @@ def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
         parts = [f.pop(name) if name in f else _blank(f.index) for f in frames]
         if all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
             # blocks have their own categories: joined they would be text again
-            union = union_categoricals([p.array for p in parts], sort_categories=True)
+            union = categories.union([p.array for p in parts])
             out[name] = pd.Series(union, name=name)
         else:
             out[name] = pd.concat(parts, ignore_index=True)
