@@ -415,18 +415,21 @@ def test_word_share_counts_rows_in_any_script_against_pythons_letters() -> None:
         ["theft", "fight"] * 150 + ["2019-03-04 10:00"] * 5,  # dates after the sampled rows
         ["N/A"] * 300 + ["03/04/2019"] * 10,  # a slash in the sample, dates later
         ["street"] * 300 + [" 2019-03-04", "2019-03-04 10:00:00.5 UTC"] * 5,
+        ["145 OAK AVE", "12"] * 150 + [" 2019-03-04 ", "03/04/2019 10:00"] * 5,
     ],
 )
-def test_times_of_a_column_whose_sample_has_no_digit_are_as_format_by_format(values) -> None:
-    """With no digit among the first rows no format is ranked; the later rows are still read
-    as the formats read them one by one (expected from strptime, not from parse_times)."""
+def test_times_of_a_column_whose_sample_has_no_date_are_as_format_by_format(values) -> None:
+    """With no value like a date among the first rows (no digit, or no ``-``, ``/``, ``.``)
+    no format is ranked; the later rows are still read as the formats read them one by one
+    (expected from strptime, not from parse_times)."""
     from hotspots.ingest.parse import parse_times
 
     got = parse_times(pd.Series(values, dtype="str"))
     for v, t in zip(values, got.values, strict=True):
         s = " ".join(v.split()).replace(".5 UTC", "+0000")
         want = None
-        for fmt in ("%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%m/%d/%Y"):
+        formats = ("%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%m/%d/%Y %H:%M")
+        for fmt in (*formats, "%m/%d/%Y"):
             try:
                 want = dt.datetime.strptime(s, fmt)
                 break

@@ -373,12 +373,12 @@ def parse_times(values, *, order: str | None = None) -> Times:
         slashed = pc.any(pc.match_substring(sample, "/")).as_py()
         order = slash_order(t) if slashed else "mdy"
     formats = _formats(order)
-    if pc.any(pc.match_substring_regex(sample, r"\d")).as_py():
+    if pc.any(_date_like(sample)).as_py():
         hits = [
             _ok(pc.strptime(sample, format=f, unit="us", error_is_null=True)).sum()
             for f, _, _ in formats
         ]
-    else:  # every format starts with a number: none takes a value of the sample (labels)
+    else:  # no value of the sample can be a date (labels, street names)
         hits = [0] * len(formats)
     ranked = sorted(range(len(formats)), key=lambda i: -hits[i])
     top = ranked[0]
@@ -417,13 +417,20 @@ def parse_times(values, *, order: str | None = None) -> Times:
             break
         # second round: the values no format took, after normalising their spelling
         idx = np.flatnonzero(left)
-        digits = _np_bool(pc.match_substring_regex(take(t, idx), r"^\s*\d"))
+        rest = take(t, idx)
+        digits = _np_bool(pc.and_(pc.match_substring_regex(rest, r"^\s*\d"), _date_like(rest)))
         left[idx[~digits]] = False
         if not left.any():
             break
         t = _fill(t, idx[digits], _prepare(take(t, idx[digits])))
         prepared = True
     return _in_years(Times(out, prec, aware))
+
+
+def _date_like(t: pa.Array) -> pa.Array:
+    """Values some format could take: every format has a number and a ``-``, ``/`` or
+    ``.`` between its parts, which a label or a street name (``145 OAK AVE``) lacks."""
+    return pc.and_(pc.match_substring_regex(t, r"\d"), pc.match_substring_regex(t, r"[-/.]"))
 
 
 #: The start of an ISO date (``2017-07-19``): worth trying Arrow's ISO cast on the column.
