@@ -56,6 +56,7 @@ from hotspots import schema as S
 from hotspots.columns import ColumnMap
 from hotspots.errors import InputError, ParameterError
 from hotspots.ingest import categories
+from hotspots.ingest.calendar import date_parts
 from hotspots.ingest.categories import categorical_text
 from hotspots.ingest.parse import (
     DAY,
@@ -1001,9 +1002,9 @@ def _time_columns(times: Times | None, ok: np.ndarray) -> tuple[dict[str, pd.Ser
     """``occurred_at``, ``time_precision`` and the date parts of the accepted rows, and their
     precision codes.
 
-    The parts come from Arrow's calendar kernels on the microsecond values (pandas' ``.dt``
-    accessors cost twice as much); a part is <NA> where the time is unknown or too coarse
-    (no weekday without the day, no hour without the hour).
+    The parts come from :func:`hotspots.ingest.calendar.date_parts` (tables of every day;
+    pandas' ``.dt`` accessors cost ten times as much); a part is <NA> where the time is
+    unknown or too coarse (no weekday without the day, no hour without the hour).
     """
     n_ok = int(np.count_nonzero(ok))
     every = n_ok == len(ok)
@@ -1014,21 +1015,20 @@ def _time_columns(times: Times | None, ok: np.ndarray) -> tuple[dict[str, pd.Ser
         values = times.values if every else times.values[ok]
         pcode = times.precision if every else times.precision[ok]
     nat = np.isnat(values)
-    us = pa.array(np.where(nat, 0, values.view(np.int64)), pa.int64()).view(pa.timestamp("us"))
+    parts = date_parts(np.where(nat, 0, values.view(np.int64)))
 
-    def part(kernel, unknown: np.ndarray, name: str) -> pd.Series:
+    def part(name: str, unknown: np.ndarray) -> pd.Series:
         width = np.dtype(S.PART_DTYPES[name].lower())  # Int16 -> int16
-        got = kernel(us).to_numpy(zero_copy_only=False).astype(width)
-        return pd.Series(pd.arrays.IntegerArray(got, unknown))
+        return pd.Series(pd.arrays.IntegerArray(parts[name].astype(width, copy=False), unknown))
 
     precision = categories.from_labels(_PRECISION_NAMES, pcode)
     columns = {
         S.OCCURRED_AT: pd.Series(values.astype("datetime64[ns]")),
         S.TIME_PRECISION: precision,
-        S.YEAR: part(pc.year, nat, S.YEAR),
-        S.MONTH: part(pc.month, nat, S.MONTH),
-        S.WEEKDAY: part(pc.day_of_week, nat | (pcode < DAY), S.WEEKDAY),
-        S.HOUR: part(pc.hour, nat | (pcode < HOUR), S.HOUR),
+        S.YEAR: part(S.YEAR, nat),
+        S.MONTH: part(S.MONTH, nat),
+        S.WEEKDAY: part(S.WEEKDAY, nat | (pcode < DAY)),
+        S.HOUR: part(S.HOUR, nat | (pcode < HOUR)),
     }
     return columns, pcode
 
