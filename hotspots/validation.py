@@ -702,16 +702,20 @@ def _mark_duplicates(code: np.ndarray, ids: pd.Series, seen: SeenIds | None = No
         seen.add(h[~again])
 
 
+#: pandas' ``str`` dtype (Arrow storage, NaN for missing).
+_STR: Final = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def _rejected_frame(table: RawTable, code: np.ndarray, source_row: np.ndarray) -> pd.DataFrame:
     rej = code != 0
     clash = {c: f"raw_{c}" for c in table.frame.columns if c in ("source_row", "reason")}
     if not rej.any():  # nothing to copy out of the (possibly large) raw frame
-        # the frame's empty slice, as text (building each empty column anew cost 1.3 ms,
-        # paid by every block of a file)
-        out = table.frame.iloc[:0].astype("str").rename(columns=clash)
-        out.insert(0, "reason", pd.Series([], dtype="str"))
-        out.insert(0, S.SOURCE_ROW, np.empty(0, dtype=np.int64))
-        return out
+        # empty text arrays put together at once (0.2 ms; slicing, casting and inserting
+        # into the raw frame took 0.5 ms, paid by every block of a file)
+        data: dict[str, Any] = {S.SOURCE_ROW: np.empty(0, dtype=np.int64)}
+        for name in ("reason", *(clash.get(c, c) for c in table.frame.columns)):
+            data[name] = pd.array([], dtype=_STR)
+        return pd.DataFrame(data, copy=False)
     raw = table.frame.loc[rej].reset_index(drop=True)
     raw = raw.rename(columns=clash)
     names = np.asarray(("",) + REASONS, dtype=object)
