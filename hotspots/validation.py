@@ -58,6 +58,7 @@ from hotspots.errors import InputError, ParameterError
 from hotspots.ingest import categories
 from hotspots.ingest.calendar import date_parts
 from hotspots.ingest.categories import categorical_text
+from hotspots.ingest.csvtable import TEXT_DTYPE
 from hotspots.ingest.parse import (
     DAY,
     HOUR,
@@ -702,10 +703,6 @@ def _mark_duplicates(code: np.ndarray, ids: pd.Series, seen: SeenIds | None = No
         seen.add(h[~again])
 
 
-#: pandas' ``str`` dtype (Arrow storage, NaN for missing).
-_STR: Final = pd.StringDtype("pyarrow", na_value=np.nan)
-
-
 def _rejected_frame(table: RawTable, code: np.ndarray, source_row: np.ndarray) -> pd.DataFrame:
     rej = code != 0
     clash = {c: f"raw_{c}" for c in table.frame.columns if c in ("source_row", "reason")}
@@ -714,7 +711,7 @@ def _rejected_frame(table: RawTable, code: np.ndarray, source_row: np.ndarray) -
         # into the raw frame took 0.5 ms, paid by every block of a file)
         data: dict[str, Any] = {S.SOURCE_ROW: np.empty(0, dtype=np.int64)}
         for name in ("reason", *(clash.get(c, c) for c in table.frame.columns)):
-            data[name] = pd.array([], dtype=_STR)
+            data[name] = pd.array([], dtype=TEXT_DTYPE)
         return pd.DataFrame(data, copy=False)
     raw = table.frame.loc[rej].reset_index(drop=True)
     raw = raw.rename(columns=clash)

@@ -35,6 +35,8 @@ SEPARATORS = (",", ";", "\t", "|")
 EXTRA_FIELDS = "_extra_fields"
 #: Rows detection profiles (:data:`hotspots.ingest.detect.SAMPLE_ROWS`).
 SAMPLE_ROWS = 2_000
+#: pandas' ``str`` dtype (Arrow storage, NaN for missing): every raw column's.
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
 #: Refuse tables wider than this (a header of 200,000 empty columns is not a calls file).
 MAX_COLUMNS = 2_000
 
@@ -451,5 +453,6 @@ def text_frame(tt: TextTable) -> pd.DataFrame:
     for name, col in zip(table.column_names, table.columns, strict=True):
         if not pa.types.is_large_string(col.type):
             col = col.cast(pa.large_string())
-        out[name] = pd.Series(col, dtype="str", copy=False)
+        # the array wrapped as it is (a Series of it cost 0.06 ms a column, checks included)
+        out[name] = pd.arrays.ArrowStringArray(col, dtype=TEXT_DTYPE)
     return pd.DataFrame(out, copy=False)
