@@ -360,3 +360,29 @@ def test_inline_executor_runs_at_once_on_the_callers_thread_and_keeps_errors() -
     with pytest.raises(ValueError, match="not a number"):
         bad.result()
     assert [spread_stages(n) for n in (1, 2, 3, 8)] == [False, False, True, True]
+
+
+def test_the_last_block_of_a_mapped_file_is_a_quarter_block(tmp_path: Path, monkeypatch) -> None:
+    """Blocks of 40 KB over a 190 KB file: a first and a last block of a quarter (10 KB),
+    whole records each, the blocks' bodies the file's body in order."""
+    import mmap
+
+    from hotspots.ingest import batches
+
+    lines = ["id,lat,lon"] + [f"{i},{43 + i / 1e6:.6f},{68:.6f}" for i in range(8_000)]
+    src = tmp_path / "calls.csv"
+    src.write_bytes(("\n".join(lines) + "\n").encode())
+    block, quarter = 40_000, 10_000
+    monkeypatch.setattr(batches, "_first_block", lambda b: b // 4)  # no 2 MB minimum
+    with open(src, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        blocks = batches._mapped_blocks(mm, block, lambda h: ",")
+        got = [(bytes(buf), size) for buf, size in blocks]
+    header = (lines[0] + "\n").encode()
+    bodies = [b[len(header) :] for b, _ in got]
+    assert all(b.startswith(header) for b, _ in got)
+    assert b"".join(bodies) == src.read_bytes()[len(header) :]
+    assert all(body.endswith(b"\n") for body in bodies)
+    sizes = [size for _, size in got]
+    assert quarter - 30 < sizes[0] <= quarter and quarter - 30 < sizes[-1] <= quarter + 30
+    assert all(s <= block for s in sizes)
+    assert len(got) == 1 + -(-(src.stat().st_size - quarter * 2) // block) + 1
