@@ -178,3 +178,53 @@ def test_id_keys_are_the_same_whether_a_block_is_all_numbers_or_not() -> None:
     assert SeenIds.hashes(ids).tolist() == SeenIds.hashes(mixed)[:-1].tolist()
     # and distinct texts get distinct keys ("7", "007", "-7" ...)
     assert len(set(SeenIds.hashes(mixed).tolist())) == len(mixed)
+
+
+def _step_by_step(data, quick: bool):
+    return read_text_table(bytearray(data), "calls.csv", concurrent=False, quick=quick)
+
+
+def test_every_damaged_file_reads_the_same_with_arrows_rows_as_records() -> None:
+    """The block reader takes Arrow's rows as the records when there is one a line
+    (``csvtable._lines_as_records``); on every damaged file it gives what the record finder
+    gives, or leaves the file to it, and the plain files do go the quick way."""
+    taken = 0
+    for case in CASES:
+        try:
+            slow = _step_by_step(case.data, quick=False)
+        except Exception as exc:  # both ways must refuse alike
+            with pytest.raises(type(exc)):
+                _step_by_step(case.data, quick=True)
+            continue
+        fast = _step_by_step(case.data, quick=True)
+        _same(slow, fast)
+        assert fast.encoding_counts == slow.encoding_counts
+        taken += fast.quick
+    assert 0 < taken < len(CASES)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"1\t\t\n\t\t\n2\tb\ty\n",  # a line of tabs: blank to the record finder, a row to Arrow
+        b'1,"two\nlines",x\n2,b,y\n',  # a record over two lines
+        b'1,"oops,x\n2,b,y\n3,c,z\n',  # a stray quote
+        b"1,a,x\n\n2,b,y\n",  # an empty line
+        b"1,a,x\n2,b\n",  # a short row
+        b'1,a,x\n2,"b,y',  # cut short inside a quote: Arrow's row, the finder's malformed row
+    ],
+)
+def test_a_block_with_a_line_that_is_not_one_record_goes_to_the_record_finder(body) -> None:
+    sep = b"\t" if b"\t" in body else b","
+    data = sep.join([b"id", b"addr", b"kind"]) + b"\n" + body
+    fast = _step_by_step(data, quick=True)
+    assert not fast.quick
+    _same(_step_by_step(data, quick=False), fast)
+
+
+def test_a_plain_block_goes_the_quick_way() -> None:
+    data = b'id,addr,kind\n1,"12 Main St, apt 2",x\n2,"say ""hi""",y\n3,12" TV,z'
+    fast = _step_by_step(data, quick=True)
+    assert fast.quick
+    _same(_step_by_step(data, quick=False), fast)
+    assert fast.table.column("addr").to_pylist() == ["12 Main St, apt 2", 'say "hi"', '12" TV']

@@ -325,8 +325,9 @@ def validated_blocks(
 ):
     """Yield the :class:`~hotspots.validation.IngestResult` of each block, source rows
     counted from the start of the file; ``totals`` (updated) adds them up."""
+    from hotspots.ingest.csvtable import read_text_table
     from hotspots.io import _boundary, validate_with_fallback
-    from hotspots.readers import text_table
+    from hotspots.readers import raw_table
     from hotspots.validation import SeenIds, validate_incidents
 
     area = _boundary(boundary)
@@ -342,11 +343,22 @@ def validated_blocks(
         return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
 
     spread = spread_stages()
+    # Arrow's rows taken as the records while every line is one (csvtable._lines_as_records);
+    # after a block where they were not, the record finder reads the rest at once
+    quick = [True]
 
     def parse(block: bytes, body_bytes: int, threads: bool = spread):
-        table = text_table(
-            block, name, sep=sep, encoding=encoding, concurrent=False, threads=threads
+        tt = read_text_table(
+            block,
+            name,
+            sep=sep,
+            encoding=encoding,
+            concurrent=False,
+            threads=threads,
+            quick=quick[0],
         )
+        quick[0] = quick[0] and tt.quick
+        table = raw_table(tt, name)
         cmap = totals.columns  # set once the first block is checked
         if cmap is not None:
             # the coordinates parsed here, beside the checks of the block before: those
