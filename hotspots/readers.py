@@ -236,10 +236,8 @@ def text_table(
     encoding: str | None = None,
     max_columns: int | None = None,
     concurrent: bool = True,
-    threads: bool = True,
 ) -> RawTable:
-    """A :class:`RawTable` from the bytes of delimited text (:mod:`hotspots.ingest.csvtable`;
-    ``concurrent`` and ``threads`` as :func:`~hotspots.ingest.csvtable.read_text_table`)."""
+    """A :class:`RawTable` from the bytes of delimited text (:mod:`hotspots.ingest.csvtable`)."""
     tt = read_text_table(
         data,
         name,
@@ -247,7 +245,6 @@ def text_table(
         encoding=encoding,
         max_columns=max_columns or MAX_COLUMNS,
         concurrent=concurrent,
-        threads=threads,
     )
     return raw_table(tt, name)
 

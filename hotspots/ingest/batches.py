@@ -345,9 +345,10 @@ def validated_blocks(
     spread = spread_stages()
     # Arrow's rows taken as the records while every line is one (csvtable._lines_as_records);
     # after a block where they were not, the record finder reads the rest at once
-    quick = [True]
+    quick = True
 
     def parse(block: bytes, body_bytes: int, threads: bool = spread):
+        nonlocal quick
         tt = read_text_table(
             block,
             name,
@@ -355,9 +356,9 @@ def validated_blocks(
             encoding=encoding,
             concurrent=False,
             threads=threads,
-            quick=quick[0],
+            quick=quick,
         )
-        quick[0] = quick[0] and tt.quick
+        quick = quick and tt.quick
         table = raw_table(tt, name)
         cmap = totals.columns  # set once the first block is checked
         if cmap is not None:

@@ -2,10 +2,10 @@
 
 Every accepted call gets these four date parts. Arrow's calendar kernels work each one out
 from the timestamp on its own (a civil-date conversion for the year, another for the month):
-2.2 ms a 100,000-row block. Here the day number is found once, by a floating-point division
+2.5 ms a 100,000-row block. Here the day number is found once, by a floating-point division
 that is exact for these values (see :func:`date_parts`), and the year, month and weekday are
 read from tables of every day of :data:`~hotspots.ingest.parse.YEAR_RANGE` with a year of
-margin either side: 0.8 ms. Times outside the tables (a value built by hand, far in the past)
+margin either side: 0.5 ms. Times outside the tables (a value built by hand, far in the past)
 go to Arrow's kernels, so every timestamp gets its parts.
 """
 

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hotspots.errors import InputError
-from hotspots.ingest.encoding import to_utf8, utf8_lines
+from hotspots.ingest.encoding import count_newlines, to_utf8, utf8_lines
 from hotspots.ingest.records import Records, _fields, find_records, scan
 
 #: Separators tried when none is given.
@@ -233,7 +233,7 @@ def _lines_as_records(dec, sep: str, max_columns: int, threads: bool) -> TextTab
     last = bytes(data[data.rfind(b"\n", 0, stop) + 1 : stop]).decode("utf-8", errors="replace")
     if scan(last, sep)[0]:
         return None  # a quote open at the end: Arrow runs it to the end, the finder does not
-    newlines = _count_newlines(data)
+    newlines = count_newlines(data)
     lines = newlines + (0 if data[-1:] == b"\n" else 1)
     body = pa.py_buffer(data).slice(end + 1)
     table, invalid = _arrow(body, len(headers), sep, multiline=True, threads=threads)
@@ -251,17 +251,6 @@ def _lines_as_records(dec, sep: str, max_columns: int, threads: bool) -> TextTab
         encoding_counts=dec.counts or utf8_lines(newlines, data),
         quick=True,
     )
-
-
-def _count_newlines(data, chunk: int = 8 << 20) -> int:
-    """``\n`` bytes in ``data``, compared a chunk at a time into one reused buffer."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    tmp = np.empty(min(chunk, len(buf)), dtype=bool)
-    total = 0
-    for a in range(0, len(buf), chunk):
-        part = buf[a : a + chunk]
-        total += int(np.count_nonzero(np.equal(part, 10, out=tmp[: len(part)])))
-    return total
 
 
 #: Files from this size on are parsed while their records are found (:func:`read_text_table`).
