@@ -11,7 +11,13 @@ import pytest
 
 from hotspots import schema as S
 from hotspots.ingest.batches import ingest_to_parquet, read_in_blocks
-from hotspots.ingest.categories import categorical_text, compact, encode, from_labels
+from hotspots.ingest.categories import (
+    SeenValues,
+    categorical_text,
+    compact,
+    encode,
+    from_labels,
+)
 from hotspots.io import read_incidents
 from hotspots.offenses import normalise_offense
 
@@ -26,6 +32,28 @@ def test_encode_over_chunks_matches_python() -> None:
     want = [v.strip() or None for v in flat]
     assert [None if pd.isna(v) else v for v in got] == want
     assert got.cat.categories.tolist() == ["a", "b", "c", "d"]  # " a" and "a " are one
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        [["b", "a", "b"], ["a", "b", "a"], ["b", "b"]],  # later blocks: no new value
+        [["b", "a"], ["a", "c", " a"], ["d", "", "c"]],  # new values, blank, spaced
+        [["x", "y"], ["y", None, "x"], []],  # a null is never found among the known
+    ],
+)
+def test_values_seen_in_earlier_blocks_encode_each_block_as_alone(blocks) -> None:
+    seen = SeenValues()
+    for block in blocks:
+        values = pa.chunked_array([block[:1], block[1:]], type=pa.large_string())
+        fresh, known = encode(values), seen.encode("offense", values)
+        # the same value in every row (codes index different but equal dictionaries)
+        assert [known.values[i].as_py() if i >= 0 else None for i in known.codes] == [
+            fresh.values[i].as_py() if i >= 0 else None for i in fresh.codes
+        ]
+        want = categorical_text(values)
+        got = categorical_text(values, None, seen, "premise")
+        pd.testing.assert_series_equal(got, want)
 
 
 def test_only_the_kept_rows_make_categories() -> None:

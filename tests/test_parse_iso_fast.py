@@ -72,7 +72,21 @@ def test_trim_equals_arrows_unicode_trim_on_every_kind_of_edge() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    spaces = [" ", "\t", "\u00a0", "\u0085", "\u2003", "\u202f", "\u3000", "\u1680", "\u205f"]
+    spaces = [
+        " ",
+        "\t",
+        "\r",
+        "\n",
+        "\x0b",
+        "\x0c",
+        "\u00a0",
+        "\u0085",
+        "\u2003",
+        "\u202f",
+        "\u3000",
+        "\u1680",
+        "\u205f",
+    ]
     letters = ["a", "Z", "7", "Қ", "р", "ж", "\u00e9", "中", "\u2010", "\u20ac", "\u0101"]
     value = st.lists(st.sampled_from(spaces + letters), max_size=5).map("".join)
 
@@ -96,9 +110,7 @@ def test_a_column_of_mixed_iso_forms_is_cast_at_once_and_equals_strptime(
     rng = np.random.default_rng(11)
     secs = rng.integers(0, 30 * 365 * 86400, 2000) + np.datetime64("1995-01-01T00:00:00")
     forms = ["%Y-%m-%d", "%Y-%m-%d %H", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
-    values = [
-        d.astype("datetime64[us]").item().strftime(forms[i % 4]) for i, d in enumerate(secs)
-    ]
+    values = [d.astype("datetime64[us]").item().strftime(forms[i % 4]) for i, d in enumerate(secs)]
     ranked = []
     real = P._formats
     monkeypatch.setattr(P, "_formats", lambda order: ranked.append(order) or real(order))
@@ -110,3 +122,13 @@ def test_a_column_of_mixed_iso_forms_is_cast_at_once_and_equals_strptime(
     us = [v.replace("-", "/") for v in values[:50]]
     P.parse_times(pa.array(us))
     assert ranked != []
+
+
+def test_fractions_of_seconds_are_dropped_on_the_fast_path_as_strptime_does() -> None:
+    values = ["2021-07-20 10:24:31.75", "2021-07-20T10:24:59", "2021-07-20 10:24"] * 100
+    got = P.parse_times(pa.array(values))
+    want = np.array(["2021-07-20T10:24:31", "2021-07-20T10:24:59", "2021-07-20T10:24"] * 100)
+    assert (got.values == want.astype("datetime64[us]")).all()
+    # no value longer than whole seconds: nothing to drop, the values as cast
+    whole = P.parse_times(pa.array(values[1:3] * 100))
+    assert (whole.values == np.tile(want[1:3].astype("datetime64[us]"), 100)).all()

@@ -209,6 +209,26 @@ def test_ids_generated_when_absent_or_empty() -> None:
     assert run(no_id).accepted["incident_id"].tolist() == [f"row-{i}" for i in range(1, 13)]
 
 
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["0", "7", "10", "99", "100", "123456789012345678", "999999999999999999"],
+        ["007", "-0", "-12", "0x1F", "00", "1234567890123456789", "9223372036854775807"],
+        [str(10**k) for k in range(19)] + [str(10**k - 1) for k in range(1, 19)],
+    ],
+)
+def test_ids_written_plainly_are_those_the_plain_integer_pattern_matches(ids) -> None:
+    # the lengths-and-bounds rule must agree with the regular expression it replaced: a
+    # plain id keeps its value as its key across blocks, any other its text's hash
+    import re
+
+    from hotspots.validation import _PLAIN_INT, _numbers
+
+    got = _numbers(pd.Series(ids, dtype="str"))
+    assert got is not None
+    assert got.plain.tolist() == [re.fullmatch(_PLAIN_INT, x) is not None for x in ids]
+
+
 # Coordinates -----------------------------------------------------------------------------
 def test_projected_xy_with_crs_are_converted() -> None:
     x = ["491059.4824", "491068,6829", "0", "491073.0884"]

@@ -13,6 +13,9 @@ What carries from block to block:
   zone, slash order of dates and whole-file encoding, when it had one);
 - the ids accepted so far, as 64-bit hashes (:class:`hotspots.validation.SeenIds`), so a
   ``duplicate_id`` is found across blocks;
+- the offense and premise values met so far
+  (:class:`hotspots.ingest.categories.SeenValues`), which the next block's values are
+  looked up among before they are hashed afresh;
 - a record cut by the block's end: a quoted value with line breaks still open where the
   block ends is moved to the next block, never split.
 
@@ -336,6 +339,7 @@ def validated_blocks(
     totals.name, totals.block_bytes = name, block_bytes
     totals.text_bytes = size * (PACKED_TEXT_RATIO if inner != name else 1)  # inner: unpacked
     seen = SeenIds()
+    seen_values = categories.SeenValues()
 
     def sep_of(header: bytes) -> str:
         from hotspots.ingest.csvtable import _check_sep, sniff_separator
@@ -428,7 +432,12 @@ def validated_blocks(
                     totals.columns, totals.notes = cmap, dict(res.detection)
                 else:
                     res = validate_incidents(
-                        table, totals.columns, seen_ids=seen, first_row=totals.rows + 1, **kw
+                        table,
+                        totals.columns,
+                        seen_ids=seen,
+                        seen_values=seen_values,
+                        first_row=totals.rows + 1,
+                        **kw,
                     )
                 del table  # its memory is reused by the next block (handing it back to the
                 # system costs more: the next block would fault in fresh pages)

@@ -56,12 +56,21 @@ class Encoded:
         return from_labels(labels, self.codes)
 
 
-def encode(values) -> Encoded:
-    """Dictionary-encode pandas or Arrow text chunk by chunk (nulls read as ``""``)."""
+def encode(values, known: pa.Array | None = None) -> Encoded:
+    """Dictionary-encode pandas or Arrow text chunk by chunk (nulls read as ``""``).
+
+    ``known``: distinct values the column probably holds (those of an earlier block of the
+    same file). When every row is one of them each row is looked up among them, a third
+    faster than hashing the column afresh; otherwise the column is encoded as without.
+    """
     arr = as_arrow(values)
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     if not chunks:
         return Encoded(np.empty(0, dtype=np.int32), pa.array([], pa.large_string()))
+    if known is not None and known.type == arr.type:
+        idx = pc.index_in(arr, value_set=known)
+        if not idx.null_count:  # every row found (a null row or a new value is not)
+            return Encoded(np.asarray(idx.to_numpy(), dtype=np.int32), known)
     encoded = pa.chunked_array([c.dictionary_encode() for c in chunks])
     if encoded.num_chunks > 1:
         encoded = encoded.unify_dictionaries()  # one dictionary; indices transposed to it
@@ -75,14 +84,34 @@ def encode(values) -> Encoded:
     return Encoded(codes, values)
 
 
+class SeenValues:
+    """The distinct values of a file's text columns met in its earlier blocks, by column.
+
+    Reading a file in blocks (:mod:`hotspots.ingest.batches`), the offense labels and premise
+    types of one block are nearly always those of the block before: each block's column is
+    encoded with them as ``known`` (:func:`encode`), and its own values kept for the next.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, pa.Array] = {}
+
+    def encode(self, key: str, values) -> Encoded:
+        """:func:`encode` of ``values`` with the values last seen under ``key``."""
+        enc = encode(values, self._values.get(key))
+        self._values[key] = enc.values
+        return enc
+
+
 def from_labels(labels: Sequence[str | None], codes: np.ndarray) -> pd.Series:
     """A categorical Series: row ``i`` is ``labels[codes[i]]`` (<NA> for -1 or ``None``).
 
     The categories are the distinct labels of the rows, sorted (a label no row has is not
     one); the codes take the smallest integer type that holds them.
     """
-    used = np.bincount(codes[codes >= 0], minlength=len(labels)).astype(bool)
-    cats = sorted({x for x, u in zip(labels, used, strict=False) if u and x is not None})
+    # which values some row has, nulls (-1) counted first: half the time of counting the
+    # codes left after dropping the nulls (a copy)
+    used = np.bincount(np.add(codes, 1, dtype=np.intp), minlength=len(labels) + 1)
+    cats = sorted({x for x, u in zip(labels, used[1:], strict=False) if u and x is not None})
     pos = {c: i for i, c in enumerate(cats)}
     width = _code_width(len(cats))
     # one entry per distinct value, and a last one that codes -1 (a null) index
@@ -157,9 +186,12 @@ def stripped(values: pa.Array) -> list[str | None]:
     return [x if x else None for x in out]
 
 
-def categorical_text(values, rows: np.ndarray | None = None) -> pd.Series:
-    """Stripped text of ``values`` (of ``rows`` only) as a categorical, <NA> where empty."""
-    enc = encode(values).kept(rows)
+def categorical_text(
+    values, rows: np.ndarray | None = None, seen: SeenValues | None = None, key: str = ""
+) -> pd.Series:
+    """Stripped text of ``values`` (of ``rows`` only) as a categorical, <NA> where empty;
+    encoded with the values ``seen`` under ``key`` in earlier blocks, when given."""
+    enc = (seen.encode(key, values) if seen is not None else encode(values)).kept(rows)
     return enc.categorical(stripped(enc.values))
 
 
@@ -175,6 +207,7 @@ def constant(label: str, n: int) -> pd.Series:
 
 __all__ = [
     "Encoded",
+    "SeenValues",
     "categorical_text",
     "compact",
     "constant",
