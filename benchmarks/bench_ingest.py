@@ -7,7 +7,7 @@ For each size a synthetic calls CSV is written once (id, date-time, offense, lat
 and a quoted address with a comma in one row of ten; about 60 bytes a row) and every
 measurement runs in a fresh Python process, so the peak memory is that of the one read: the
 peak resident size minus the size after the imports. It prints, per size, the median of
-``--runs`` runs of
+``--runs`` runs (pyarrow's and ours taking turns) of
 
 - ``pyarrow.csv.read_csv`` of the same file (types inferred, the reference "disk speed");
 - ours: read, detect, validate and build the GeoDataFrame of accepted calls;
@@ -102,13 +102,22 @@ def run_child(mode: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(mode: str, path: Path, runs: int) -> dict:
-    got = [run_child(mode, path) for _ in range(runs)]
-    return {
-        "s": statistics.median(g["s"] for g in got),
-        "mem": statistics.median(g["mem"] for g in got),
-        "n": got[0]["n"],
-    }
+def measure(modes: list[str], path: Path, runs: int) -> list[dict]:
+    """Median time and peak memory of ``runs`` runs of each mode, the modes taking turns run
+    by run: on a shared virtual machine whose speed drifts over a minute, runs of one mode
+    after all those of the other compared the machine's phases as much as the readers."""
+    got: dict[str, list[dict]] = {m: [] for m in modes}
+    for _ in range(runs):
+        for m in modes:
+            got[m].append(run_child(m, path))
+    return [
+        {
+            "s": statistics.median(g["s"] for g in got[m]),
+            "mem": statistics.median(g["mem"] for g in got[m]),
+            "n": got[m][0]["n"],
+        }
+        for m in modes
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,15 +132,14 @@ def main(argv: list[str] | None = None) -> int:
             csv = Path(tmp) / f"calls_{n}.csv"
             write_calls(csv, n)
             mb = csv.stat().st_size / 2**20
-            pa_ = measure("pyarrow", csv, args.runs)
-            ours = measure("ours", csv, args.runs)
+            pa_, ours = measure(["pyarrow", "ours"], csv, args.runs)
             assert ours["n"] == n, (ours["n"], n)
             pq = Path(tmp) / f"calls_{n}.parquet"
             cli = str(Path(sys.executable).parent / "hotspots")
             subprocess.run(
                 [cli, "ingest", str(csv), "-o", str(pq)], check=True, capture_output=True
             )
-            loaded = measure("ours", pq, args.runs)
+            (loaded,) = measure(["ours"], pq, args.runs)
             results[n] = (mb, pa_, ours, loaded)
             print(
                 f"{n:>11,} rows ({mb:,.0f} MB): pyarrow {pa_['s']:.3f} s | ours {ours['s']:.3f} s "
