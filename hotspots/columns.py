@@ -109,6 +109,12 @@ class ColumnMap:
         return {k: v for k, v in asdict(self).items() if v and k != "time_format"}
 
     @property
+    def used_columns(self) -> set[str]:
+        """Every input column the mapping reads (a joined date and time as its two)."""
+        named = {v for k, v in self.as_dict().items() if k != "time"}
+        return named | set(self.time_columns)
+
+    @property
     def time_columns(self) -> list[str]:
         """The column(s) joined to form the date-time text (empty without a time column)."""
         return [c for c in (self.time or "").split(TIME_JOIN) if c] if self.time else []
@@ -403,9 +409,7 @@ def detect_columns(
             )
         else:
             out[f.name] = _resolve(str(value), headers, keys, source, FLAGS[f.name])
-    taken = {
-        c for k, v in out.items() if v and k != "time_format" for c in v.split(TIME_JOIN)
-    }
+    taken = {c for k, v in out.items() if v and k != "time_format" for c in v.split(TIME_JOIN)}
 
     def find(field: str, names: Iterable[str]) -> None:
         if out.get(field) is None:

@@ -110,6 +110,9 @@ class RawTable:
     sampled: Any = None
     #: Columns already parsed as numbers (:meth:`numbers`).
     _numbers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The columns ``frame`` was read without (:mod:`hotspots.ingest.skipped`): a block of a
+    #: large file, read for the mapped columns only; ``None`` when it has every column.
+    skipped: Any = None
 
     def __post_init__(self) -> None:
         if len(self.malformed) != len(self.frame):
@@ -119,7 +122,22 @@ class RawTable:
 
     @property
     def headers(self) -> list[str]:
+        if self.skipped is not None:
+            return list(self.skipped.headers)
         return [str(c) for c in self.frame.columns if c != EXTRA_FIELDS]
+
+    @property
+    def text_columns(self) -> list[str]:
+        """Every column as read, in order (``frame``'s, or all the file's when ``frame`` was
+        read for some only)."""
+        return self.headers if self.skipped is not None else [str(c) for c in self.frame.columns]
+
+    def text_rows(self, rows: np.ndarray) -> pd.DataFrame:
+        """Every column of ``rows`` (a boolean mask) as read, numbered from 0: for the
+        rejects, which keep every field of a rejected row."""
+        if self.skipped is not None:
+            return self.skipped.rows(rows)
+        return self.frame.loc[rows].reset_index(drop=True)
 
     def numbers(self, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Column ``col`` read as numbers (:func:`hotspots.ingest.parse.parse_number`: values,
@@ -263,6 +281,7 @@ def raw_table(tt: TextTable, name: str) -> RawTable:
         encoding_counts=tt.encoding_counts,
         lines=tt.lines,
         sampled=tt.sampled,
+        skipped=tt.skipped,
     )
 
 

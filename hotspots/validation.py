@@ -712,15 +712,16 @@ def _mark_duplicates(code: np.ndarray, ids: pd.Series, seen: SeenIds | None = No
 
 def _rejected_frame(table: RawTable, code: np.ndarray, source_row: np.ndarray) -> pd.DataFrame:
     rej = code != 0
-    clash = {c: f"raw_{c}" for c in table.frame.columns if c in ("source_row", "reason")}
+    cols = table.text_columns  # every column, also those a block was read without
+    clash = {c: f"raw_{c}" for c in cols if c in ("source_row", "reason")}
     if not rej.any():  # nothing to copy out of the (possibly large) raw frame
         # empty text arrays put together at once (0.2 ms; slicing, casting and inserting
         # into the raw frame took 0.5 ms, paid by every block of a file)
         data: dict[str, Any] = {S.SOURCE_ROW: np.empty(0, dtype=np.int64)}
-        for name in ("reason", *(clash.get(c, c) for c in table.frame.columns)):
+        for name in ("reason", *(clash.get(c, c) for c in cols)):
             data[name] = pd.array([], dtype=TEXT_DTYPE)
         return pd.DataFrame(data, copy=False)
-    raw = table.frame.loc[rej].reset_index(drop=True)
+    raw = table.text_rows(rej)
     raw = raw.rename(columns=clash)
     names = np.asarray(("",) + REASONS, dtype=object)
     head = pd.DataFrame(

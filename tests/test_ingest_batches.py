@@ -386,3 +386,81 @@ def test_the_last_block_of_a_mapped_file_is_a_quarter_block(tmp_path: Path, monk
     assert quarter - 30 < sizes[0] <= quarter and quarter - 30 < sizes[-1] <= quarter + 30
     assert all(s <= block for s in sizes)
     assert len(got) == 1 + -(-(src.stat().st_size - quarter * 2) // block) + 1
+
+
+def _one_line_records(tmp_path: Path, n: int = 600, final_break: bool = True) -> Path:
+    """One record a line (the quick way), with unused columns of every kind: quoted with a
+    comma, empty, named like the rejects' own columns; rejected rows in every block."""
+    rng = np.random.default_rng(5)
+    lines = ["reason,id,address,date,offense,lat,lon,note,source_row"]
+    for i in range(n):
+        ident = i if i % 89 else max(i - 40, 0)  # duplicate ids, far back
+        lat = f"{43.3 + rng.random() * 0.05:.6f}" if i % 31 else "north"  # unparseable
+        lon = f"{68.2 + rng.random() * 0.05:.6f}" if i % 43 else ""  # missing
+        addr = f'"{i} Main St, apt {i % 9}"' if i % 3 else ""
+        day = f"2020-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:15"
+        lines.append(f"r{i % 5},{ident},{addr},{day},Кража,{lat},{lon},n{i},{i * 7}")
+    p = tmp_path / "calls.csv"
+    p.write_text("\n".join(lines) + ("\n" if final_break else ""), encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("final_break", [True, False])
+def test_blocks_read_for_the_mapped_columns_keep_every_field_of_a_rejected_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, final_break: bool
+) -> None:
+    # after the first blocks only the mapped columns are parsed; a rejected row's other
+    # fields are read back from the block's bytes, and must be what the whole read gives
+    from hotspots.ingest import skipped
+    from hotspots.ingest.batches import read_in_blocks
+
+    src = _one_line_records(tmp_path, final_break=final_break)
+    whole = read_incidents(src)
+    read_back = []
+    rows = skipped.SkippedColumns.rows
+    monkeypatch.setattr(
+        skipped.SkippedColumns, "rows", lambda self, r: read_back.append(r.sum()) or rows(self, r)
+    )
+    blocks = read_in_blocks(src, block_bytes=2048)
+    assert len(read_back) >= 5 and sum(read_back) > 20  # the path under test was taken
+    assert blocks.rows == whole.rows == 600 and blocks.reasons == whole.reasons
+    assert {"duplicate_id", "unparseable_coordinates", "missing_coordinates"} <= {
+        r for r, k in whole.reasons.items() if k
+    }
+    got = blocks.rejected.reset_index(drop=True)
+    want = whole.rejected.reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)  # raw_reason, raw_source_row, address ...
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(blocks.accepted).reset_index(drop=True),
+        pd.DataFrame(whole.accepted).reset_index(drop=True),
+        check_dtype=False,
+        check_categorical=False,
+    )
+
+
+def test_line_spans_and_gather_give_the_lines_asked_for() -> None:
+    from hotspots.ingest.skipped import gather, line_spans
+
+    data = b"h1,h2\na,1\nbb,22\n\nccc,333"  # an empty line, and no final break
+    buf = np.frombuffer(data, dtype=np.uint8)
+    body = data.index(b"\n") + 1
+    lines = data[body:].split(b"\n")
+    for idx in ([0], [3], [0, 2, 3], [1, 2]):
+        starts, ends = line_spans(buf, body, np.array(idx))
+        want = b"".join(lines[i] + b"\n" for i in idx)
+        assert gather(buf, starts, ends) == want
+
+
+def test_a_block_with_few_unused_columns_is_parsed_whole() -> None:
+    # reading rejected rows back costs about four columns' parse: fewer are not left out
+    from hotspots.ingest.csvtable import read_text_table
+    from hotspots.ingest.skipped import MIN_SKIPPED
+
+    names = [f"c{i}" for i in range(2 + MIN_SKIPPED)]
+    data = (",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n").encode()
+    kw = {"concurrent": False, "threads": False, "quick": True}
+    few = read_text_table(data, "t.csv", columns=set(names[:3]), **kw)
+    assert few.skipped is None and few.table.column_names == names
+    many = read_text_table(data, "t.csv", columns=set(names[:2]), **kw)
+    assert many.skipped is not None and many.table.column_names == names[:2]

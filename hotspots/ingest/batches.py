@@ -149,14 +149,18 @@ def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
     lo = end + 1 if end >= 0 else n
     limit = lo + _first_block(block_bytes)
     view = memoryview(mm)
-    buf = bytearray()
+    # two buffers in turn: a block being checked may still read its own bytes (the rejected
+    # rows' fields it was parsed without) while the next is copied into the other
+    bufs = [bytearray(), bytearray()]
+    turn = 0
     try:
         while lo < n:
             hi = n if limit >= n else _cut(header, mm, lo, limit, sep_of(header))
             if hi is None:
                 limit += block_bytes  # read on
                 continue
-            buf = _refill(buf, header, view[lo:hi])
+            buf = bufs[turn] = _refill(bufs[turn], header, view[lo:hi])
+            turn = 1 - turn
             _drop_pages(mm, lo, hi)  # copied: out of this process's memory (not the cache's)
             yield buf, hi - lo
             lo, limit = hi, _last_cut(hi, n, block_bytes)
@@ -353,6 +357,7 @@ def validated_blocks(
 
     def parse(block: bytes, body_bytes: int, threads: bool = spread):
         nonlocal quick
+        cmap = totals.columns  # set once the first block is checked
         tt = read_text_table(
             block,
             name,
@@ -361,10 +366,11 @@ def validated_blocks(
             concurrent=False,
             threads=threads,
             quick=quick,
+            # only the mapped columns are parsed; a rejected row's others are read back
+            columns=cmap.used_columns if cmap is not None else None,
         )
         quick = quick and tt.quick
         table = raw_table(tt, name)
-        cmap = totals.columns  # set once the first block is checked
         if cmap is not None:
             # the coordinates parsed here, beside the checks of the block before: those
             # take longer than a parse, and this evens the two stages out

@@ -15,7 +15,7 @@ import codecs
 import csv
 import io
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +28,7 @@ import pyarrow.csv as pacsv
 from hotspots.errors import InputError
 from hotspots.ingest.encoding import count_newlines, to_utf8, utf8_lines
 from hotspots.ingest.records import Records, _fields, find_records, scan
+from hotspots.ingest.skipped import MIN_SKIPPED, SkippedColumns
 
 #: Separators tried when none is given.
 SEPARATORS = (",", ";", "\t", "|")
@@ -72,6 +73,9 @@ class TextTable:
     sampled: Any = None
     #: Read by :func:`_lines_as_records` (Arrow's rows were every line), not by the records.
     quick: bool = False
+    #: The columns ``table`` was read without (``read_text_table(columns=...)``), to read a
+    #: few rows back whole; ``None`` when it has every column.
+    skipped: SkippedColumns | None = None
 
 
 def unique_headers(row: Sequence[Any]) -> list[str]:
@@ -141,6 +145,7 @@ def read_text_table(
     on_sample: Callable[[pd.DataFrame], Any] | None = None,
     threads: bool = True,
     quick: bool = False,
+    columns: Collection[str] | None = None,
 ) -> TextTable:
     """Read delimited text (see the module docstring).
 
@@ -150,7 +155,9 @@ def read_text_table(
     steps' buffers would otherwise all be held at once). ``threads=False`` has Arrow parse on
     the calling thread alone (the block reader on two cores,
     :mod:`hotspots.ingest.workers`). ``quick`` (step by step only) first tries
-    :func:`_lines_as_records`. ``on_sample`` is then called, on a
+    :func:`_lines_as_records`, which parses only the header's ``columns`` when given (the
+    others are kept as ``skipped``, :mod:`hotspots.ingest.skipped`; every column is parsed
+    on the other paths). ``on_sample`` is then called, on a
     second thread while the parser runs, with :func:`sample_rows` (the rows detection looks
     at, from the records' bytes) and its result kept as ``sampled``; ``None`` when it did
     not run (a small file, or the bytes needed converting) or failed.
@@ -172,7 +179,7 @@ def read_text_table(
         dec = to_utf8(raw, name, encoding, count_lines=False)
         sep = _checked_head(dec.data, name, sep, max_columns)
         if quick and not concurrent:
-            got = _lines_as_records(dec, sep, max_columns, threads)
+            got = _lines_as_records(dec, sep, max_columns, threads, columns)
             if got is not None:
                 return got
         recs, early = find_records(dec.data, sep, name=name), None
@@ -206,7 +213,9 @@ def read_text_table(
     )
 
 
-def _lines_as_records(dec, sep: str, max_columns: int, threads: bool) -> TextTable | None:
+def _lines_as_records(
+    dec, sep: str, max_columns: int, threads: bool, columns: Collection[str] | None = None
+) -> TextTable | None:
     """The table of ``dec`` when Arrow's rows show that every line is a record, else ``None``
     (the record finder then reads it).
 
@@ -217,7 +226,8 @@ def _lines_as_records(dec, sep: str, max_columns: int, threads: bool) -> TextTab
     each line is one record: what the record finder would find (it scans every byte twice,
     5 ms a 7 MB block). Whitespace lines, blank to the record finder, are rows of one field
     here, so a table needs two columns at least; ``\r`` breaks and lines of invalid bytes go
-    the record finder's way.
+    the record finder's way. With ``columns`` only those of the header are parsed (Arrow
+    still splits and counts every field of every row).
     """
     data = dec.data
     end = data.find(b"\n")
@@ -236,12 +246,22 @@ def _lines_as_records(dec, sep: str, max_columns: int, threads: bool) -> TextTab
     newlines = count_newlines(data)
     lines = newlines + (0 if data[-1:] == b"\n" else 1)
     body = pa.py_buffer(data).slice(end + 1)
-    table, invalid = _arrow(body, len(headers), sep, multiline=True, threads=threads)
+    keep = [i for i, h in enumerate(headers) if h in columns] if columns is not None else []
+    keep = keep if keep and len(headers) - len(keep) >= MIN_SKIPPED else None
+    table, invalid = _arrow(body, len(headers), sep, multiline=True, threads=threads, include=keep)
     if table is None or invalid or table.num_rows != lines - 1:
         return None
     n = table.num_rows
+    skipped = None
+    if keep is not None:
+        skipped = SkippedColumns(
+            data,
+            end + 1,
+            headers,
+            lambda lines: _arrow(lines, len(headers), sep, multiline=True, threads=False)[0],
+        )
     return TextTable(
-        table=table.rename_columns(headers),
+        table=table.rename_columns([headers[i] for i in keep] if keep else headers),
         headers=headers,
         malformed=np.zeros(n, dtype=bool),
         bad_encoding=np.zeros(n, dtype=bool),
@@ -250,6 +270,7 @@ def _lines_as_records(dec, sep: str, max_columns: int, threads: bool) -> TextTab
         sep=sep,
         encoding_counts=dec.counts or utf8_lines(newlines, data),
         quick=True,
+        skipped=skipped,
     )
 
 
@@ -360,10 +381,17 @@ def _block_size(body) -> int:
 
 
 def _arrow(
-    body: bytes | pa.Buffer, n: int, sep: str, *, multiline: bool, threads: bool = True
+    body: bytes | pa.Buffer,
+    n: int,
+    sep: str,
+    *,
+    multiline: bool,
+    threads: bool = True,
+    include: list[int] | None = None,
 ) -> tuple[pa.Table | None, list[str]]:
-    """Arrow's parser over ``body``: ``n`` text columns, and the rows it could not take
-    (``threads``: on Arrow's thread pool, else on this thread)."""
+    """Arrow's parser over ``body``: ``n`` text columns (only those at positions ``include``
+    when given), and the rows it could not take (``threads``: on Arrow's thread pool, else
+    on this thread)."""
     invalid: list[str] = []
 
     def handler(row) -> str:
@@ -388,6 +416,7 @@ def _arrow(
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
                 check_utf8=False,
+                include_columns=[names[i] for i in include] if include is not None else None,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
