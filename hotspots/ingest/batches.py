@@ -138,20 +138,28 @@ def _blocks(stream, block_bytes: int, sep_of: Callable[[bytes], str]):
             return
 
 
-def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
+def _mapped_blocks(
+    mm,
+    block_bytes: int,
+    sep_of: Callable[[bytes], str],
+    held: Callable[[], bool] = lambda: True,
+):
     """:func:`_blocks` over a file mapped in memory: the same cuts, each block copied once
     from the page cache (reading it in chunks copied every block three times, into memory
     the system had to hand over fresh each time). The file's size being known, the last
-    block is cut short too (:func:`_last_cut`)."""
+    block is cut short too (:func:`_last_cut`).
+
+    ``held()`` says whether a block yielded may still be read after the next one is asked
+    for (the block reader's blocks parsed without some columns, whose rejected rows are read
+    back while the next block is copied): the blocks then go into two buffers in turn,
+    else into one."""
     n = len(mm)
     end = mm.find(b"\n")
     header = mm[: end + 1] if end >= 0 else mm[:] + b"\n"
     lo = end + 1 if end >= 0 else n
     limit = lo + _first_block(block_bytes)
     view = memoryview(mm)
-    # two buffers in turn: a block being checked may still read its own bytes (the rejected
-    # rows' fields it was parsed without) while the next is copied into the other
-    bufs = [bytearray(), bytearray()]
+    bufs = [bytearray(), bytearray()]  # the second one stays empty unless blocks are held
     turn = 0
     try:
         while lo < n:
@@ -159,8 +167,9 @@ def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
             if hi is None:
                 limit += block_bytes  # read on
                 continue
+            if held():
+                turn = 1 - turn  # the block before may still be read: the other buffer
             buf = bufs[turn] = _refill(bufs[turn], header, view[lo:hi])
-            turn = 1 - turn
             _drop_pages(mm, lo, hi)  # copied: out of this process's memory (not the cache's)
             yield buf, hi - lo
             lo, limit = hi, _last_cut(hi, n, block_bytes)
@@ -351,12 +360,15 @@ def validated_blocks(
         return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
 
     spread = spread_stages()
+    # whether blocks are parsed without some columns (whose rejected rows are read back from
+    # the block's bytes while the next block is read): two block buffers are then needed
+    skipping = False
     # Arrow's rows taken as the records while every line is one (csvtable._lines_as_records);
     # after a block where they were not, the record finder reads the rest at once
     quick = True
 
     def parse(block: bytes, body_bytes: int, threads: bool = spread):
-        nonlocal quick
+        nonlocal quick, skipping
         cmap = totals.columns  # set once the first block is checked
         tt = read_text_table(
             block,
@@ -370,6 +382,7 @@ def validated_blocks(
             columns=cmap.used_columns if cmap is not None else None,
         )
         quick = quick and tt.quick
+        skipping = skipping or tt.skipped is not None
         table = raw_table(tt, name)
         if cmap is not None:
             # the coordinates parsed here, beside the checks of the block before: those
@@ -383,7 +396,7 @@ def validated_blocks(
     blocks = (
         _blocks(stream, block_bytes, sep_of)
         if mm is None
-        else _mapped_blocks(mm, block_bytes, sep_of)
+        else _mapped_blocks(mm, block_bytes, sep_of, held=lambda: skipping)
     )
     try:
         with (
