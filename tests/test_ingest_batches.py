@@ -464,3 +464,31 @@ def test_a_block_with_few_unused_columns_is_parsed_whole() -> None:
     assert few.skipped is None and few.table.column_names == names
     many = read_text_table(data, "t.csv", columns=set(names[:2]), **kw)
     assert many.skipped is not None and many.table.column_names == names[:2]
+
+
+def test_after_a_clean_block_even_one_unused_column_is_left_out_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a block after one without rejects is parsed without its single unused column; a
+    # rejected row further on still keeps that column's field
+    from hotspots.ingest import skipped
+    from hotspots.ingest.batches import read_in_blocks
+
+    lines = ["id,date,offense,lat,lon,address"]
+    for i in range(500):
+        lat = "north" if i in (400, 431) else f"{43.3 + (i % 50) * 0.001:.6f}"
+        lines.append(f'{i},2020-01-{1 + i % 28:02d} 10:15,Кража,{lat},68.25,"{i} Main St, 2"')
+    src = tmp_path / "calls.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read_back = []
+    rows = skipped.SkippedColumns.rows
+    monkeypatch.setattr(
+        skipped.SkippedColumns, "rows", lambda self, r: read_back.append(r.sum()) or rows(self, r)
+    )
+    whole = read_incidents(src)
+    blocks = read_in_blocks(src, block_bytes=2048)
+    assert sum(read_back) == 2 and whole.reasons["unparseable_coordinates"] == 2
+    pd.testing.assert_frame_equal(
+        blocks.rejected.reset_index(drop=True), whole.rejected.reset_index(drop=True)
+    )
+    assert blocks.rejected["address"].tolist() == ["400 Main St, 2", "431 Main St, 2"]

@@ -49,6 +49,7 @@ from hotspots.ingest.detect import detect
 from hotspots.ingest.memory import reading_pool, release_freed
 from hotspots.ingest.parse import as_arrow, slash_order
 from hotspots.ingest.records import MAX_VALUE_LINES, find_records
+from hotspots.ingest.skipped import MIN_SKIPPED
 from hotspots.ingest.source import PACKED_TEXT_RATIO, Source, open_stream
 from hotspots.ingest.store import INGEST_KEY, ingest_meta, rejects_path
 from hotspots.ingest.workers import check_workers, spread_stages
@@ -367,6 +368,11 @@ def validated_blocks(
     # after a block where they were not, the record finder reads the rest at once
     quick = True
 
+    def clean() -> bool:
+        """Whether the last block checked had no rejected row (read beside its checks)."""
+        last = totals.last
+        return last is not None and last.n_rejected == 0
+
     def parse(block: bytes, body_bytes: int, threads: bool = spread):
         nonlocal quick, skipping
         cmap = totals.columns  # set once the first block is checked
@@ -378,8 +384,10 @@ def validated_blocks(
             concurrent=False,
             threads=threads,
             quick=quick,
-            # only the mapped columns are parsed; a rejected row's others are read back
+            # only the mapped columns are parsed; a rejected row's others are read back,
+            # which costs little after a block without rejects (the next is likely clean)
             columns=cmap.used_columns if cmap is not None else None,
+            min_skipped=1 if clean() else MIN_SKIPPED,
         )
         quick = quick and tt.quick
         skipping = skipping or tt.skipped is not None

@@ -146,6 +146,7 @@ def read_text_table(
     threads: bool = True,
     quick: bool = False,
     columns: Collection[str] | None = None,
+    min_skipped: int = MIN_SKIPPED,
 ) -> TextTable:
     """Read delimited text (see the module docstring).
 
@@ -155,12 +156,13 @@ def read_text_table(
     steps' buffers would otherwise all be held at once). ``threads=False`` has Arrow parse on
     the calling thread alone (the block reader on two cores,
     :mod:`hotspots.ingest.workers`). ``quick`` (step by step only) first tries
-    :func:`_lines_as_records`, which parses only the header's ``columns`` when given (the
-    others are kept as ``skipped``, :mod:`hotspots.ingest.skipped`; every column is parsed
-    on the other paths). ``on_sample`` is then called, on a
-    second thread while the parser runs, with :func:`sample_rows` (the rows detection looks
-    at, from the records' bytes) and its result kept as ``sampled``; ``None`` when it did
-    not run (a small file, or the bytes needed converting) or failed.
+    :func:`_lines_as_records`, which parses only the header's ``columns`` when given and
+    at least ``min_skipped`` others are left (kept as ``skipped``,
+    :mod:`hotspots.ingest.skipped`; every column is parsed on the other paths).
+    ``on_sample`` is then called, on a second thread while the parser runs, with
+    :func:`sample_rows` (the rows detection looks at, from the records' bytes) and its
+    result kept as ``sampled``; ``None`` when it did not run (a small file, or the bytes
+    needed converting) or failed.
 
     Raises
     ------
@@ -179,7 +181,7 @@ def read_text_table(
         dec = to_utf8(raw, name, encoding, count_lines=False)
         sep = _checked_head(dec.data, name, sep, max_columns)
         if quick and not concurrent:
-            got = _lines_as_records(dec, sep, max_columns, threads, columns)
+            got = _lines_as_records(dec, sep, max_columns, threads, columns, min_skipped)
             if got is not None:
                 return got
         recs, early = find_records(dec.data, sep, name=name), None
@@ -214,7 +216,12 @@ def read_text_table(
 
 
 def _lines_as_records(
-    dec, sep: str, max_columns: int, threads: bool, columns: Collection[str] | None = None
+    dec,
+    sep: str,
+    max_columns: int,
+    threads: bool,
+    columns: Collection[str] | None = None,
+    min_skipped: int = MIN_SKIPPED,
 ) -> TextTable | None:
     """The table of ``dec`` when Arrow's rows show that every line is a record, else ``None``
     (the record finder then reads it).
@@ -226,8 +233,8 @@ def _lines_as_records(
     each line is one record: what the record finder would find (it scans every byte twice,
     5 ms a 7 MB block). Whitespace lines, blank to the record finder, are rows of one field
     here, so a table needs two columns at least; ``\r`` breaks and lines of invalid bytes go
-    the record finder's way. With ``columns`` only those of the header are parsed (Arrow
-    still splits and counts every field of every row).
+    the record finder's way. With ``columns`` only those of the header are parsed, when at
+    least ``min_skipped`` are left (Arrow still splits and counts every field of every row).
     """
     data = dec.data
     end = data.find(b"\n")
@@ -247,7 +254,7 @@ def _lines_as_records(
     lines = newlines + (0 if data[-1:] == b"\n" else 1)
     body = pa.py_buffer(data).slice(end + 1)
     keep = [i for i, h in enumerate(headers) if h in columns] if columns is not None else []
-    keep = keep if keep and len(headers) - len(keep) >= MIN_SKIPPED else None
+    keep = keep if keep and len(headers) - len(keep) >= max(min_skipped, 1) else None
     table, invalid = _arrow(body, len(headers), sep, multiline=True, threads=threads, include=keep)
     if table is None or invalid or table.num_rows != lines - 1:
         return None

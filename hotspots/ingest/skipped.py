@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-#: Fewest unused columns worth leaving out. Reading a block's rejected rows back costs about
-#: what parsing four text columns of it does (3.3 ms a 7 MB block with a rejected row in a
-#: hundred, most of it finding the block's line breaks, against 0.7 ms a column), and most
-#: blocks of real files have some: a file with fewer unused columns is parsed whole.
+#: Fewest unused columns worth leaving out of a block that may have rejected rows. Reading
+#: them back costs about what parsing four text columns of the block does (3.3 ms a 7 MB
+#: block with a rejected row in a hundred, most of it finding the block's line breaks,
+#: against 0.7 ms a column), and most blocks of real files have some. The block reader
+#: leaves out even one after a block without a rejected row (the next is likely clean too).
 MIN_SKIPPED = 4
 
 
