@@ -492,3 +492,38 @@ def test_after_a_clean_block_even_one_unused_column_is_left_out_and_read_back(
         blocks.rejected.reset_index(drop=True), whole.rejected.reset_index(drop=True)
     )
     assert blocks.rejected["address"].tolist() == ["400 Main St, 2", "431 Main St, 2"]
+
+
+def test_tail_start_finds_the_last_lines_as_a_backward_search_does() -> None:
+    from hotspots.ingest.batches import _tail_start
+
+    def backward(data: bytes, lo: int, hi: int, lines: int) -> int:
+        pos = hi - 1
+        for _ in range(lines):
+            pos = data.rfind(b"\n", lo, pos)
+            if pos < 0:
+                return lo
+        return pos + 1
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # short and long lines, windows that must grow, too few lines
+        lens = rng.integers(0, int(rng.choice([3, 50, 400, 70_000])), int(rng.integers(1, 900)))
+        data = b"".join(b"x" * int(k) + b"\n" for k in lens)
+        lo = data.rfind(b"\n", 0, int(rng.integers(0, len(data) // 3 + 1))) + 1
+        lines = int(rng.integers(1, 700))
+        assert _tail_start(data, lo, len(data), lines) == backward(data, lo, len(data), lines)
+
+
+@pytest.mark.parametrize(
+    ("tail", "even"),
+    [
+        (b'1,"a, b",c\n2,x,"y"\n', True),
+        (b'1,"a\n b",c\n', False),  # a quoted value across a line break
+        (b'1,"say ""hi""",c\n', True),  # escaped quotes count twice
+        (b"1,a,b\n", True),
+    ],
+)
+def test_quotes_even_says_whether_no_quoted_value_crosses_a_line(tail: bytes, even: bool) -> None:
+    from hotspots.ingest.batches import _quotes_even
+
+    assert _quotes_even(tail, 0, len(tail)) is even

