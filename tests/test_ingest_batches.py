@@ -147,7 +147,10 @@ def test_mapped_and_streamed_blocks_hold_the_same_records(tmp_path: Path, block:
     header = data[: data.index(b"\n") + 1]
     with open(src, "rb") as f:
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        mapped = [(bytes(b), n) for b, n in _mapped_blocks(mm, block, lambda h: ",")]
+        mapped = []
+        for b, n, (_, lo, hi) in _mapped_blocks(mm, block, lambda h: ","):
+            assert mm[lo:hi] == b[len(header) :]  # where the block's data lines are in the map
+            mapped.append((bytes(b), n))
     streamed = list(_blocks(io.BytesIO(data), block, lambda h: ","))
     for blocks in (mapped, streamed):
         assert all(b.startswith(header) for b, _ in blocks)
@@ -376,7 +379,7 @@ def test_the_last_block_of_a_mapped_file_is_a_quarter_block(tmp_path: Path, monk
     monkeypatch.setattr(batches, "_first_block", lambda b: b // 4)  # no 2 MB minimum
     with open(src, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         blocks = batches._mapped_blocks(mm, block, lambda h: ",")
-        got = [(bytes(buf), size) for buf, size in blocks]
+        got = [(bytes(buf), size) for buf, size, _ in blocks]
     header = (lines[0] + "\n").encode()
     bodies = [b[len(header) :] for b, _ in got]
     assert all(b.startswith(header) for b, _ in got)
@@ -405,16 +408,23 @@ def _one_line_records(tmp_path: Path, n: int = 600, final_break: bool = True) ->
     return p
 
 
-@pytest.mark.parametrize("final_break", [True, False])
+@pytest.mark.parametrize(("final_break", "packed"), [(True, False), (False, False), (True, True)])
 def test_blocks_read_for_the_mapped_columns_keep_every_field_of_a_rejected_row(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, final_break: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, final_break: bool, packed: bool
 ) -> None:
     # after the first blocks only the mapped columns are parsed; a rejected row's other
-    # fields are read back from the block's bytes, and must be what the whole read gives
+    # fields are read back (from the file's memory map, or a gzip file's own block bytes),
+    # and must be what the whole read gives
+    import gzip
+
     from hotspots.ingest import skipped
     from hotspots.ingest.batches import read_in_blocks
 
     src = _one_line_records(tmp_path, final_break=final_break)
+    if packed:
+        gz = tmp_path / "calls.csv.gz"
+        gz.write_bytes(gzip.compress(src.read_bytes()))
+        src = gz
     whole = read_incidents(src)
     read_back = []
     rows = skipped.SkippedColumns.rows

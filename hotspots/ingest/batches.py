@@ -49,7 +49,7 @@ from hotspots.ingest.detect import detect
 from hotspots.ingest.memory import reading_pool, release_freed
 from hotspots.ingest.parse import as_arrow, slash_order
 from hotspots.ingest.records import MAX_VALUE_LINES, find_records
-from hotspots.ingest.skipped import MIN_SKIPPED
+from hotspots.ingest.skipped import MIN_SKIPPED, SkippedColumns
 from hotspots.ingest.source import PACKED_TEXT_RATIO, Source, open_stream
 from hotspots.ingest.store import INGEST_KEY, ingest_meta, rejects_path
 from hotspots.ingest.workers import check_workers, spread_stages
@@ -162,43 +162,42 @@ def _blocks(stream, block_bytes: int, sep_of: Callable[[bytes], str]):
             return
 
 
-def _mapped_blocks(
-    mm,
-    block_bytes: int,
-    sep_of: Callable[[bytes], str],
-    held: Callable[[], bool] = lambda: True,
-):
+def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
     """:func:`_blocks` over a file mapped in memory: the same cuts, each block copied once
     from the page cache (reading it in chunks copied every block three times, into memory
     the system had to hand over fresh each time). The file's size being known, the last
     block is cut short too (:func:`_last_cut`).
 
-    ``held()`` says whether a block yielded may still be read after the next one is asked
-    for (the block reader's blocks parsed without some columns, whose rejected rows are read
-    back while the next block is copied): the blocks then go into two buffers in turn,
-    else into one."""
+    Each block comes with where its data lines are in ``mm`` (``(mm, lo, hi)``): the buffer
+    is refilled with the next block while this one is checked, and a block parsed without
+    some columns reads its rejected rows back from the map (:func:`_from_map`)."""
     n = len(mm)
     end = mm.find(b"\n")
     header = mm[: end + 1] if end >= 0 else mm[:] + b"\n"
     lo = end + 1 if end >= 0 else n
     limit = lo + _first_block(block_bytes)
     view = memoryview(mm)
-    bufs = [bytearray(), bytearray()]  # the second one stays empty unless blocks are held
-    turn = 0
+    buf = bytearray()
     try:
         while lo < n:
             hi = n if limit >= n else _cut(header, mm, lo, limit, sep_of(header))
             if hi is None:
                 limit += block_bytes  # read on
                 continue
-            if held():
-                turn = 1 - turn  # the block before may still be read: the other buffer
-            buf = bufs[turn] = _refill(bufs[turn], header, view[lo:hi])
+            buf = _refill(buf, header, view[lo:hi])
             _drop_pages(mm, lo, hi)  # copied: out of this process's memory (not the cache's)
-            yield buf, hi - lo
+            yield buf, hi - lo, (mm, lo, hi)
             lo, limit = hi, _last_cut(hi, n, block_bytes)
     finally:
         view.release()
+
+
+def _from_map(skipped: SkippedColumns, mm: mmap.mmap, lo: int, hi: int) -> SkippedColumns:
+    """``skipped`` reading its rows from the file's map at ``lo:hi`` (the block's data lines),
+    not from the block buffer, which holds the next block by the time rows are read back."""
+    from dataclasses import replace
+
+    return replace(skipped, data=mm, body_start=lo, body_end=hi)
 
 
 def _last_cut(lo: int, n: int, block_bytes: int) -> int:
@@ -384,9 +383,6 @@ def validated_blocks(
         return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
 
     spread = spread_stages()
-    # whether blocks are parsed without some columns (whose rejected rows are read back from
-    # the block's bytes while the next block is read): two block buffers are then needed
-    skipping = False
     # Arrow's rows taken as the records while every line is one (csvtable._lines_as_records);
     # after a block where they were not, the record finder reads the rest at once
     quick = True
@@ -396,8 +392,8 @@ def validated_blocks(
         last = totals.last
         return last is not None and last.n_rejected == 0
 
-    def parse(block: bytes, body_bytes: int, threads: bool = spread):
-        nonlocal quick, skipping
+    def parse(block: bytes, body_bytes: int, origin=None, threads: bool = spread):
+        nonlocal quick
         cmap = totals.columns  # set once the first block is checked
         tt = read_text_table(
             block,
@@ -413,7 +409,8 @@ def validated_blocks(
             min_skipped=1 if clean() else MIN_SKIPPED,
         )
         quick = quick and tt.quick
-        skipping = skipping or tt.skipped is not None
+        if tt.skipped is not None and tt.skipped.data is block and origin is not None:
+            tt.skipped = _from_map(tt.skipped, *origin)
         table = raw_table(tt, name)
         if cmap is not None:
             # the coordinates parsed here, beside the checks of the block before: those
@@ -427,7 +424,7 @@ def validated_blocks(
     blocks = (
         _blocks(stream, block_bytes, sep_of)
         if mm is None
-        else _mapped_blocks(mm, block_bytes, sep_of, held=lambda: skipping)
+        else _mapped_blocks(mm, block_bytes, sep_of)
     )
     try:
         with (

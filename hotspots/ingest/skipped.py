@@ -37,8 +37,9 @@ class SkippedColumns:
     Attributes
     ----------
     data : bytes-like
-        The block: its header line, then one record a line (UTF-8). Held, not copied: the
-        block reader gives each block a buffer of its own until it has been checked.
+        Holds the block's data lines (UTF-8, one record a line) at ``body_start:body_end``:
+        the block itself, or the memory map of the file it was copied from (the block
+        reader's buffer is refilled with the next block while this one is checked).
     body_start : int
         Offset of the first data line in ``data``.
     headers : list of str
@@ -52,6 +53,8 @@ class SkippedColumns:
     body_start: int
     headers: list[str]
     parse: Callable[[pa.Buffer], pa.Table]
+    #: End of the data lines in ``data`` (``None``: the end of ``data``).
+    body_end: int | None = None
 
     def rows(self, rows: np.ndarray) -> pd.DataFrame:
         """Every column of the rows ``rows`` (a boolean mask over the block's rows, or their
@@ -64,9 +67,11 @@ class SkippedColumns:
             return pd.DataFrame(
                 {h: pd.arrays.ArrowStringArray(empty, dtype=TEXT_DTYPE) for h in self.headers}
             )
-        buf = np.frombuffer(self.data, dtype=np.uint8)
+        buf = np.frombuffer(self.data, dtype=np.uint8)[: self.body_end]
         starts, ends = line_spans(buf, self.body_start, idx)
-        table = self.parse(pa.py_buffer(gather(buf, starts, ends)))
+        lines = gather(buf, starts, ends)
+        del buf  # (a memory map cannot be closed while an array views it)
+        table = self.parse(pa.py_buffer(lines))
         if table.num_rows != idx.size:  # each was one whole record when the block was read
             raise RuntimeError(
                 f"{idx.size} rows read back as {table.num_rows}: the block's bytes changed"
