@@ -408,9 +408,17 @@ def _one_line_records(tmp_path: Path, n: int = 600, final_break: bool = True) ->
     return p
 
 
-@pytest.mark.parametrize(("final_break", "packed"), [(True, False), (False, False), (True, True)])
+@pytest.mark.parametrize(
+    ("final_break", "packed", "encoding"),
+    [
+        (True, False, "utf-8"),
+        (False, False, "utf-8"),
+        (True, True, "utf-8"),
+        (True, False, "cp1251"),
+    ],
+)
 def test_blocks_read_for_the_mapped_columns_keep_every_field_of_a_rejected_row(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, final_break: bool, packed: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, final_break: bool, packed: bool, encoding: str
 ) -> None:
     # after the first blocks only the mapped columns are parsed; a rejected row's other
     # fields are read back (from the file's memory map, or a gzip file's own block bytes),
@@ -421,6 +429,8 @@ def test_blocks_read_for_the_mapped_columns_keep_every_field_of_a_rejected_row(
     from hotspots.ingest.batches import read_in_blocks
 
     src = _one_line_records(tmp_path, final_break=final_break)
+    if encoding != "utf-8":  # converted block by block: rows read back from the converted text
+        src.write_bytes(src.read_text(encoding="utf-8").encode(encoding))
     if packed:
         gz = tmp_path / "calls.csv.gz"
         gz.write_bytes(gzip.compress(src.read_bytes()))

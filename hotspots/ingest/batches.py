@@ -30,7 +30,7 @@ import json
 import mmap
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -195,8 +195,6 @@ def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
 def _from_map(skipped: SkippedColumns, mm: mmap.mmap, lo: int, hi: int) -> SkippedColumns:
     """``skipped`` reading its rows from the file's map at ``lo:hi`` (the block's data lines),
     not from the block buffer, which holds the next block by the time rows are read back."""
-    from dataclasses import replace
-
     return replace(skipped, data=mm, body_start=lo, body_end=hi)
 
 
@@ -411,6 +409,10 @@ def validated_blocks(
         quick = quick and tt.quick
         if tt.skipped is not None and tt.skipped.data is block and origin is not None:
             tt.skipped = _from_map(tt.skipped, *origin)
+        elif tt.skipped is not None and not isinstance(tt.skipped.data, bytes):
+            # text converted from another encoding, or some other view: a copy of its own,
+            # never the buffer the next block is read into
+            tt.skipped = replace(tt.skipped, data=bytes(tt.skipped.data))
         table = raw_table(tt, name)
         if cmap is not None:
             # the coordinates parsed here, beside the checks of the block before: those
@@ -779,15 +781,12 @@ class RejectsCsv:
 
 
 def _with_order(cmap: ColumnMap, order: str) -> ColumnMap:
-    from dataclasses import replace
-
     return replace(cmap, time_format=order)
 
 
 def _with_slash_order(det, frame: pd.DataFrame):
     """``det`` with the slash order of dates (d/m or m/d) fixed from the first block, for
     its columns and each time alternative, so every block reads dates the same way."""
-    from dataclasses import replace
 
     def fixed(cmap: ColumnMap) -> ColumnMap:
         if not cmap.time_columns or cmap.time_format is not None:
