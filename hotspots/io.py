@@ -202,7 +202,7 @@ def _read_incidents(path, columns, crs, boundary, bbox, sep, encoding, tz, limit
 #: validated while the next is parsed, on the second core). 10 million calls (700 MB) take
 #: 3.7-4.8 s at about 107 MiB per million, where reading them whole took 17.8 s at 340 MiB; a
 #: million calls read whole peaked at 330 MiB (the file, all its text and the checks' arrays
-#: at once), and in 9 MB blocks at under 200 MiB.
+#: at once), and in 7 MB blocks at under 200 MiB.
 BLOCK_READ_BYTES = 16 << 20
 #: Largest block of those reads (about 450,000 calls).
 BLOCK_READ_BLOCK = 32 << 20
@@ -211,14 +211,11 @@ BLOCK_READ_MIN_BLOCK = 4 << 20
 
 
 def _block_bytes(text_bytes: int) -> int:
-    """Block size for a file of ``text_bytes``: an eighth of it, within
-    [:data:`BLOCK_READ_MIN_BLOCK`, :data:`BLOCK_READ_BLOCK`]. Eight blocks keep a mid-size
-    file's peak memory well under two blocks' worth of text and checks, and keep both cores
-    busy after the first block; large files get the largest block (fewer, fuller blocks).
-    A block costs some 4 ms whatever its size: a million calls in eighths took 4 % less
-    than in tenths (14 paired runs; peak 162 -> 170 MiB), in sixths 6 % less but peaked at
-    192 MiB, too near the 200 MiB a million of the ingest target."""
-    return int(min(BLOCK_READ_BLOCK, max(BLOCK_READ_MIN_BLOCK, text_bytes // 8)))
+    """Block size for a file of ``text_bytes``: a tenth of it, within
+    [:data:`BLOCK_READ_MIN_BLOCK`, :data:`BLOCK_READ_BLOCK`]. Ten blocks keep a mid-size file's
+    peak memory well under two blocks' worth of text and checks, and keep both cores busy
+    after the first block; large files get the largest block (fewer, fuller blocks)."""
+    return int(min(BLOCK_READ_BLOCK, max(BLOCK_READ_MIN_BLOCK, text_bytes // 10)))
 
 
 def _in_blocks(path: Source, limits: dict[str, Any]) -> int:

@@ -232,14 +232,14 @@ def test_gathered_arrays_are_sized_from_the_first_blocks_rows_per_byte() -> None
     assert {len(a) for a in gathered.dense.values()} == {int(315 * 1.05)}
 
 
-def test_block_size_is_an_eighth_of_the_file_within_bounds(tmp_path: Path) -> None:
-    """Files up to 16 MB are read whole; above, in blocks of an eighth of the text, 4-32 MB
+def test_block_size_is_a_tenth_of_the_file_within_bounds(tmp_path: Path) -> None:
+    """Files up to 16 MB are read whole; above, in blocks of a tenth of the text, 4-32 MB
     (a compressed file counts as four times its size)."""
     import hotspots.io as hio
 
     mb = 1 << 20
-    assert hio._block_bytes(20 * mb) == 4 * mb  # an eighth would be 2.5 MB: the floor
-    assert hio._block_bytes(72 * mb) == 9 * mb  # a million calls: eight blocks
+    assert hio._block_bytes(20 * mb) == 4 * mb  # a tenth would be 2 MB: the floor
+    assert hio._block_bytes(70 * mb) == 7 * mb  # a million calls: ten blocks
     assert hio._block_bytes(700 * mb) == 32 * mb  # ten million: the ceiling
 
     def sized(name: str, size: int) -> Path:
@@ -250,8 +250,8 @@ def test_block_size_is_an_eighth_of_the_file_within_bounds(tmp_path: Path) -> No
 
     no_limits = {"member": None, "max_bytes": None, "max_columns": None}
     assert hio._in_blocks(sized("small.csv", 16 * mb), no_limits) == 0
-    assert hio._in_blocks(sized("mid.csv", 72 * mb), no_limits) == 9 * mb
-    assert hio._in_blocks(sized("packed.csv.gz", 10 * mb), no_limits) == 5 * mb  # 40 MB text
+    assert hio._in_blocks(sized("mid.csv", 70 * mb), no_limits) == 7 * mb
+    assert hio._in_blocks(sized("packed.csv.gz", 10 * mb), no_limits) == 4 * mb
     assert hio._in_blocks(sized("sheet.xlsx", 70 * mb), no_limits) == 0
     assert hio._in_blocks(sized("capped.csv", 70 * mb), {**no_limits, "max_bytes": 1}) == 0
 
