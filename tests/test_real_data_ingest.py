@@ -257,3 +257,56 @@ def test_assaults_scale() -> None:
         "residence": 47_254,
     }
     assert elapsed < 15, f"reading 148,636 rows took {elapsed:.1f} s"
+
+
+def test_chicago_wide_export_in_blocks_keeps_every_field_of_its_rejected_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chicago's 22-column export, a latitude in every 500 rows spoiled: read in blocks,
+    later blocks parse only the mapped columns, and the rejected rows' other 17 fields are
+    read back from the file; rejects and accepted rows must be the whole read's, and the
+    rejects as many as an independent count of the spoiled cells."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    from hotspots.ingest.batches import read_in_blocks
+
+    src = real_file("chicago_cpd_2017_2019", "chicago_crimes_2017_2019_sample25k.csv")
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    lat = rows[0].index("latitude")
+    for row in rows[500::500]:
+        row[lat] = "spoiled"
+    spoiled = tmp_path / "chicago_spoiled.csv"
+    with open(spoiled, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    text = pacsv.read_csv(
+        spoiled, convert_options=pacsv.ConvertOptions(column_types={"latitude": pa.string()})
+    )
+    expected = pc.sum(pc.equal(text["latitude"], "spoiled")).as_py()
+    assert expected > 40
+
+    from hotspots.ingest import skipped
+
+    read_back = []
+    rows_of = skipped.SkippedColumns.rows
+    monkeypatch.setattr(
+        skipped.SkippedColumns, "rows", lambda t, r: read_back.append(r.sum()) or rows_of(t, r)
+    )
+    whole = read_incidents(spoiled)
+    blocks = read_in_blocks(spoiled, block_bytes=256 << 10)
+    assert whole.reasons["unparseable_coordinates"] == expected == blocks.n_rejected
+    assert sum(read_back) > expected * 0.8  # all but the first blocks' rows were read back
+    pd.testing.assert_frame_equal(
+        blocks.rejected.reset_index(drop=True), whole.rejected.reset_index(drop=True)
+    )
+    assert blocks.rejected.shape[1] == 2 + 22 and (blocks.rejected["latitude"] == "spoiled").all()
+    cols = ["incident_id", "occurred_at", "lat", "lon", "source_row", "offense"]
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(blocks.accepted[cols]).reset_index(drop=True),
+        pd.DataFrame(whole.accepted[cols]).reset_index(drop=True),
+        check_categorical=False,
+    )
