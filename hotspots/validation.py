@@ -934,6 +934,8 @@ def validate_incidents(
     """
     frame = table.frame
     source_row = np.arange(first_row, first_row + len(frame), dtype=np.int64)
+    if seen_values is None:  # nothing seen before: every value encoded afresh
+        seen_values = categories.SeenValues()
     # the columns are parsed side by side: Arrow's and NumPy's kernels release the GIL
     with _workers(executor, 2) as pool:
         parsed_times = pool.submit(incident_times, table, cmap)
@@ -1047,10 +1049,7 @@ def _time_columns(times: Times | None, ok: np.ndarray) -> tuple[dict[str, pd.Ser
 
 
 def _offense_columns(
-    frame: pd.DataFrame,
-    col: str | None,
-    ok: np.ndarray,
-    seen: categories.SeenValues | None = None,
+    frame: pd.DataFrame, col: str | None, ok: np.ndarray, seen: categories.SeenValues
 ):
     """``offense`` (normalised, :data:`UNKNOWN` when empty) and ``offense_raw`` (stripped,
     <NA> when empty) of the accepted rows, as categoricals: the labels are normalised once
@@ -1058,9 +1057,7 @@ def _offense_columns(
     n_ok = int(np.count_nonzero(ok))
     if not col:
         return categories.constant(UNKNOWN, n_ok), categories.missing(n_ok)
-    values = frame[col]
-    enc = seen.encode(S.OFFENSE, values) if seen is not None else categories.encode(values)
-    enc = enc.kept(ok)
+    enc = seen.encode(S.OFFENSE, frame[col]).kept(ok)
     raw = categories.stripped(enc.values)
     return enc.categorical([normalise_label(x) for x in raw]), enc.categorical(raw)
 

@@ -7,6 +7,7 @@ on block edges.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -547,3 +548,20 @@ def test_quotes_even_says_whether_no_quoted_value_crosses_a_line(tail: bytes, ev
     from hotspots.ingest.batches import _quotes_even
 
     assert _quotes_even(tail, 0, len(tail)) is even
+
+
+def test_rows_read_back_from_a_file_that_changed_meanwhile_are_a_clear_input_error() -> None:
+    # the block was read as one record a line; the bytes now hold a quoted line break, so
+    # the two lines asked for read back as one row: a one-line message, not a wrong row
+    from hotspots.errors import InputError
+    from hotspots.ingest.csvtable import read_text_table
+
+    data = b"id,lat,a,b,c,d\n1,41.1,x,y,z,w\n2,41.2,x,y,z,w\n"
+    tt = read_text_table(
+        data, "t.csv", concurrent=False, threads=False, quick=True, columns={"id", "lat"}
+    )
+    assert tt.skipped is not None
+    assert tt.skipped.rows(np.array([True, True])).shape == (2, 6)
+    changed = replace(tt.skipped, data=b'id,lat,a,b,c,d\n1,41.1,"x,y,z,w\n2,41.2,x",y,z,w\n')
+    with pytest.raises(InputError, match="changed while it was being read"):
+        changed.rows(np.array([True, True]))

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hotspots.errors import InputError
+
 #: Fewest unused columns worth leaving out of a block that may have rejected rows. Reading
 #: them back costs about what parsing four text columns of the block does (3.3 ms a 7 MB
 #: block with a rejected row in a hundred, most of it finding the block's line breaks,
@@ -57,11 +59,17 @@ class SkippedColumns:
     body_end: int | None = None
 
     def rows(self, rows: np.ndarray) -> pd.DataFrame:
-        """Every column of the rows ``rows`` (a boolean mask over the block's rows, or their
-        positions in increasing order) as text, in the order of the rows."""
+        """Every column of the rows ``rows`` (a boolean mask over the block's rows) as text,
+        in file order.
+
+        Raises
+        ------
+        InputError
+            The lines no longer read as those rows: the file changed while it was read.
+        """
         from hotspots.ingest.csvtable import TEXT_DTYPE
 
-        idx = np.flatnonzero(rows) if rows.dtype == bool else np.asarray(rows, dtype=np.int64)
+        idx = np.flatnonzero(rows)
         if not idx.size:
             empty = pa.array([], pa.large_string())
             return pd.DataFrame(
@@ -72,9 +80,10 @@ class SkippedColumns:
         lines = gather(buf, starts, ends)
         del buf  # (a memory map cannot be closed while an array views it)
         table = self.parse(pa.py_buffer(lines))
-        if table.num_rows != idx.size:  # each was one whole record when the block was read
-            raise RuntimeError(
-                f"{idx.size} rows read back as {table.num_rows}: the block's bytes changed"
+        if table is None or table.num_rows != idx.size:  # each was one record when read
+            raise InputError(
+                "the file changed while it was being read (its rejected rows no longer read "
+                "back as they were): read it again once nothing is writing to it"
             )
         return pd.DataFrame(
             {
