@@ -545,7 +545,11 @@ def _text_or_na(s) -> pd.Series:
 
 def _take(s: pd.Series, ok: np.ndarray) -> pa.Array:
     arr = as_arrow(s)
-    return arr if ok.all() else arr.filter(pa.array(ok))
+    if ok.all():
+        # a copy of its own: the parse's buffers are freed with the block and reused for
+        # the next one (held in the accepted ids, they kept the parser on fresh pages)
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.filter(pa.array(ok))
 
 
 def _accepted_text(frame: pd.DataFrame, col: str | None, ok: np.ndarray) -> pd.Series:

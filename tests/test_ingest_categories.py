@@ -73,6 +73,23 @@ def test_code_width_follows_the_number_of_labels() -> None:
         assert got.tolist() == labels[::-1]
 
 
+@pytest.mark.parametrize("rare_at", [None, 1, 50_001, 99_999])
+def test_a_label_only_one_row_has_is_a_category_on_a_large_block(rare_at) -> None:
+    # 100,000 rows of three common values; value 3 ("rare") is on one row off the evenly
+    # spaced rows looked at first, or on none; value 4 ("unused") is never used
+    rng = np.random.default_rng(7)
+    codes = rng.integers(-1, 3, 100_000).astype(np.int32)  # -1: a null
+    if rare_at is not None:
+        codes[rare_at] = 3
+    labels = ["b", "a", "c", "rare", "unused"]
+    got = from_labels(labels, codes)
+    want = [None if c < 0 else labels[c] for c in codes.tolist()]
+    assert [None if pd.isna(v) else v for v in got] == want
+    expect = sorted({labels[c] for c in set(codes.tolist()) if c >= 0})
+    assert got.cat.categories.tolist() == expect
+    assert ("rare" in expect) == (rare_at is not None) and "unused" not in expect
+
+
 def _write(path: Path, premises: list[str]) -> Path:
     n = len(premises)
     lines = ["id,date,offense,lat,lon,premise"]

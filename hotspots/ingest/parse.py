@@ -370,18 +370,18 @@ def parse_times(values, *, order: str | None = None) -> Times:
     # values a format leaves (stray spaces, odd spellings) get a second round below
     t = as_arrow(values)
     n = len(t)
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    prec = np.zeros(n, dtype=np.int8)
-    aware = np.zeros(n, dtype=bool)
     left = _np_bool(pc.greater(pc.binary_length(t), 0))
-    if not left.any():
-        return Times(out, prec, aware)
-    if left.all() and order is None and _ISO_START.match(str(t[0])):
+    if n and left.all() and order is None and _ISO_START.match(str(t[0])):
         # a column of ISO values (the usual export) is read by Arrow's cast at once: ranking
         # the formats on a sample first cost as much again on a 100,000-row block
         fast = _iso_cast(t)
         if fast is not None:
             return fast
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    prec = np.zeros(n, dtype=np.int8)
+    aware = np.zeros(n, dtype=bool)
+    if not left.any():
+        return Times(out, prec, aware)
     first = np.flatnonzero(left)[:_SAMPLE]
     sample = take(t, first)
     if order is None:
@@ -462,6 +462,8 @@ def _in_years(times: Times) -> Times:
     out = times.values
     # compared as microsecond counts: a calendar conversion to years costs 10x more
     v = out.view(np.int64)
+    if len(v) and _FIRST_US <= v.min() and v.max() < _PAST_US:
+        return times  # all in range (NaT is the smallest int64: none either)
     bad = ~np.isnat(out) & ((v < _FIRST_US) | (v >= _PAST_US))
     out[bad] = np.datetime64("NaT")
     times.precision[bad] = 0
