@@ -440,3 +440,22 @@ def test_times_of_a_column_whose_sample_has_no_date_are_as_format_by_format(valu
         else:
             naive = want.astimezone(dt.UTC).replace(tzinfo=None) if want.tzinfo else want
             assert t == np.datetime64(naive, "us"), v
+
+
+@pytest.mark.parametrize(
+    ("values", "numeric", "time_share", "tod_share"),
+    [
+        (["theft", "battery", "Кража", "public order"] * 50, 0.0, 0.0, 0.0),
+        # spelled like numbers or blanks, but no digit: never a number here
+        (["inf", "-Infinity", "e", ".", "+", "E-"] * 40, 0.0, 0.0, 0.0),
+        (["12:30", "7:05 PM", "theft", "23:59:59"] * 50, 0.0, 0.0, 0.75),
+        (["2021-07-19 13:45", "19.07.2021", "street", "x"] * 50, 0.0, 0.5, 0.0),
+        (["41.5", "-87,25", "12", "word"] * 50, 0.75, 0.0, 0.0),
+    ],
+)
+def test_profile_of_words_numbers_and_times(values, numeric, time_share, tod_share) -> None:
+    from hotspots.ingest.detect import profile_columns
+
+    (p,) = profile_columns(pd.DataFrame({"c1": pd.Series(values, dtype="str")}))
+    assert (p.numeric, p.time_share, p.tod_share) == (numeric, time_share, tod_share)
+    assert p.distinct == len(set(values)) and p.filled == 1.0

@@ -44,7 +44,7 @@ from hotspots import schema as S
 from hotspots.columns import ColumnMap, require_coordinates
 from hotspots.errors import InputError
 from hotspots.ingest import categories
-from hotspots.ingest.csvtable import EXTRA_FIELDS
+from hotspots.ingest.csvtable import EXTRA_FIELDS, _check_sep, _head_text, sniff_separator
 from hotspots.ingest.detect import detect
 from hotspots.ingest.memory import reading_pool, release_freed
 from hotspots.ingest.parse import as_arrow, slash_order
@@ -177,7 +177,7 @@ def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
     lo = end + 1 if end >= 0 else n
     limit = lo + _first_block(block_bytes)
     view = memoryview(mm)
-    buf = bytearray()
+    buf, first = bytearray(), True
     try:
         while lo < n:
             hi = n if limit >= n else _cut(header, mm, lo, limit, sep_of(header))
@@ -187,6 +187,8 @@ def _mapped_blocks(mm, block_bytes: int, sep_of: Callable[[bytes], str]):
             buf = _refill(buf, header, view[lo:hi])
             _drop_pages(mm, lo, hi)  # copied: out of this process's memory (not the cache's)
             yield buf, hi - lo, (mm, lo, hi)
+            if first:  # still being parsed while the next block is read: a buffer of its own
+                buf, first = bytearray(), False
             lo, limit = hi, _last_cut(hi, n, block_bytes)
     finally:
         view.release()
@@ -376,8 +378,6 @@ def validated_blocks(
     seen_values = categories.SeenValues()
 
     def sep_of(header: bytes) -> str:
-        from hotspots.ingest.csvtable import _check_sep, sniff_separator
-
         return _check_sep(sep) or sniff_separator(header.decode("utf-8", errors="replace"))
 
     spread = spread_stages()
@@ -435,20 +435,33 @@ def validated_blocks(
             check_workers(spread) as workers,
         ):
             # the next block is read and parsed (Arrow, NumPy: the GIL released) while this
-            # one is validated, so the two cores share the work
-            pending = None
+            # one is validated, so the two cores share the work; the second block from the
+            # start, beside the first one's parse and the column detection
+            pending, early, given_encoding = None, False, encoding
             while True:
                 if pending is None:
                     nxt = next(blocks, None)
                     if nxt is None:
                         break
-                    table, size_read = parse(*nxt, threads=True)  # nothing else runs yet
+                    if not totals.bytes_read:
+                        # the separator the first block's parse would sniff, for both
+                        sep = _check_sep(sep) or sniff_separator(_head_text(nxt[0]))
+                        pending, early = pool.submit(_next_read_parsed, blocks, parse), True
+                    table, size_read = parse(*nxt, threads=spread or not early)
                 else:
                     got = pending.result()
+                    pending = None
                     if got is None:
                         break
+                    if early:
+                        early = False
+                        raw, got = got
+                        if got[0].sep != sep or encoding != given_encoding:
+                            # parsed before the first block set the file's separator or
+                            # its encoding (cp1251), and it read otherwise: read again so
+                            # (the buffer is refilled only when the next block is read)
+                            got = parse(*raw)
                     table, size_read = got
-                    pending = None
                 totals.bytes_read += size_read
                 first = totals.columns is None
                 if not len(table.frame) and not first:
@@ -458,8 +471,8 @@ def validated_blocks(
                     if table.encoding == "cp1251":
                         encoding = "cp1251"
                     totals.sep = sep
-                # the next block is parsed from here on: beside the first block's detection too
-                pending = pool.submit(_next_parsed, blocks, parse)
+                if pending is None:  # the next block parsed from here on
+                    pending = pool.submit(_next_parsed, blocks, parse)
                 if first:
                     det = detect(
                         table.frame,
@@ -804,6 +817,12 @@ def _next_parsed(blocks, parse):
     """The next block parsed, or ``None`` at the end (run in the prefetch thread)."""
     nxt = next(blocks, None)
     return None if nxt is None else parse(*nxt)
+
+
+def _next_read_parsed(blocks, parse):
+    """The next block and its parse, or ``None`` at the end (run in the prefetch thread)."""
+    nxt = next(blocks, None)
+    return None if nxt is None else (nxt, parse(*nxt))
 
 
 def _to_arrow(accepted) -> pa.Table:
