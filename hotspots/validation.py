@@ -722,8 +722,9 @@ def _rejected_frame(table: RawTable, code: np.ndarray, source_row: np.ndarray) -
         # empty text arrays put together at once (0.2 ms; slicing, casting and inserting
         # into the raw frame took 0.5 ms, paid by every block of a file)
         data: dict[str, Any] = {S.SOURCE_ROW: np.empty(0, dtype=np.int64)}
+        empty = pd.array([], dtype=TEXT_DTYPE)  # one for all: copied on write, never shared
         for name in ("reason", *(clash.get(c, c) for c in cols)):
-            data[name] = pd.array([], dtype=TEXT_DTYPE)
+            data[name] = empty
         return pd.DataFrame(data, copy=False)
     raw = table.text_rows(rej)
     raw = raw.rename(columns=clash)
@@ -779,12 +780,28 @@ def _accepted_frame(
         return (a if every else a[ok]).astype(dtype, copy=False)
 
     lat, lon = accepted(coords.lat, "float64"), accepted(coords.lon, "float64")
-    data = {**columns, S.LAT: lat, S.LON: lon, S.SOURCE_ROW: accepted(source_row, "int64")}
+    data = {
+        **{c: _unindexed(v) for c, v in columns.items()},
+        S.LAT: lat,
+        S.LON: lon,
+        S.SOURCE_ROW: accepted(source_row, "int64"),
+    }
     frame = pd.DataFrame(data, copy=False)  # no consolidation copy of the columns
     if not points:
         return frame
     geometry = gpd.points_from_xy(lon, lat, crs=S.CRS)
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=S.CRS, copy=False)
+
+
+def _unindexed(col: Any) -> Any:
+    """A column of rows numbered from 0 (a Series on the default index) as its array: the
+    frame is then put together without aligning every column on the union of their
+    indexes, which was most of the cost of making it for a small block."""
+    if isinstance(col, pd.Series) and isinstance(col.index, pd.RangeIndex):
+        idx = col.index
+        if idx.start == 0 and idx.step == 1:
+            return col.array
+    return col
 
 
 def _result(
