@@ -603,9 +603,11 @@ class _Gathered:
         at = slice(self.n, self.n + k)
         for c, arr in self.dense.items():
             if c in self.masks:
-                col = frame[c].array
-                self.masks[c][at] = col.isna()
-                arr[at] = col.to_numpy(dtype=arr.dtype, na_value=0)
+                # the values and the mask as they are (under the mask a value is never
+                # read): isna() and to_numpy() made a copy of each first
+                data, mask = _masked_parts(frame[c].array)
+                self.masks[c][at] = mask
+                arr[at] = data
             else:
                 arr[at] = frame[c].to_numpy()
         self.parts.append({c: frame[c].array for c in self.columns if c not in self.dense})
@@ -671,6 +673,15 @@ def _concat(arrays: list[Any]) -> Any:
     if all(type(a) is type(first) and a.dtype == first.dtype for a in arrays):
         return type(first)._concat_same_type(arrays)
     return pd.concat([pd.Series(a) for a in arrays], ignore_index=True).array
+
+
+def _masked_parts(arr: pd.arrays.IntegerArray) -> tuple[np.ndarray, np.ndarray]:
+    """The values and the <NA> mask of a nullable integer array, without copies where
+    pandas keeps them as two NumPy arrays (it does: ``_data`` and ``_mask``)."""
+    data, mask = getattr(arr, "_data", None), getattr(arr, "_mask", None)
+    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray):
+        return data, mask
+    return arr.to_numpy(dtype=arr.dtype.numpy_dtype, na_value=0), arr.isna()
 
 
 def _is_dense(s: pd.Series) -> bool:
