@@ -479,7 +479,8 @@ def resolve_coordinates(
         )
 
     def mark(mask: np.ndarray, reason: str) -> None:
-        code[(code == 0) & mask] = _CODE[reason]
+        if mask.any():  # (the usual block: no row to mark, one pass instead of three)
+            code[(code == 0) & mask] = _CODE[reason]
 
     mark(xmiss | ymiss, "missing_coordinates")
     mark(xbad | ybad, "unparseable_coordinates")
@@ -1057,7 +1058,10 @@ def _time_columns(times: Times | None, ok: np.ndarray) -> tuple[dict[str, pd.Ser
         width = np.dtype(S.PART_DTYPES[name].lower())  # Int16 -> int16
         return pd.Series(pd.arrays.IntegerArray(parts[name].astype(width, copy=False), unknown))
 
-    precision = categories.from_labels(_PRECISION_NAMES, pcode)
+    if len(pcode) and pcode.min() == pcode.max():  # one precision (a file usually has)
+        precision = categories.constant(_PRECISION_NAMES[pcode[0]], len(pcode))
+    else:
+        precision = categories.from_labels(_PRECISION_NAMES, pcode)
     columns = {
         S.OCCURRED_AT: pd.Series(values.astype("datetime64[ns]")),
         S.TIME_PRECISION: precision,

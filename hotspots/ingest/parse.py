@@ -490,7 +490,12 @@ def _iso_cast(t: pa.Array) -> Times | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     length = np.asarray(pc.binary_length(t).to_numpy(zero_copy_only=False))
-    prec = _ISO_PRECISION[np.minimum(length, len(_ISO_PRECISION) - 1)]  # one pass
+    shortest, longest = (int(length.min()), int(length.max())) if len(length) else (0, 0)
+    top = len(_ISO_PRECISION) - 1
+    if shortest == longest:  # values of one length (one format): one precision
+        prec = np.full(len(length), _ISO_PRECISION[min(shortest, top)], dtype=np.int8)
+    else:
+        prec = _ISO_PRECISION[np.minimum(length, top)]  # one pass
     if not prec.all():
         return None  # a form the formats above do not take (``2017-07-19T1``)
     if parsed.null_count:
@@ -498,7 +503,7 @@ def _iso_cast(t: pa.Array) -> Times | None:
     # as strptime: whole seconds (the cast gave no NaT), in place on a writable copy; only a
     # value longer than ``2017-07-19 13:45:00`` can have a fraction
     us = np.array(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[us]").view(np.int64)
-    if length.max() > 19:
+    if longest > 19:
         us -= us % 1_000_000
     return _in_years(Times(us.view("datetime64[us]"), prec, np.zeros(len(t), dtype=bool)))
 
