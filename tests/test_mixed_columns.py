@@ -1,4 +1,4 @@
-"""Numbers in a column with some cells that are not: each cell read as it would be alone.
+"""Columns with some odd cells: numbers read as each cell alone, duplicates as a row loop.
 
 A coordinate column with a stray word or mark in some rows leaves the one-cast fast path;
 the plain numbers among the rest are then found from their bytes and cast together
@@ -58,3 +58,36 @@ def test_plain_numbers_are_what_the_pattern_matches(column: list[str]) -> None:
         is_plain = pattern.match(cell) is not None and "\n" not in cell
         assert p == is_plain, cell
         assert (x == float(cell)) if is_plain else math.isnan(x), cell
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.integers(0, 30).map(str),  # plain numbers, repeats likely
+                st.sampled_from(["007", "7", "-3", "+3", "a1", "row-2", "1e3"]),
+            ),
+            st.booleans(),  # rejected already for another reason
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_duplicate_ids_are_the_repeats_among_the_rows_still_accepted(rows) -> None:
+    from hotspots.validation import _CODE, _mark_duplicates
+
+    ids = pd.Series([i for i, _ in rows], dtype="str")
+    code = np.array([_CODE["out_of_range"] if r else 0 for _, r in rows], dtype=np.int8)
+    _mark_duplicates(code, ids)
+    seen, want = set(), []
+    for i, rejected in rows:  # the reference: first occurrence kept, by text
+        if rejected:
+            want.append("out_of_range")
+        elif i in seen:
+            want.append("duplicate_id")
+        else:
+            seen.add(i)
+            want.append("")
+    names = {v: k for k, v in _CODE.items()} | {0: ""}
+    assert [names[c] for c in code] == want
