@@ -7,10 +7,12 @@ For each size a synthetic calls CSV is written once (id, date-time, offense, lat
 and a quoted address with a comma in one row of ten; about 60 bytes a row) and every
 measurement runs in a fresh Python process, so the peak memory is that of the one read: the
 peak resident size minus the size after the imports. It prints, per size, the median of
-``--runs`` runs (pyarrow's and ours taking turns) of
+``--runs`` runs (pyarrow's and ours taking turns, after one untimed run of each and with
+the written file synced to disk, so neither reads through a cold cache or beside the
+system writing the file back) of
 
 - ``pyarrow.csv.read_csv`` of the same file (types inferred, the reference "disk speed");
-- ours: read, detect, validate and build the GeoDataFrame of accepted calls;
+- ours: read, detect, validate and build the table of accepted calls (lat/lon columns);
 - the ingested GeoParquet (``hotspots ingest``) loaded again;
 
 and checks the targets of the ingest issue: 1M rows <= 1.0 s and within 3x of pyarrow,
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -107,6 +110,8 @@ def measure(modes: list[str], path: Path, runs: int) -> list[dict]:
     by run: on a shared virtual machine whose speed drifts over a minute, runs of one mode
     after all those of the other compared the machine's phases as much as the readers."""
     got: dict[str, list[dict]] = {m: [] for m in modes}
+    for m in modes:  # one run each first, not counted: the file's pages cached for all
+        run_child(m, path)
     for _ in range(runs):
         for m in modes:
             got[m].append(run_child(m, path))
@@ -131,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             csv = Path(tmp) / f"calls_{n}.csv"
             write_calls(csv, n)
+            # the file on disk before anything is timed: its pages written back now, not by
+            # the system's flusher half a minute later, in the middle of the runs
+            os.sync()
             mb = csv.stat().st_size / 2**20
             pa_, ours = measure(["pyarrow", "ours"], csv, args.runs)
             assert ours["n"] == n, (ours["n"], n)
