@@ -113,6 +113,24 @@ def _window_columns(source: Source) -> list[str]:
     return [c for c in (S.OCCURRED_FROM, S.OCCURRED_TO) if c in names]
 
 
+def own_prepared(geom: Any) -> Any:
+    """A prepared copy of ``geom`` for one task alone (``None`` stays ``None``).
+
+    The engine runs partitions on several threads of a worker, and GEOS's prepared
+    geometries are not safe to share between threads (libgeos/geos#825: their indexes are
+    built lazily, on first use): two partitions testing their points against one shared,
+    prepared study area aborted the process. A copy (through WKB, exact) costs one
+    preparation of the boundary a partition.
+    """
+    import shapely
+
+    if geom is None:
+        return None
+    copy = shapely.from_wkb(shapely.to_wkb(geom))
+    shapely.prepare(copy)
+    return copy
+
+
 def _filtered(
     frame: pd.DataFrame, filters: Filters | None, area: Any, bbox: Any, period=None, within=None
 ) -> pd.DataFrame:
@@ -123,6 +141,7 @@ def _filtered(
 
     mask = filter_mask(frame, filters)
     if area is not None or bbox is not None:
+        area = own_prepared(area)
         mask &= _inside(frame[S.LAT].to_numpy(), frame[S.LON].to_numpy(), area, bbox)
     if period is not None:
         unit, values = period
@@ -131,7 +150,7 @@ def _filtered(
             key = key * 12 + (frame[S.MONTH].to_numpy(dtype="float64", na_value=np.nan) - 1)
         mask &= np.isin(key, values)
     if within is not None:
-        shapely.prepare(within)
+        within = own_prepared(within)
         mask &= shapely.contains_xy(within, frame[S.LON].to_numpy(), frame[S.LAT].to_numpy())
     return frame if mask.all() else frame.loc[mask]
 

@@ -23,7 +23,7 @@ import shapely
 
 from hotspots import emerging as E
 from hotspots import grid
-from hotspots.engine.dataset import Source, map_reduce
+from hotspots.engine.dataset import Source, map_reduce, own_prepared
 from hotspots.errors import InputError, ParameterError
 from hotspots.gistar import gistar_of_counts
 from hotspots.schema import LAT, LON, MONTH, YEAR
@@ -48,8 +48,9 @@ def _hull_vertices(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 def _part(frame: pd.DataFrame, resolution: int, area: Any, period: str | None) -> _Part:
     if area is not None and len(frame):
-        shapely.prepare(area)
-        frame = frame.loc[shapely.intersects_xy(area, frame[LON].to_numpy(), frame[LAT].to_numpy())]
+        mine = own_prepared(area)  # not the shared one: partitions run on several threads
+        inside = shapely.intersects_xy(mine, frame[LON].to_numpy(), frame[LAT].to_numpy())
+        frame = frame.loc[inside]
     lat, lon = frame[LAT].to_numpy(dtype=float), frame[LON].to_numpy(dtype=float)
     own = grid.cell_ids(lat, lon, resolution)
     hull = _hull_vertices(lon, lat) if area is None else np.empty((0, 2))
