@@ -13,6 +13,7 @@ import shapely
 
 from hotspots.i18n import LANGS, weekday_label
 from hotspots.schema import CRS, HOUR, OFFENSE, OFFENSE_RAW, WEEKDAY, WEEKDAY_NAMES, YEAR
+from hotspots.shapes import own_prepared
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,9 @@ def within_area(gdf: pd.DataFrame, area: shapely.Geometry | gpd.GeoDataFrame) ->
 
     if isinstance(area, gpd.GeoSeries | gpd.GeoDataFrame):
         area = shapely.union_all(area.to_crs(CRS).geometry.values)
-    shapely.prepare(area)
+        shapely.prepare(area)  # made here: this call's own
+    else:  # the caller's, perhaps shared with other threads (app sessions): a copy
+        area = own_prepared(area)
     lat, lon = latlon_of(gdf)
     return shapely.intersects_xy(area, lon, lat)
 

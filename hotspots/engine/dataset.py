@@ -19,6 +19,7 @@ import pandas as pd
 from hotspots import schema as S
 from hotspots.errors import InputError
 from hotspots.filters import Filters, filter_mask
+from hotspots.shapes import own_prepared
 
 #: Columns each filter reads.
 _FILTER_COLUMNS = {
@@ -111,24 +112,6 @@ def _window_columns(source: Source) -> list[str]:
         return []
     names = set(pq.read_schema(files[0]).names)
     return [c for c in (S.OCCURRED_FROM, S.OCCURRED_TO) if c in names]
-
-
-def own_prepared(geom: Any) -> Any:
-    """A prepared copy of ``geom`` for one task alone (``None`` stays ``None``).
-
-    The engine runs partitions on several threads of a worker, and GEOS's prepared
-    geometries are not safe to share between threads (libgeos/geos#825: their indexes are
-    built lazily, on first use): two partitions testing their points against one shared,
-    prepared study area aborted the process. A copy (through WKB, exact) costs one
-    preparation of the boundary a partition.
-    """
-    import shapely
-
-    if geom is None:
-        return None
-    copy = shapely.from_wkb(shapely.to_wkb(geom))
-    shapely.prepare(copy)
-    return copy
 
 
 def _filtered(

@@ -23,10 +23,11 @@ import shapely
 
 from hotspots import emerging as E
 from hotspots import grid
-from hotspots.engine.dataset import Source, map_reduce, own_prepared
+from hotspots.engine.dataset import Source, map_reduce
 from hotspots.errors import InputError, ParameterError
 from hotspots.gistar import gistar_of_counts
 from hotspots.schema import LAT, LON, MONTH, YEAR
+from hotspots.shapes import own_prepared
 
 
 @dataclass

@@ -1,10 +1,11 @@
-"""The engine's partitions share one study area across a worker's threads, safely.
+"""A study area shared across threads, safely: the engine's partitions on a worker's threads,
+the app's sessions on theirs.
 
 GEOS's prepared geometries build their indexes lazily on first use and are not safe to share
 between threads (libgeos/geos#825): four threads testing points against one shared prepared
-polygon abort the process within a few hundred rounds on this machine. Each partition tests
-against its own prepared copy (:func:`hotspots.engine.dataset.own_prepared`). Both runs are
-in a child process, so an abort is a failed test, not a lost test worker.
+polygon abort the process within a few hundred rounds on this machine. Each test uses its own
+prepared copy (:func:`hotspots.shapes.own_prepared`). The races run in a child process, so an
+abort is a failed test, not a lost test worker.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import shapely
 from shapely.geometry import Point
 
 from hotspots import schema as S
-from hotspots.engine.dataset import _filtered, own_prepared
+from hotspots.engine.dataset import _filtered
+from hotspots.shapes import own_prepared
 
 RACE = r"""
 import sys, threading
@@ -26,15 +28,18 @@ import numpy as np, pandas as pd, shapely
 from shapely.geometry import Point
 from hotspots import schema as S
 from hotspots.engine.dataset import _filtered
+from hotspots.filters import within_area
 rng = np.random.default_rng(0)
 frame = pd.DataFrame({S.LAT: rng.uniform(-1.2, 1.2, 20_000), S.LON: rng.uniform(-1.2, 1.2, 20_000)})
 for _ in range(int(sys.argv[1])):
     area = Point(0, 0).buffer(1.0, quad_segs=256)
     shapely.prepare(area)  # as the engine's callers hand it over: prepared, shared
-    start = threading.Barrier(4)
+    start, again = threading.Barrier(4), threading.Barrier(4)
     def partition():
         start.wait()  # every thread's first test of the new polygon at once
-        _filtered(frame, None, area, None, within=area)
+        _filtered(frame, None, area, None, within=area)  # a partition of the engine
+        again.wait()
+        within_area(frame, area)  # an app session's filter
     threads = [threading.Thread(target=partition) for _ in range(4)]
     for t in threads:
         t.start()
@@ -44,7 +49,7 @@ print("done")
 """
 
 
-def test_partitions_on_threads_share_a_study_area_without_crashing() -> None:
+def test_threads_share_a_study_area_without_crashing() -> None:
     out = subprocess.run(
         [sys.executable, "-c", RACE, "300"], capture_output=True, text=True, timeout=300
     )
