@@ -71,6 +71,7 @@ from hotspots.projection import (
 )
 from hotspots.schema import CRS as WGS84
 from hotspots.schema import LAT, LON, MONTH, YEAR
+from hotspots.shapes import own_prepared
 
 #: Methods compared by :func:`evaluate`, in report order.
 METHODS: tuple[str, ...] = ("h3", "kde", "dbscan", "gistar")
@@ -1288,8 +1289,7 @@ def rolling_summary(splits: pd.DataFrame) -> pd.DataFrame:
 
 
 def _inside(frame: gpd.GeoDataFrame, sa: StudyArea) -> gpd.GeoDataFrame:
-    geom = sa.geometry
-    shapely.prepare(geom)
+    geom = own_prepared(sa.geometry)  # the study area may be shared with other threads
     return frame.loc[shapely.contains_xy(geom, frame[LON].to_numpy(), frame[LAT].to_numpy())]
 
 

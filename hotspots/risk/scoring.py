@@ -35,6 +35,7 @@ from hotspots.errors import InputError, ParameterError
 from hotspots.risk import factors as fx
 from hotspots.risk.model import fit_risk, split_offenses
 from hotspots.schema import LAT, LON
+from hotspots.shapes import own_prepared
 
 #: The risk surface's rankings, in report order.
 RISK_METHODS: tuple[str, ...] = ("risk_terrain", "risk_model")
@@ -57,7 +58,7 @@ SCORE_COLUMNS: tuple[str, ...] = (
 
 
 def _inside(frame: pd.DataFrame, geom: shapely.Geometry) -> pd.DataFrame:
-    shapely.prepare(geom)
+    geom = own_prepared(geom)  # the study area may be shared with other threads
     return frame.loc[shapely.contains_xy(geom, frame[LON].to_numpy(), frame[LAT].to_numpy())]
 
 
