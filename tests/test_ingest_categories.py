@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from hotspots import schema as S
+from hotspots.errors import InputError
 from hotspots.ingest.batches import ingest_to_parquet, read_in_blocks
 from hotspots.ingest.categories import (
     SeenValues,
@@ -175,3 +176,31 @@ def test_union_equals_pandas_union_categoricals(n_labels: int) -> None:
     assert got.codes.dtype == want.codes.dtype
     pd.testing.assert_series_equal(pd.Series(got), pd.Series(want))
     assert int(pd.isna(got).sum()) == int(pd.isna(want).sum()) > 20
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "cp1251"])
+def test_a_tab_separated_export_reads_the_same_in_blocks(tmp_path: Path, encoding) -> None:
+    # Excel's "Unicode text" is UTF-16 with tabs; the second block is parsed beside the
+    # first, with the separator the first would sniff
+    lines = ["id\tдата\tlat\tlon\tвид"]
+    lines += [
+        f"{i}\t2021-0{1 + i % 9}-1{i % 10} 1{i % 10}:30\t{41.8 + (i % 97) * 1e-3:.4f}\t"
+        f"{-87.7 + (i % 89) * 1e-3:.4f}\t{'кража' if i % 3 else 'драка, ночь'}"
+        for i in range(3000)
+    ]
+    src = tmp_path / "calls.txt"
+    src.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    whole = read_incidents(src)
+    blocks = read_in_blocks(src, block_bytes=16 << 10)
+    assert whole.n_accepted == blocks.n_accepted == 3000 and blocks.sep == "\t"
+    assert blocks.encoding == whole.encoding == encoding
+    pd.testing.assert_frame_equal(blocks.accepted, whole.accepted)
+
+
+def test_a_broken_utf16_file_in_blocks_is_one_line_error(tmp_path: Path) -> None:
+    text = "id\tlat\tlon\n" + "".join(f"{i}\t41.8\t-87.7\n" for i in range(3000))
+    src = tmp_path / "calls.txt"
+    src.write_bytes(text.encode("utf-16")[:-1])  # half a character at the end
+    with pytest.raises(InputError) as exc:
+        read_in_blocks(src, block_bytes=16 << 10)
+    assert "UTF-16" in str(exc.value) and "\n" not in str(exc.value)

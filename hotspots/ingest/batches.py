@@ -25,6 +25,7 @@ that block's million rows.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import mmap
@@ -260,6 +261,52 @@ def _line_breaks(data, lo: int, hi: int) -> int:
         return int(np.count_nonzero(np.frombuffer(view[lo:hi], dtype=np.uint8) == 10))
 
 
+def _as_utf8(stream, name: str):
+    """``(stream, wide)``: a stream starting with a UTF-16 byte-order mark (Excel's "Unicode
+    text") turned into one of UTF-8 as it is read, and ``wide=True``; others as they are.
+
+    Blocks are cut at line-break bytes, which UTF-16 spreads over two bytes; read as UTF-8 a
+    large UTF-16 file is cut, parsed and checked like any other, in bounded memory.
+    """
+    if not stream.seekable():  # (every stream open_stream gives is)
+        return stream, False
+    head = stream.read(2)
+    stream.seek(0)
+    if head not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return stream, False
+    return _Utf16AsUtf8(stream, name), True
+
+
+class _Utf16AsUtf8(io.RawIOBase):
+    """A UTF-16 stream read as UTF-8 bytes, decoded piece by piece (a piece may end inside a
+    character: the decoder keeps it for the next); invalid UTF-16 is a one-line error."""
+
+    def __init__(self, raw, name: str) -> None:
+        self._raw, self._name = raw, name
+        self._decoder = codecs.getincrementaldecoder("utf-16")()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size if size is not None and size >= 0 else -1)
+        try:
+            text = self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{self._name} starts as UTF-16 but is not valid UTF-16 ({exc.reason}); save it "
+                "again as UTF-8, or give --encoding"
+            ) from None
+        out = text.encode("utf-8", errors="surrogatepass")
+        if data and not out:  # half a character so far: read on, an empty read is the end
+            return self.read(size)
+        return out
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def _mapped(stream) -> mmap.mmap | None:
     """``stream`` mapped in memory when it is a plain file on disk (not unpacked on the fly)."""
     if not isinstance(stream, io.BufferedReader):
@@ -371,9 +418,12 @@ def validated_blocks(
 
     area = _boundary(boundary)
     inner, name, stream, size = open_stream(src, member=member)
+    stream, wide = _as_utf8(stream, name)
     totals = totals if totals is not None else Totals()
     totals.name, totals.block_bytes = name, block_bytes
     totals.text_bytes = size * (PACKED_TEXT_RATIO if inner != name else 1)  # inner: unpacked
+    if wide:
+        totals.text_bytes //= 2  # UTF-16 as UTF-8: about half the bytes
     seen = SeenIds()
     seen_values = categories.SeenValues()
 
@@ -414,6 +464,9 @@ def validated_blocks(
             # never the buffer the next block is read into
             tt.skipped = replace(tt.skipped, data=bytes(tt.skipped.data))
         table = raw_table(tt, name)
+        if wide:  # read from UTF-16, as a whole read says
+            table.encoding = "utf-16"
+            table.encoding_counts = {"utf-16": sum(table.encoding_counts.values())}
         if cmap is not None:
             # the coordinates parsed here, beside the checks of the block before: those
             # take longer than a parse, and this evens the two stages out
