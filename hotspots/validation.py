@@ -1073,10 +1073,7 @@ def _time_columns(times: Times | None, ok: np.ndarray) -> tuple[dict[str, pd.Ser
         width = np.dtype(S.PART_DTYPES[name].lower())  # Int16 -> int16
         return pd.Series(pd.arrays.IntegerArray(parts[name].astype(width, copy=False), unknown))
 
-    if len(pcode) and pcode.min() == pcode.max():  # one precision (a file usually has)
-        precision = categories.constant(_PRECISION_NAMES[pcode[0]], len(pcode))
-    else:
-        precision = categories.from_labels(_PRECISION_NAMES, pcode)
+    precision = categories.from_labels(_PRECISION_NAMES, pcode)
     columns = {
         S.OCCURRED_AT: pd.Series(values.astype("datetime64[ns]")),
         S.TIME_PRECISION: precision,

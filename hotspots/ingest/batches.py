@@ -25,7 +25,6 @@ that block's million rows.
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 import mmap
@@ -47,6 +46,7 @@ from hotspots.errors import InputError
 from hotspots.ingest import categories
 from hotspots.ingest.csvtable import EXTRA_FIELDS, _check_sep, _head_text, sniff_separator
 from hotspots.ingest.detect import detect
+from hotspots.ingest.encoding import utf8_stream
 from hotspots.ingest.memory import reading_pool, release_freed
 from hotspots.ingest.parse import as_arrow, slash_order
 from hotspots.ingest.records import MAX_VALUE_LINES, find_records
@@ -261,52 +261,6 @@ def _line_breaks(data, lo: int, hi: int) -> int:
         return int(np.count_nonzero(np.frombuffer(view[lo:hi], dtype=np.uint8) == 10))
 
 
-def _as_utf8(stream, name: str):
-    """``(stream, wide)``: a stream starting with a UTF-16 byte-order mark (Excel's "Unicode
-    text") turned into one of UTF-8 as it is read, and ``wide=True``; others as they are.
-
-    Blocks are cut at line-break bytes, which UTF-16 spreads over two bytes; read as UTF-8 a
-    large UTF-16 file is cut, parsed and checked like any other, in bounded memory.
-    """
-    if not stream.seekable():  # (every stream open_stream gives is)
-        return stream, False
-    head = stream.read(2)
-    stream.seek(0)
-    if head not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return stream, False
-    return _Utf16AsUtf8(stream, name), True
-
-
-class _Utf16AsUtf8(io.RawIOBase):
-    """A UTF-16 stream read as UTF-8 bytes, decoded piece by piece (a piece may end inside a
-    character: the decoder keeps it for the next); invalid UTF-16 is a one-line error."""
-
-    def __init__(self, raw, name: str) -> None:
-        self._raw, self._name = raw, name
-        self._decoder = codecs.getincrementaldecoder("utf-16")()
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size if size is not None and size >= 0 else -1)
-        try:
-            text = self._decoder.decode(data, final=not data)
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{self._name} starts as UTF-16 but is not valid UTF-16 ({exc.reason}); save it "
-                "again as UTF-8, or give --encoding"
-            ) from None
-        out = text.encode("utf-8", errors="surrogatepass")
-        if data and not out:  # half a character so far: read on, an empty read is the end
-            return self.read(size)
-        return out
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
 def _mapped(stream) -> mmap.mmap | None:
     """``stream`` mapped in memory when it is a plain file on disk (not unpacked on the fly)."""
     if not isinstance(stream, io.BufferedReader):
@@ -418,7 +372,7 @@ def validated_blocks(
 
     area = _boundary(boundary)
     inner, name, stream, size = open_stream(src, member=member)
-    stream, wide = _as_utf8(stream, name)
+    stream, wide = utf8_stream(stream, name)
     totals = totals if totals is not None else Totals()
     totals.name, totals.block_bytes = name, block_bytes
     totals.text_bytes = size * (PACKED_TEXT_RATIO if inner != name else 1)  # inner: unpacked
@@ -509,10 +463,10 @@ def validated_blocks(
                     if early:
                         early = False
                         raw, got = got
-                        if got[0].sep != sep or encoding != given_encoding:
-                            # parsed before the first block set the file's separator or
-                            # its encoding (cp1251), and it read otherwise: read again so
-                            # (the buffer is refilled only when the next block is read)
+                        if encoding != given_encoding:
+                            # parsed before the first block set the file's encoding
+                            # (cp1251): read again with it (the buffer is refilled only
+                            # when the next block is read)
                             got = parse(*raw)
                     table, size_read = got
                 totals.bytes_read += size_read

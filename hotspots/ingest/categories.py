@@ -128,8 +128,11 @@ def _used(codes: np.ndarray, n: int) -> np.ndarray:
 
     A block's offense column has every one of its few values many times over: when evenly
     spaced rows already show every value, the rest need not be counted (a third of the
-    time of making the column, counted row by row).
+    time of making the column, counted row by row); a column of one value (a time
+    precision, a constant) is told by its smallest and largest code.
     """
+    if len(codes) and codes.min() == codes.max():  # one value (a precision, a constant)
+        return np.arange(n) == codes[0]
     if len(codes) > 2 * USED_SAMPLE:
         sample = codes[:: len(codes) // USED_SAMPLE]
         seen = np.bincount(np.add(sample, 1, dtype=np.intp), minlength=n + 1)[1:].astype(bool)

@@ -14,6 +14,7 @@ encoding, and counts how many lines each encoding read.
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -118,6 +119,53 @@ _SCAN = 8 << 20
 
 
 _BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8)
+
+
+def utf8_stream(stream, name: str):
+    """``(stream, wide)``: a stream starting with a UTF-16 byte-order mark (Excel's "Unicode
+    text") as one of UTF-8 bytes, decoded as it is read, and ``wide=True``; any other as it
+    is. The block reader cuts blocks at line-break bytes, which UTF-16 spreads over two: as
+    UTF-8, a large UTF-16 file is cut, parsed and checked like any other, in bounded memory.
+    """
+    if not stream.seekable():  # (every stream of source.open_stream is)
+        return stream, False
+    head = stream.read(2)
+    stream.seek(0)
+    if head not in _BOMS[:2]:
+        return stream, False
+    return _Utf16AsUtf8(stream, name), True
+
+
+class _Utf16AsUtf8(io.RawIOBase):
+    """A UTF-16 stream read as UTF-8 bytes. A piece read may end inside a character (the
+    decoder keeps it for the next); invalid UTF-16 is the one-line error of a whole read."""
+
+    def __init__(self, raw, name: str) -> None:
+        self._raw, self._name, self._at = raw, name, 0
+        self._decoder = codecs.getincrementaldecoder("utf-16")()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            data = self._raw.read(size if size is not None and size >= 0 else -1)
+            held = len(self._decoder.getstate()[0])  # bytes of a character begun before
+            try:
+                text = self._decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                at = self._at - held + exc.start  # in the file, as a whole read counts
+                raise InputError(
+                    f"{self._name} is not valid UTF-16 (byte {at}); save it "
+                    "again as UTF-8, or try --encoding cp1251 or utf-8"
+                ) from None
+            self._at += len(data)
+            if text or not data:  # (half a character so far: read on; b"" is the end)
+                return text.encode("utf-8")
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def utf8_lines(newlines: int, data) -> dict[str, int]:

@@ -139,26 +139,35 @@ def trim(values) -> pa.Array | pa.ChunkedArray:
 
 def _needs_trim(arr: pa.Array) -> bool:
     """Whether some value of ``arr`` (one array) begins or ends with white space."""
-    bufs = arr.buffers()
-    if len(arr) == 0 or bufs[2] is None:
+    got = _offsets_and_bytes(arr)
+    if got is None:
         return False
-    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
-    if _plain_ascii(bufs[2], int(offsets[0]), int(offsets[-1])):
+    offsets, data = got
+    if _plain_ascii(data, int(offsets[0]), int(offsets[-1])):
         return False
     start, end = offsets[:-1], offsets[1:]
     filled = end > start
     if not filled.all():
         start, end = start[filled], end[filled]
-    return bool(len(start)) and _edge_space(np.frombuffer(bufs[2], dtype=np.uint8), start, end)
+    return bool(len(start)) and _edge_space(data, start, end)
 
 
-def _plain_ascii(buf: pa.Buffer, lo: int, hi: int) -> bool:
-    """Whether bytes ``lo:hi`` of ``buf`` are ASCII without a white-space byte, so no value
+def _offsets_and_bytes(arr: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """The value offsets (``len(arr) + 1``) and the character bytes of one text array, as
+    NumPy views of its buffers; ``None`` when it has no values or no bytes."""
+    bufs = arr.buffers()
+    if len(arr) == 0 or bufs[2] is None:
+        return None
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
+    return offsets, np.frombuffer(bufs[2], dtype=np.uint8)
+
+
+def _plain_ascii(data: np.ndarray, lo: int, hi: int) -> bool:
+    """Whether bytes ``lo:hi`` of ``data`` are ASCII without a white-space byte, so no value
     in them can begin or end with white space. Ids and ISO dates usually are: a byte search
     (memchr) is a twentieth of the cost of looking at every value's first and last bytes."""
-    with memoryview(buf) as view:
-        raw = bytes(view[lo:hi])
+    raw = data[lo:hi].tobytes()
     return raw.isascii() and not any(raw.find(b) >= 0 for b in _ASCII_WS_BYTES)
 
 
@@ -300,14 +309,12 @@ def _number_chars_only(t: pa.Array | pa.ChunkedArray) -> np.ndarray:
     then the values that hold them by their offsets."""
     out = []
     for chunk in t.chunks if isinstance(t, pa.ChunkedArray) else [t]:
-        n = len(chunk)
-        bufs = chunk.buffers()
-        if n == 0 or bufs[2] is None:
-            out.append(np.zeros(n, dtype=bool))
+        got = _offsets_and_bytes(chunk)
+        if got is None:
+            out.append(np.zeros(len(chunk), dtype=bool))
             continue
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(bufs[1], dtype=width)[chunk.offset : chunk.offset + n + 1]
-        data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        offsets, data = got
+        data = data[offsets[0] : offsets[-1]]
         good = (data - np.uint8(48)) <= 9  # (a byte below "0" wraps round to over 9)
         for byte in b".+-":
             good |= data == byte
